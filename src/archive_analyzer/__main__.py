@@ -1,0 +1,3 @@
+from archive_analyzer.cli import main
+
+main()

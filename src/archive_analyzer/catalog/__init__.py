@@ -1,0 +1,1 @@
+"""The SQLite catalog: files, media info, brands, series, contents, players."""

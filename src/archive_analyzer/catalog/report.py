@@ -1,0 +1,63 @@
+"""Status report sections computed from the catalog (see ``archive_analyzer.status``).
+
+Each function takes a connection and a row limit and returns a ``Section``; ``PROVIDERS`` is the
+report order. Sections read only tables that exist at the current schema version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from archive_analyzer.status import Provider, Section
+
+
+def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(sql, params)]
+
+
+def files_by_status(conn: sqlite3.Connection, limit: int) -> Section:
+    rows = _rows(
+        conn,
+        "SELECT status, count(*) AS files, coalesce(sum(size), 0) AS bytes "
+        "FROM files GROUP BY status ORDER BY status",
+    )
+    return Section("files_by_status", "Files by status", rows)
+
+
+def files_by_extension(conn: sqlite3.Connection, limit: int) -> Section:
+    rows = _rows(
+        conn,
+        "SELECT ext, count(*) AS files, coalesce(sum(size), 0) AS bytes FROM files "
+        "WHERE status != 'deleted' GROUP BY ext ORDER BY files DESC, ext LIMIT ?",
+        limit,
+    )
+    return Section("files_by_extension", "Files by extension", rows)
+
+
+def last_scans(conn: sqlite3.Connection, limit: int) -> Section:
+    rows = _rows(
+        conn,
+        "SELECT id, kind, status, started_at, finished_at, round(duration_s, 2) AS duration_s, "
+        "files_seen, files_new, files_changed, files_moved, files_missing, errors "
+        "FROM scans WHERE kind != 'poll' ORDER BY id DESC LIMIT ?",
+        limit,
+    )
+    return Section("scans", "Last scans", rows)
+
+
+def last_checkpoint(conn: sqlite3.Connection, limit: int) -> Section:
+    rows = _rows(
+        conn,
+        "SELECT scan_id, status, processed_files, processed_bytes, last_path, updated_at "
+        "FROM scan_checkpoints ORDER BY scan_id DESC LIMIT 1",
+    )
+    return Section("checkpoint", "Last checkpoint", rows)
+
+
+PROVIDERS: list[Provider] = [
+    files_by_status,
+    files_by_extension,
+    last_scans,
+    last_checkpoint,
+]

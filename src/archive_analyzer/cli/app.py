@@ -1,0 +1,89 @@
+"""The root Typer app, shared options and output helpers for the command modules."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+
+from archive_analyzer.config import Settings, load_settings
+
+app = typer.Typer(
+    name="archive-analyzer",
+    help="Catalog, probe, sync and serve a broadcast video archive on a NAS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Shared option types: every command takes --db (env ARCHIVE_DB) and --config.
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Catalog database file [env ARCHIVE_DB; default ./archive.db]."),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML settings file [env ARCHIVE_CONFIG; ./archive.toml]."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON Lines.")]
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    setup_logging(logging.DEBUG if verbose else logging.INFO)
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """Rich log lines on a terminal, plain timestamped lines elsewhere (stderr either way)."""
+    root = logging.getLogger()
+    if getattr(root, "_archive_configured", False):
+        root.setLevel(level)
+        return
+    handler: logging.Handler
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
+
+        handler = RichHandler(show_path=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ("smbprotocol", "spnego", "urllib3", "asyncio", "huey", "httpx", "grpc"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    root._archive_configured = True  # type: ignore[attr-defined]
+
+
+def settings(db: Path | None = None, config: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings for a command from its flags (unset flags fall back to env/TOML)."""
+    return load_settings(config, db=db, **overrides)
+
+
+def emit_json(obj: Any) -> None:
+    """Print one JSON Lines record to stdout."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def build_command() -> click.Command:
+    """The click command with every command module registered (imported here, not at import)."""
+    from archive_analyzer.cli import (  # noqa: F401 - imported for their @app.command()s
+        catalog,
+        probe,
+        run,
+        scan,
+        serve,
+        status,
+        sync,
+        watch,
+    )
+
+    return typer.main.get_command(app)

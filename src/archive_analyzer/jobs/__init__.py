@@ -1,0 +1,1 @@
+"""Huey jobs: polling, probing, syncing, on SQLite or Redis storage."""

@@ -1,0 +1,1 @@
+"""Probing: technical metadata from a few KB per file."""

@@ -1,0 +1,1 @@
+"""Scanning: full scans with checkpoints, and the polling watcher."""

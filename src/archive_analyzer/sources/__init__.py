@@ -1,0 +1,1 @@
+"""Sources: where the archive lives (a local folder or an SMB share)."""

@@ -1,0 +1,1 @@
+"""Replication of the catalog to Firestore."""

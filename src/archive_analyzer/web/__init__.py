@@ -1,0 +1,1 @@
+"""The viewer web app (FastAPI, Jinja2)."""
