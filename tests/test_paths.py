@@ -22,8 +22,16 @@ def test_normalize_refuses_escape() -> None:
 
 @pytest.mark.parametrize(
     ("name", "skipped"),
-    [("@eaDir", True), ("#recycle", True), ("#snapshot", True), ("._x.mp4", True),
-     ("Thumbs.db", True), (".DS_Store", True), ("Day 1 A", False), ("a.mp4", False)],
+    [
+        ("@eaDir", True),
+        ("#recycle", True),
+        ("#snapshot", True),
+        ("._x.mp4", True),
+        ("Thumbs.db", True),
+        (".DS_Store", True),
+        ("Day 1 A", False),
+        ("a.mp4", False),
+    ],
 )
 def test_housekeeping(name: str, skipped: bool) -> None:
     assert paths.is_housekeeping(name) is skipped

@@ -69,9 +69,7 @@ class Settings(BaseSettings):
     )
     firestore_emulator_host: str | None = Field(
         default=None,
-        validation_alias=AliasChoices(
-            "ARCHIVE_FIRESTORE_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST"
-        ),
+        validation_alias=AliasChoices("ARCHIVE_FIRESTORE_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST"),
     )
     sync_batch_size: int = 500
     sync_debounce_s: float = 10.0

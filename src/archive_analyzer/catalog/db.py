@@ -56,7 +56,9 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-def connect(path: Path | str, *, readonly: bool = False, migrate: bool = True) -> sqlite3.Connection:
+def connect(
+    path: Path | str, *, readonly: bool = False, migrate: bool = True
+) -> sqlite3.Connection:
     """Open the catalog at ``path`` with the project's pragmas and (for writers) migrate it.
 
     Returns a connection in autocommit mode (``isolation_level=None``): callers group writes
@@ -125,7 +127,7 @@ def _split_sql(sql: str) -> list[str]:
     return statements
 
 
-class transaction:  # noqa: N801 - used like a function: ``with transaction(conn):``
+class transaction:  # lower case: used like a function, ``with transaction(conn):``
     """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on error) on an autocommit connection."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:

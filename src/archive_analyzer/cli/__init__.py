@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-import click
+import typer
+from typer._click import exceptions as click_exc  # typer vendors click since 0.22
 
 from archive_analyzer.cli.app import app, build_command
 from archive_analyzer.errors import ArchiveError
@@ -17,12 +18,12 @@ def main(argv: list[str] | None = None) -> None:
     command = build_command()
     try:
         command.main(args=argv, prog_name="archive-analyzer", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except click_exc.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)
     except KeyboardInterrupt:

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
+from typer._click.core import Command
 
 from archive_analyzer.config import Settings, load_settings
 
@@ -73,7 +73,7 @@ def emit_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def build_command() -> click.Command:
+def build_command() -> Command:
     """The click command with every command module registered (imported here, not at import)."""
     from archive_analyzer.cli import (  # noqa: F401 - imported for their @app.command()s
         catalog,

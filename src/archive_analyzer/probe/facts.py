@@ -1,0 +1,57 @@
+"""What a container parser returns, and the byte reader it reads through.
+
+Parsers (``mp4.py``, ``mkv.py``, ``ts.py``, ``mxf.py``, ``avi.py``, ``asf.py``) are pure: they
+take a ``Reader`` and return ``Facts``. The engine adds size, bytes read, timing and strategy to
+make a ``ProbeResult``, and computes ``bit_rate`` as size x 8 / duration where the parser left
+it None (what ffprobe reports as the format bit rate for most containers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
+
+
+class Reader(Protocol):
+    """Random access to one file's bytes under a byte budget.
+
+    ``read`` returns up to ``length`` bytes at ``offset`` (fewer only at end of file) and
+    raises ``archive_analyzer.errors.BudgetExceeded`` rather than read past the budget.
+    """
+
+    @property
+    def size(self) -> int:
+        """The file's size in bytes."""
+        ...
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Bytes at ``offset``; see the class docstring."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """The technical facts a parser found. ``container`` is ffprobe's ``format_name``."""
+
+    container: str
+    format_long_name: str | None = None
+    status: ProbeStatus = ProbeStatus.OK
+    duration_s: float | None = None
+    bit_rate: int | None = None
+    video: VideoInfo | None = None
+    audio: tuple[AudioInfo, ...] = field(default_factory=tuple)
+    subtitle_count: int = 0
+    creation_time: str | None = None
+    error: str | None = None
+
+
+class Parser(Protocol):
+    """A container parser strategy: ``parse(reader) -> Facts``.
+
+    Raises ``archive_analyzer.errors.ParseError`` when the bytes do not make sense (the engine
+    then falls back to libavformat under the same budget) and lets ``BudgetExceeded`` through.
+    """
+
+    def __call__(self, reader: Reader) -> Facts: ...
