@@ -1,0 +1,1 @@
+"""Benchmarks: scripts whose figures go into docs/benchmarks.md (never timed tests)."""
