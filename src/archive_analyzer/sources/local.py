@@ -1,0 +1,199 @@
+"""A local or mounted folder as a source (file id = inode)."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import stat as statmod
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from archive_analyzer import paths
+from archive_analyzer.errors import (
+    FileVanished,
+    NotADirectory,
+    PermissionDenied,
+    SourceError,
+    SourceUnavailable,
+)
+from archive_analyzer.sources.base import FileInfo
+
+log = logging.getLogger(__name__)
+
+
+class LocalSource:
+    """A folder on this machine (or a mounted share) read through the OS.
+
+    Catalog paths are NFC; names on disk may be NFD (macOS clients), so a catalog path is
+    mapped back to the on-disk name component by component when the direct path misses.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._root = Path(root)
+
+    def __repr__(self) -> str:
+        return f"LocalSource({str(self._root)!r})"
+
+    @property
+    def root(self) -> Path:
+        """The folder on disk."""
+        return self._root
+
+    @property
+    def name(self) -> str:
+        """The folder path as text."""
+        return str(self._root)
+
+    def connect(self) -> None:
+        """Check the root folder exists; raise ``SourceUnavailable`` if not."""
+        if not self._root.is_dir():
+            raise SourceUnavailable(f"source folder not found: {self._root}")
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def reconnect(self) -> None:
+        """Same as ``connect`` for a local folder."""
+        self.connect()
+
+    # --- listing ---------------------------------------------------------------------------
+
+    def list_directory(self, path: str = "", recursive: bool = False) -> Iterator[FileInfo]:
+        """Entries below ``path`` in traversal order (see ``Source.list_directory``).
+
+        Raises ``FileVanished`` / ``NotADirectory`` / ``PermissionDenied`` for ``path`` itself;
+        unreadable sub-folders are logged and skipped.
+        """
+        start = paths.normalize(path)
+        disk = self._disk_path(start)
+        try:
+            entries = self._read_dir(disk)
+        except OSError as exc:
+            raise _translate(exc, start) from exc
+        yield from self._walk(start, entries, recursive)
+
+    def _walk(
+        self, parent: str, entries: list[tuple[str, os.DirEntry[str]]], recursive: bool
+    ) -> Iterator[FileInfo]:
+        for name, entry in entries:
+            rel = paths.join(parent, name)
+            try:
+                info = _info_from_stat(rel, entry.stat(follow_symlinks=True))
+            except FileNotFoundError:
+                continue  # vanished between readdir and stat: not there any more
+            except OSError as exc:
+                log.warning("skipping unreadable entry %r: %s", rel, exc.strerror or exc)
+                continue
+            if info.is_dir and entry.is_symlink():
+                continue  # a link to a folder could loop; the folder is listed where it lives
+            yield info
+            if info.is_dir and recursive:
+                try:
+                    children = self._read_dir(entry.path)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    log.warning("skipping unreadable folder %r: %s", rel, exc.strerror or exc)
+                    continue
+                yield from self._walk(rel, children, recursive)
+
+    @staticmethod
+    def _read_dir(disk: str) -> list[tuple[str, os.DirEntry[str]]]:
+        """The folder's entries as (NFC name, entry), sorted by code point, housekeeping out."""
+        seen: dict[str, os.DirEntry[str]] = {}
+        with os.scandir(disk) as it:
+            for entry in it:
+                name = unicodedata.normalize("NFC", entry.name)
+                if paths.is_housekeeping(name):
+                    continue
+                if name in seen:
+                    # NFC and NFD spellings of one name side by side: one catalog path only
+                    log.warning("two entries normalise to the same name %r; keeping one", name)
+                    continue
+                seen[name] = entry
+        return sorted(seen.items(), key=lambda item: item[0])
+
+    # --- single files ----------------------------------------------------------------------
+
+    def stat(self, path: str) -> FileInfo:
+        """Info for one entry; ``FileVanished`` when it does not exist."""
+        rel = paths.normalize(path)
+        try:
+            return _info_from_stat(rel, os.stat(self._disk_path(rel)))
+        except OSError as exc:
+            raise _translate(exc, rel) from exc
+
+    def read_partial(self, path: str, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes at ``offset``."""
+        if offset < 0 or length < 0:
+            raise ValueError("offset and length must not be negative")
+        with self.open(path) as handle:
+            try:
+                handle.seek(offset)
+                return handle.read(length)
+            except OSError as exc:
+                raise _translate(exc, paths.normalize(path)) from exc
+
+    def open(self, path: str) -> BinaryIO:
+        """The file opened read-only in binary mode (seekable)."""
+        rel = paths.normalize(path)
+        disk = self._disk_path(rel)
+        try:
+            if os.path.isdir(disk):
+                raise IsADirectoryError(errno.EISDIR, "is a folder")
+            return open(disk, "rb")
+        except OSError as exc:
+            raise _translate(exc, rel) from exc
+
+    # --- paths -----------------------------------------------------------------------------
+
+    def _disk_path(self, rel: str) -> str:
+        """The on-disk path of a catalog path, resolving NFC/NFD differences per component."""
+        direct = os.path.join(self._root, rel) if rel else str(self._root)
+        if not rel or os.path.lexists(direct):
+            return direct
+        current = str(self._root)
+        for part in rel.split("/"):
+            candidate = os.path.join(current, part)
+            if not os.path.lexists(candidate):
+                candidate = _match_normalised(current, part) or candidate
+            current = candidate
+        return current
+
+
+def _match_normalised(folder: str, name: str) -> str | None:
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if unicodedata.normalize("NFC", entry.name) == name:
+                    return entry.path
+    except OSError:
+        return None
+    return None
+
+
+def _info_from_stat(rel: str, st: os.stat_result) -> FileInfo:
+    is_dir = statmod.S_ISDIR(st.st_mode)
+    return FileInfo(
+        path=rel,
+        size=0 if is_dir else st.st_size,
+        mtime=st.st_mtime,
+        file_id=str(st.st_ino),
+        is_dir=is_dir,
+    )
+
+
+def _translate(exc: OSError, rel: str) -> SourceError:
+    shown = rel or "/"
+    if isinstance(exc, FileNotFoundError):
+        return FileVanished(f"no longer exists: {shown}")
+    if isinstance(exc, PermissionError):
+        return PermissionDenied(f"permission denied: {shown}")
+    if isinstance(exc, NotADirectoryError):
+        return NotADirectory(f"not a folder: {shown}")
+    if isinstance(exc, IsADirectoryError):
+        return SourceError(f"is a folder, not a file: {shown}")
+    return SourceError(f"cannot read {shown}: {exc.strerror or exc}")
