@@ -1,0 +1,386 @@
+"""Catalog model rows: catalogs, series, episode contents and their path-derived player links.
+
+``refresh`` is the hook the scanner and the watcher call inside their batch transaction: it
+classifies the given files' paths and creates or updates the catalog, series and episode rows.
+It never opens or commits a transaction itself. Manual edits are protected: a column named in a
+row's ``locked_fields`` is never written by classification, and only links with origin 'path'
+are replaced by it. An episode is keyed by its file (``files.id``), so a moved or reclassified
+file keeps its content id, clips and links; only its series may change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from archive_analyzer.catalog import db
+from archive_analyzer.catalog.classify import (
+    Classification,
+    Rules,
+    classify,
+    default_rules,
+    normalise,
+    unique_titles,
+)
+from archive_analyzer.catalog.db import Clock
+from archive_analyzer.errors import CatalogError, NotFound
+
+UNSORTED_CATALOG = "unsorted"
+_CHUNK = 400
+
+# Columns of ``contents`` the classifier owns (everything else is imports or manual edits).
+_EPISODE_FIELDS = (
+    "kind",
+    "series_id",
+    "catalog_id",
+    "title",
+    "sort_key",
+    "year",
+    "season",
+    "episode",
+    "day",
+    "part",
+    "event_number",
+    "event_name",
+    "buy_in",
+    "stream_date",
+    "versions",
+    "duplicate",
+    "rules_version",
+)
+_SERIES_FIELDS = ("catalog_id", "title", "sub_brand", "location", "year", "season", "sort_key")
+_EDITABLE = {
+    "catalogs": frozenset({"title", "sort_order"}),
+    "series": frozenset({"title", "sub_brand", "location", "year", "season", "sort_key"}),
+    "contents": frozenset(
+        {
+            "series_id",
+            "catalog_id",
+            "title",
+            "sort_key",
+            "status",
+            "year",
+            "season",
+            "episode",
+            "day",
+            "part",
+            "event_number",
+            "event_name",
+            "buy_in",
+            "stream_date",
+            "versions",
+            "duplicate",
+            "start_sec",
+            "end_sec",
+            "highlight_score",
+            "winner",
+            "pot_size_bb",
+            "is_all_in",
+            "is_showdown",
+            "board",
+        }
+    ),
+    "players": frozenset({"name", "display_name", "name_kr", "country"}),
+}
+
+
+def series_id(catalog_id: str, series_key: str) -> str:
+    """The stable id of a series: readable slug of the key plus a short hash of it.
+
+    Derived only from the catalog id and the normalised series key (never from a row count or
+    a random value), so every run and every machine gives a folder the same series id. The hash
+    keeps keys that slug alike ('2024 wsop-c la' / '2024 wsop c la', Korean names) apart.
+    """
+    key = f"{catalog_id}/{series_key}"
+    folded = unicodedata.normalize("NFKD", series_key).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:60].rstrip("-")
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+    return "-".join(part for part in (catalog_id, slug, digest) if part)
+
+
+def player_key(name: str) -> str:
+    """The matching key of a player name: NFC, case-folded, spaces collapsed."""
+    return normalise(name)
+
+
+def refresh(
+    conn: sqlite3.Connection,
+    file_ids: Sequence[str],
+    *,
+    now: Clock,
+    rules: Rules | None = None,
+) -> None:
+    """Create or update the catalog, series and episode rows of ``file_ids``.
+
+    In: an open connection inside the caller's transaction, ids of rows in ``files``. Media
+    files that are not deleted get one top-level content (an episode, or a clip for clip files)
+    in the series their path classifies into; non-media or deleted files get none (an existing
+    content is soft-deleted, its clips kept). Titles of every touched series are made unique.
+    Out: nothing; ``updated_at`` is set on every row that changed. Unknown ids are ignored.
+    """
+    rules = rules or default_rules()
+    stamp = db.timestamp(now())
+    touched: set[str] = set()
+    cache: dict[str, Classification] = {}
+    ids = list(dict.fromkeys(file_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT id, path, status, is_media FROM files WHERE id IN ({marks})", chunk
+        ).fetchall()
+        for row in rows:
+            _refresh_file(conn, row, rules, stamp, touched, cache)
+    for sid in sorted(touched):
+        _retitle_series(conn, sid, rules, stamp, cache)
+
+
+def _refresh_file(
+    conn: sqlite3.Connection,
+    row: sqlite3.Row,
+    rules: Rules,
+    stamp: str,
+    touched: set[str],
+    cache: dict[str, Classification],
+) -> None:
+    existing = conn.execute(
+        "SELECT * FROM contents WHERE file_id = ? AND parent_id IS NULL", (row["id"],)
+    ).fetchone()
+    if not row["is_media"] or row["status"] == "deleted":
+        if existing is not None and existing["status"] == "active":
+            _update(conn, "contents", existing, {"status": "deleted"}, stamp)
+            if existing["series_id"]:
+                touched.add(existing["series_id"])
+        return
+    facts = cache.get(row["path"]) or classify(row["path"], rules)
+    cache[row["path"]] = facts
+    catalog_id = ensure_catalog(conn, facts, rules, stamp)
+    sid = ensure_series(conn, catalog_id, facts, stamp)
+    values: dict[str, Any] = {
+        "kind": facts.kind,
+        "series_id": sid,
+        "catalog_id": catalog_id,
+        "title": facts.title,
+        "sort_key": facts.sort_key,
+        "year": facts.year,
+        "season": facts.season,
+        "episode": facts.episode,
+        "day": facts.day,
+        "part": facts.part,
+        "event_number": facts.event_number,
+        "event_name": facts.event_name,
+        "buy_in": facts.buy_in,
+        "stream_date": facts.stream_date,
+        "versions": json.dumps(list(facts.versions)),
+        "duplicate": int(facts.duplicate),
+        "rules_version": rules.version,
+    }
+    if existing is None:
+        content_id = db.new_id()
+        cols = ["id", "file_id", "status", *values.keys(), "created_at", "updated_at"]
+        params = [content_id, row["id"], "active", *values.values(), stamp, stamp]
+        conn.execute(
+            f"INSERT INTO contents ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            params,
+        )
+    else:
+        content_id = existing["id"]
+        if existing["status"] == "deleted":
+            values["status"] = "active"
+        old_series = existing["series_id"]
+        if _update(conn, "contents", existing, values, stamp) and old_series:
+            touched.add(old_series)
+        new_series = conn.execute(
+            "SELECT series_id, catalog_id FROM contents WHERE id = ?", (content_id,)
+        ).fetchone()
+        if new_series["series_id"] != old_series:
+            # Clips of this episode follow it into its new series.
+            conn.execute(
+                "UPDATE contents SET series_id = ?, catalog_id = ?, updated_at = ? "
+                "WHERE parent_id = ?",
+                (new_series["series_id"], new_series["catalog_id"], stamp, content_id),
+            )
+    touched.add(sid)
+    _link_path_players(conn, content_id, facts.players, stamp)
+
+
+def ensure_catalog(
+    conn: sqlite3.Connection, facts: Classification, rules: Rules, stamp: str
+) -> str:
+    """The id of the catalog row for ``facts`` (created or updated as needed)."""
+    catalog_id = facts.catalog or UNSORTED_CATALOG
+    order = rules.catalog_order(catalog_id)
+    existing = conn.execute("SELECT * FROM catalogs WHERE id = ?", (catalog_id,)).fetchone()
+    if existing is None:
+        conn.execute(
+            "INSERT INTO catalogs (id, title, sort_order, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (catalog_id, facts.catalog_title, order, stamp, stamp),
+        )
+    else:
+        _update(
+            conn, "catalogs", existing, {"title": facts.catalog_title, "sort_order": order}, stamp
+        )
+    return catalog_id
+
+
+def ensure_series(
+    conn: sqlite3.Connection, catalog_id: str, facts: Classification, stamp: str
+) -> str:
+    """The id of the series row for ``facts`` (created or updated as needed)."""
+    key = f"{catalog_id}/{facts.series_key}"
+    sid = series_id(catalog_id, facts.series_key)
+    values: dict[str, Any] = {
+        "catalog_id": catalog_id,
+        "title": facts.series_title,
+        "sub_brand": facts.sub_brand,
+        "location": facts.location,
+        "year": facts.series_year,
+        "season": facts.season,
+        "sort_key": facts.series_sort_key or key,
+    }
+    existing = conn.execute("SELECT * FROM series WHERE id = ?", (sid,)).fetchone()
+    if existing is None:
+        cols = ["id", "key", *values.keys(), "created_at", "updated_at"]
+        conn.execute(
+            f"INSERT INTO series ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [sid, key, *values.values(), stamp, stamp],
+        )
+    else:
+        _update(conn, "series", existing, values, stamp)
+    return sid
+
+
+def _retitle_series(
+    conn: sqlite3.Connection,
+    sid: str,
+    rules: Rules,
+    stamp: str,
+    cache: dict[str, Classification],
+) -> None:
+    """Make the titles of the top-level contents of series ``sid`` unique (locked ones win)."""
+    rows = conn.execute(
+        "SELECT c.*, f.path AS file_path FROM contents c JOIN files f ON f.id = c.file_id "
+        "WHERE c.series_id = ? AND c.parent_id IS NULL AND c.status != 'deleted'",
+        (sid,),
+    ).fetchall()
+    fixed: dict[str, str] = {}
+    free: list[tuple[sqlite3.Row, Classification]] = []
+    for row in rows:
+        if "title" in _locked(row):
+            fixed[row["id"]] = row["title"]
+            continue
+        facts = cache.get(row["file_path"]) or classify(row["file_path"], rules)
+        cache[row["file_path"]] = facts
+        free.append((row, facts))
+    titles = unique_titles([facts for _, facts in free], taken=fixed)
+    for (row, _), title in zip(free, titles, strict=True):
+        if row["title"] != title:
+            conn.execute(
+                "UPDATE contents SET title = ?, updated_at = ? WHERE id = ?",
+                (title, stamp, row["id"]),
+            )
+
+
+def _locked(row: sqlite3.Row) -> frozenset[str]:
+    try:
+        return frozenset(json.loads(row["locked_fields"] or "[]"))
+    except (ValueError, TypeError):
+        return frozenset()
+
+
+def _update(
+    conn: sqlite3.Connection, table: str, row: sqlite3.Row, values: dict[str, Any], stamp: str
+) -> bool:
+    """Write the changed, unlocked ``values`` of ``row``; True when something changed."""
+    locked = _locked(row)
+    changes = {k: v for k, v in values.items() if k not in locked and row[k] != v}
+    if not changes:
+        return False
+    sets = ", ".join(f"{column} = ?" for column in changes)
+    conn.execute(
+        f"UPDATE {table} SET {sets}, updated_at = ? WHERE id = ?",
+        [*changes.values(), stamp, row["id"]],
+    )
+    return True
+
+
+def get_or_create_player(conn: sqlite3.Connection, name: str, stamp: str) -> str:
+    """The id of the player called ``name`` (matched on :func:`player_key`), created if new."""
+    key = player_key(name)
+    found = conn.execute("SELECT id FROM players WHERE name_key = ?", (key,)).fetchone()
+    if found is not None:
+        return str(found["id"])
+    pid = db.new_id()
+    conn.execute(
+        "INSERT INTO players (id, name, name_key, origin, created_at, updated_at) "
+        "VALUES (?, ?, ?, 'path', ?, ?)",
+        (pid, re.sub(r"\s+", " ", unicodedata.normalize("NFC", name)).strip(), key, stamp, stamp),
+    )
+    return pid
+
+
+def _link_path_players(
+    conn: sqlite3.Connection, content_id: str, names: Iterable[str], stamp: str
+) -> None:
+    wanted = {get_or_create_player(conn, name, stamp) for name in names if name.strip()}
+    current = {
+        r["player_id"]: r["origin"]
+        for r in conn.execute(
+            "SELECT player_id, origin FROM content_players WHERE content_id = ?", (content_id,)
+        )
+    }
+    stale = [pid for pid, origin in current.items() if origin == "path" and pid not in wanted]
+    new = [pid for pid in wanted if pid not in current]
+    for pid in stale:
+        conn.execute(
+            "DELETE FROM content_players WHERE content_id = ? AND player_id = ?",
+            (content_id, pid),
+        )
+    for pid in sorted(new):
+        conn.execute(
+            "INSERT INTO content_players (content_id, player_id, role, origin, updated_at) "
+            "VALUES (?, ?, 'player', 'path', ?)",
+            (content_id, pid, stamp),
+        )
+    if stale or new:
+        conn.execute("UPDATE contents SET updated_at = ? WHERE id = ?", (stamp, content_id))
+
+
+def set_manual(
+    conn: sqlite3.Connection, table: str, row_id: str, field: str, value: Any, *, now: Clock
+) -> None:
+    """A manual edit: set ``table.field`` of ``row_id`` to ``value`` and lock the field.
+
+    Classification never overwrites a locked field again (see :func:`unlock`). Raises
+    ``CatalogError`` for a field that cannot be edited, ``NotFound`` for an unknown row.
+    """
+    if field not in _EDITABLE.get(table, frozenset()):
+        raise CatalogError(f"{table}.{field} cannot be edited")
+    row = conn.execute(f"SELECT locked_fields FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no {table} row {row_id}")
+    locked = sorted(_locked(row) | {field})
+    conn.execute(
+        f"UPDATE {table} SET {field} = ?, locked_fields = ?, updated_at = ? WHERE id = ?",
+        (value, json.dumps(locked), db.timestamp(now()), row_id),
+    )
+
+
+def unlock(conn: sqlite3.Connection, table: str, row_id: str, field: str, *, now: Clock) -> None:
+    """Give ``table.field`` of ``row_id`` back to classification (the next refresh sets it)."""
+    if table not in _EDITABLE:
+        raise CatalogError(f"{table} has no manual fields")
+    row = conn.execute(f"SELECT locked_fields FROM {table} WHERE id = ?", (row_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no {table} row {row_id}")
+    locked = sorted(_locked(row) - {field})
+    conn.execute(
+        f"UPDATE {table} SET locked_fields = ?, updated_at = ? WHERE id = ?",
+        (json.dumps(locked), db.timestamp(now()), row_id),
+    )
