@@ -99,5 +99,9 @@ class AuthError(ArchiveError):
     """Authentication or authorisation failed."""
 
 
+class LoginThrottled(AuthError):
+    """Too many failed logins for a user from an address (or from one address); wait."""
+
+
 class Busy(ArchiveError):
     """A bounded resource (e.g. concurrent transcodes) is exhausted; try again later."""
