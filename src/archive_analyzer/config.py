@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     # jobs
     redis_url: SecretStr | None = None
     workers: int = 2
+    job_retries: int = 3  # retries after the first attempt, delay doubling from the next
+    job_retry_delay_s: float = 10.0
+    probe_lease_s: float = 300.0  # an unanswered probe job is dispatched again after this
+    probe_max_dispatches: int = 3  # then the file goes to the failure list (poison file)
+    reconcile_hour: int = 3  # nightly full reconcile scan at this UTC hour; -1 disables it
 
     # sync
     firestore_project: str | None = Field(

@@ -55,9 +55,32 @@ def last_checkpoint(conn: sqlite3.Connection, limit: int) -> Section:
     return Section("checkpoint", "Last checkpoint", rows)
 
 
+def job_failures(conn: sqlite3.Connection, limit: int) -> Section:
+    """Jobs that failed after every retry (issue 7); a later success resolves them."""
+    rows = _rows(
+        conn,
+        "SELECT task, path, error, attempts, occurrences, last_failed_at FROM job_failures "
+        "WHERE resolved_at IS NULL ORDER BY last_failed_at DESC LIMIT ?",
+        limit,
+    )
+    return Section("job_failures", "Failed jobs", rows)
+
+
+def probe_jobs(conn: sqlite3.Connection, limit: int) -> Section:
+    """Probe jobs handed to the queue and not yet answered."""
+    rows = _rows(
+        conn,
+        "SELECT count(*) AS in_flight, min(dispatched_at) AS oldest_dispatch, "
+        "coalesce(max(attempts), 0) AS max_attempts FROM probe_leases",
+    )
+    return Section("probe_jobs", "Probe jobs in flight", rows)
+
+
 PROVIDERS: list[Provider] = [
     files_by_status,
     files_by_extension,
     last_scans,
     last_checkpoint,
+    probe_jobs,
+    job_failures,
 ]
