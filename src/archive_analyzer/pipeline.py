@@ -1,0 +1,270 @@
+"""The stages composed: scan -> probe -> store, and the watcher's poll -> probe jobs -> ingest.
+
+The jobs layer (issue 7) calls these same functions from its tasks: ``poll_once`` and ``ingest``
+on the single writer, ``run_probe`` on any host. Values crossing between them are frozen
+dataclasses (``ProbeJob``, ``ProbeResult``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from archive_analyzer.catalog import db
+from archive_analyzer.catalog import files as repo
+from archive_analyzer.config import Settings
+from archive_analyzer.errors import ConfigError
+from archive_analyzer.probe.result import ProbeResult, ProbeStatus
+from archive_analyzer.scan.diff import DiffRules
+from archive_analyzer.scan.progress import Progress, for_terminal
+from archive_analyzer.scan.scanner import Scanner, ScanResult
+from archive_analyzer.scan.watcher import PollResult, RefreshHook, WatchState, poll
+from archive_analyzer.sources import Source, open_source
+
+log = logging.getLogger(__name__)
+
+# Probe results are stored this many per transaction.
+INGEST_BATCH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeJob:
+    """One file version to probe. ``source`` is the source spec (a path or an ``smb://`` URL
+    without password) so any host can open it; ``size`` and ``mtime`` are the catalog's when the
+    job was made, so a result for an older version can be recognised and dropped."""
+
+    file_id: str
+    source: str
+    path: str
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSummary:
+    """A full scan and the probing after it."""
+
+    scan: ScanResult
+    probed: int = 0
+    probe_failed: int = 0
+    probe_dropped: int = 0
+    probe_pending: int = 0  # left for later (no probe engine, or interrupted)
+    probe_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PollSummary:
+    """One watcher poll and the probe jobs it produced."""
+
+    poll: PollResult
+    jobs: tuple[ProbeJob, ...] = ()
+
+    @property
+    def changes(self) -> int:
+        """Number of catalog changes the poll made (0 for a quiet or suspect poll)."""
+        p = self.poll
+        return p.new + p.changed + p.moved + p.restored + p.stable + p.missing + p.deleted
+
+
+def rules_from(settings: Settings) -> DiffRules:
+    """The diff thresholds from the settings."""
+    return DiffRules(
+        missing_grace_s=settings.missing_grace_s, vanish_threshold=settings.vanish_threshold
+    )
+
+
+def contents_hook(now: db.Clock) -> RefreshHook:
+    """The catalog model's ``contents.refresh``, called inside scan/poll transactions."""
+    from archive_analyzer.catalog import contents
+
+    def refresh(conn: sqlite3.Connection, file_ids: Sequence[str]) -> None:
+        contents.refresh(conn, file_ids, now=now)
+
+    return refresh
+
+
+def _module(name: str) -> Any:
+    # TODO(scan): plain imports once probe.engine and catalog.media have landed
+    return importlib.import_module(name)
+
+
+def _spec(settings: Settings, source: Source) -> str:
+    return settings.source or source.name
+
+
+def jobs_for(rows: Iterable[repo.FileRow], spec: str) -> tuple[ProbeJob, ...]:
+    """Probe jobs for catalog rows of the source named by ``spec``."""
+    return tuple(ProbeJob(r.id, spec, r.path, r.size, r.mtime) for r in rows)
+
+
+# --- full scan -------------------------------------------------------------------------------
+
+
+def scan(
+    settings: Settings,
+    *,
+    resume: bool = False,
+    progress: Progress | None = None,
+    clock: db.Clock = db.utc_now,
+    probe: bool = True,
+) -> ScanSummary:
+    """Scan ``settings.source`` into ``settings.db``, then probe every media file pending a
+    probe and store the results. ``resume`` continues an interrupted scan.
+
+    Raises ``ConfigError`` without a source, ``SourceError`` when the listing fails (the
+    checkpoint is kept for ``resume``).
+    """
+    if not settings.source:
+        raise ConfigError("no source given: pass SOURCE or set ARCHIVE_SOURCE / source in TOML")
+    source = open_source(settings.source, settings)
+    conn = db.connect(settings.db)
+    try:
+        source.connect()
+        scanner = Scanner(
+            conn,
+            source,
+            batch_size=settings.scan_batch_size,
+            rules=rules_from(settings),
+            clock=clock,
+            progress=progress or for_terminal("scan"),
+            refresh=contents_hook(clock),
+        )
+        result = scanner.scan(resume=resume)
+        if not probe:
+            return ScanSummary(result)
+        return probe_pending(conn, source, settings, result, clock=clock)
+    finally:
+        conn.close()
+        source.close()
+
+
+def probe_pending(
+    conn: sqlite3.Connection,
+    source: Source,
+    settings: Settings,
+    result: ScanResult,
+    *,
+    clock: db.Clock = db.utc_now,
+    progress: Progress | None = None,
+) -> ScanSummary:
+    """Probe the source's active media files still pending a probe and store the results in
+    batches (each batch one transaction)."""
+    rows = repo.pending_probe(conn, source.name)
+    if not rows:
+        return ScanSummary(result)
+    jobs = {job.path: job for job in jobs_for(rows, _spec(settings, source))}
+    try:
+        engine = _module("archive_analyzer.probe.engine")
+    except ImportError:  # TODO(scan): remove once probe.engine lands
+        log.warning("probe engine not available; %d files left pending", len(jobs))
+        return ScanSummary(result, probe_pending=len(jobs))
+    bar = progress or for_terminal("probe")
+    bar.start(len(jobs))
+    t0 = time.monotonic()
+    probed = failed = dropped = 0
+    batch: list[tuple[ProbeJob, ProbeResult]] = []
+
+    def flush() -> None:
+        nonlocal probed, failed, dropped
+        with db.transaction(conn):
+            for job, res in batch:
+                if ingest(conn, job, res, now=clock):
+                    probed += 1
+                    failed += res.status is ProbeStatus.ERROR
+                else:
+                    dropped += 1
+        bar.advance(len(batch), sum(job.size for job, _ in batch))
+        batch.clear()
+
+    try:
+        for res in engine.probe_many(
+            source,
+            list(jobs),
+            concurrency=settings.probe_concurrency,
+            strategy=settings.probe_strategy,
+            budget=settings.probe_budget_bytes,
+            timeout_s=settings.probe_timeout_s,
+        ):
+            job = jobs.get(res.path)
+            if job is None:
+                continue
+            batch.append((job, res))
+            if len(batch) >= INGEST_BATCH:
+                flush()
+        if batch:
+            flush()
+    finally:
+        bar.finish()
+    elapsed = time.monotonic() - t0
+    log.info("probed %d files (%d failed, %d dropped) in %.1fs", probed, failed, dropped, elapsed)
+    pending = len(jobs) - probed - dropped
+    return ScanSummary(result, probed, failed, dropped, pending, elapsed)
+
+
+# --- watcher ---------------------------------------------------------------------------------
+
+
+def poll_once(
+    conn: sqlite3.Connection,
+    source: Source,
+    settings: Settings,
+    state: WatchState,
+    *,
+    now: db.Clock,
+) -> PollSummary:
+    """One watcher poll: list the source, diff with the catalog, apply, classify new and moved
+    files. Returns the counts and a probe job for every file that became stable (on the first
+    poll of a ``state``: every file still pending a probe)."""
+    result = poll(
+        conn,
+        source,
+        rules_from(settings),
+        state,
+        now=now,
+        refresh=contents_hook(now),
+    )
+    return PollSummary(result, jobs_for(result.ready, _spec(settings, source)))
+
+
+def run_probe(job: ProbeJob, settings: Settings) -> ProbeResult:
+    """Probe one file (on any host): open the job's source, probe with the configured strategy,
+    budget and timeout, close. Raises ``SourceError`` when the source cannot be reached."""
+    engine = _module("archive_analyzer.probe.engine")
+    source = open_source(job.source, settings)
+    try:
+        source.connect()
+        found: ProbeResult = engine.probe_file(
+            source,
+            job.path,
+            strategy=settings.probe_strategy,
+            budget=settings.probe_budget_bytes,
+            timeout_s=settings.probe_timeout_s,
+        )
+        return found
+    finally:
+        source.close()
+
+
+def ingest(conn: sqlite3.Connection, job: ProbeJob, result: ProbeResult, *, now: db.Clock) -> bool:
+    """Store a probe result (the single writer; call inside ``db.transaction``).
+
+    Returns False and stores nothing when the file's row is gone or its size or mtime changed
+    since the job was made: the result describes a version of the file that no longer exists.
+    """
+    row = repo.get(conn, job.file_id)
+    if row is None or (row.size, row.mtime) != (job.size, job.mtime):
+        log.info("dropping a stale probe result for %s", job.path)
+        return False
+    media = _module("archive_analyzer.catalog.media")
+    media.store(conn, job.file_id, result, job.size, job.mtime, now)
+    state = "failed" if result.status is ProbeStatus.ERROR else "done"
+    detail: dict[str, object] = {"status": result.status.value, "strategy": result.strategy}
+    if result.error:
+        detail["error"] = result.error
+    repo.set_probe_state(conn, job.file_id, state, db.timestamp(now()), detail)
+    return True

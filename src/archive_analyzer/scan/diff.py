@@ -1,0 +1,231 @@
+"""The poll diff: the catalog's state + a fresh listing + the time -> a plan of changes. PURE.
+
+No I/O here: the watcher lists, computes fingerprints where asked, calls :func:`plan`, and
+applies the result in one transaction (``scan.watcher``).
+
+Semantics (issue 4):
+
+- a path not in the catalog is *new*; it starts ``incoming``;
+- a known path whose size or mtime differs is *changed*: ``incoming`` again, to be re-probed;
+- an ``incoming`` row whose size and mtime did not change since the previous poll is *stable*
+  (unless its name is a temporary/upload name): it becomes ``active`` and is probed;
+- a catalog row whose path vanished and a new path with the same server file id and size are one
+  file *moved*: the id is kept. Where the server gives no file id, the same size and the same
+  fingerprint (first and last 64 KiB) decide;
+- a present row that vanished becomes *missing*; a missing row older than the grace period is
+  *deleted* (soft); a missing or deleted row seen again is *restored*;
+- offline safety: an empty listing, or more than ``vanish_threshold`` of the present rows
+  vanishing in one poll, makes the poll *suspect*: nothing is marked missing or deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from archive_analyzer import paths
+from archive_analyzer.catalog.db import parse_timestamp
+from archive_analyzer.catalog.files import PRESENT, FileRow, is_temporary
+from archive_analyzer.sources.base import FileInfo
+
+
+@dataclass(frozen=True, slots=True)
+class DiffRules:
+    """Thresholds of the diff (from ``Settings``).
+
+    ``vanish_min_files``: below this many vanished files the share check does not apply, so
+    deleting 2 of 5 files in a small tree is still seen as a deletion.
+    """
+
+    missing_grace_s: float = 24 * 3600.0
+    vanish_threshold: float = 0.20
+    vanish_min_files: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What one poll found. Rows are the catalog's state before the poll."""
+
+    new: tuple[tuple[FileInfo, str], ...] = ()  # (entry, status)
+    changed: tuple[tuple[FileRow, FileInfo, str], ...] = ()  # (row, entry, status)
+    moved: tuple[tuple[FileRow, FileInfo, str], ...] = ()  # (row, entry at new path, status)
+    restored: tuple[tuple[FileRow, str], ...] = ()  # (row, status), same path and content
+    stable: tuple[FileRow, ...] = ()  # incoming -> active, same path
+    missing: tuple[FileRow, ...] = ()
+    deleted: tuple[FileRow, ...] = ()
+    refreshed: tuple[tuple[FileRow, FileInfo], ...] = ()  # only the server file id changed
+    listed: int = 0
+    unchanged: int = 0
+    suspect: str | None = None  # why the poll is not trusted for deletions, if it is not
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the poll changes nothing in the catalog."""
+        return not (
+            self.new
+            or self.changed
+            or self.moved
+            or self.restored
+            or self.stable
+            or self.missing
+            or self.deleted
+            or self.refreshed
+        )
+
+
+def unique_files(listing: Iterable[FileInfo]) -> dict[str, FileInfo]:
+    """The listing's files (folders dropped) keyed by NFC path; the first spelling wins when
+    an NFC and an NFD name both appear."""
+    found: dict[str, FileInfo] = {}
+    for info in listing:
+        if info.is_dir:
+            continue
+        path = paths.normalize(info.path)
+        if path in found:
+            continue
+        if path != info.path:
+            info = FileInfo(path, info.size, info.mtime, info.file_id, False)
+        found[path] = info
+    return found
+
+
+def _settled_status(info: FileInfo) -> str:
+    return "incoming" if is_temporary(info.path) else "active"
+
+
+def _same_content(row: FileRow, info: FileInfo) -> bool:
+    return row.size == info.size and row.mtime == info.mtime
+
+
+def fingerprint_candidates(
+    previous: Mapping[str, FileRow], listed: Mapping[str, FileInfo]
+) -> list[FileInfo]:
+    """New entries without a server file id whose size equals a vanished row's that has a
+    fingerprint: the only files worth reading 2 x 64 KiB of to detect a move."""
+    sizes = {
+        row.size
+        for path, row in previous.items()
+        if path not in listed and row.fingerprint is not None
+    }
+    if not sizes:
+        return []
+    return [
+        info
+        for path, info in listed.items()
+        if path not in previous and info.file_id is None and info.size in sizes
+    ]
+
+
+def vanish_suspect(vanished: int, present: int, listed: int, rules: DiffRules) -> str | None:
+    """Why a listing looks like an outage rather than deletions (None when it does not):
+    it is empty while files are known, or too large a share of the known files vanished."""
+    if present and not listed:
+        return f"the listing is empty but {present} files are known"
+    if vanished >= rules.vanish_min_files and vanished > rules.vanish_threshold * present:
+        return (
+            f"{vanished} of {present} known files vanished at once "
+            f"(more than {rules.vanish_threshold:.0%})"
+        )
+    return None
+
+
+def plan(
+    previous: Mapping[str, FileRow],
+    listing: Mapping[str, FileInfo] | Iterable[FileInfo],
+    now: datetime,
+    rules: DiffRules,
+    *,
+    fingerprints: Mapping[str, str] | None = None,
+) -> Plan:
+    """Diff the catalog rows of one source (``previous``, keyed by path, every status) with a
+    complete fresh ``listing``. ``fingerprints`` maps new paths to their content fingerprint
+    (see :func:`fingerprint_candidates`). Returns the plan; applies nothing.
+    """
+    listed = listing if isinstance(listing, Mapping) else unique_files(listing)
+    prints = fingerprints or {}
+
+    changed: list[tuple[FileRow, FileInfo, str]] = []
+    restored: list[tuple[FileRow, str]] = []
+    stable: list[FileRow] = []
+    refreshed: list[tuple[FileRow, FileInfo]] = []
+    unchanged = 0
+    fresh: list[FileInfo] = []
+    for path, info in listed.items():
+        row = previous.get(path)
+        if row is None:
+            fresh.append(info)
+        elif not _same_content(row, info):
+            changed.append((row, info, "incoming"))
+        elif row.status not in PRESENT:
+            restored.append((row, _settled_status(info)))
+        elif row.status == "incoming" and not is_temporary(path):
+            stable.append(row)
+        elif info.file_id is not None and info.file_id != row.file_id:
+            refreshed.append((row, info))
+        else:
+            unchanged += 1
+
+    # Rows whose path is gone are candidates for a move; present rows are preferred as the
+    # source of a move over rows already missing or deleted.
+    gone = [row for path, row in previous.items() if path not in listed]
+    gone.sort(key=lambda r: (r.status not in PRESENT, r.path))
+    by_id: dict[tuple[str, int], FileRow] = {}
+    by_print: dict[tuple[str, int], FileRow] = {}
+    for row in gone:
+        if row.file_id is not None:
+            by_id.setdefault((row.file_id, row.size), row)
+        if row.fingerprint is not None:
+            by_print.setdefault((row.fingerprint, row.size), row)
+
+    moved: list[tuple[FileRow, FileInfo, str]] = []
+    taken: set[str] = set()
+    new: list[tuple[FileInfo, str]] = []
+    for info in fresh:
+        match: FileRow | None = None
+        if info.file_id is not None:
+            match = by_id.get((info.file_id, info.size))
+        if match is None and info.path in prints:
+            match = by_print.get((prints[info.path], info.size))
+        if match is not None and match.id not in taken:
+            taken.add(match.id)
+            if not _same_content(match, info):
+                status = "incoming"  # touched on the way: settle, then re-probe
+            elif match.status == "active":
+                status = "active"
+            else:  # incoming, missing or deleted, unchanged since the last poll
+                status = _settled_status(info)
+            moved.append((match, info, status))
+        else:
+            new.append((info, "incoming"))
+
+    vanished = [row for row in gone if row.id not in taken and row.status in PRESENT]
+    present = sum(1 for row in previous.values() if row.status in PRESENT)
+    suspect = vanish_suspect(len(vanished), present, len(listed), rules)
+
+    missing: tuple[FileRow, ...] = ()
+    deleted: tuple[FileRow, ...] = ()
+    if suspect is None:
+        missing = tuple(vanished)
+        deleted = tuple(
+            row
+            for row in gone
+            if row.id not in taken
+            and row.status == "missing"
+            and row.missing_since is not None
+            and (now - parse_timestamp(row.missing_since)).total_seconds() >= rules.missing_grace_s
+        )
+
+    return Plan(
+        new=tuple(new),
+        changed=tuple(changed),
+        moved=tuple(moved),
+        restored=tuple(restored),
+        stable=tuple(stable),
+        missing=missing,
+        deleted=deleted,
+        refreshed=tuple(refreshed),
+        listed=len(listed),
+        unchanged=unchanged,
+        suspect=suspect,
+    )

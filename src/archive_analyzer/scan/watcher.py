@@ -1,0 +1,329 @@
+"""The polling watcher: list the tree, diff it with the catalog (``scan.diff``), apply the plan.
+
+One poll is one listing and at most one write transaction (a no-change poll writes only its
+``scans`` row). The clock, the monotonic timer and ``sleep`` are injected so tests drive polls
+directly. Probing is not done here: a poll returns the rows that became ready to probe and the
+caller (``pipeline``) turns them into probe jobs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from archive_analyzer.catalog import db
+from archive_analyzer.catalog import files as repo
+from archive_analyzer.catalog.files import FileRow
+from archive_analyzer.errors import ArchiveError, SourceError
+from archive_analyzer.scan.diff import DiffRules, Plan, fingerprint_candidates, plan, unique_files
+from archive_analyzer.sources.base import Source
+
+log = logging.getLogger(__name__)
+
+FINGERPRINT_SPAN = 64 * 1024
+
+# Called inside the poll's write transaction with the ids of files that appeared, moved or
+# changed (the catalog model's ``contents.refresh``).
+RefreshHook = Callable[[sqlite3.Connection, Sequence[str]], None]
+
+
+def fingerprint(source: Source, path: str, size: int) -> str:
+    """sha1 over the size and the first and last 64 KiB: identifies a file across a rename on
+    servers without stable file ids (reads at most 128 KiB)."""
+    digest = hashlib.sha1(str(size).encode(), usedforsecurity=False)
+    digest.update(source.read_partial(path, 0, FINGERPRINT_SPAN))
+    if size > FINGERPRINT_SPAN:
+        tail = max(FINGERPRINT_SPAN, size - FINGERPRINT_SPAN)
+        digest.update(source.read_partial(path, tail, FINGERPRINT_SPAN))
+    return digest.hexdigest()
+
+
+@dataclass
+class WatchState:
+    """What the watcher carries from one poll to the next (the catalog holds the rest, so a
+    restart loses nothing: a fresh state only re-offers files still pending a probe)."""
+
+    polls: int = 0
+    suspect_polls: int = 0
+    backlog_offered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """One poll's outcome. ``ready`` are active media rows pending a probe that this poll made
+    ready (or, on the first poll of a watcher, every such row: the backlog)."""
+
+    scan_id: int
+    status: str  # completed | suspect
+    message: str | None
+    listed: int
+    new: int
+    changed: int
+    moved: int
+    restored: int
+    stable: int
+    missing: int
+    deleted: int
+    duration_s: float
+    ready: tuple[FileRow, ...] = field(default_factory=tuple)
+
+
+def _fingerprints_for(source: Source, entries: Sequence[tuple[str, int]]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path, size in entries:
+        try:
+            found[path] = fingerprint(source, path, size)
+        except SourceError as exc:
+            log.debug("no fingerprint for %r: %s", path, exc)
+    return found
+
+
+def poll(
+    conn: sqlite3.Connection,
+    source: Source,
+    rules: DiffRules,
+    state: WatchState,
+    *,
+    now: db.Clock,
+    refresh: RefreshHook | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> PollResult:
+    """List ``source`` once, diff with the catalog and apply the plan in one transaction.
+
+    A listing that fails (``SourceError``: share unreachable, root gone) records a 'suspect'
+    poll and changes nothing. Returns the poll's counts and the rows ready to probe.
+    """
+    started = now()
+    t0 = monotonic()
+    state.polls += 1
+    previous = repo.load(conn, source.name)
+    try:
+        listed = unique_files(source.list_directory("", recursive=True))
+    except SourceError as exc:
+        message = f"listing failed, nothing changed: {exc}"
+        return _record_suspect(conn, source, state, started, t0, monotonic, message, 0)
+
+    candidates = fingerprint_candidates(previous, listed)
+    prints = _fingerprints_for(source, [(c.path, c.size) for c in candidates])
+    the_plan = plan(previous, listed, started, rules, fingerprints=prints)
+
+    # Rows settling now on a server without file ids get a fingerprint (I/O before the
+    # transaction) so a later rename can still be recognised.
+    settle = [r for r in the_plan.stable if r.file_id is None and r.fingerprint is None]
+    settle_prints = _fingerprints_for(source, [(r.path, r.size) for r in settle])
+    by_path = {r.path: r.id for r in settle}
+    new_prints = {by_path[p]: v for p, v in settle_prints.items()}
+
+    stamp = db.timestamp(started)
+    with db.transaction(conn):
+        touched = _apply(conn, source.name, the_plan, stamp, new_prints)
+        if refresh is not None and touched:
+            refresh(conn, touched)
+        duration = monotonic() - t0
+        status = "completed" if the_plan.suspect is None else "suspect"
+        scan_id = _insert_poll(conn, source.name, the_plan, stamp, now(), duration, status)
+    if the_plan.suspect is not None:
+        state.suspect_polls += 1
+        log.warning("poll of %s is suspect, nothing marked missing: %s", source.name,
+                    the_plan.suspect)  # fmt: skip
+    if not the_plan.is_empty:
+        log.info(
+            "poll %s: %d new, %d changed, %d moved, %d restored, %d stable, %d missing, "
+            "%d deleted (%d files, %.2fs)",
+            source.name,
+            len(the_plan.new),
+            len(the_plan.changed),
+            len(the_plan.moved),
+            len(the_plan.restored),
+            len(the_plan.stable),
+            len(the_plan.missing),
+            len(the_plan.deleted),
+            the_plan.listed,
+            duration,
+        )
+    pending = repo.pending_probe(conn, source.name)
+    if state.backlog_offered:
+        wanted = set(touched)
+        ready = tuple(r for r in pending if r.id in wanted)
+    else:
+        ready = tuple(pending)
+        state.backlog_offered = True
+    return PollResult(
+        scan_id=scan_id,
+        status=status,
+        message=the_plan.suspect,
+        listed=the_plan.listed,
+        new=len(the_plan.new),
+        changed=len(the_plan.changed),
+        moved=len(the_plan.moved),
+        restored=len(the_plan.restored),
+        stable=len(the_plan.stable),
+        missing=len(the_plan.missing),
+        deleted=len(the_plan.deleted),
+        duration_s=duration,
+        ready=ready,
+    )
+
+
+def _apply(
+    conn: sqlite3.Connection,
+    source: str,
+    the_plan: Plan,
+    stamp: str,
+    new_prints: dict[str, str],
+) -> list[str]:
+    """Write the plan; returns the ids of rows that appeared, moved, changed or settled."""
+    touched: list[str] = []
+    if the_plan.new:
+        touched += repo.add(conn, source, list(the_plan.new), stamp)
+    if the_plan.moved:
+        repo.move(conn, list(the_plan.moved), stamp)
+        touched += [row.id for row, _, _ in the_plan.moved]
+        # A move that also touched the content (mtime) needs a re-probe like any change.
+        retouched = [
+            (_moved_row(row, info.path), info, status)
+            for row, info, status in the_plan.moved
+            if (row.size, row.mtime) != (info.size, info.mtime)
+        ]
+        if retouched:
+            repo.change(conn, retouched, stamp)
+    if the_plan.changed:
+        repo.change(conn, list(the_plan.changed), stamp)
+        touched += [row.id for row, _, _ in the_plan.changed]
+    for status in ("active", "incoming"):
+        rows = [row for row, s in the_plan.restored if s == status]
+        if rows:
+            repo.set_status(conn, rows, status, stamp, event="restored")
+            touched += [r.id for r in rows]
+    if the_plan.stable:
+        repo.set_status(conn, list(the_plan.stable), "active", stamp, event="stable")
+        touched += [r.id for r in the_plan.stable]
+    if new_prints:
+        repo.set_fingerprints(conn, new_prints, stamp)
+    if the_plan.refreshed:
+        repo.refresh_ids(conn, list(the_plan.refreshed), stamp)
+    if the_plan.missing:
+        repo.set_status(conn, list(the_plan.missing), "missing", stamp)
+    if the_plan.deleted:
+        repo.set_status(conn, list(the_plan.deleted), "deleted", stamp)
+    return touched
+
+
+def _moved_row(row: FileRow, path: str) -> FileRow:
+    return FileRow(
+        id=row.id,
+        source=row.source,
+        path=path,
+        size=row.size,
+        mtime=row.mtime,
+        file_id=row.file_id,
+        status="active",  # already moved and restored by repo.move: no second 'restored'
+        is_media=row.is_media,
+        probe_state=row.probe_state,
+        missing_since=None,
+        fingerprint=row.fingerprint,
+    )
+
+
+def _insert_poll(
+    conn: sqlite3.Connection,
+    source: str,
+    the_plan: Plan,
+    stamp: str,
+    finished: datetime,
+    duration: float,
+    status: str,
+) -> int:
+    finished_at = db.timestamp(finished)
+    cursor = conn.execute(
+        "INSERT INTO scans (source, kind, status, started_at, finished_at, files_seen, "
+        "files_new, files_changed, files_moved, files_missing, files_deleted, files_restored, "
+        "files_stable, duration_s, message) "
+        "VALUES (?, 'poll', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            source,
+            status,
+            stamp,
+            finished_at,
+            the_plan.listed,
+            len(the_plan.new),
+            len(the_plan.changed),
+            len(the_plan.moved),
+            len(the_plan.missing),
+            len(the_plan.deleted),
+            len(the_plan.restored),
+            len(the_plan.stable),
+            duration,
+            the_plan.suspect,
+        ),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def _record_suspect(
+    conn: sqlite3.Connection,
+    source: Source,
+    state: WatchState,
+    started: datetime,
+    t0: float,
+    monotonic: Callable[[], float],
+    message: str,
+    listed: int,
+) -> PollResult:
+    state.suspect_polls += 1
+    log.warning("poll of %s is suspect: %s", source.name, message)
+    stamp = db.timestamp(started)
+    duration = monotonic() - t0
+    with db.transaction(conn):
+        cursor = conn.execute(
+            "INSERT INTO scans (source, kind, status, started_at, finished_at, files_seen, "
+            "errors, duration_s, message) VALUES (?, 'poll', 'suspect', ?, ?, ?, 1, ?, ?)",
+            (source.name, stamp, stamp, listed, duration, message),
+        )
+    return PollResult(
+        scan_id=int(cursor.lastrowid or 0),
+        status="suspect",
+        message=message,
+        listed=listed,
+        new=0,
+        changed=0,
+        moved=0,
+        restored=0,
+        stable=0,
+        missing=0,
+        deleted=0,
+        duration_s=duration,
+    )
+
+
+def run_loop(
+    poll_once: Callable[[], object],
+    *,
+    interval_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+    should_stop: Callable[[], bool] = lambda: False,
+    max_polls: int | None = None,
+) -> int:
+    """Call ``poll_once`` every ``interval_s`` (measured start to start) until ``should_stop``
+    or ``max_polls``. A poll that raises an ``ArchiveError`` is logged and the loop goes on.
+    Returns the number of polls made."""
+    polls = 0
+    while not should_stop() and (max_polls is None or polls < max_polls):
+        t0 = monotonic()
+        try:
+            poll_once()
+        except ArchiveError as exc:
+            log.error("poll failed: %s", exc)
+        polls += 1
+        if max_polls is not None and polls >= max_polls:
+            break
+        remaining = interval_s - (monotonic() - t0)
+        if remaining > 0 and not should_stop():
+            sleep(remaining)
+    return polls

@@ -1,0 +1,142 @@
+"""The pure poll diff: rows + listing + now -> plan."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from archive_analyzer.catalog.db import timestamp
+from archive_analyzer.catalog.files import FileRow
+from archive_analyzer.scan.diff import DiffRules, fingerprint_candidates, plan
+from archive_analyzer.sources.base import FileInfo
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+RULES = DiffRules(missing_grace_s=3600, vanish_threshold=0.2, vanish_min_files=3)
+
+
+def row(
+    path: str,
+    size: int = 10,
+    mtime: float = 1.0,
+    file_id: str | None = None,
+    status: str = "active",
+    **kw: object,
+) -> FileRow:
+    return FileRow(
+        id=f"id-{path}",
+        source="s",
+        path=path,
+        size=size,
+        mtime=mtime,
+        file_id=file_id if file_id is not None else f"fid-{path}",
+        status=status,
+        is_media=True,
+        probe_state="done",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def info(path: str, size: int = 10, mtime: float = 1.0, file_id: str | None = "") -> FileInfo:
+    return FileInfo(path, size, mtime, f"fid-{path}" if file_id == "" else file_id, False)
+
+
+def known(*rows: FileRow) -> dict[str, FileRow]:
+    return {r.path: r for r in rows}
+
+
+def filler(n: int) -> list[FileRow]:
+    return [row(f"z/{i}.mp4") for i in range(n)]
+
+
+def test_new_file_starts_incoming_and_settles_next_poll() -> None:
+    p = plan({}, [info("a.mp4")], NOW, RULES)
+    assert [(i.path, s) for i, s in p.new] == [("a.mp4", "incoming")]
+    p2 = plan(known(row("a.mp4", status="incoming")), [info("a.mp4")], NOW, RULES)
+    assert [r.path for r in p2.stable] == ["a.mp4"]
+
+
+def test_growing_file_stays_changed_until_it_stops() -> None:
+    prev = known(row("a.mp4", size=10, status="incoming"))
+    p = plan(prev, [info("a.mp4", size=20, mtime=2.0)], NOW, RULES)
+    assert [(r.path, i.size, s) for r, i, s in p.changed] == [("a.mp4", 20, "incoming")]
+    assert not p.stable
+
+
+def test_part_file_never_settles() -> None:
+    prev = known(row("a.mp4.part", status="incoming"))
+    p = plan(prev, [info("a.mp4.part")], NOW, RULES)
+    assert not p.stable and p.unchanged == 1
+
+
+def test_move_by_file_id_and_size_keeps_the_row() -> None:
+    prev = known(row("old/a.mp4", file_id="42"), *filler(20))
+    listing = [info("new/a.mp4", file_id="42")] + [info(f"z/{i}.mp4") for i in range(20)]
+    p = plan(prev, listing, NOW, RULES)
+    assert [(r.id, i.path, s) for r, i, s in p.moved] == [("id-old/a.mp4", "new/a.mp4", "active")]
+    assert not p.new and not p.missing
+
+
+def test_same_id_other_size_is_not_a_move() -> None:
+    prev = known(row("old/a.mp4", file_id="42"), *filler(20))
+    listing = [info("new/a.mp4", size=11, file_id="42")] + [info(f"z/{i}.mp4") for i in range(20)]
+    p = plan(prev, listing, NOW, RULES)
+    assert len(p.new) == 1 and [r.path for r in p.missing] == ["old/a.mp4"]
+
+
+def test_move_by_fingerprint_without_server_ids() -> None:
+    old = replace(row("old/a.mp4", fingerprint="fp"), file_id=None)
+    prev = known(old, *filler(20))
+    listing = {i.path: i for i in [info("new/a.mp4", file_id=None)]}
+    listing.update({f"z/{i}.mp4": info(f"z/{i}.mp4") for i in range(20)})
+    assert [c.path for c in fingerprint_candidates(prev, listing)] == ["new/a.mp4"]
+    p = plan(prev, listing, NOW, RULES, fingerprints={"new/a.mp4": "fp"})
+    assert [(r.id, i.path) for r, i, _ in p.moved] == [("id-old/a.mp4", "new/a.mp4")]
+
+
+def test_missing_then_deleted_after_grace_then_restored() -> None:
+    rows = filler(20)
+    p = plan(known(row("a.mp4"), *rows), [info(r.path) for r in rows], NOW, RULES)
+    assert [r.path for r in p.missing] == ["a.mp4"]
+    gone = row("a.mp4", status="missing", missing_since=timestamp(NOW - timedelta(hours=2)))
+    p = plan(known(gone, *rows), [info(r.path) for r in rows], NOW, RULES)
+    assert [r.path for r in p.deleted] == ["a.mp4"] and not p.missing
+    recent = row("a.mp4", status="missing", missing_since=timestamp(NOW - timedelta(minutes=5)))
+    p = plan(known(recent, *rows), [info(r.path) for r in rows], NOW, RULES)
+    assert not p.deleted
+    back = row("a.mp4", status="deleted", missing_since=timestamp(NOW - timedelta(hours=2)))
+    p = plan(known(back), [info("a.mp4")], NOW, RULES)
+    assert [(r.path, s) for r, s in p.restored] == [("a.mp4", "active")]
+
+
+def test_empty_listing_is_suspect() -> None:
+    p = plan(known(*filler(5)), [], NOW, RULES)
+    assert p.suspect and not p.missing
+
+
+def test_mass_vanish_is_suspect_but_small_deletions_are_not() -> None:
+    rows = filler(100)
+    p = plan(known(*rows), [info(r.path) for r in rows[:50]], NOW, RULES)
+    assert p.suspect and not p.missing
+    p = plan(known(*rows), [info(r.path) for r in rows[:90]], NOW, RULES)
+    assert p.suspect is None and len(p.missing) == 10
+    small = filler(5)
+    p = plan(known(*small), [info(r.path) for r in small[:3]], NOW, RULES)
+    assert p.suspect is None and len(p.missing) == 2
+
+
+def test_nfd_listing_is_the_nfc_row() -> None:
+    import unicodedata
+
+    nfc = "WSOP 2003 - 복사본/a.mp4"
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfd != nfc
+    p = plan(known(row(nfc, file_id="7")), [FileInfo(nfd, 10, 1.0, "7", False)], NOW, RULES)
+    assert p.is_empty and p.unchanged == 1
+
+
+def test_swapped_paths_are_two_moves() -> None:
+    prev = known(row("a.mp4", file_id="1", size=1), row("b.mp4", file_id="2", size=2))
+    listing = [info("a.mp4", size=2, file_id="2"), info("b.mp4", size=1, file_id="1")]
+    p = plan(prev, listing, NOW, RULES)
+    # Same paths, different content: reported as changes (the path wins), never lost.
+    assert len(p.changed) == 2 and not p.missing
