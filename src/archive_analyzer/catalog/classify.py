@@ -1,43 +1,95 @@
-"""Classifier from an archive path to catalog / series / content facts (interim version)."""
+"""Classifier: from an archive path to catalog (brand), series and content facts.
+
+Pure: a path and compiled :class:`~archive_analyzer.catalog.rules.Rules` in, a frozen
+:class:`Classification` out; it never raises on odd input (any Unicode string is a path).
+Matching is on NFC text, case-insensitive, with runs of white space collapsed and '_' read as
+a space. The rules (``rules.toml``) say which folders are brands, sub-brands, locations,
+containers, format and copy folders, and which words are version markers; the fact patterns
+(year, season, episode, day, part, event number, buy-in, players) are fixed here because they
+are the same across brands. ``docs/classification.md`` describes the whole procedure.
+"""
 
 from __future__ import annotations
 
-import posixpath
+import hashlib
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-RULES_VERSION = "0"
+from archive_analyzer.catalog.rules import Brand, Patterns, Rules, default_rules
 
+__all__ = [
+    "Classification",
+    "Rules",
+    "classify",
+    "default_rules",
+    "normalise",
+    "series_id",
+    "unique_titles",
+]
 
-@dataclass(frozen=True)
-class Rules:
-    """Compiled classification rules (placeholder until the rules file lands)."""
+UNSORTED = "unsorted"
 
-    version: str = RULES_VERSION
-    brands: tuple[tuple[str, str], ...] = (
-        ("wsop", "WSOP"),
-        ("hcl", "HCL"),
-        ("pad", "PAD"),
-        ("mpp", "MPP"),
-        ("ggmillions", "GGMillions"),
-        ("gog", "GOG"),
-        ("pokergo", "PokerGO"),
-    )
+_RANGE = re.compile(r"(?<!\d)(?:19|20)\d\d\s*[-–~]\s*(?:19|20)\d\d(?!\d)")
+_DATE8 = re.compile(r"(?<!\d)((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+_DATE_SEP = re.compile(r"(?<!\d)((?:19|20)\d\d)[-.](0[1-9]|1[0-2])[-.](0[1-9]|[12]\d|3[01])(?!\d)")
+_YEAR = re.compile(r"(?<![\d$#])(19[4-9]\d|20[0-4]\d)(?![\d])")
+_SEASON = (
+    re.compile(r"\bseason\s*(\d{1,2})\b", re.I),
+    re.compile(r"\bs(\d{1,2})(?:\b|(?=\s?e(?:p)?\d))", re.I),
+)
+_EPISODE = (
+    re.compile(r"\bs\d{1,2}\s?e(\d{1,3})\b", re.I),
+    re.compile(r"\bep(?:isode)?\.?\s*#?\s*(\d{1,3})\b", re.I),
+    re.compile(r"\be(\d{1,3})\b", re.I),
+)
+_DAY = re.compile(r"\bday\s*(\d{1,2})(?:\s*([a-h]))?(?![a-z0-9])", re.I)
+_PART = (
+    re.compile(r"\bpart\s*(\d{1,3})\b", re.I),
+    re.compile(r"\bpt\.?\s*(\d{1,3})\b", re.I),
+)
+_TRAILING_N = re.compile(r"\((\d{1,3})\)\s*$")
+_EVENT = (
+    re.compile(r"\bevent\s*#?\s*(\d{1,3})\b", re.I),
+    re.compile(r"\bev\.?\s*#\s*(\d{1,3})\b", re.I),
+)
+_MONEY = re.compile(r"(?<![\w$])\$\s?(\d+(?:[.,]\d+)?)\s?([kmb])?(?![\w.])(\s*gtd\b)?", re.I)
+_MAIN_EVENT = re.compile(r"\b(super main event|main event)\b", re.I)
+_BARE_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_HCL_LEAD = re.compile(
+    r"^(?:(?:19|20)\d{6}|(?:19|20)\d\d[-.]\d\d[-.]\d\d)\s*(?:[-–_:]\s*)?(?P<rest>.*)$"
+)
+_SUBCLIP = re.compile(r"_sub_?clip_(?P<name>[^_]+?)\s*$", re.I)
+_VS = re.compile(r"\s+(?:vs\.?|v\.?|versus)\s+", re.I)
+_CARDS = re.compile(r"^(?:[2-9tjqka][shdc♠♥♦♣]?){2}[so]?$|^[2-9tjqka]{2,5}[so]?$", re.I)
+_NAME_CHARS = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'’\-])*$")
+_PUNCT_EDGES = " -–—_.,;:|/·"
 
-    def catalog_order(self, catalog_id: str) -> int:
-        ids = [b for b, _ in self.brands]
-        return ids.index(catalog_id) * 10 if catalog_id in ids else 1000
+_VERSION_LABELS = {
+    "no-commentary": "No Commentary",
+    "with-graphics": "With Graphics",
+    "commentary": "Commentary",
+    "stream": "Stream",
+    "subclip": "Subclip",
+    "clean": "Clean",
+}
 
 
 @dataclass(frozen=True)
 class Classification:
-    """What a path says about its content. Missing facts are None."""
+    """What a path says about its content. Missing facts are None.
+
+    ``title`` is the content's own title; make titles of one series unique with
+    :func:`unique_titles`. ``disambiguators`` are the extra words tried, in order, when two
+    titles of a series collide.
+    """
 
     path: str
     catalog: str | None
     catalog_title: str
+    series: str
     series_key: str
     series_title: str
     title: str
@@ -57,58 +109,454 @@ class Classification:
     players: tuple[str, ...] = ()
     versions: tuple[str, ...] = ()
     duplicate: bool = False
+    extension: str = ""
     sort_key: str = ""
     series_year: int | None = None
     series_sort_key: str = ""
-    extension: str = ""
-    disambiguators: tuple[str, ...] = field(default=(), compare=False)
+    disambiguators: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["players"] = list(self.players)
-        data["versions"] = list(self.versions)
-        return data
+    def as_json(self) -> dict[str, Any]:
+        """The CLI's JSON object (``classify --json``)."""
+        return {
+            "path": self.path,
+            "catalog": self.catalog,
+            "catalog_title": self.catalog_title,
+            "sub_brand": self.sub_brand,
+            "series": self.series,
+            "series_title": self.series_title,
+            "title": self.title,
+            "kind": self.kind,
+            "year": self.year,
+            "season": self.season,
+            "episode": self.episode,
+            "day": self.day,
+            "part": self.part,
+            "event_number": self.event_number,
+            "event_name": self.event_name,
+            "buy_in": self.buy_in,
+            "guarantee": self.guarantee,
+            "stream_date": self.stream_date,
+            "location": self.location,
+            "players": list(self.players),
+            "versions": list(self.versions),
+            "duplicate": self.duplicate,
+        }
 
 
-def default_rules() -> Rules:
-    return Rules()
+def tidy(text: str) -> str:
+    """NFC with runs of white space collapsed and the ends trimmed (case kept)."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+def spaced(text: str) -> str:
+    """:func:`tidy` with '_' read as a space: the form every rule pattern is matched on."""
+    return tidy(text.replace("_", " "))
 
 
 def normalise(text: str) -> str:
-    """NFC, case-folded, runs of white space collapsed: the form every rule matches against."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip().casefold()
+    """The matching key of a name: :func:`tidy` and case-folded."""
+    return tidy(text).casefold()
+
+
+def series_key_of(title: str) -> str:
+    """A series' key: its title case-folded with '-', '_' and white space runs unified."""
+    return re.sub(r"[\s\-_–]+", " ", normalise(title)).strip()
+
+
+def series_id(catalog_id: str | None, series_key: str) -> str:
+    """The stable id of a series: a readable slug of the key plus a short hash of it.
+
+    Derived only from the catalog id and the normalised series key (never from a row count or
+    a random value), so every run and every machine gives a folder the same series id. The
+    hash keeps keys that slug alike (punctuation, Korean names) apart.
+    """
+    catalog = catalog_id or UNSORTED
+    key = f"{catalog}/{series_key}"
+    folded = unicodedata.normalize("NFKD", series_key).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:60].rstrip("-")
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
+    return "-".join(part for part in (catalog, slug, digest) if part)
+
+
+def _any(patterns: Patterns, text: str) -> bool:
+    return any(p.search(text) for p in patterns)
+
+
+def _strip(patterns: Patterns, text: str) -> str:
+    for pattern in patterns:
+        text = pattern.sub(" ", text)
+    return tidy(text)
+
+
+def _edges(text: str) -> str:
+    return text.strip(_PUNCT_EDGES + " ")
+
+
+@dataclass(frozen=True)
+class _Folder:
+    raw: str
+    text: str  # spaced, copy markers removed
+    display: str  # name without copy, version and format words (case kept)
+    container: bool
+    structural: bool
+    duplicate: bool
+
+
+def _folder(raw: str, rules: Rules) -> _Folder:
+    text = spaced(raw)
+    uncopied = _strip(rules.copies, text)
+    duplicate = uncopied != text
+    container = _any(rules.containers, uncopied)
+    display = _strip(rules.formats, uncopied)
+    for marker in rules.versions:
+        display = _strip(marker.patterns, display)
+    display = _edges(display)
+    remainder = _edges(_DAY.sub(" ", display))
+    return _Folder(raw, uncopied, display, container, not remainder, duplicate)
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    dot = name.rfind(".")
+    if dot > 0 and re.fullmatch(r"[A-Za-z0-9]{1,5}", name[dot + 1 :]):
+        return name[:dot], name[dot + 1 :].lower()
+    return name, ""
+
+
+def _find_int(patterns: Sequence[re.Pattern[str]], text: str) -> int | None:
+    for pattern in patterns:
+        match = pattern.search(text)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _year(text: str) -> int | None:
+    text = _RANGE.sub(" ", text)
+    match = _DATE8.search(text) or _DATE_SEP.search(text)
+    if match:
+        return int(match.group(1))
+    match = _YEAR.search(text)
+    return int(match.group(1)) if match else None
+
+
+def _stream_date(stem: str) -> str | None:
+    match = _DATE8.search(stem) or _DATE_SEP.search(stem)
+    return f"{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else None
+
+
+def _day(text: str) -> str | None:
+    match = _DAY.search(text)
+    if not match:
+        return None
+    return f"{int(match.group(1))}{(match.group(2) or '').upper()}"
+
+
+def _money(text: str) -> tuple[str | None, str | None]:
+    buy_in: str | None = None
+    guarantee: str | None = None
+    for match in _MONEY.finditer(text):
+        amount = f"${match.group(1)}{(match.group(2) or '').upper()}"
+        if match.group(3):
+            guarantee = guarantee or f"{amount} GTD"
+        else:
+            buy_in = buy_in or amount
+    # A bare guarantee is the only money figure of many folder names ('$5M GTD ...').
+    return buy_in or guarantee, guarantee
+
+
+def _is_name(text: str, rules: Rules) -> bool:
+    words = text.split()
+    if not words or len(words) > rules.max_words or not _NAME_CHARS.match(text):
+        return False
+    if _CARDS.match(text.replace(" ", "")):
+        return False
+    return not any(w.casefold().strip(".'’-") in rules.stop_words for w in words)
+
+
+def _players(stem: str, rules: Rules) -> tuple[list[str], bool]:
+    """Player names in a file name, and whether a trailing 'Commentary' marked a version."""
+    names: list[str] = []
+    commentary = False
+    subclip = _SUBCLIP.search(stem)
+    if subclip:
+        name = tidy(subclip.group("name"))
+        if _is_name(name, rules):
+            names.append(name)
+        stem = stem[: subclip.start()]
+    text = spaced(stem)
+    lead = _HCL_LEAD.match(text)
+    if lead and (_DATE8.match(text) or _DATE_SEP.match(text)) and "," in lead.group("rest"):
+        for piece in re.split(r"\s*[,&+]\s*", lead.group("rest")):
+            piece = _edges(piece)
+            bare = _edges(re.sub(r"\(?\bcommentary\b\)?$", "", piece, flags=re.I))
+            if bare != piece:
+                commentary = True
+            if _is_name(bare, rules):
+                names.append(bare)
+        return names, commentary
+    segments = [s for s in re.split(r"\s+[-–]\s+", text) if s]
+    last = _edges(segments[-1]) if segments else ""
+    if _VS.search(last):
+        sides = [_edges(s) for s in _VS.split(last)]
+        # 'Hand 12 X vs Y' without a dash: drop the leading hand number.
+        sides[0] = _edges(re.sub(r"^hand\s*#?\s*\d+\s*", "", sides[0], flags=re.I))
+        found = [s for s in sides if _is_name(s, rules)]
+        if len(found) == len(sides):
+            names.extend(found)
+    elif len(segments) > 1 and _is_name(last, rules):
+        names.append(last)  # 'WSOP 2001 Main Event - Daniel Negreanu': the featured player
+    return list(dict.fromkeys(names)), commentary
+
+
+def _find_brand(folders: list[str], stem: str, rules: Rules) -> tuple[Brand | None, int, str]:
+    for index, folder in enumerate(folders):
+        text = spaced(folder)
+        for brand in rules.brands:
+            if _any(brand.folders, text):
+                return brand, index, _edges(_strip(rules.copies, text)) or brand.title
+    text = spaced(stem)
+    for brand in rules.brands:
+        if _any(brand.names, text):
+            return brand, -1, brand.title
+    return None, -1, ""
+
+
+def _series(below: list[_Folder], label: str, fallback: str) -> tuple[str, _Folder | None]:
+    content = [f for f in below if not f.container and not f.structural]
+
+    def resolved(folder: _Folder) -> str:
+        return f"{label} {folder.display}" if _BARE_YEAR.match(folder.display) else folder.display
+
+    if content:
+        deepest = content[-1]
+        title = resolved(deepest)
+        if len(content) > 1 and _year(title) is None and not _SEASON[1].search(title):
+            title = f"{resolved(content[-2])} {title}"
+        return title, deepest
+    containers = [f for f in below if f.container and f.display]
+    return (containers[-1].display if containers else fallback), None
+
+
+def _title(stem: str, facts: dict[str, Any], rules: Rules) -> str:
+    text = _strip(rules.copies, tidy(stem))
+    text = re.sub(r"\s+_\s+", " – ", text)
+    text = re.sub(r"_sub_?clip_", " – ", text, flags=re.I)
+    text = tidy(text.replace("_", " "))
+    date = facts.get("stream_date")
+    if date:
+        text = _DATE8.sub(date, text, count=1)
+    text = _edges(text) or ""
+    spaced_text = spaced(text)
+    missing: list[str] = []
+    if facts.get("event_number") is not None and not _find_int(_EVENT, spaced_text):
+        missing.append(f"Event #{facts['event_number']}")
+    if facts.get("day") and not _DAY.search(spaced_text):
+        missing.append(f"Day {facts['day']}")
+    if (
+        facts.get("part") is not None
+        and _find_int(_PART, spaced_text) is None
+        and not (_TRAILING_N.search(spaced_text))
+    ):
+        missing.append(f"Part {facts['part']}")
+    if facts.get("episode") is not None and _find_int(_EPISODE, spaced_text) is None:
+        missing.append(f"EP{facts['episode']:02d}")
+    if not text:
+        return " · ".join(missing) if missing else ""
+    return " · ".join([text, *missing])
 
 
 def classify(path: str, rules: Rules | None = None) -> Classification:
+    """Classify one archive path (relative to the source root, any separators).
+
+    In: a path string (NFC or NFD, '/' or '\\'); optional rules (default: the shipped ones).
+    Out: a :class:`Classification`. Never raises for odd input.
+    """
     rules = rules or default_rules()
-    parts = [p for p in unicodedata.normalize("NFC", path).replace("\\", "/").split("/") if p]
-    folders, name = parts[:-1], (parts[-1] if parts else "")
-    catalog: str | None = None
-    catalog_title = "Unsorted"
-    for folder in folders[:1]:
-        for brand_id, brand_title in rules.brands:
-            if normalise(folder) == brand_id:
-                catalog, catalog_title = brand_id, brand_title
-    series_title = folders[-1] if folders else catalog_title
-    stem, _ = posixpath.splitext(name)
+    norm = unicodedata.normalize("NFC", path).replace("\\", "/")
+    parts = [p for p in norm.split("/") if p not in ("", ".")]
+    name = parts[-1] if parts else ""
+    stem, ext = _split_name(name)
+    folders = parts[:-1]
+    brand, index, label = _find_brand(folders, stem, rules)
+    below = [_folder(f, rules) for f in (folders[index + 1 :] if brand else folders)]
+    stem_text = spaced(stem)
+    stem_clean = _strip(rules.copies, stem_text)
+    duplicate = stem_clean != stem_text or any(f.duplicate for f in below)
+
+    texts = [stem_clean] + [f.text for f in reversed(below)]
+    year = next((y for y in (_year(t) for t in texts) if y is not None), None)
+    season = next((s for s in (_find_int(_SEASON, t) for t in texts) if s is not None), None)
+    episode = _find_int(_EPISODE, stem_clean)
+    day = next((d for d in (_day(t) for t in texts) if d), None)
+    part = _find_int(_PART, stem_clean)
+    if part is None:
+        trailing = _TRAILING_N.search(stem_clean)
+        part = int(trailing.group(1)) if trailing else None
+    event_number = next((e for e in (_find_int(_EVENT, t) for t in texts) if e is not None), None)
+    buy_in, guarantee = next((m for m in (_money(t) for t in texts) if m[0] or m[1]), (None, None))
+    players, commentary = _players(stem, rules)
+
+    searched = [f.text for f in below] + [stem_text]
+    versions = [
+        marker.id
+        for marker in rules.versions
+        if marker.id != "version" and any(_any(marker.patterns, t) for t in searched)
+    ]
+    if commentary and "commentary" not in versions:
+        versions.append("commentary")
+    if "no-commentary" in versions and "commentary" in versions:
+        versions.remove("commentary")
+    kind = "clip" if any(_any(rules.clip, t) for t in searched) else "episode"
+
+    sub_brand = None
+    location = None
+    if brand is not None:
+        sub_brand = next(
+            (
+                m.id
+                for t in searched
+                for m in rules.sub_brands
+                if m.catalog in (None, brand.id) and _any(m.patterns, t)
+            ),
+            None,
+        )
+        location = next(
+            (m.id for t in searched for m in rules.locations if _any(m.patterns, t)), None
+        )
+        if location is None:
+            for t in searched:
+                for pattern in rules.location_fallback:
+                    match = pattern.search(t)
+                    if match and match.group(1).strip().casefold() not in rules.stop_words:
+                        location = match.group(1).strip().casefold()
+                        break
+                if location:
+                    break
+
+    catalog_title = brand.title if brand else "Unsorted"
+    series_title, series_folder = _series(below, label, label or catalog_title)
+    series_title = tidy(series_title) or catalog_title
+    key = series_key_of(series_title)
+    event_match = _MAIN_EVENT.search(stem_clean) or _MAIN_EVENT.search(series_title)
+    facts: dict[str, Any] = {
+        "event_number": event_number,
+        "day": day,
+        "part": part,
+        "episode": episode,
+        "stream_date": _stream_date(stem_clean),
+    }
+    title = _title(stem, facts, rules) or series_title
+    series_year = _year(series_title) or year
+    version_words = [
+        _VERSION_LABELS[v]
+        for v in versions
+        if v in _VERSION_LABELS and _VERSION_LABELS[v].casefold() not in title.casefold()
+    ]
+    parent = below[-1].display if below else ""
+    day_num = int(re.sub(r"\D", "", day)) if day else 0
+    sort_key = "|".join(
+        [
+            f"{year or 0:04d}",
+            f"{season or 0:03d}",
+            f"{event_number or 0:04d}",
+            f"{day_num:03d}{(day or '')[-1:] if day and day[-1].isalpha() else ''}",
+            f"{episode or 0:04d}",
+            f"{part or 0:03d}",
+            facts["stream_date"] or "",
+            normalise(title),
+        ]
+    )
     return Classification(
         path=path,
-        catalog=catalog,
+        catalog=brand.id if brand else None,
         catalog_title=catalog_title,
-        series_key=normalise(series_title),
+        series=series_id(brand.id if brand else None, key),
+        series_key=key,
         series_title=series_title,
-        title=re.sub(r"\s+", " ", stem).strip() or name,
+        title=title,
+        kind=kind,
+        sub_brand=sub_brand,
+        location=location,
+        year=year,
+        season=season,
+        episode=episode,
+        day=day,
+        part=part,
+        event_number=event_number,
+        event_name=(
+            event_match.group(1).title().replace("Main Event", "Main Event")
+            if event_match
+            else None
+        ),
+        buy_in=buy_in,
+        guarantee=guarantee,
+        stream_date=facts["stream_date"],
+        players=tuple(players),
+        versions=tuple(versions),
+        duplicate=duplicate,
+        extension=ext,
+        sort_key=sort_key,
+        series_year=series_year,
+        series_sort_key=f"{series_year or 0:04d}|{sub_brand or ''}|{key}",
+        disambiguators=tuple(
+            x
+            for x in (
+                ", ".join(version_words),
+                ext.upper(),
+                "Copy" if duplicate else "",
+                parent if series_folder is None or parent != series_folder.display else "",
+            )
+            if x
+        ),
     )
 
 
-def unique_titles(items: list[Classification], taken: dict[str, str] | None = None) -> list[str]:
-    """Titles for ``items`` (one series) that are unique, case-insensitively."""
-    seen: dict[str, int] = {normalise(t): 1 for t in (taken or {}).values()}
-    out: list[str] = []
-    for item in sorted(items, key=lambda c: c.path):
-        title = item.title
-        n = seen.get(normalise(title), 0)
-        seen[normalise(title)] = n + 1
-        out.append(title if n == 0 else f"{title} ({n + 1})")
-    order = {c.path: i for i, c in enumerate(sorted(items, key=lambda c: c.path))}
-    return [out[order[c.path]] for c in items]
+def unique_titles(
+    items: Sequence[Classification], taken: dict[str, str] | None = None
+) -> list[str]:
+    """Titles for ``items`` (contents of one series) that are unique, case-insensitively.
+
+    ``taken`` maps ids of other contents (locked by hand) to titles nobody else may use. A
+    title shared by several items gets, in turn, each item's disambiguators in parentheses
+    (versions, container, 'Copy', folder) until the group is unique, and failing that a
+    number (2, 3, ... by path order). Deterministic: the same items give the same titles in
+    any order. Returns the titles in the order of ``items``.
+    """
+    reserved = {normalise(t) for t in (taken or {}).values()}
+    base = [item.title for item in items]
+    groups: dict[str, list[int]] = {}
+    for i, title in enumerate(base):
+        groups.setdefault(normalise(title), []).append(i)
+    result = list(base)
+    used: set[str] = set(reserved)
+    clashing: list[tuple[str, list[int]]] = []
+    for key, members in sorted(groups.items()):
+        if len(members) == 1 and key not in reserved:
+            used.add(key)
+        else:
+            clashing.append((key, sorted(members, key=lambda i: (items[i].path, i))))
+    for _key, members in clashing:
+        depth = max(len(items[i].disambiguators) for i in members)
+        done = False
+        for level in range(1, depth + 1):
+            candidates = []
+            for i in members:
+                extra = items[i].disambiguators[:level]
+                candidates.append(f"{base[i]} ({', '.join(extra)})" if extra else base[i])
+            keys = [normalise(c) for c in candidates]
+            if len(set(keys)) == len(keys) and not (set(keys) & used):
+                for i, candidate in zip(members, candidates, strict=True):
+                    result[i] = candidate
+                used.update(keys)
+                done = True
+                break
+        if done:
+            continue
+        for n, i in enumerate(members, start=1):
+            candidate = base[i] if n == 1 else f"{base[i]} ({n})"
+            while normalise(candidate) in used:
+                n += 1
+                candidate = f"{base[i]} ({n})"
+            result[i] = candidate
+            used.add(normalise(candidate))
+    return result

@@ -10,7 +10,6 @@ file keeps its content id, clips and links; only its series may change.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sqlite3
@@ -25,6 +24,7 @@ from archive_analyzer.catalog.classify import (
     classify,
     default_rules,
     normalise,
+    series_id,
     unique_titles,
 )
 from archive_analyzer.catalog.db import Clock
@@ -87,20 +87,6 @@ _EDITABLE = {
     ),
     "players": frozenset({"name", "display_name", "name_kr", "country"}),
 }
-
-
-def series_id(catalog_id: str, series_key: str) -> str:
-    """The stable id of a series: readable slug of the key plus a short hash of it.
-
-    Derived only from the catalog id and the normalised series key (never from a row count or
-    a random value), so every run and every machine gives a folder the same series id. The hash
-    keeps keys that slug alike ('2024 wsop-c la' / '2024 wsop c la', Korean names) apart.
-    """
-    key = f"{catalog_id}/{series_key}"
-    folded = unicodedata.normalize("NFKD", series_key).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:60].rstrip("-")
-    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
-    return "-".join(part for part in (catalog_id, slug, digest) if part)
 
 
 def player_key(name: str) -> str:
@@ -234,7 +220,7 @@ def ensure_series(
 ) -> str:
     """The id of the series row for ``facts`` (created or updated as needed)."""
     key = f"{catalog_id}/{facts.series_key}"
-    sid = series_id(catalog_id, facts.series_key)
+    sid = facts.series if facts.catalog else series_id(catalog_id, facts.series_key)
     values: dict[str, Any] = {
         "catalog_id": catalog_id,
         "title": facts.series_title,
