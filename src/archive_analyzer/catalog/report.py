@@ -76,6 +76,62 @@ def probe_jobs(conn: sqlite3.Connection, limit: int) -> Section:
     return Section("probe_jobs", "Probe jobs in flight", rows)
 
 
+def last_polls(conn: sqlite3.Connection, limit: int) -> Section:
+    """The watcher's latest polls: when, how long, what changed, suspect ones with why."""
+    rows = _rows(
+        conn,
+        "SELECT started_at, status, round(duration_s, 2) AS duration_s, files_seen, files_new, "
+        "files_changed, files_moved, files_stable, files_missing, files_deleted, "
+        "files_restored, message FROM scans WHERE kind = 'poll' ORDER BY id DESC LIMIT ?",
+        min(limit, 5),
+    )
+    return Section("polls", "Last polls", rows)
+
+
+def incoming_files(conn: sqlite3.Connection, limit: int) -> Section:
+    """Files still being written (not probed until size and mtime hold across two polls)."""
+    rows = _rows(
+        conn,
+        "SELECT path, size, updated_at FROM files WHERE status = 'incoming' "
+        "ORDER BY updated_at DESC LIMIT ?",
+        limit,
+    )
+    return Section("incoming", "Incoming files", rows)
+
+
+def missing_files(conn: sqlite3.Connection, limit: int) -> Section:
+    """Files gone from the share, not yet (soft) deleted."""
+    rows = _rows(
+        conn,
+        "SELECT path, size, missing_since FROM files WHERE status = 'missing' "
+        "ORDER BY missing_since DESC LIMIT ?",
+        limit,
+    )
+    return Section("missing", "Missing files", rows)
+
+
+def recent_events(conn: sqlite3.Connection, limit: int) -> Section:
+    """The latest file history entries (new, changed, moved, missing, probed ...)."""
+    rows = _rows(
+        conn,
+        "SELECT e.at, e.kind, f.path, e.detail FROM file_events e JOIN files f ON f.id = e.file "
+        "ORDER BY e.id DESC LIMIT ?",
+        limit,
+    )
+    return Section("events", "Recent events", rows)
+
+
+def probe_failures(conn: sqlite3.Connection, limit: int) -> Section:
+    """Files whose probe failed (I/O), newest first, with the error."""
+    rows = _rows(
+        conn,
+        "SELECT f.path, m.error, m.probed_at FROM files f LEFT JOIN media_info m ON m.id = f.id "
+        "WHERE f.probe_state = 'failed' ORDER BY m.probed_at DESC LIMIT ?",
+        limit,
+    )
+    return Section("probe_failures", "Probe failures", rows)
+
+
 PROVIDERS: list[Provider] = [
     files_by_status,
     files_by_extension,
@@ -83,4 +139,9 @@ PROVIDERS: list[Provider] = [
     last_checkpoint,
     probe_jobs,
     job_failures,
+    last_polls,
+    incoming_files,
+    missing_files,
+    recent_events,
+    probe_failures,
 ]
