@@ -77,6 +77,7 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("ARCHIVE_FIRESTORE_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST"),
     )
     sync_batch_size: int = 500
+    sync_retry_s: float = 60.0  # total time one Firestore batch may spend on retries
     sync_debounce_s: float = 10.0
 
     # web
