@@ -1,0 +1,110 @@
+"""The app factory: ``create_app(settings, *, conn_factory, source_factory, clock)``.
+
+One router per area (``routes/auth.py``, ``pages.py``, ``api.py``, ``stream.py``); a later
+area (HLS, thumbnails, admin) adds its router in ``create_app`` and reuses ``deps`` for the
+session user, the catalog connection and CSRF. Nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+
+from archive_analyzer.catalog.db import Clock, utc_now
+from archive_analyzer.config import Settings
+from archive_analyzer.sources.base import Source
+from archive_analyzer.web.deps import (
+    CsrfFailed,
+    LoginRequired,
+    PasswordChangeRequired,
+    WebContext,
+)
+from archive_analyzer.web.render import environment, render
+from archive_analyzer.web.security import session_secret
+
+SESSION_COOKIE = "archive_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
+_MACHINE_PREFIXES = ("/api", "/stream")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    conn_factory: Callable[[], sqlite3.Connection],
+    source_factory: Callable[[str], Source],
+    clock: Clock = utc_now,
+) -> FastAPI:
+    """Build the viewer app.
+
+    ``conn_factory`` opens a catalog connection (one per request, closed after it);
+    ``source_factory`` maps a ``files.source`` name to an open Source; ``clock`` stamps
+    progress and login attempts. The catalog must be migrated already.
+    """
+    from archive_analyzer.web.routes import api, auth, pages, stream
+
+    app = FastAPI(
+        title="Archive Analyzer",
+        summary="Browse, search and stream the archive catalog (login required).",
+        version="1",
+        # The default docs load Swagger UI from a CDN; /api/docs is served locally instead.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.web = WebContext(settings, conn_factory, source_factory, clock, environment())
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(settings),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=False,  # loopback / closed network; put TLS in front to set Secure
+    )
+    app.mount("/static", StaticFiles(packages=[("archive_analyzer.web", "static")]), name="static")
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    app.include_router(stream.router)
+    _handlers(app)
+    return app
+
+
+def _machine(request: Request) -> bool:
+    path = request.url.path
+    return any(path == p or path.startswith(p + "/") for p in _MACHINE_PREFIXES)
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        if _machine(request):
+            return JSONResponse({"detail": "login required"}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def password_change(request: Request, exc: PasswordChangeRequired) -> Response:
+        return RedirectResponse("/account/password", status_code=303)
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+        if _machine(request):
+            return JSONResponse({"detail": "missing or wrong CSRF token"}, status_code=403)
+        return render(request, "error.html", {"message_key": "csrf_failed"}, status_code=403)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if _machine(request) or exc.status_code not in (404, 400):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=headers
+            )
+        return render(request, "error.html", {"message_key": "not_found"}, status_code=404)

@@ -1,0 +1,93 @@
+"""Request-scoped dependencies: the app's context, a catalog connection, the logged-in user."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from jinja2 import Environment
+
+from archive_analyzer.catalog.db import Clock
+from archive_analyzer.config import Settings
+from archive_analyzer.sources.base import Source
+from archive_analyzer.web import accounts
+from archive_analyzer.web.security import CSRF_HEADER, csrf_ok
+
+SESSION_USER = "uid"
+SESSION_VERSION = "v"
+
+
+@dataclass(frozen=True)
+class WebContext:
+    """What the app was built with (``app.state.web``): injected I/O and the clock."""
+
+    settings: Settings
+    conn_factory: Callable[[], sqlite3.Connection]
+    source_factory: Callable[[str], Source]
+    clock: Clock
+    templates: Environment
+
+
+class LoginRequired(Exception):
+    """No valid session: pages redirect to /login, /api and /stream answer 401."""
+
+
+class PasswordChangeRequired(Exception):
+    """The account must choose a new password before using the pages."""
+
+
+class CsrfFailed(Exception):
+    """A state-changing request without this session's CSRF token (403)."""
+
+
+def context(request: Request) -> WebContext:
+    web: WebContext = request.app.state.web
+    return web
+
+
+def connection(request: Request) -> Iterator[sqlite3.Connection]:
+    """A catalog connection for this request, closed afterwards."""
+    conn = context(request).conn_factory()
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+Conn = Annotated[sqlite3.Connection, Depends(connection)]
+
+
+def current_user(request: Request, conn: Conn) -> accounts.User:
+    """The session's user; ``LoginRequired`` when absent, unknown or signed out elsewhere."""
+    user_id = request.session.get(SESSION_USER)
+    if not isinstance(user_id, str):
+        raise LoginRequired
+    user = accounts.get_user(conn, user_id)
+    if user is None or request.session.get(SESSION_VERSION) != user.session_version:
+        request.session.clear()
+        raise LoginRequired
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[accounts.User, Depends(current_user)]
+
+
+def page_user(user: CurrentUser) -> accounts.User:
+    """Like ``current_user`` for HTML pages: also sends first-login admins to change passwords."""
+    if user.must_change_password:
+        raise PasswordChangeRequired
+    return user
+
+
+PageUser = Annotated[accounts.User, Depends(page_user)]
+
+
+def api_csrf(request: Request, user: CurrentUser) -> accounts.User:
+    """For state-changing API calls: the ``X-CSRF-Token`` header must match the session."""
+    if not csrf_ok(request, request.headers.get(CSRF_HEADER)):
+        raise CsrfFailed
+    return user

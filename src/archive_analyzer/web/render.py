@@ -1,0 +1,104 @@
+"""Rendering pages: the Jinja2 environment, template helpers, language and CSRF in every page."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from archive_analyzer.web import i18n
+from archive_analyzer.web.security import csrf_token
+
+
+def environment() -> Environment:
+    """The template environment (autoescaping on), with the formatting filters."""
+    env = Environment(
+        loader=PackageLoader("archive_analyzer.web", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["duration"] = duration
+    env.filters["timecode"] = timecode
+    env.filters["filesize"] = filesize
+    env.filters["bitrate"] = bitrate
+    return env
+
+
+def language(request: Request) -> str:
+    return i18n.negotiate(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+
+
+def render(
+    request: Request, name: str, values: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render template ``name`` with the common values (user, language, ``t``, CSRF token)."""
+    lang = language(request)
+    env: Environment = request.app.state.web.templates
+    common: dict[str, Any] = {
+        "request": request,
+        "user": getattr(request.state, "user", None),
+        "lang": lang,
+        "t": i18n.translator(lang),
+        "csrf": csrf_token(request),
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "qs": _qs,
+    }
+    html = env.get_template(name).render({**common, **(values or {})})
+    return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+# Pages embed only our own assets; nothing may frame them.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
+        "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def _qs(**params: Any) -> str:
+    return urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def duration(seconds: float | None) -> str:
+    """``5025.3`` -> ``1:23:45``; ``62`` -> ``1:02``; None -> ``''``."""
+    if seconds is None or math.isnan(seconds):
+        return ""
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def timecode(seconds: float | None) -> str:
+    """Always ``H:MM:SS`` (the loggers' timecode form)."""
+    if seconds is None:
+        return ""
+    total = int(seconds)
+    return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def filesize(size: int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def bitrate(bps: int | None) -> str:
+    if not bps:
+        return ""
+    return f"{bps / 1e6:.1f} Mb/s" if bps >= 1e6 else f"{bps / 1e3:.0f} kb/s"

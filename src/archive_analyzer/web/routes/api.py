@@ -1,0 +1,183 @@
+"""The JSON API under /api (login required; POSTs need the ``X-CSRF-Token`` header).
+
+Responses are the query dataclasses as JSON. ``/api/openapi.json`` is the schema;
+``/api/docs`` renders it as a local HTML page (no CDN assets).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from archive_analyzer.web import accounts, progress, queries, search
+from archive_analyzer.web.deps import Conn, CurrentUser, api_csrf, context, current_user
+
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(current_user)])
+
+
+def _id(value: str) -> str:
+    if not queries.valid_id(value):
+        raise HTTPException(404, "not found")
+    return value
+
+
+def _card_json(card: queries.Card) -> dict[str, Any]:
+    data = asdict(card)
+    data["resolution"] = card.resolution
+    data["play_seconds"] = card.play_seconds
+    data["stream_url"] = f"/stream/{card.id}"
+    return data
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request) -> dict[str, Any]:
+    schema: dict[str, Any] = request.app.openapi()
+    return schema
+
+
+@router.get("/me", summary="The logged-in user and this session's CSRF token")
+def me(request: Request, user: CurrentUser) -> dict[str, Any]:
+    from archive_analyzer.web.security import csrf_token
+
+    return {"username": user.username, "role": user.role, "csrf_token": csrf_token(request)}
+
+
+@router.get("/catalogs", summary="Brands with their series and content counts")
+def list_catalogs(conn: Conn) -> list[dict[str, Any]]:
+    return [asdict(c) for c in queries.catalogs(conn)]
+
+
+@router.get("/catalogs/{catalog_id}", summary="One brand and its series")
+def get_catalog(conn: Conn, catalog_id: str) -> dict[str, Any]:
+    row = queries.catalog(conn, _id(catalog_id))
+    if row is None:
+        raise HTTPException(404, "not found")
+    return {**asdict(row), "series": [asdict(s) for s in queries.series_of(conn, row.id)]}
+
+
+@router.get("/series/{series_id}", summary="One series and its episodes in order")
+def get_series(conn: Conn, series_id: str) -> dict[str, Any]:
+    row = queries.series(conn, _id(series_id))
+    if row is None:
+        raise HTTPException(404, "not found")
+    contents = [_card_json(c) for c in queries.series_contents(conn, row.id)]
+    return {**asdict(row), "contents": contents}
+
+
+@router.get("/contents/{content_id}", summary="One content: media, players, tags, clips")
+def get_content(conn: Conn, content_id: str) -> dict[str, Any]:
+    found = queries.detail(conn, _id(content_id))
+    if found is None:
+        raise HTTPException(404, "not found")
+    return {
+        **_card_json(found.card),
+        "media": asdict(found.media) if found.media else None,
+        "players": [asdict(p) for p in found.players],
+        "tags": found.tags,
+        "clips": [_card_json(c) for c in found.clips],
+        "parent": _card_json(found.parent) if found.parent else None,
+        "facts": found.facts,
+    }
+
+
+@router.get("/contents", summary="Contents by brand or series (paged)")
+def list_contents(
+    conn: Conn,
+    catalog: Annotated[str | None, Query(max_length=200)] = None,
+    series: Annotated[str | None, Query(max_length=200)] = None,
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> dict[str, Any]:
+    if series is not None:
+        cards = queries.series_contents(conn, _id(series))
+        start = (page - 1) * per_page
+        return {
+            "total": len(cards),
+            "page": page,
+            "items": [_card_json(c) for c in cards[start : start + per_page]],
+        }
+    result = search.search(
+        conn,
+        search.SearchQuery(
+            catalog_id=_id(catalog) if catalog else None, year=year, page=page, per_page=per_page
+        ),
+    )
+    return {
+        "total": result.total,
+        "page": result.page,
+        "items": [_card_json(c) for c in queries.cards(conn, result.content_ids)],
+    }
+
+
+@router.get("/search", summary="Ranked search (Korean, English, 초성) with filters")
+def api_search(
+    conn: Conn,
+    q: Annotated[str, Query(max_length=200)] = "",
+    brand: Annotated[str | None, Query(max_length=200)] = None,
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    player: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 24,
+) -> dict[str, Any]:
+    result = search.search(
+        conn,
+        search.SearchQuery(
+            text=q,
+            catalog_id=brand if brand and queries.valid_id(brand) else None,
+            year=year,
+            player_id=player if player and queries.valid_id(player) else None,
+            page=page,
+            per_page=per_page,
+        ),
+        facets=True,
+    )
+    return {
+        "query": q,
+        "total": result.total,
+        "page": result.page,
+        "pages": result.pages,
+        "items": [_card_json(c) for c in queries.cards(conn, result.content_ids)],
+        "years": result.years,
+        "players": [{"id": i, "name": n, "hits": h} for i, n, h in result.players],
+    }
+
+
+class ProgressIn(BaseModel):
+    content_id: str = Field(max_length=200)
+    position_s: float = Field(ge=0, le=10 * 24 * 3600)
+
+
+@router.get("/progress", summary="The user's watch progress, newest first")
+def get_progress(conn: Conn, user: CurrentUser) -> list[dict[str, Any]]:
+    return [asdict(p) for p in progress.of_user(conn, user.id)]
+
+
+@router.post("/progress", summary="Save the playback position (needs X-CSRF-Token)")
+def post_progress(
+    request: Request,
+    conn: Conn,
+    body: ProgressIn,
+    user: Annotated[accounts.User, Depends(api_csrf)],
+) -> dict[str, Any]:
+    if not math.isfinite(body.position_s):
+        raise HTTPException(422, "position must be finite")
+    card = queries.card(conn, _id(body.content_id))
+    if card is None:
+        raise HTTPException(404, "not found")
+    start = card.start_sec or 0.0
+    end = card.end_sec if card.end_sec is not None else card.duration_s
+    saved = progress.save(
+        conn,
+        user.id,
+        card.id,
+        body.position_s,
+        start_s=start,
+        end_s=end,
+        now=context(request).clock,
+    )
+    return asdict(saved)

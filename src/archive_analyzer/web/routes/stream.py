@@ -1,0 +1,82 @@
+"""``GET /stream/{content_id}``: the bytes of a content's catalogued file, with HTTP ranges.
+
+Only ids reach this route: the file comes from the catalog row of a visible content (a clip's
+parent's file for clips), never from a path in the request.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from archive_analyzer.errors import FileVanished, PermissionDenied, SourceError
+from archive_analyzer.web import queries, ranges, streaming
+from archive_analyzer.web.deps import Conn, context, current_user
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["stream"], dependencies=[Depends(current_user)])
+
+
+@router.head("/stream/{content_id}", include_in_schema=False)
+@router.get(
+    "/stream/{content_id}",
+    summary="Stream a content's file (HTTP range requests supported)",
+    response_class=Response,
+    responses={206: {"description": "Partial content"}, 416: {"description": "Bad range"}},
+)
+async def stream(request: Request, content_id: str, conn: Conn) -> Response:
+    if not queries.valid_id(content_id):
+        raise HTTPException(404, "not found")
+    target = await run_in_threadpool(queries.playback_file, conn, content_id)
+    if target is None:
+        raise HTTPException(404, "not found")
+    try:
+        source = await run_in_threadpool(context(request).source_factory, target.source)
+        info = await run_in_threadpool(source.stat, target.path)
+    except (FileVanished, PermissionDenied) as exc:
+        log.info("stream %s: %s", content_id, exc)
+        raise HTTPException(404, "file not available") from exc
+    except SourceError as exc:
+        log.warning("stream %s: source unavailable: %s", content_id, exc)
+        raise HTTPException(503, "source unavailable") from exc
+    total = info.size
+    tag = ranges.etag(target.file_id, info.size, info.mtime)
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": tag,
+        "Last-Modified": ranges.http_date(info.mtime),
+        "Cache-Control": "private, no-transform",
+        "X-Content-Type-Options": "nosniff",
+    }
+    media_type = streaming.content_type(target.ext)
+    range_header = request.headers.get("range")
+    if range_header is None and ranges.none_match(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers=headers)
+    span: ranges.ByteSpan | None = None
+    if range_header is not None and ranges.if_range_allows(
+        request.headers.get("if-range"), tag, info.mtime
+    ):
+        try:
+            span = ranges.parse_range(range_header, total)
+        except ranges.Unsatisfiable:
+            return Response(
+                status_code=416, headers={**headers, "Content-Range": f"bytes */{total}"}
+            )
+    if span is None:
+        first, length, status = 0, total, 200
+    else:
+        first, length, status = span.first, span.length, 206
+        headers["Content-Range"] = span.content_range
+    headers["Content-Length"] = str(length)
+    if request.method == "HEAD" or length == 0:
+        return Response(status_code=status, headers=headers, media_type=media_type)
+    return StreamingResponse(
+        streaming.body(source, target.path, first, length),
+        status_code=status,
+        headers=headers,
+        media_type=media_type,
+    )

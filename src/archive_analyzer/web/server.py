@@ -1,0 +1,95 @@
+"""Running the app for real: catalog connections, the configured source, uvicorn.
+
+``serve(settings)`` is what ``archive-analyzer serve`` (and ``run``) call. The Source named by
+``settings.source`` is opened once, lazily, and shared by every stream (each stream opens its
+own file handle on it).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+
+from fastapi import FastAPI
+
+from archive_analyzer.catalog import db
+from archive_analyzer.config import Settings
+from archive_analyzer.errors import FileVanished, SourceUnavailable
+from archive_analyzer.sources.base import Source
+
+log = logging.getLogger(__name__)
+
+
+class SourceRegistry:
+    """Maps a ``files.source`` name to the configured, connected Source.
+
+    A file whose source is not the configured one cannot be streamed (``FileVanished``):
+    the app never opens anything it was not configured with.
+    """
+
+    def __init__(self, settings: Settings, opener: Callable[[str, Settings], Source] | None = None):
+        self._settings = settings
+        self._opener = opener
+        self._source: Source | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str) -> Source:
+        with self._lock:
+            if self._source is None:
+                spec = self._settings.source
+                if not spec:
+                    raise SourceUnavailable("no source configured (settings.source)")
+                opener = self._opener
+                if opener is None:
+                    from archive_analyzer.sources import open_source
+
+                    opener = open_source
+                source = opener(spec, self._settings)
+                source.connect()
+                self._source = source
+            if self._source.name != name:
+                raise FileVanished(f"file is on a source that is not configured: {name}")
+            return self._source
+
+    def close(self) -> None:
+        with self._lock:
+            if self._source is not None:
+                self._source.close()
+                self._source = None
+
+
+def build(settings: Settings) -> tuple[FastAPI, SourceRegistry]:
+    """The production app on ``settings.db`` (migrated and search index refreshed here)."""
+    from archive_analyzer.web import search
+    from archive_analyzer.web.app import create_app
+
+    conn = db.connect(settings.db)
+    try:
+        indexed = search.refresh(conn)
+        if indexed:
+            log.info("search index: %d contents indexed", indexed)
+    finally:
+        conn.close()
+
+    def conn_factory() -> sqlite3.Connection:
+        return db.connect(settings.db, migrate=False)
+
+    registry = SourceRegistry(settings)
+    app = create_app(settings, conn_factory=conn_factory, source_factory=registry)
+    return app, registry
+
+
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
+    """Serve the app with uvicorn until interrupted (blocking)."""
+    import uvicorn
+
+    app, registry = build(settings)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    log.info("serving on http://%s:%d", bind_host, bind_port)
+    try:
+        uvicorn.run(app, host=bind_host, port=bind_port, log_level="info", access_log=False)
+    finally:
+        registry.close()
