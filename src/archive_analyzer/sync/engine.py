@@ -1,0 +1,63 @@
+"""The sync entry point for commands and jobs: settings in, a finished run out.
+
+Composes the pieces at the edge: opens the catalog, builds the Firestore sink from the settings
+and runs the replicator. Sync is off until a Firestore project is configured.
+"""
+
+from __future__ import annotations
+
+from archive_analyzer.catalog import db as catalog_db
+from archive_analyzer.config import Settings
+from archive_analyzer.sync.firestore import FirestoreSink, RetryPolicy
+from archive_analyzer.sync.replicator import Progress, Replicator, SyncReport
+from archive_analyzer.sync.sink import MemorySink, Sink
+
+NOT_CONFIGURED = (
+    "sync is off: set ARCHIVE_FIRESTORE_PROJECT (or GOOGLE_CLOUD_PROJECT) to publish to Firestore"
+)
+
+
+def open_sink(settings: Settings) -> Sink:
+    """The Firestore sink the settings describe (project, credentials or emulator host)."""
+    assert settings.firestore_project  # callers check settings.sync_enabled
+    credentials = settings.google_application_credentials
+    return FirestoreSink(
+        settings.firestore_project,
+        emulator_host=settings.firestore_emulator_host,
+        credentials_file=str(credentials) if credentials else None,
+        retry=RetryPolicy(
+            deadline_s=settings.sync_retry_s,
+            rpc_timeout_s=min(20.0, max(1.0, settings.sync_retry_s / 3)),
+        ),
+    )
+
+
+def run_sync(
+    settings: Settings,
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> SyncReport | None:
+    """Run one sync of ``settings.db``; None when sync is not configured.
+
+    A dry run plans against the catalog's record of what was synced and writes nothing (it
+    needs no Firestore connection for an incremental plan). Raises ``SyncError``.
+    """
+    if not settings.sync_enabled and not dry_run:
+        return None
+    conn = catalog_db.connect(settings.db)
+    sink: Sink | None = None
+    try:
+        sink = open_sink(settings) if settings.sync_enabled and (full or not dry_run) else None
+        replicator = Replicator(
+            conn,
+            sink if sink is not None else MemorySink(),
+            batch_size=settings.sync_batch_size,
+            progress=progress,
+        )
+        return replicator.run(full=full, dry_run=dry_run)
+    finally:
+        if sink is not None:
+            sink.close()
+        conn.close()

@@ -1,0 +1,106 @@
+"""The sync's own tables in the catalog: watermark, per-row synced documents, run history."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+from archive_analyzer.catalog.db import transaction
+from archive_analyzer.sync.plan import RowPlan, Synced
+
+Key = tuple[str, str]
+
+
+def watermark(conn: sqlite3.Connection) -> int:
+    """Every change with ``seq <= watermark`` is in Firestore (0 before the first sync)."""
+    row = conn.execute("SELECT watermark FROM sync_state WHERE id = 1").fetchone()
+    return int(row[0]) if row else 0
+
+
+def synced(conn: sqlite3.Connection, keys: Iterable[Key]) -> dict[Key, Synced]:
+    """What was last written for each of ``keys`` (absent: no document)."""
+    by_entity: dict[str, list[str]] = {}
+    for entity, row_id in keys:
+        by_entity.setdefault(entity, []).append(row_id)
+    out: dict[Key, Synced] = {}
+    for entity, ids in by_entity.items():
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), 500):
+            part = unique[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for r in conn.execute(
+                f"SELECT row_id, path, digest FROM sync_docs "
+                f"WHERE entity = ? AND row_id IN ({marks})",
+                [entity, *part],
+            ):
+                out[(entity, str(r[0]))] = Synced(str(r[1]), str(r[2]))
+    return out
+
+
+def all_synced_keys(conn: sqlite3.Connection) -> list[Key]:
+    """Every row that has a document according to the last syncs."""
+    return [(str(r[0]), str(r[1])) for r in conn.execute("SELECT entity, row_id FROM sync_docs")]
+
+
+def record_committed(
+    conn: sqlite3.Connection, rows: Sequence[RowPlan], new_watermark: int | None, now: str
+) -> None:
+    """After a batch committed: remember its rows' documents and advance the watermark."""
+    with transaction(conn):
+        for row in rows:
+            if row.synced is None:
+                conn.execute(
+                    "DELETE FROM sync_docs WHERE entity = ? AND row_id = ?",
+                    (row.entity, row.row_id),
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO sync_docs (entity, row_id, path, digest, synced_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (entity, row_id) DO UPDATE SET "
+                    "path = excluded.path, digest = excluded.digest, "
+                    "synced_at = excluded.synced_at",
+                    (row.entity, row.row_id, row.synced.path, row.synced.digest, now),
+                )
+        if new_watermark is not None:
+            set_watermark(conn, new_watermark, now)
+
+
+def set_watermark(conn: sqlite3.Connection, value: int, now: str) -> None:
+    """Move the watermark forward (never back) and drop the change log up to it."""
+    conn.execute(
+        "INSERT INTO sync_state (id, watermark, updated_at) VALUES (1, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET watermark = max(watermark, excluded.watermark), "
+        "updated_at = excluded.updated_at",
+        (value, now),
+    )
+    conn.execute("DELETE FROM sync_changes WHERE seq <= ?", (value,))
+
+
+def start_run(conn: sqlite3.Connection, kind: str, now: str) -> int:
+    with transaction(conn):
+        cur = conn.execute(
+            "INSERT INTO sync_runs (kind, status, started_at) VALUES (?, 'running', ?)",
+            (kind, now),
+        )
+    return int(cur.lastrowid or 0)
+
+
+def finish_run(
+    conn: sqlite3.Connection,
+    run_id: int,
+    *,
+    status: str,
+    now: str,
+    changes: int,
+    docs_set: int,
+    docs_deleted: int,
+    batches: int,
+    error: str | None = None,
+) -> None:
+    with transaction(conn):
+        conn.execute(
+            "UPDATE sync_runs SET status = ?, finished_at = ?, changes = ?, docs_set = ?, "
+            "docs_deleted = ?, batches = ?, watermark = (SELECT watermark FROM sync_state), "
+            "error = ? WHERE id = ?",
+            (status, now, changes, docs_set, docs_deleted, batches, error, run_id),
+        )
