@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     # catalog
     db: Path = Path("archive.db")
     data_dir: Path = Path(".archive-data")  # demo archive, caches, queue db, secrets
+    rules_file: Path | None = None  # classification rules layered over the shipped rules.toml
 
     # source
     source: str | None = None  # path or smb://[user@]host[:port]/share/path

@@ -80,6 +80,10 @@ class ImportRowError(CatalogError):
         self.line = line
 
 
+class ImportFileError(CatalogError):
+    """An imported spreadsheet cannot be used at all (unreadable, not CSV, columns missing)."""
+
+
 # --- sync / jobs / web ---------------------------------------------------------------------
 
 
