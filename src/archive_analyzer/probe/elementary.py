@@ -1,0 +1,393 @@
+"""Elementary-stream headers: the facts MPEG-TS / PS carry only inside the streams themselves.
+
+Video: H.264 and HEVC parameter sets (size, frame rate from the timing info), MPEG-1/2
+sequence header (+ extension). Audio: ADTS (AAC), MPEG audio (mp1/mp2/mp3), AC-3 / E-AC-3.
+Every function takes a few bytes of payload and returns None when it finds nothing sensible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class VideoHeader:
+    """What a video parameter set says: ffprobe codec name, size, frame rate (None: unknown)."""
+
+    codec: str
+    width: int
+    height: int
+    frame_rate: float | None = None
+    profile: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AudioHeader:
+    """What an audio frame header says."""
+
+    codec: str
+    channels: int
+    sample_rate: int
+
+
+class _Bits:
+    """MSB-first bit reader with exp-Golomb codes; raises IndexError past the end."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._pos = 0
+
+    def u(self, n: int) -> int:
+        value = 0
+        for _ in range(n):
+            byte = self._data[self._pos >> 3]
+            value = (value << 1) | ((byte >> (7 - (self._pos & 7))) & 1)
+            self._pos += 1
+        return value
+
+    def skip(self, n: int) -> None:
+        self._pos += n
+        if self._pos > len(self._data) * 8:
+            raise IndexError("bit reader past the end")
+
+    def ue(self) -> int:
+        zeros = 0
+        while self.u(1) == 0:
+            zeros += 1
+            if zeros > 31:
+                raise IndexError("exp-Golomb code too long")
+        return (1 << zeros) - 1 + self.u(zeros)
+
+    def se(self) -> int:
+        k = self.ue()
+        return (k + 1) // 2 if k & 1 else -(k // 2)
+
+
+def unescape(nal: bytes) -> bytes:
+    """Remove emulation-prevention bytes (00 00 03 -> 00 00) from a NAL unit."""
+    return nal.replace(b"\x00\x00\x03", b"\x00\x00")
+
+
+def nal_units(data: bytes) -> list[bytes]:
+    """NAL units of an Annex B byte stream (start codes removed); the last may be partial."""
+    units: list[bytes] = []
+    starts: list[int] = []
+    pos = data.find(b"\x00\x00\x01")
+    while pos >= 0:
+        starts.append(pos + 3)
+        pos = data.find(b"\x00\x00\x01", pos + 3)
+    for i, start in enumerate(starts):
+        end = starts[i + 1] - 3 if i + 1 < len(starts) else len(data)
+        units.append(data[start:end].rstrip(b"\x00") if i + 1 < len(starts) else data[start:end])
+    return units
+
+
+_H264_PROFILES = {
+    66: "Baseline",
+    77: "Main",
+    88: "Extended",
+    100: "High",
+    110: "High 10",
+    122: "High 4:2:2",
+    244: "High 4:4:4 Predictive",
+    44: "CAVLC 4:4:4",
+}
+_H264_HIGH = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135}
+
+
+def h264_sps(nal: bytes) -> VideoHeader | None:
+    """Decode an H.264 SPS NAL unit (with its one-byte header)."""
+    if not nal or nal[0] & 0x1F != 7:
+        return None
+    try:
+        return _h264_sps(_Bits(unescape(nal[1 : 64 * 1024])))
+    except IndexError:
+        return None
+
+
+def _h264_sps(b: _Bits) -> VideoHeader | None:
+    profile_idc = b.u(8)
+    constraints = b.u(8)
+    b.skip(8)  # level
+    b.ue()  # sps id
+    chroma = 1
+    if profile_idc in _H264_HIGH:
+        chroma = b.ue()
+        if chroma == 3:
+            b.skip(1)
+        b.ue()
+        b.ue()
+        b.skip(1)
+        if b.u(1):  # scaling matrices
+            for i in range(8 if chroma != 3 else 12):
+                if b.u(1):
+                    _skip_scaling_list(b, 16 if i < 6 else 64)
+    b.ue()  # log2_max_frame_num
+    poc_type = b.ue()
+    if poc_type == 0:
+        b.ue()
+    elif poc_type == 1:
+        b.skip(1)
+        b.se()
+        b.se()
+        for _ in range(min(b.ue(), 255)):
+            b.se()
+    b.ue()  # max refs
+    b.skip(1)
+    width_mbs = b.ue() + 1
+    height_units = b.ue() + 1
+    frame_mbs_only = b.u(1)
+    if not frame_mbs_only:
+        b.skip(1)
+    b.skip(1)
+    crop = (0, 0, 0, 0)
+    if b.u(1):
+        crop = (b.ue(), b.ue(), b.ue(), b.ue())
+    sub_w = 1 if chroma in (0, 3) else 2
+    sub_h = 2 if chroma == 1 else 1
+    unit_x, unit_y = sub_w, sub_h * (2 - frame_mbs_only)
+    if chroma == 0:
+        unit_x, unit_y = 1, 2 - frame_mbs_only
+    width = width_mbs * 16 - (crop[0] + crop[1]) * unit_x
+    height = (2 - frame_mbs_only) * height_units * 16 - (crop[2] + crop[3]) * unit_y
+    if width <= 0 or height <= 0 or width > 16384 or height > 16384:
+        return None
+    rate = None
+    if b.u(1):  # VUI
+        rate = _h264_vui_rate(b)
+    profile = _H264_PROFILES.get(profile_idc)
+    if profile_idc == 66 and constraints & 0x40:
+        profile = "Constrained Baseline"
+    return VideoHeader("h264", width, height, rate, profile)
+
+
+def _skip_scaling_list(b: _Bits, size: int) -> None:
+    last = nxt = 8
+    for _ in range(size):
+        if nxt:
+            nxt = (last + b.se() + 256) % 256
+        last = nxt or last
+
+
+def _h264_vui_rate(b: _Bits) -> float | None:
+    if b.u(1) and b.u(8) == 255:  # aspect ratio, extended SAR
+        b.skip(32)
+    if b.u(1):  # overscan
+        b.skip(1)
+    if b.u(1):  # video signal type
+        b.skip(4)
+        if b.u(1):
+            b.skip(24)
+    if b.u(1):  # chroma location
+        b.ue()
+        b.ue()
+    if not b.u(1):  # timing info
+        return None
+    units, scale = b.u(32), b.u(32)
+    if not units or not scale:
+        return None
+    return scale / (2 * units)
+
+
+def hevc_sps(nal: bytes) -> VideoHeader | None:
+    """Decode an HEVC SPS NAL unit (with its two-byte header): size only."""
+    if len(nal) < 3 or (nal[0] >> 1) & 0x3F != 33:
+        return None
+    try:
+        b = _Bits(unescape(nal[2 : 64 * 1024]))
+        b.skip(4)
+        sub_layers = b.u(3)
+        b.skip(1)
+        _hevc_profile_tier_level(b, sub_layers)
+        b.ue()
+        chroma = b.ue()
+        if chroma == 3:
+            b.skip(1)
+        width, height = b.ue(), b.ue()
+        if b.u(1):
+            left, right, top, bottom = b.ue(), b.ue(), b.ue(), b.ue()
+            sub_w = 2 if chroma in (1, 2) else 1
+            sub_h = 2 if chroma == 1 else 1
+            width -= sub_w * (left + right)
+            height -= sub_h * (top + bottom)
+    except IndexError:
+        return None
+    if width <= 0 or height <= 0 or width > 16384 or height > 16384:
+        return None
+    return VideoHeader("hevc", width, height)
+
+
+def hevc_vps_rate(nal: bytes) -> float | None:
+    """Frame rate from an HEVC VPS's timing info (x265 and most encoders write it)."""
+    if len(nal) < 3 or (nal[0] >> 1) & 0x3F != 32:
+        return None
+    try:
+        b = _Bits(unescape(nal[2 : 16 * 1024]))
+        b.skip(4 + 1 + 1 + 6)
+        sub_layers = b.u(3)
+        b.skip(1 + 16)
+        _hevc_profile_tier_level(b, sub_layers)
+        ordering_all = b.u(1)
+        for _ in range(0 if ordering_all else sub_layers, sub_layers + 1):
+            b.ue()
+            b.ue()
+            b.ue()
+        max_layer_id = b.u(6)
+        layer_sets = b.ue()
+        if layer_sets > 1024:
+            return None
+        b.skip(layer_sets * (max_layer_id + 1))
+        if not b.u(1):
+            return None
+        units, scale = b.u(32), b.u(32)
+    except IndexError:
+        return None
+    return scale / units if units and scale else None
+
+
+def _hevc_profile_tier_level(b: _Bits, sub_layers: int) -> None:
+    b.skip(96)
+    present = [(b.u(1), b.u(1)) for _ in range(sub_layers)]
+    if sub_layers > 0:
+        b.skip(2 * (8 - sub_layers))
+    for profile, level in present:
+        b.skip((88 if profile else 0) + (8 if level else 0))
+
+
+_MPEG2_RATES = {
+    1: 24000 / 1001,
+    2: 24.0,
+    3: 25.0,
+    4: 30000 / 1001,
+    5: 30.0,
+    6: 50.0,
+    7: 60000 / 1001,
+    8: 60.0,
+}
+
+
+def mpeg2_sequence(data: bytes) -> VideoHeader | None:
+    """Decode an MPEG-1/2 sequence header (and extension) found anywhere in ``data``."""
+    pos = data.find(b"\x00\x00\x01\xb3")
+    if pos < 0 or pos + 12 > len(data):
+        return None
+    h = data[pos + 4 : pos + 12]
+    width = (h[0] << 4) | (h[1] >> 4)
+    height = ((h[1] & 0x0F) << 8) | h[2]
+    rate = _MPEG2_RATES.get(h[3] & 0x0F)
+    if width == 0 or height == 0:
+        return None
+    codec = "mpeg1video"
+    ext = data.find(b"\x00\x00\x01\xb5", pos + 12, pos + 12 + 160)
+    if ext >= 0 and ext + 10 <= len(data) and data[ext + 4] >> 4 == 1:
+        e = data[ext + 4 : ext + 10]
+        codec = "mpeg2video"
+        width |= ((e[1] & 0x01) << 1 | e[2] >> 7) << 12
+        height |= ((e[2] >> 5) & 0x03) << 12
+        n, d = (e[5] >> 5) & 0x03, e[5] & 0x1F
+        if rate is not None:
+            rate = rate * (n + 1) / (d + 1)
+    return VideoHeader(codec, width, height, rate)
+
+
+_ADTS_RATES = (
+    96000,
+    88200,
+    64000,
+    48000,
+    44100,
+    32000,
+    24000,
+    22050,
+    16000,
+    12000,
+    11025,
+    8000,
+    7350,
+)
+
+
+def adts(data: bytes) -> AudioHeader | None:
+    """Decode the first ADTS (AAC) header in ``data``."""
+    for pos in _syncs(data, 0xFFF0, 0xFFF6):
+        h = data[pos : pos + 7]
+        if len(h) < 7:
+            return None
+        index = (h[2] >> 2) & 0x0F
+        config = ((h[2] & 0x01) << 2) | (h[3] >> 6)
+        if index >= len(_ADTS_RATES):
+            continue
+        channels = 8 if config == 7 else config
+        return AudioHeader("aac", channels, _ADTS_RATES[index])
+    return None
+
+
+_MPA_RATES = (44100, 48000, 32000)
+
+
+def mpeg_audio(data: bytes) -> AudioHeader | None:
+    """Decode the first MPEG audio (layer I/II/III) frame header in ``data``."""
+    for pos in _syncs(data, 0xFFE0, 0xFFE0):
+        h = data[pos : pos + 4]
+        if len(h) < 4:
+            return None
+        version = (h[1] >> 3) & 0x03
+        layer = (h[1] >> 1) & 0x03
+        rate_index = (h[2] >> 2) & 0x03
+        if version == 1 or layer == 0 or rate_index == 3 or (h[2] >> 4) == 0x0F:
+            continue
+        rate = _MPA_RATES[rate_index] >> {3: 0, 2: 1, 0: 2}[version]
+        channels = 1 if h[3] >> 6 == 3 else 2
+        return AudioHeader(("mp3", "mp2", "mp1")[layer - 1], channels, rate)
+    return None
+
+
+_AC3_RATES = (48000, 44100, 32000)
+_AC3_CHANNELS = (2, 1, 2, 3, 3, 4, 4, 5)
+
+
+def ac3(data: bytes) -> AudioHeader | None:
+    """Decode the first AC-3 or E-AC-3 sync frame header in ``data``."""
+    pos = data.find(b"\x0b\x77")
+    if pos < 0 or pos + 8 > len(data):
+        return None
+    bsid = data[pos + 5] >> 3
+    if bsid <= 10:
+        fscod = data[pos + 4] >> 6
+        if fscod == 3:
+            return None
+        b = _Bits(data[pos + 5 : pos + 8])
+        b.skip(5 + 3)
+        acmod = b.u(3)
+        if acmod & 1 and acmod != 1:
+            b.skip(2)
+        if acmod & 4:
+            b.skip(2)
+        if acmod == 2:
+            b.skip(2)
+        lfe = b.u(1)
+        return AudioHeader("ac3", _AC3_CHANNELS[acmod] + lfe, _AC3_RATES[fscod])
+    if bsid <= 16:
+        b = _Bits(data[pos + 2 : pos + 8])
+        b.skip(2 + 3 + 11)
+        fscod = b.u(2)
+        if fscod == 3:
+            rate = _AC3_RATES[b.u(2) % 3] // 2
+        else:
+            b.skip(2)
+            rate = _AC3_RATES[fscod]
+        acmod = b.u(3)
+        lfe = b.u(1)
+        return AudioHeader("eac3", _AC3_CHANNELS[acmod] + lfe, rate)
+    return None
+
+
+def _syncs(data: bytes, mask_value: int, mask: int) -> list[int]:
+    """Offsets where a 12/11-bit sync word starts (first 8 candidates)."""
+    out: list[int] = []
+    pos = data.find(b"\xff")
+    while 0 <= pos < len(data) - 1 and len(out) < 8:
+        if ((data[pos] << 8) | data[pos + 1]) & (mask | 0xFFE0) == mask_value:
+            out.append(pos)
+        pos = data.find(b"\xff", pos + 1)
+    return out
