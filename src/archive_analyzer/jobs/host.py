@@ -1,0 +1,217 @@
+"""Process model: ``run`` (the whole system on one machine) and ``worker`` (probe capacity).
+
+``run_system`` runs in one process: the writer consumer (one thread: poll, ingest, sync,
+reconcile), the probe consumer (``settings.workers`` threads), the web app (uvicorn in a
+thread) and, on the main thread, the poll ticker, worker health checks and signal handling.
+``run_worker`` runs only a probe consumer; start any number of them on any host that reaches
+the share and the Redis server.
+
+Shutdown on SIGTERM or SIGINT: stop ticking, let every probe in flight finish (its outcome goes
+to the results queue), let the writer finish its task, then ingest what is left. Jobs still
+queued stay in the queue; anything lost anyway (a SIGKILL, a Redis restart) comes back through
+the writer's leases.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from huey.consumer import Consumer
+
+from archive_analyzer.catalog import db
+from archive_analyzer.config import Settings
+from archive_analyzer.jobs.queue import Queues, build_queues
+from archive_analyzer.jobs.tasks import INGEST_FLAG, POLL_FLAG, register_tasks
+from archive_analyzer.jobs.writer import Writer
+
+log = logging.getLogger(__name__)
+
+HEALTH_CHECK_S = 10.0
+# Idle workers look at an SQLite queue at least this often (Redis wakes them at once).
+MAX_IDLE_DELAY_S = 1.0
+
+AppFactory = Callable[[Settings], Any]
+
+
+class StopFlag:
+    """Set by SIGTERM/SIGINT (or a test); the main loop waits on it."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.signal: str | None = None
+
+    def set(self, reason: str = "stop") -> None:
+        self.signal = self.signal or reason
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        return self._event.wait(timeout)
+
+    def install(self) -> None:
+        """Handle SIGTERM and SIGINT by setting the flag (main thread only)."""
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            name = signal.Signals(signum).name
+            if self.is_set():  # a second signal: leave now
+                raise KeyboardInterrupt(name)
+            log.info("%s received: shutting down (in-flight jobs finish first)", name)
+            self.set(name)
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+
+def _probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer:
+    return queues.probe.create_consumer(
+        workers=workers,
+        worker_type="thread",
+        periodic=False,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+        # A probe is bounded by probe_timeout_s; do not wait for ever on a stuck one.
+        shutdown_timeout=settings.probe_timeout_s + 15.0,
+    )
+
+
+def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
+    """Consume probe jobs with ``settings.workers`` threads until SIGTERM/SIGINT (or ``stop``)."""
+    flag = stop or StopFlag()
+    queues = build_queues(settings)
+    queues.storage.ping()
+    register_tasks(queues, settings)
+    consumer = _probe_consumer(queues, settings, max(1, settings.workers))
+    consumer.start()
+    if stop is None:
+        flag.install()  # after consumer.start(), which installs huey's own handlers
+    log.info(
+        "probe worker up: %d thread(s), queue %s %s",
+        max(1, settings.workers),
+        queues.storage.kind,
+        queues.storage.location,
+    )
+    next_check = time.monotonic() + HEALTH_CHECK_S
+    while not flag.wait(0.5):
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + HEALTH_CHECK_S
+            consumer.check_worker_health()
+    consumer.stop(graceful=True)
+    log.info("probe worker stopped")
+
+
+def run_system(
+    settings: Settings,
+    *,
+    app_factory: AppFactory | None = None,
+    stop: StopFlag | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Run the writer, ``settings.workers`` probe threads and (with ``app_factory``) the web
+    app until SIGTERM/SIGINT (or ``stop``). ``settings.source`` must be set."""
+    flag = stop or StopFlag()
+    db.connect(settings.db).close()  # migrate once, before any thread opens the catalog
+    queues = build_queues(settings)
+    queues.storage.ping()
+    writer = Writer(settings, queues)
+    tasks = register_tasks(queues, settings, writer=writer)
+    for flag_key in (POLL_FLAG, INGEST_FLAG):  # flags left by a crash would block them
+        queues.writer.delete(flag_key)
+
+    writer_consumer = queues.writer.create_consumer(
+        workers=1,  # the single writer
+        worker_type="thread",
+        periodic=True,  # the nightly reconcile
+        flush_locks=True,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+    )
+    probe_consumer = (
+        _probe_consumer(queues, settings, settings.workers) if settings.workers > 0 else None
+    )
+    server = _start_web(app_factory, settings) if app_factory is not None else None
+
+    writer_consumer.start()
+    if probe_consumer is not None:
+        probe_consumer.start()
+    if stop is None:
+        flag.install()
+    log.info(
+        "archive-analyzer running: source %s, queue %s %s, %d probe worker(s)%s",
+        writer.source.name,
+        queues.storage.kind,
+        queues.storage.location,
+        settings.workers,
+        f", web http://{settings.host}:{settings.port}/" if server is not None else "",
+    )
+    if writer.needs_initial_scan():
+        tasks.reconcile()  # a first full scan; the polls take over after it
+    if on_ready is not None:
+        on_ready()
+
+    next_poll = time.monotonic()
+    skipped = 0  # ticks that found a poll still waiting
+    next_check = time.monotonic() + HEALTH_CHECK_S
+    try:
+        while not flag.is_set():
+            now = time.monotonic()
+            if now >= next_poll:
+                next_poll = now + settings.poll_interval_s
+                try:
+                    skipped = 0 if tasks.request_poll() else skipped + 1
+                    if skipped >= 3 and not _poll_waiting(queues):
+                        # The flag outlived its task (lost with a queue): clear it.
+                        queues.writer.delete(POLL_FLAG)
+                        skipped = 0
+                except Exception as exc:  # queue backend down: try again at the next tick
+                    log.warning("cannot enqueue a poll: %s", exc)
+            if now >= next_check:
+                next_check = now + HEALTH_CHECK_S
+                writer_consumer.check_worker_health()
+                if probe_consumer is not None:
+                    probe_consumer.check_worker_health()
+            flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
+    finally:
+        _shutdown(server, probe_consumer, writer_consumer, writer)
+
+
+def _poll_waiting(queues: Queues) -> bool:
+    return any(task.name == "poll" for task in queues.writer.pending())
+
+
+def _shutdown(
+    server: Any, probe_consumer: Consumer | None, writer_consumer: Consumer, writer: Writer
+) -> None:
+    if server is not None:
+        server.should_exit = True
+    if probe_consumer is not None:
+        probe_consumer.stop(graceful=True)  # probes in flight finish and send their outcomes
+    writer_consumer.stop(graceful=True)  # the writer finishes the task it is on
+    try:
+        handled = writer.ingest_all()  # outcomes that arrived after the last ingest
+        if handled:
+            log.info("ingested %d probe result(s) on the way out", handled)
+    finally:
+        writer.close()
+    log.info("archive-analyzer stopped")
+
+
+def _start_web(app_factory: AppFactory, settings: Settings) -> Any:
+    import uvicorn
+
+    app = app_factory(settings)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    # uvicorn installs signal handlers only on the main thread; here the main loop owns them.
+    thread = threading.Thread(target=server.run, name="web", daemon=True)
+    thread.start()
+    return server

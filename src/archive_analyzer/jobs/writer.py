@@ -1,0 +1,307 @@
+"""The single writer: the one thread of one process that writes the catalog for the jobs.
+
+It owns the catalog connection, the source and the watcher state. It polls, hands probe jobs to
+the probe queue (recording a lease for each), ingests the outcomes that workers push to the
+results queue in batches, and dispatches again the jobs whose lease expired (the queue lost
+them: a worker died mid-job, Redis restarted). Probe workers never touch the catalog.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from archive_analyzer import pipeline
+from archive_analyzer.catalog import db
+from archive_analyzer.config import Settings
+from archive_analyzer.jobs import ledger
+from archive_analyzer.jobs.messages import ProbeOutcome
+from archive_analyzer.jobs.queue import Queues
+from archive_analyzer.pipeline import ProbeJob
+from archive_analyzer.probe.result import ProbeResult, ProbeStatus
+from archive_analyzer.scan.progress import LogProgress
+from archive_analyzer.scan.watcher import WatchState
+from archive_analyzer.sources import Source, open_source
+
+log = logging.getLogger(__name__)
+
+INGEST_BATCH = 200
+
+EnqueueProbe = Callable[[ProbeJob], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """What one writer poll did (for logs and tests)."""
+
+    changes: int
+    dispatched: int
+    ingested: int
+    redispatched: int
+    poisoned: int
+
+
+def error_result(job: ProbeJob, error: str, strategy: str) -> ProbeResult:
+    """The probe result recorded for a job that failed for good."""
+    return ProbeResult(path=job.path, status=ProbeStatus.ERROR, strategy=strategy, error=error)
+
+
+class Writer:
+    """The writer side of the jobs; every method runs on the one writer thread."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        queues: Queues,
+        *,
+        clock: db.Clock = db.utc_now,
+        source: Source | None = None,
+    ) -> None:
+        if not settings.source:
+            raise ValueError("the writer needs a source")
+        self.settings = settings
+        self.queues = queues
+        self.clock = clock
+        self.conn: sqlite3.Connection = db.connect(settings.db)
+        self.source: Source = source or open_source(settings.source, settings)
+        self.state = WatchState()
+        self.enqueue_probe: EnqueueProbe | None = None  # set by jobs.tasks.register_tasks
+        self.on_change: Callable[[], None] | None = None  # debounced sync request
+
+    def close(self) -> None:
+        """Release the catalog connection and the source."""
+        try:
+            self.source.close()
+        finally:
+            self.conn.close()
+
+    # --- polling -------------------------------------------------------------------------
+
+    def poll(self) -> PollReport:
+        """One watcher poll, then dispatch, ingest and lease checks. Raises ``ArchiveError``
+        when the poll itself fails (the caller logs and retries at the next tick)."""
+        summary = pipeline.poll_once(
+            self.conn, self.source, self.settings, self.state, now=self.clock
+        )
+        dispatched = self.dispatch(summary.jobs)
+        ingested = self.ingest_all()
+        redispatched, poisoned = self.check_leases()
+        changes = summary.changes
+        if (changes or ingested) and self.on_change is not None:
+            self.on_change()
+        return PollReport(changes, dispatched, ingested, redispatched, poisoned)
+
+    def reset_watch_state(self) -> None:
+        """Forget the watcher state, so the next poll offers every file pending a probe."""
+        self.state = WatchState()
+
+    # --- dispatch ------------------------------------------------------------------------
+
+    def dispatch(self, jobs: Iterable[ProbeJob]) -> int:
+        """Lease and enqueue the jobs that have no open lease for the same file version."""
+        open_leases = {item.file: item for item in ledger.leases(self.conn)}
+        fresh: list[ProbeJob] = []
+        for job in jobs:
+            held = open_leases.get(job.file_id)
+            if held is not None and (held.size, held.mtime) == (job.size, job.mtime):
+                continue
+            fresh.append(job)
+        if not fresh:
+            return 0
+        now = self.clock()
+        with db.transaction(self.conn):
+            for job in fresh:
+                ledger.lease(
+                    self.conn,
+                    file=job.file_id,
+                    source=job.source,
+                    path=job.path,
+                    size=job.size,
+                    mtime=job.mtime,
+                    now=now,
+                )
+        self._enqueue(fresh)
+        return len(fresh)
+
+    def _enqueue(self, jobs: list[ProbeJob]) -> None:
+        if self.enqueue_probe is None:
+            raise RuntimeError("no probe task registered on this writer")
+        for n, job in enumerate(jobs):
+            try:
+                self.enqueue_probe(job)
+            except Exception as exc:  # queue backend down: the leases bring them back later
+                log.warning(
+                    "could not enqueue %d probe job(s), retried after the lease expires: %s",
+                    len(jobs) - n,
+                    exc,
+                )
+                return
+
+    # --- ingest --------------------------------------------------------------------------
+
+    def ingest_all(self) -> int:
+        """Drain the results queue in batches of ``INGEST_BATCH`` (one transaction each).
+
+        Returns the number of outcomes handled. A batch that fails is retried one outcome at a
+        time, so one bad outcome cannot sink the others.
+        """
+        handled = 0
+        while True:
+            try:
+                batch: list[ProbeOutcome] = self.queues.results.take(INGEST_BATCH)
+            except Exception as exc:  # backend down: results stay queued or leases recover
+                log.warning("cannot read probe results: %s", exc)
+                return handled
+            if not batch:
+                return handled
+            try:
+                with db.transaction(self.conn):
+                    for outcome in batch:
+                        self._ingest_one(outcome)
+            except Exception as exc:
+                log.warning("ingest batch failed (%s); retrying one at a time", exc)
+                for outcome in batch:
+                    self._ingest_alone(outcome)
+            handled += len(batch)
+
+    def _ingest_alone(self, outcome: ProbeOutcome) -> None:
+        try:
+            with db.transaction(self.conn):
+                self._ingest_one(outcome)
+        except Exception as exc:
+            log.error("cannot ingest the probe of %s: %s", outcome.job.path, exc)
+            try:
+                with db.transaction(self.conn):
+                    self._fail(outcome.job, f"ingest failed: {exc}", outcome.attempts)
+            except Exception as again:  # the lease brings the job back later
+                log.error("cannot record the failure of %s either: %s", outcome.job.path, again)
+
+    def _ingest_one(self, outcome: ProbeOutcome) -> None:
+        job = outcome.job
+        now = self.clock()
+        if outcome.result is None:
+            error = outcome.error or "probe failed"
+            self._fail(job, error, outcome.attempts)
+            return
+        stored = pipeline.ingest(self.conn, job, outcome.result, now=self.clock)
+        key = ledger.probe_failure_key(job.file_id)
+        if stored and outcome.result.status is ProbeStatus.ERROR:
+            ledger.record_failure(
+                self.conn,
+                key=key,
+                task="probe",
+                error=outcome.result.error or "probe error",
+                attempts=outcome.attempts,
+                now=now,
+                file=job.file_id,
+                path=job.path,
+            )
+        elif stored:
+            ledger.resolve_failure(self.conn, key, now=now)
+        self._release(job)
+
+    def _fail(self, job: ProbeJob, error: str, attempts: int) -> None:
+        """Record a job that failed for good: an error result (so the file is not offered again
+        until it changes) and a row on the failure list."""
+        result = error_result(job, error, self.settings.probe_strategy)
+        stored = pipeline.ingest(self.conn, job, result, now=self.clock)
+        if stored:
+            ledger.record_failure(
+                self.conn,
+                key=ledger.probe_failure_key(job.file_id),
+                task="probe",
+                error=error,
+                attempts=attempts,
+                now=self.clock(),
+                file=job.file_id,
+                path=job.path,
+            )
+        self._release(job)
+
+    def _release(self, job: ProbeJob) -> None:
+        row = self.conn.execute(
+            "SELECT size, mtime FROM probe_leases WHERE file = ?", (job.file_id,)
+        ).fetchone()
+        # A lease for a newer version of the file stays: its own job is on the way.
+        if row is not None and (row["size"], row["mtime"]) == (job.size, job.mtime):
+            ledger.release(self.conn, job.file_id)
+
+    # --- leases --------------------------------------------------------------------------
+
+    def queued_probe_files(self) -> set[str]:
+        """Ids of files whose probe job waits in the probe queue or its retry schedule."""
+        queued: set[str] = set()
+        for task in [*self.queues.probe.pending(), *self.queues.probe.scheduled()]:
+            if task.args:
+                queued.add(str(task.args[0]))
+        return queued
+
+    def check_leases(self) -> tuple[int, int]:
+        """Dispatch again the jobs whose lease expired; after ``probe_max_dispatches`` the file
+        goes to the failure list instead (a poison file must not circulate forever).
+
+        Returns (dispatched again, given up).
+        """
+        open_leases = ledger.leases(self.conn)
+        if not open_leases:
+            return 0, 0
+        try:
+            queued = self.queued_probe_files()
+        except Exception as exc:  # backend down: try again at the next poll
+            log.warning("cannot inspect the probe queue: %s", exc)
+            return 0, 0
+        lost = ledger.expired(
+            open_leases, now=self.clock(), lease_s=self.settings.probe_lease_s, queued=queued
+        )
+        if not lost:
+            return 0, 0
+        again: list[ProbeJob] = []
+        poisoned = 0
+        now = self.clock()
+        with db.transaction(self.conn):
+            for item in lost:
+                job = ProbeJob(item.file, item.source, item.path, item.size, item.mtime)
+                if item.attempts >= self.settings.probe_max_dispatches:
+                    log.error(
+                        "giving up on %s: its probe job was lost %d times", item.path, item.attempts
+                    )
+                    self._fail(
+                        job,
+                        f"probe job lost {item.attempts} times (worker died or queue lost it)",
+                        item.attempts,
+                    )
+                    poisoned += 1
+                    continue
+                ledger.lease(
+                    self.conn,
+                    file=item.file,
+                    source=item.source,
+                    path=item.path,
+                    size=item.size,
+                    mtime=item.mtime,
+                    now=now,
+                )
+                again.append(job)
+        if again:
+            log.warning("dispatching %d lost probe job(s) again", len(again))
+            self._enqueue(again)
+        return len(again), poisoned
+
+    # --- reconcile -----------------------------------------------------------------------
+
+    def needs_initial_scan(self) -> bool:
+        """True until a full scan of this source has completed in this catalog."""
+        row = self.conn.execute(
+            "SELECT 1 FROM scans WHERE source = ? AND kind = 'full' AND status = 'completed' "
+            "LIMIT 1",
+            (self.source.name,),
+        ).fetchone()
+        return row is None
+
+    def reconcile(self) -> None:
+        """A full scan (the first one, and nightly); the probing is left to the workers: the
+        next poll offers every file still pending a probe."""
+        pipeline.scan(self.settings, probe=False, progress=LogProgress("scan"), clock=self.clock)
+        self.reset_watch_state()
