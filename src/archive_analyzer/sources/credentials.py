@@ -1,0 +1,100 @@
+"""SMB credentials: a user from the URL or a credentials file, a password from settings.
+
+The password comes from ``settings.smb_password`` (``ARCHIVE_SMB_PASSWORD``) or from the
+credentials file named by ``settings.smb_credentials_file``, which must not be readable by
+group or others (mode 0600 or 0400). Its format is the one ``smbclient -A`` and ``mount.cifs``
+read::
+
+    username = archive
+    password = secret
+    domain = WORKGROUP      (optional)
+
+The password is kept as a ``SecretStr`` and never appears in a message, log line or repr.
+"""
+
+from __future__ import annotations
+
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+
+from archive_analyzer.errors import ConfigError
+
+if TYPE_CHECKING:
+    from archive_analyzer.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class SMBCredentials:
+    """Who to log in as. ``repr`` shows the user only."""
+
+    user: str
+    password: SecretStr
+    domain: str = ""
+
+    def __repr__(self) -> str:
+        return f"SMBCredentials(user={self.user!r}, domain={self.domain!r}, password=***)"
+
+
+def parse_credentials_file(text: str) -> dict[str, str]:
+    """``key = value`` lines (``#`` comments allowed) to a dict with lower-case keys."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", ";")) or "=" not in stripped:
+            continue
+        key, _, value = stripped.partition("=")
+        values[key.strip().lower()] = value.strip()
+    return values
+
+
+def read_credentials_file(path: Path) -> dict[str, str]:
+    """The values of a credentials file, after checking that only its owner can read it.
+
+    Raises ``ConfigError`` when it is missing, unreadable or readable by group/others.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ConfigError(f"cannot read SMB credentials file {path}: {exc.strerror}") from None
+    if stat.S_IMODE(mode) & 0o077:
+        raise ConfigError(
+            f"SMB credentials file {path} is readable by others "
+            f"(mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"cannot read SMB credentials file {path}: {reason}") from None
+    return parse_credentials_file(text)
+
+
+def resolve_credentials(url_user: str | None, settings: Settings) -> SMBCredentials:
+    """The credentials for an SMB source whose URL names ``url_user`` (or nobody).
+
+    Raises ``ConfigError`` when no user or no password can be found.
+    """
+    from_file: dict[str, str] = {}
+    if settings.smb_credentials_file is not None:
+        from_file = read_credentials_file(settings.smb_credentials_file)
+    user = url_user or from_file.get("username") or from_file.get("user")
+    if not user:
+        raise ConfigError(
+            "no SMB user: put it in the URL (smb://user@host/share) or the credentials file"
+        )
+    domain = from_file.get("domain", "")
+    if "\\" in user:  # DOMAIN\user
+        domain, _, user = user.partition("\\")
+    if settings.smb_password is not None:
+        password = settings.smb_password
+    elif "password" in from_file:
+        password = SecretStr(from_file["password"])
+    else:
+        raise ConfigError(
+            "no SMB password: set ARCHIVE_SMB_PASSWORD or smb_credentials_file (mode 0600)"
+        )
+    return SMBCredentials(user=user, password=password, domain=domain)
