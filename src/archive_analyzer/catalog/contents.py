@@ -15,6 +15,7 @@ import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from archive_analyzer.catalog import db
@@ -139,7 +140,7 @@ def _refresh_file(
     ).fetchone()
     if not row["is_media"] or row["status"] == "deleted":
         if existing is not None and existing["status"] == "active":
-            _update(conn, "contents", existing, {"status": "deleted"}, stamp)
+            update_row(conn, "contents", existing, {"status": "deleted"}, stamp)
             if existing["series_id"]:
                 touched.add(existing["series_id"])
         return
@@ -179,7 +180,7 @@ def _refresh_file(
         if existing["status"] == "deleted":
             values["status"] = "active"
         old_series = existing["series_id"]
-        if _update(conn, "contents", existing, values, stamp) and old_series:
+        if update_row(conn, "contents", existing, values, stamp) and old_series:
             touched.add(old_series)
         new_series = conn.execute(
             "SELECT series_id, catalog_id FROM contents WHERE id = ?", (content_id,)
@@ -209,9 +210,8 @@ def ensure_catalog(
             (catalog_id, facts.catalog_title, order, stamp, stamp),
         )
     else:
-        _update(
-            conn, "catalogs", existing, {"title": facts.catalog_title, "sort_order": order}, stamp
-        )
+        values = {"title": facts.catalog_title, "sort_order": order}
+        update_row(conn, "catalogs", existing, values, stamp)
     return catalog_id
 
 
@@ -238,7 +238,7 @@ def ensure_series(
             [sid, key, *values.values(), stamp, stamp],
         )
     else:
-        _update(conn, "series", existing, values, stamp)
+        update_row(conn, "series", existing, values, stamp)
     return sid
 
 
@@ -258,7 +258,7 @@ def _retitle_series(
     fixed: dict[str, str] = {}
     free: list[tuple[sqlite3.Row, Classification]] = []
     for row in rows:
-        if "title" in _locked(row):
+        if "title" in locked(row):
             fixed[row["id"]] = row["title"]
             continue
         facts = cache.get(row["file_path"]) or classify(row["file_path"], rules)
@@ -273,19 +273,19 @@ def _retitle_series(
             )
 
 
-def _locked(row: sqlite3.Row) -> frozenset[str]:
+def locked(row: sqlite3.Row) -> frozenset[str]:
     try:
         return frozenset(json.loads(row["locked_fields"] or "[]"))
     except (ValueError, TypeError):
         return frozenset()
 
 
-def _update(
+def update_row(
     conn: sqlite3.Connection, table: str, row: sqlite3.Row, values: dict[str, Any], stamp: str
 ) -> bool:
     """Write the changed, unlocked ``values`` of ``row``; True when something changed."""
-    locked = _locked(row)
-    changes = {k: v for k, v in values.items() if k not in locked and row[k] != v}
+    fixed = locked(row)
+    changes = {k: v for k, v in values.items() if k not in fixed and row[k] != v}
     if not changes:
         return False
     sets = ", ".join(f"{column} = ?" for column in changes)
@@ -306,7 +306,7 @@ def get_or_create_player(conn: sqlite3.Connection, name: str, stamp: str) -> str
     conn.execute(
         "INSERT INTO players (id, name, name_key, origin, created_at, updated_at) "
         "VALUES (?, ?, ?, 'path', ?, ?)",
-        (pid, re.sub(r"\s+", " ", unicodedata.normalize("NFC", name)).strip(), key, stamp, stamp),
+        (pid, tidy_name(name), key, stamp, stamp),
     )
     return pid
 
@@ -314,28 +314,80 @@ def get_or_create_player(conn: sqlite3.Connection, name: str, stamp: str) -> str
 def _link_path_players(
     conn: sqlite3.Connection, content_id: str, names: Iterable[str], stamp: str
 ) -> None:
-    wanted = {get_or_create_player(conn, name, stamp) for name in names if name.strip()}
+    wanted = [get_or_create_player(conn, name, stamp) for name in names if name.strip()]
+    set_links(conn, content_id, "players", [(pid, "player") for pid in wanted], "path", stamp)
+
+
+_ORIGIN_RANK = {"path": 0, "import": 1, "manual": 2}
+_LINK_TABLES = {"players": ("content_players", "player_id"), "tags": ("content_tags", "tag_id")}
+
+
+def set_links(
+    conn: sqlite3.Connection,
+    content_id: str,
+    what: str,
+    links: Sequence[tuple[str, str]],
+    origin: str,
+    stamp: str,
+) -> bool:
+    """Make ``origin``'s links of a content to players or tags exactly ``links``.
+
+    ``what`` is 'players' or 'tags'; ``links`` are (target id, role) pairs (role ignored for
+    tags). Links of a stronger origin (manual > import > path) are never removed or demoted;
+    a weaker one that is now wanted is taken over. Bumps the content's ``updated_at`` when
+    something changed and returns whether it did.
+    """
+    table, column = _LINK_TABLES[what]
+    has_role = what == "players"
+    wanted = dict(links)
     current = {
-        r["player_id"]: r["origin"]
+        r[column]: (r["origin"], r["role"] if has_role else "")
         for r in conn.execute(
-            "SELECT player_id, origin FROM content_players WHERE content_id = ?", (content_id,)
+            f"SELECT {column}, origin{', role' if has_role else ''} FROM {table} "
+            "WHERE content_id = ?",
+            (content_id,),
         )
     }
-    stale = [pid for pid, origin in current.items() if origin == "path" and pid not in wanted]
-    new = [pid for pid in wanted if pid not in current]
-    for pid in stale:
-        conn.execute(
-            "DELETE FROM content_players WHERE content_id = ? AND player_id = ?",
-            (content_id, pid),
-        )
-    for pid in sorted(new):
-        conn.execute(
-            "INSERT INTO content_players (content_id, player_id, role, origin, updated_at) "
-            "VALUES (?, ?, 'player', 'path', ?)",
-            (content_id, pid, stamp),
-        )
-    if stale or new:
+    rank = _ORIGIN_RANK[origin]
+    changed = False
+    for target, (have_origin, _) in current.items():
+        if have_origin == origin and target not in wanted:
+            conn.execute(
+                f"DELETE FROM {table} WHERE content_id = ? AND {column} = ?", (content_id, target)
+            )
+            changed = True
+    for target, role in wanted.items():
+        have = current.get(target)
+        if have is None:
+            if has_role:
+                conn.execute(
+                    f"INSERT INTO {table} (content_id, {column}, role, origin, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (content_id, target, role, origin, stamp),
+                )
+            else:
+                conn.execute(
+                    f"INSERT INTO {table} (content_id, {column}, origin, updated_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    (content_id, target, origin, stamp),
+                )
+            changed = True
+        elif _ORIGIN_RANK[have[0]] < rank or (have[0] == origin and have[1] != role):
+            sets = "origin = ?, role = ?" if has_role else "origin = ?"
+            params = [origin, role] if has_role else [origin]
+            conn.execute(
+                f"UPDATE {table} SET {sets}, updated_at = ? WHERE content_id = ? AND {column} = ?",
+                [*params, stamp, content_id, target],
+            )
+            changed = True
+    if changed:
         conn.execute("UPDATE contents SET updated_at = ? WHERE id = ?", (stamp, content_id))
+    return changed
+
+
+def tidy_name(text: str) -> str:
+    """A display name as stored: NFC, white space runs collapsed, ends trimmed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
 
 
 def set_manual(
@@ -351,10 +403,10 @@ def set_manual(
     row = conn.execute(f"SELECT locked_fields FROM {table} WHERE id = ?", (row_id,)).fetchone()
     if row is None:
         raise NotFound(f"no {table} row {row_id}")
-    locked = sorted(_locked(row) | {field})
+    fields = sorted(locked(row) | {field})
     conn.execute(
         f"UPDATE {table} SET {field} = ?, locked_fields = ?, updated_at = ? WHERE id = ?",
-        (value, json.dumps(locked), db.timestamp(now()), row_id),
+        (value, json.dumps(fields), db.timestamp(now()), row_id),
     )
 
 
@@ -365,8 +417,63 @@ def unlock(conn: sqlite3.Connection, table: str, row_id: str, field: str, *, now
     row = conn.execute(f"SELECT locked_fields FROM {table} WHERE id = ?", (row_id,)).fetchone()
     if row is None:
         raise NotFound(f"no {table} row {row_id}")
-    locked = sorted(_locked(row) - {field})
+    fields = sorted(locked(row) - {field})
     conn.execute(
         f"UPDATE {table} SET locked_fields = ?, updated_at = ? WHERE id = ?",
-        (json.dumps(locked), db.timestamp(now()), row_id),
+        (json.dumps(fields), db.timestamp(now()), row_id),
     )
+
+
+@dataclass(frozen=True)
+class ReclassifyReport:
+    """What a reclassify changed."""
+
+    files: int
+    contents: int
+    moved: int  # top-level contents whose series changed
+    retitled: int
+    clips: int  # clips kept (they follow their episode)
+    rules_version: str
+
+    def summary(self) -> str:
+        return (
+            f"reclassified {self.files} files: {self.contents} contents, {self.moved} moved to "
+            f"another series, {self.retitled} retitled, {self.clips} clips kept "
+            f"(rules {self.rules_version})"
+        )
+
+
+def reclassify(
+    conn: sqlite3.Connection, *, now: Clock, rules: Rules | None = None
+) -> ReclassifyReport:
+    """Re-apply ``rules`` to every catalogued file, inside the caller's transaction.
+
+    Contents keep their ids, clips and import/manual links; locked fields stay as edited.
+    Series may change (a content moves, its clips follow).
+    """
+    rules = rules or default_rules()
+    before = {
+        r["id"]: (r["series_id"], r["title"])
+        for r in conn.execute("SELECT id, series_id, title FROM contents WHERE parent_id IS NULL")
+    }
+    ids = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT id FROM files WHERE is_media = 1 AND status != 'deleted' "
+            "UNION SELECT file_id FROM contents WHERE file_id IS NOT NULL ORDER BY 1"
+        )
+    ]
+    refresh(conn, ids, now=now, rules=rules)
+    moved = retitled = 0
+    total = 0
+    for r in conn.execute("SELECT id, series_id, title FROM contents WHERE parent_id IS NULL"):
+        total += 1
+        old = before.get(r["id"])
+        if old is None:
+            continue
+        moved += old[0] != r["series_id"]
+        retitled += old[1] != r["title"]
+    clips = int(
+        conn.execute("SELECT count(*) FROM contents WHERE parent_id IS NOT NULL").fetchone()[0]
+    )
+    return ReclassifyReport(len(ids), total, moved, retitled, clips, rules.version)
