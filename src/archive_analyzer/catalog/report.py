@@ -132,6 +132,22 @@ def probe_failures(conn: sqlite3.Connection, limit: int) -> Section:
     return Section("probe_failures", "Probe failures", rows)
 
 
+def sync_state(conn: sqlite3.Connection, limit: int) -> Section:
+    """The last sync run, the watermark, pending changes and the lag (age of the oldest one)."""
+    rows = _rows(
+        conn,
+        "SELECT r.kind AS last_sync, r.status, r.finished_at, r.docs_set, r.docs_deleted, "
+        "r.error, (SELECT watermark FROM sync_state) AS watermark, "
+        "(SELECT count(DISTINCT entity || '/' || row_id) FROM sync_changes WHERE seq > coalesce("
+        "(SELECT watermark FROM sync_state), 0)) AS pending_rows, "
+        "(SELECT CAST(round((julianday('now') - julianday(min(changed_at))) * 86400) AS INTEGER) "
+        "FROM sync_changes WHERE seq > coalesce((SELECT watermark FROM sync_state), 0)) "
+        "AS lag_s FROM (SELECT 1) LEFT JOIN "
+        "(SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1) r ON 1",
+    )
+    return Section("sync", "Cloud sync", rows)
+
+
 PROVIDERS: list[Provider] = [
     files_by_status,
     files_by_extension,
@@ -144,4 +160,5 @@ PROVIDERS: list[Provider] = [
     missing_files,
     recent_events,
     probe_failures,
+    sync_state,
 ]

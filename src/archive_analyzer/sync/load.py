@@ -66,8 +66,14 @@ def _marks(n: int) -> str:
 
 
 def head(conn: sqlite3.Connection) -> int:
-    """The newest change sequence (0 when the log is empty)."""
-    row = conn.execute("SELECT coalesce(max(seq), 0) FROM sync_changes").fetchone()
+    """The newest change sequence ever issued (0 before the first change).
+
+    Read from ``sqlite_sequence`` (AUTOINCREMENT's counter), not ``max(seq)``: the log is
+    emptied up to the watermark after each sync.
+    """
+    row = conn.execute(
+        "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'sync_changes'"
+    ).fetchone()
     return int(row[0])
 
 
