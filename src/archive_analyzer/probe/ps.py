@@ -24,7 +24,7 @@ PACK = b"\x00\x00\x01\xba"
 _CHUNK = 32 * 1024
 _MAX_PACKET = 65_536 + 1024  # the largest PES packet (65,541 bytes) and a pack header
 _HEAD_MAX = 2 * 1024 * 1024
-_MIN_PACKETS = 48  # streams may first appear a few packs in
+_MIN_PACKETS = 16  # streams may first appear a few packs in
 _TAIL_STEPS = (64 * 1024, 256 * 1024, 1024 * 1024, 2 * 1024 * 1024)
 
 

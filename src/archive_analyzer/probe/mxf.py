@@ -1,0 +1,459 @@
+"""MXF (SMPTE 377): the header partition's metadata, and the footer when the header is open.
+
+Reads the header partition pack (KLV, BER lengths), then its header metadata: the primer pack
+and the local sets (packages, tracks, sequences, source clips, descriptors). Streams follow the
+material package's tracks as libavformat lists them; sizes and codecs come from the picture and
+sound descriptors, durations from the track sequences (else the descriptors'
+ContainerDuration). A header that is open or incomplete (a growing capture, or a file written
+to a pipe) carries no durations: the Random Index Pack at the end of the file points to the
+footer partition, whose header metadata (when closed) or index table segments give them, and
+the file is reported ``incomplete``. A FooterPartition offset beyond the end means truncated.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from archive_analyzer.errors import ParseError
+from archive_analyzer.probe import riff
+from archive_analyzer.probe.facts import Facts, Reader
+from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
+
+CONTAINER = "mxf"
+LONG_NAME = "MXF (Material eXchange Format)"
+
+UL_PREFIX = b"\x06\x0e\x2b\x34"
+_PARTITION = bytes.fromhex("060e2b34020501010d01020101")  # + kind (2/3/4) + status + 00
+_PRIMER = bytes.fromhex("060e2b34020501010d01020101050100")
+_RIP = bytes.fromhex("060e2b34020501010d01020101110100")
+_SET = bytes.fromhex("060e2b34025301010d01010101")  # local set; bytes 13-14 name the set
+_INDEX_SEGMENT = bytes.fromhex("060e2b34025301010d01020101100100")
+_FILL_HEAD = bytes.fromhex("060e2b34010101")  # KLV fill; byte 7 is the registry version
+_FILL_TAIL = bytes.fromhex("0301021001000000")
+
+_RUN_IN_MAX = 65536  # SMPTE 377 allows a run-in before the header partition
+_MAX_HEADER_METADATA = 4 * 1024 * 1024
+_MAX_INDEX_READ = 64 * 1024  # index segment heads: their entry arrays are not needed
+_MAX_SETS = 20_000
+
+# Local set kinds (byte 13-14 of the set key).
+_MATERIAL_PACKAGE = 0x0136
+_SOURCE_PACKAGE = 0x0137
+_TRACKS = (0x013A, 0x013B)  # static track, timeline track
+_SEQUENCE = 0x010F
+_SOURCE_CLIP = 0x0111
+_MULTIPLE_DESCRIPTOR = 0x0144
+_PICTURE_DESCRIPTORS = (0x0127, 0x0128, 0x0129, 0x0151)
+_SOUND_DESCRIPTORS = (0x0142, 0x0147, 0x0148)
+_IDENTIFICATION = 0x0130
+_PREFACE = 0x012F
+
+# Picture essence coding (bytes 8..; byte 7, the registry version, is ignored as libavformat
+# does) -> ffprobe codec name. Longest prefix wins.
+_PICTURE_CODING: dict[bytes, str] = {
+    bytes.fromhex("0401020201"): "mpeg2video",  # MPEG-2 profiles and levels (0x01-0x04 ..)
+    bytes.fromhex("040102020120"): "mpeg4",
+    bytes.fromhex("040102020130"): "h264",
+    bytes.fromhex("040102020131"): "h264",
+    bytes.fromhex("040102020132"): "h264",
+    bytes.fromhex("0401020202"): "dvvideo",
+    bytes.fromhex("040102020301"): "jpeg2000",
+    bytes.fromhex("040102020302"): "dnxhd",
+    bytes.fromhex("040102020306"): "prores",
+    bytes.fromhex("0401020271"): "dnxhd",
+    bytes.fromhex("04010201"): "rawvideo",
+    bytes.fromhex("0401020101020201"): "v210",
+}
+# Essence container ULs (bytes 8..) -> codec, for descriptors without a usable coding UL.
+_PICTURE_CONTAINERS: dict[bytes, str] = {
+    bytes.fromhex("0d01030102046001"): "mpeg2video",
+    bytes.fromhex("0d0103010201"): "mpeg2video",  # D-10
+    bytes.fromhex("0d0103010202"): "dvvideo",
+    bytes.fromhex("0d0103010205"): "rawvideo",
+    bytes.fromhex("0d010301020c"): "jpeg2000",
+    bytes.fromhex("0d0103010210"): "h264",
+    bytes.fromhex("0d0103010211"): "dnxhd",
+    bytes.fromhex("0d0103010212"): "vc1",
+    bytes.fromhex("0d0103010215"): "dirac",
+    bytes.fromhex("0d010301021c"): "prores",
+}
+_SOUND_CODING: dict[bytes, str] = {
+    bytes.fromhex("04020201"): "pcm_s16le",  # uncompressed; the bit depth decides (_audio)
+    bytes.fromhex("040202017e"): "pcm_s16be",
+    bytes.fromhex("040202020301"): "pcm_alaw",
+    bytes.fromhex("04020202030201"): "ac3",
+    bytes.fromhex("04020202030205"): "mp2",
+    bytes.fromhex("04020202030301"): "aac",
+}
+_SOUND_CONTAINERS: dict[bytes, str] = {
+    bytes.fromhex("0d0103010206"): "pcm_s16le",  # BWF / AES3
+    bytes.fromhex("0d0103010201"): "pcm_s16le",  # D-10 AES3 audio
+    bytes.fromhex("0d01030102044001"): "mp2",
+}
+_PCM_BE = bytes.fromhex("040202017e")
+
+
+@dataclass(slots=True)
+class _Set:
+    kind: int
+    items: dict[int, bytes] = field(default_factory=dict)
+
+    def uint(self, tag: int) -> int | None:
+        value = self.items.get(tag)
+        return int.from_bytes(value, "big") if value and len(value) <= 8 else None
+
+    def sint(self, tag: int) -> int | None:
+        value = self.items.get(tag)
+        return int.from_bytes(value, "big", signed=True) if value and len(value) <= 8 else None
+
+    def rational(self, tag: int) -> float | None:
+        value = self.items.get(tag)
+        if value is None or len(value) != 8:
+            return None
+        num, den = struct.unpack(">ii", value)
+        return num / den if den > 0 and num > 0 else None
+
+    def refs(self, tag: int) -> list[bytes]:
+        value = self.items.get(tag, b"")
+        if len(value) < 8:
+            return []
+        count, size = struct.unpack(">II", value[:8])
+        if size != 16:
+            return []
+        return [value[8 + 16 * i : 24 + 16 * i] for i in range(min(count, (len(value) - 8) // 16))]
+
+
+@dataclass(frozen=True, slots=True)
+class _Partition:
+    offset: int
+    kind: int  # 2 header, 3 body, 4 footer
+    status: int  # 1 open incomplete, 2 closed incomplete, 3 open complete, 4 closed complete
+    footer: int
+    header_bytes: int
+    index_bytes: int
+    end: int  # first byte after the partition pack KLV
+
+    @property
+    def closed_complete(self) -> bool:
+        return self.status == 4
+
+
+def parse(reader: Reader) -> Facts:
+    """Read an MXF file's facts from its header partition (and footer when open).
+
+    Raises ParseError when the bytes are not MXF; lets BudgetExceeded through.
+    """
+    try:
+        return _parse(reader)
+    except (IndexError, struct.error, ValueError, OverflowError) as exc:
+        raise ParseError(f"mxf: malformed KLV ({exc})") from exc
+
+
+def _parse(reader: Reader) -> Facts:
+    size = reader.size
+    head = reader.read(0, min(size, 16 * 1024))
+    start = head.find(_PARTITION)
+    if start < 0 and size > len(head):
+        head = reader.read(0, min(size, _RUN_IN_MAX + 256))
+        start = head.find(_PARTITION)
+    if start < 0 or start > _RUN_IN_MAX:
+        raise ParseError("mxf: no header partition pack")
+    header = _partition(reader, start)
+    if header.kind != 2:
+        raise ParseError("mxf: the first partition is not a header partition")
+    sets = _metadata(reader, header)
+
+    status = ProbeStatus.OK
+    if header.footer and header.footer >= size:
+        status = ProbeStatus.TRUNCATED
+    index_duration: float | None = None
+    if not header.closed_complete and status is ProbeStatus.OK:
+        footer = _footer(reader, header)
+        if footer is not None and footer.closed_complete and footer.header_bytes:
+            sets = _metadata(reader, footer)  # the footer repeats the finished metadata
+        else:
+            status = ProbeStatus.INCOMPLETE
+            if footer is not None and footer.index_bytes:
+                index_duration = _index_duration(reader, footer)
+    return _facts(sets, status, index_duration)
+
+
+def _partition(reader: Reader, offset: int) -> _Partition:
+    data = reader.read(offset, 256)
+    if data[:13] != _PARTITION:
+        raise ParseError(f"mxf: no partition pack at {offset}")
+    length, ber_len = _ber(data, 16)
+    value = data[16 + ber_len : 16 + ber_len + length]
+    if len(value) < 64:
+        raise ParseError("mxf: short partition pack")
+    _maj, _min, _kag, _this, _prev, footer, header_bytes, index_bytes = struct.unpack(
+        ">HHIQQQQQ", value[:48]
+    )
+    return _Partition(
+        offset=offset,
+        kind=data[13],
+        status=data[14],
+        footer=footer,
+        header_bytes=header_bytes,
+        index_bytes=index_bytes,
+        end=offset + 16 + ber_len + length,
+    )
+
+
+def _skip_fill(reader: Reader, pos: int) -> int:
+    for _ in range(8):
+        data = reader.read(pos, 24)
+        if len(data) < 17 or data[:7] != _FILL_HEAD or data[8:16] != _FILL_TAIL:
+            return pos
+        length, ber_len = _ber(data, 16)
+        pos += 16 + ber_len + length
+    return pos
+
+
+def _metadata(reader: Reader, partition: _Partition) -> dict[bytes, _Set]:
+    """The local sets of a partition's header metadata, by InstanceUID."""
+    if partition.header_bytes == 0:
+        return {}
+    if partition.header_bytes > _MAX_HEADER_METADATA:
+        raise ParseError(f"mxf: {partition.header_bytes} bytes of header metadata is too many")
+    start = _skip_fill(reader, partition.end)
+    data = reader.read(start, partition.header_bytes)
+    sets: dict[bytes, _Set] = {}
+    pos = 0
+    for _ in range(_MAX_SETS):
+        if pos + 17 > len(data):
+            break
+        key = data[pos : pos + 16]
+        length, ber_len = _ber(data, pos + 16)
+        body = data[pos + 16 + ber_len : pos + 16 + ber_len + length]
+        pos += 16 + ber_len + length
+        if not key.startswith(UL_PREFIX):
+            raise ParseError("mxf: header metadata is not KLV")
+        if key[:13] != _SET:
+            continue  # primer pack, fill, dark metadata
+        local = _Set(kind=(key[13] << 8) | key[14])
+        item = 0
+        while item + 4 <= len(body):
+            tag, item_len = struct.unpack_from(">HH", body, item)
+            local.items[tag] = body[item + 4 : item + 4 + item_len]
+            item += 4 + item_len
+        uid = local.items.get(0x3C0A)
+        if uid is not None:
+            sets[uid] = local
+    return sets
+
+
+def _footer(reader: Reader, header: _Partition) -> _Partition | None:
+    """The footer partition: from the header's FooterPartition, else the Random Index Pack."""
+    size = reader.size
+    offset = header.footer
+    if not offset and size >= 4:
+        rip_len = int.from_bytes(reader.read(size - 4, 4), "big")
+        if 16 + 4 + 12 <= rip_len <= min(size, 1024 * 1024):
+            rip = reader.read(size - rip_len, rip_len)
+            if rip[:16] == _RIP:
+                length, ber_len = _ber(rip, 16)
+                entries = rip[16 + ber_len : 16 + ber_len + length - 4]
+                if len(entries) >= 12:
+                    offset = int.from_bytes(entries[-8:], "big")
+    if not offset or offset + 20 > size:
+        return None
+    try:
+        footer = _partition(reader, offset)
+    except ParseError:
+        return None
+    return footer if footer.kind == 4 else None
+
+
+def _index_duration(reader: Reader, footer: _Partition) -> float | None:
+    """Duration from the index table segments that follow a partition's header metadata."""
+    pos = _skip_fill(reader, footer.end) + footer.header_bytes
+    end = pos + footer.index_bytes
+    best: float | None = None
+    read = 0
+    while pos + 20 <= end and read < _MAX_INDEX_READ:
+        pos = _skip_fill(reader, pos)
+        data = reader.read(pos, min(4096, end - pos))
+        read += len(data)
+        if len(data) < 20:
+            break
+        length, ber_len = _ber(data, 16)
+        if data[:16] == _INDEX_SEGMENT:
+            body = data[16 + ber_len : 16 + ber_len + length]
+            segment = _Set(kind=0)
+            item = 0
+            while item + 4 <= len(body):
+                tag, item_len = struct.unpack_from(">HH", body, item)
+                if tag == 0x3F0A:  # the entry array: the facts are all before it
+                    break
+                segment.items[tag] = body[item + 4 : item + 4 + item_len]
+                item += 4 + item_len
+            rate = segment.rational(0x3F0B)
+            start = segment.sint(0x3F0C) or 0
+            duration = segment.sint(0x3F0D)
+            if rate and duration and duration > 0:
+                seconds = (start + duration) / rate
+                best = seconds if best is None else max(best, seconds)
+        pos += 16 + ber_len + length
+    return best
+
+
+# --- streams -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Stream:
+    kind: str
+    descriptor: _Set | None
+    duration_s: float | None
+
+
+def _facts(sets: dict[bytes, _Set], status: ProbeStatus, index_duration: float | None) -> Facts:
+    streams = _streams(sets)
+    if not streams:
+        raise ParseError("mxf: no picture or sound tracks in the header metadata")
+    durations = [s.duration_s for s in streams if s.duration_s]
+    duration = max(durations) if durations else index_duration
+    video: VideoInfo | None = None
+    audio: list[AudioInfo] = []
+    for stream in streams:
+        d = stream.descriptor
+        if stream.kind == "picture" and video is None:
+            video = _video(d) if d is not None else VideoInfo()
+        elif stream.kind == "sound":
+            audio.append(_audio(d) if d is not None else AudioInfo())
+    return Facts(
+        container=CONTAINER,
+        format_long_name=LONG_NAME,
+        status=status,
+        duration_s=duration,
+        video=video,
+        audio=tuple(audio),
+    )
+
+
+def _streams(sets: dict[bytes, _Set]) -> list[_Stream]:
+    """Picture and sound streams in material-package track order, each with its descriptor."""
+    descriptors = [s for s in sets.values() if s.kind in _PICTURE_DESCRIPTORS + _SOUND_DESCRIPTORS]
+    by_track: dict[int, _Set] = {}
+    for d in descriptors:
+        linked = d.uint(0x3006)
+        if linked is not None:
+            by_track.setdefault(linked, d)
+    material = next((s for s in sets.values() if s.kind == _MATERIAL_PACKAGE), None)
+    streams: list[_Stream] = []
+    used: set[int] = set()
+    if material is not None:
+        for ref in material.refs(0x4403):
+            track = sets.get(ref)
+            if track is None or track.kind not in _TRACKS:
+                continue
+            sequence = sets.get(track.items.get(0x4803, b""))
+            if sequence is None:
+                continue
+            kind = _data_kind(sequence.items.get(0x0201, b""))
+            if kind is None:
+                continue
+            rate = track.rational(0x4B01)
+            length = sequence.sint(0x0202)
+            duration = length / rate if rate and length and length > 0 else None
+            descriptor = _clip_descriptor(sets, sequence, by_track, kind)
+            if descriptor is not None:
+                used.add(id(descriptor))
+            streams.append(_Stream(kind, descriptor, duration))
+    if not streams:  # no usable material package: the descriptors alone
+        for d in descriptors:
+            kind = "picture" if d.kind in _PICTURE_DESCRIPTORS else "sound"
+            streams.append(_Stream(kind, d, None))
+    for stream in streams:
+        if stream.duration_s is None and stream.descriptor is not None:
+            rate = stream.descriptor.rational(0x3001)
+            length = stream.descriptor.sint(0x3002)
+            if rate and length and length > 0:
+                stream.duration_s = length / rate
+    for stream in streams:  # tracks whose descriptor was not linked: take one in order
+        if stream.descriptor is None:
+            wanted = _PICTURE_DESCRIPTORS if stream.kind == "picture" else _SOUND_DESCRIPTORS
+            for d in descriptors:
+                if d.kind in wanted and id(d) not in used:
+                    stream.descriptor = d
+                    used.add(id(d))
+                    break
+    return streams
+
+
+def _clip_descriptor(
+    sets: dict[bytes, _Set], sequence: _Set, by_track: dict[int, _Set], kind: str
+) -> _Set | None:
+    for ref in sequence.refs(0x1001):
+        clip = sets.get(ref)
+        if clip is None or clip.kind != _SOURCE_CLIP:
+            continue
+        source_track = clip.uint(0x1102)
+        found = by_track.get(source_track) if source_track is not None else None
+        if found is not None:
+            wanted = _PICTURE_DESCRIPTORS if kind == "picture" else _SOUND_DESCRIPTORS
+            if found.kind in wanted:
+                return found
+    return None
+
+
+def _data_kind(ul: bytes) -> str | None:
+    if len(ul) != 16:
+        return None
+    if ul[8:13] == bytes.fromhex("0103020201"):
+        return "picture"
+    if ul[8:13] == bytes.fromhex("0103020202"):
+        return "sound"
+    return None
+
+
+def _lookup(table: dict[bytes, str], ul: bytes | None) -> str | None:
+    if ul is None or len(ul) != 16 or not ul.startswith(UL_PREFIX):
+        return None
+    tail = ul[8:]
+    best = b""
+    for prefix in table:
+        if tail.startswith(prefix) and len(prefix) > len(best):
+            best = prefix
+    return table.get(best)
+
+
+def _video(d: _Set) -> VideoInfo:
+    codec = _lookup(_PICTURE_CODING, d.items.get(0x3201)) or _lookup(
+        _PICTURE_CONTAINERS, d.items.get(0x3004)
+    )
+    width = d.uint(0x3209) or d.uint(0x3205) or d.uint(0x3203)
+    height = d.uint(0x3208) or d.uint(0x3204) or d.uint(0x3202)
+    layout = d.uint(0x320C)
+    if height and layout in (1, 4):  # separate fields / segmented frame: field height
+        height *= 2
+    return VideoInfo(codec=codec, width=width, height=height, frame_rate=d.rational(0x3001))
+
+
+def _audio(d: _Set) -> AudioInfo:
+    bits = d.uint(0x3D01) or 16
+    coding = d.items.get(0x3D06)
+    codec = _lookup(_SOUND_CODING, coding) or _lookup(_SOUND_CONTAINERS, d.items.get(0x3004))
+    if codec == "pcm_s16le":
+        codec = riff.pcm_codec(bits)
+        if coding is not None and coding[8:13] == _PCM_BE:
+            codec = riff.pcm_codec(bits, big_endian=True)
+    rate = d.rational(0x3D03)
+    return AudioInfo(
+        codec=codec,
+        channels=d.uint(0x3D07),
+        sample_rate=round(rate) if rate else None,
+    )
+
+
+def _ber(data: bytes, pos: int) -> tuple[int, int]:
+    """A BER length at ``pos``: (value, bytes used)."""
+    first = data[pos]
+    if first < 0x80:
+        return first, 1
+    count = first & 0x7F
+    if count == 0 or count > 8 or pos + 1 + count > len(data):
+        raise ValueError("bad BER length")
+    return int.from_bytes(data[pos + 1 : pos + 1 + count], "big"), 1 + count
