@@ -132,6 +132,29 @@ def probe_failures(conn: sqlite3.Connection, limit: int) -> Section:
     return Section("probe_failures", "Probe failures", rows)
 
 
+def probe_outcomes(conn: sqlite3.Connection, limit: int) -> Section:
+    """Probe results by status, with the bytes read per file (the prober's cost)."""
+    rows = _rows(
+        conn,
+        "SELECT status, count(*) AS files, CAST(avg(bytes_read) AS INTEGER) AS avg_bytes_read, "
+        "max(bytes_read) AS max_bytes_read, round(avg(probe_ms), 1) AS avg_ms "
+        "FROM media_info GROUP BY status ORDER BY files DESC",
+    )
+    return Section("probe_outcomes", "Probe results by status", rows)
+
+
+def probe_problems(conn: sqlite3.Connection, limit: int) -> Section:
+    """Files the prober found truncated, incomplete, invalid or unsupported, newest first."""
+    rows = _rows(
+        conn,
+        "SELECT f.path, m.status, m.error, m.probed_at FROM media_info m JOIN files f "
+        "ON f.id = m.id WHERE m.status NOT IN ('ok', 'error') AND f.status != 'deleted' "
+        "ORDER BY m.probed_at DESC LIMIT ?",
+        limit,
+    )
+    return Section("probe_problems", "Files with problems found by probing", rows)
+
+
 def sync_state(conn: sqlite3.Connection, limit: int) -> Section:
     """The last sync run, the watermark, pending changes and the lag (age of the oldest one)."""
     rows = _rows(
@@ -160,5 +183,7 @@ PROVIDERS: list[Provider] = [
     missing_files,
     recent_events,
     probe_failures,
+    probe_outcomes,
+    probe_problems,
     sync_state,
 ]

@@ -143,6 +143,10 @@ def _smart(reader: CountingReader) -> Facts:
     except ParseError as exc:
         if partial is not None:
             return partial
+        if kind is None:
+            raise ParseError(
+                "not a media file (no known container, libavformat found none)"
+            ) from exc
         raise ParseError(failure or str(exc)) from exc
 
 
