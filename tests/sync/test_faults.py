@@ -26,6 +26,9 @@ from tests.fixtures.firestore import FirestoreEmulator
 from tests.sync.catalog_data import TickClock, add_file, expected_documents, without_metadata
 
 FAST = RetryPolicy(attempts=3, initial_s=0.05, max_wait_s=0.2, deadline_s=4, rpc_timeout_s=1.5)
+# After an outage gRPC waits (reconnect backoff, ~1 s and growing) before it dials again, on a
+# subchannel shared by every client of that address: the next run needs a longer budget.
+PATIENT = RetryPolicy(attempts=10, initial_s=0.2, max_wait_s=1.0, deadline_s=20, rpc_timeout_s=5)
 
 
 class FaultAfter:
@@ -90,7 +93,7 @@ def test_killed_mid_sync_then_next_run_continues(
     sink.close()
 
     emulator.start()  # same address, empty (in-memory)
-    resumed_sink = FirestoreSink("demo-fault", emulator_host=emulator.host, retry=FAST)
+    resumed_sink = FirestoreSink("demo-fault", emulator_host=emulator.host, retry=PATIENT)
     replicator = Replicator(catalog, resumed_sink, clock=clock, batch_size=10)
     replicator.run()
     written_after = without_metadata(emulator.dump())
@@ -120,8 +123,10 @@ def test_hung_service_mid_sync_then_next_run_matches(
     mark = watermark(catalog)
     # a batch whose commit timed out may still have been applied after the resume: the next
     # run sends it again (sets of whole documents with stable ids: no duplicate can appear)
-    report = Replicator(catalog, sink.inner, clock=clock, batch_size=10).run()
+    patient = FirestoreSink("demo-hang", emulator_host=emulator.host, retry=PATIENT)
+    report = Replicator(catalog, patient, clock=clock, batch_size=10).run()
     assert report.docs_set > 0 and watermark(catalog) > mark
     assert without_metadata(emulator.dump()) == expected_documents(catalog)
     assert emulator.dump()[METADATA_PATH]["watermark"] == watermark(catalog)
     sink.close()
+    patient.close()
