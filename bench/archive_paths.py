@@ -93,7 +93,7 @@ def _truth(catalog: str | None, **facts: Any) -> dict[str, Any]:
 
 
 def _wsop_br(rng: random.Random, out: list[Sample]) -> None:
-    for year in range(2021, 2026):
+    for year in range(2019, 2026):
         for event in ("MAIN EVENT", "SUPER MAIN EVENT", "MINI MAIN EVENT"):
             top = f"WSOP/WSOP-BR/WSOP-EUROPE/{year} WSOP-Europe/{year} WSOP-EUROPE {event}"
             for version in ("", "NO COMMENTARY WITH GRAPHICS VER/"):
@@ -277,7 +277,7 @@ def _wsop_archive(rng: random.Random, out: list[Sample]) -> None:
 
 def _hcl(rng: random.Random, out: list[Sample]) -> None:
     for year in (2022, 2023, 2024, 2025):
-        for _ in range(70):
+        for _ in range(150):
             month, day = rng.randint(1, 12), rng.randint(1, 28)
             players = rng.sample(PLAYERS, rng.randint(2, 6))
             commentary = rng.random() < 0.25
@@ -353,7 +353,7 @@ def _others(rng: random.Random, out: list[Sample]) -> None:
                     _truth("ggmillions", year=year, episode=episode),
                 )
             )
-    for season in (1, 2, 3):
+    for season in range(1, 7):
         for episode in range(1, 13):
             out.append(
                 Sample(
@@ -372,6 +372,75 @@ def _others(rng: random.Random, out: list[Sample]) -> None:
             )
 
 
+def _hard(rng: random.Random, out: list[Sample]) -> None:
+    """Names typed less carefully: abbreviations, underscores, dashed dates, bare numbers."""
+    for season in (9, 10, 11):
+        for episode in range(1, 11):
+            name = rng.choice(
+                [
+                    f"PAD_S{season}_EP{episode:02d}_FINAL.mp4",
+                    f"Poker After Dark S{season}E{episode:02d}.mp4",
+                    f"PAD Season {season} Episode {episode}.mov",
+                    f"PAD S{season} Ep.{episode}.mp4",
+                ]
+            )
+            out.append(
+                Sample(
+                    f"PAD/PAD S{season}/{name}",
+                    True,
+                    _truth("pad", season=season, episode=episode),
+                )
+            )
+    for day in range(1, 6):
+        for part in (1, 2):
+            name = rng.choice(
+                [
+                    f"WSOP 2019 ME Day{day} Pt{part}.mp4",
+                    f"WSOP_2019_Main_Event_Day_{day}_Part_{part}.mp4",
+                    f"WSOP 2019 ME D{day} P{part}.mp4",  # abbreviations the rules do not read
+                ]
+            )
+            out.append(
+                Sample(
+                    f"WSOP/WSOP 2019/{name}",
+                    True,
+                    _truth("wsop", year=2019, day=str(day), part=part),
+                )
+            )
+    for _ in range(20):
+        month, day = rng.randint(1, 12), rng.randint(1, 28)
+        players = rng.sample(PLAYERS, 3)
+        out.append(
+            Sample(
+                f"HCL/2023/2023-{month:02d}-{day:02d} - {', '.join(players)}.mp4",
+                True,
+                _truth(
+                    "hcl", year=2023, stream_date=f"2023-{month:02d}-{day:02d}", players=players
+                ),
+            )
+        )
+
+
+def _noise(rng: random.Random, sample: Sample) -> Sample:
+    """Spelling variants that must not change any fact: case, NFD, separators, a root."""
+    path = sample.path
+    roll = rng.random()
+    if roll < 0.04:
+        path = path.upper().replace(".MP4", ".mp4")
+    elif roll < 0.08:
+        path = path.lower()
+    elif roll < 0.12:
+        path = unicodedata.normalize("NFD", path)
+    elif roll < 0.15:
+        path = path.replace("/", "\\")
+    elif roll < 0.18:
+        path = "ARCHIVE/" + path
+    elif roll < 0.2:
+        head, dot, ext = path.rpartition(".")
+        path = f"{head}{dot}{ext.upper()}"
+    return Sample(path, sample.media, sample.truth)
+
+
 def generate(seed: int = 5) -> list[Sample]:
     """The generated archive: a few thousand media paths plus junk, in a fixed order."""
     rng = random.Random(seed)
@@ -381,6 +450,8 @@ def generate(seed: int = 5) -> list[Sample]:
     _wsop_archive(rng, out)
     _hcl(rng, out)
     _others(rng, out)
+    _hard(rng, out)
+    out = [_noise(rng, s) for s in out]
     folders = sorted({s.path.rsplit("/", 1)[0] for s in out})
     for junk in JUNK:
         for folder in rng.sample(folders, 10):
@@ -397,6 +468,7 @@ def check(sample: Sample, got: dict[str, Any]) -> list[str]:
     for optional in ("location", "buy_in", "stream_date", "kind", "duplicate"):
         if optional in sample.truth and got.get(optional) != sample.truth[optional]:
             wrong.append(optional)
-    if "players" in sample.truth and got.get("players") != sample.truth["players"]:
+    players = [str(p).casefold() for p in got.get("players") or []]
+    if "players" in sample.truth and players != [p.casefold() for p in sample.truth["players"]]:
         wrong.append("players")
     return wrong

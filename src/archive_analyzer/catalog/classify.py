@@ -202,7 +202,53 @@ class _Folder:
     duplicate: bool
 
 
+_CACHE_LIMIT = 50_000
+
+
+def _cached(rules: Rules, kind: str, text: str, compute: Any) -> Any:
+    key = (kind, text)
+    found = rules.cache.get(key)
+    if found is None:
+        if len(rules.cache) > _CACHE_LIMIT:
+            rules.cache.clear()
+        found = rules.cache[key] = compute(text, rules)
+    return found
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """The rule markers found in one path component."""
+
+    versions: frozenset[str]
+    clip: bool
+    sub_brands: tuple[tuple[str | None, str], ...]
+    location: str | None
+    fallback_location: str | None
+
+
+def _marks(text: str, rules: Rules) -> _Marks:
+    fallback = None
+    for pattern in rules.location_fallback:
+        match = pattern.search(text)
+        if match and match.group(1).strip().casefold() not in rules.stop_words:
+            fallback = match.group(1).strip().casefold()
+            break
+    return _Marks(
+        versions=frozenset(
+            m.id for m in rules.versions if m.id != "version" and _any(m.patterns, text)
+        ),
+        clip=_any(rules.clip, text),
+        sub_brands=tuple((m.catalog, m.id) for m in rules.sub_brands if _any(m.patterns, text)),
+        location=next((m.id for m in rules.locations if _any(m.patterns, text)), None),
+        fallback_location=fallback,
+    )
+
+
 def _folder(raw: str, rules: Rules) -> _Folder:
+    return _cached(rules, "folder", raw, _analyse_folder)  # type: ignore[no-any-return]
+
+
+def _analyse_folder(raw: str, rules: Rules) -> _Folder:
     text = spaced(raw)
     uncopied = _strip(rules.copies, text)
     duplicate = uncopied != text
@@ -308,12 +354,19 @@ def _players(stem: str, rules: Rules) -> tuple[list[str], bool]:
     return list(dict.fromkeys(names)), commentary
 
 
+def _folder_brand(folder: str, rules: Rules) -> tuple[Brand | None, str]:
+    text = spaced(folder)
+    for brand in rules.brands:
+        if _any(brand.folders, text):
+            return brand, _edges(_strip(rules.copies, text)) or brand.title
+    return None, ""
+
+
 def _find_brand(folders: list[str], stem: str, rules: Rules) -> tuple[Brand | None, int, str]:
     for index, folder in enumerate(folders):
-        text = spaced(folder)
-        for brand in rules.brands:
-            if _any(brand.folders, text):
-                return brand, index, _edges(_strip(rules.copies, text)) or brand.title
+        brand, label = _cached(rules, "brand", folder, _folder_brand)
+        if brand is not None:
+            return brand, index, label
     text = spaced(stem)
     for brand in rules.brands:
         if _any(brand.names, text):
@@ -352,12 +405,12 @@ def _title(stem: str, facts: dict[str, Any], rules: Rules) -> str:
         missing.append(f"Event #{facts['event_number']}")
     if facts.get("day") and not _DAY.search(spaced_text):
         missing.append(f"Day {facts['day']}")
-    if (
-        facts.get("part") is not None
-        and _find_int(_PART, spaced_text) is None
-        and not (_TRAILING_N.search(spaced_text))
-    ):
-        missing.append(f"Part {facts['part']}")
+    if facts.get("part") is not None and _find_int(_PART, spaced_text) is None:
+        trailing = _TRAILING_N.search(text)
+        if trailing:  # the old archive's 'WSOP - 1973 (1)': say what the number is
+            text = f"{text[: trailing.start()]}(Part {trailing.group(1)})"
+        else:
+            missing.append(f"Part {facts['part']}")
     if facts.get("episode") is not None and _find_int(_EPISODE, spaced_text) is None:
         missing.append(f"EP{facts['episode']:02d}")
     if not text:
@@ -396,42 +449,25 @@ def classify(path: str, rules: Rules | None = None) -> Classification:
     buy_in, guarantee = next((m for m in (_money(t) for t in texts) if m[0] or m[1]), (None, None))
     players, commentary = _players(stem, rules)
 
-    searched = [f.text for f in below] + [stem_text]
-    versions = [
-        marker.id
-        for marker in rules.versions
-        if marker.id != "version" and any(_any(marker.patterns, t) for t in searched)
-    ]
+    marks: list[_Marks] = [_cached(rules, "marks", f.text, _marks) for f in below]
+    marks.append(_marks(stem_text, rules))
+    found_versions = frozenset().union(*(m.versions for m in marks))
+    versions = [m.id for m in rules.versions if m.id in found_versions]
     if commentary and "commentary" not in versions:
         versions.append("commentary")
     if "no-commentary" in versions and "commentary" in versions:
         versions.remove("commentary")
-    kind = "clip" if any(_any(rules.clip, t) for t in searched) else "episode"
+    kind = "clip" if any(m.clip for m in marks) else "episode"
 
     sub_brand = None
     location = None
     if brand is not None:
         sub_brand = next(
-            (
-                m.id
-                for t in searched
-                for m in rules.sub_brands
-                if m.catalog in (None, brand.id) and _any(m.patterns, t)
-            ),
-            None,
+            (sid for m in marks for cat, sid in m.sub_brands if cat in (None, brand.id)), None
         )
-        location = next(
-            (m.id for t in searched for m in rules.locations if _any(m.patterns, t)), None
+        location = next((m.location for m in marks if m.location), None) or next(
+            (m.fallback_location for m in marks if m.fallback_location), None
         )
-        if location is None:
-            for t in searched:
-                for pattern in rules.location_fallback:
-                    match = pattern.search(t)
-                    if match and match.group(1).strip().casefold() not in rules.stop_words:
-                        location = match.group(1).strip().casefold()
-                        break
-                if location:
-                    break
 
     catalog_title = brand.title if brand else "Unsorted"
     series_title, series_folder = _series(below, label, label or catalog_title)

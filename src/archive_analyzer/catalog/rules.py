@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -57,6 +57,10 @@ class Rules:
     clip: Patterns
     stop_words: frozenset[str]
     max_words: int
+    # Results per folder name: an archive has few distinct folders and many files in each.
+    cache: dict[tuple[str, str], Any] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def catalog_order(self, catalog_id: str) -> int:
         """Display order of a catalog (unknown ones last)."""
