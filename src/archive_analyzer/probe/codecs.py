@@ -165,9 +165,9 @@ def _skip_scaling_list(bits: _Bits, size: int) -> None:
 
 def h264_from_avcc(avcc: bytes) -> VideoConfig:
     """Profile and pix_fmt from an ``avcC`` record (AVCDecoderConfigurationRecord)."""
-    if len(avcc) < 7:
+    if len(avcc) < 4:
         return VideoConfig()
-    count = avcc[5] & 0x1F
+    count = avcc[5] & 0x1F if len(avcc) > 5 else 0
     if count and len(avcc) >= 8:
         length = int.from_bytes(avcc[6:8], "big")
         sps = avcc[8 : 8 + length]

@@ -148,6 +148,10 @@ def _parse(reader: Reader) -> Facts:
             break
         if count == 0 and box.type not in TOP_LEVEL:
             raise ParseError(f"not an MP4/MOV file (first box {box.type!r})")
+        if not _fourcc_like(box.type):
+            if moov is None and not mdat_seen:
+                raise ParseError(f"garbage box type {box.type!r} at {offset}")
+            break  # media data after a placeholder mdat: an unfinished write (see below)
         if box.type == b"moov":
             moov = box
         elif box.type == b"mdat":
@@ -171,6 +175,11 @@ def _parse(reader: Reader) -> Facts:
     duration_s = _duration(reader, movie, moov)
     status = ProbeStatus.TRUNCATED if past_eof else ProbeStatus.OK
     return _facts(movie, duration_s, status)
+
+
+def _fourcc_like(kind: bytes) -> bool:
+    """Box types are four printable ASCII characters (QuickTime allows a few symbols)."""
+    return all(32 <= c < 127 for c in kind)
 
 
 def _bare(status: ProbeStatus, error: str) -> Facts:
