@@ -202,6 +202,7 @@ def register_tasks(
             if result.status is ProbeStatus.ERROR and not final:
                 raise JobError(f"probe of {path} hit an I/O error: {result.error}")
             outcome = ProbeOutcome(job, result, None, attempts, worker_name())
+            log.info("probed %s: %s in %.0f ms", path, result.status.value, result.probe_ms)
         queues.results.put(outcome)
         request_ingest()
 

@@ -1,0 +1,126 @@
+"""End to end: `archive-analyzer run` / `worker` processes on the embedded queue and on a real
+redis-server, with faults (a worker SIGKILLed mid-run, Redis restarted mid-run)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+from tests.fixtures.net import wait_for
+from tests.fixtures.redis import RedisServer
+from tests.jobs.conftest import SMALL, System, drop
+
+
+def _alive(*procs: subprocess.Popen[bytes]) -> None:
+    for proc in procs:
+        assert proc.poll() is None, f"process {proc.args} exited early with {proc.returncode}"
+
+
+def _wait_probed(system: System, expected: int, *procs: subprocess.Popen[bytes]) -> None:
+    def done() -> bool:
+        _alive(*procs)
+        return system.all_probed(expected)
+
+    try:
+        wait_for(done, timeout=90, interval=0.2, what=f"{expected} files probed")
+    except TimeoutError:
+        names = [p.name for p in system.logs.iterdir()]
+        tails = "\n".join(f"--- {n}\n{system.log(n[:-4])[-3000:]}" for n in names)
+        raise AssertionError(
+            f"media {system.media_files()}, probed {system.probed()} of {expected}\n{tails}"
+        ) from None
+
+
+def _one_row_each(system: System, expected: int) -> None:
+    assert system.scalar("SELECT count(*) FROM media_info") == expected
+    orphans = system.scalar(
+        "SELECT count(*) FROM files WHERE is_media = 1 AND id NOT IN (SELECT id FROM media_info)"
+    )
+    assert orphans == 0
+
+
+def test_embedded_queue_end_to_end(system: System, corpus: dict[str, Path]) -> None:
+    expected = drop(corpus, system.root, SMALL, prefix="HCL/2025/")
+    run = system.start("run", "--no-web", name="run")
+    _wait_probed(system, expected, run)
+
+    # files dropped into the watched folder while it runs are catalogued and probed
+    expected += drop(corpus, system.root, SMALL[:3], prefix="PAD/PAD S12/")
+    _wait_probed(system, expected, run)
+
+    # a changed file is probed again (its stored result matches the new size and mtime)
+    changed = system.root / "HCL/2025" / corpus["mkv"].name
+    with changed.open("ab") as fh:
+        fh.write(b"\0" * 4096)
+    _wait_probed(system, expected, run)
+
+    assert (system.data_dir / "queue.db").is_file()  # the embedded queue; no Redis anywhere
+    assert system.stop(run) == 0
+    _one_row_each(system, expected)
+    assert system.scalar("SELECT count(*) FROM probe_leases") == 0
+    assert "archive-analyzer stopped" in system.log("run")
+
+
+def _probes_in(system: System, name: str) -> int:
+    return system.log(name).count("probed ")
+
+
+def test_two_workers_share_jobs_and_survive_a_sigkill(
+    system: System, corpus: dict[str, Path], redis_server: RedisServer
+) -> None:
+    expected = 0
+    for n in range(12):
+        expected += drop(corpus, system.root, SMALL, prefix=f"WSOP/Day {n}/")
+    redis = ("--redis", redis_server.url)
+    first = system.start("worker", "--workers", "1", *redis, name="worker1")
+    second = system.start("worker", "--workers", "1", *redis, name="worker2")
+    for name in ("worker1", "worker2"):
+        wait_for(lambda n=name: "probe worker up" in system.log(n), timeout=60, what=name)
+    writer = system.start("run", "--no-web", "--workers", "0", *redis, name="writer")
+
+    # both take jobs; then one is killed while jobs are flowing: what it held dies with it
+    wait_for(
+        lambda: _probes_in(system, "worker1") and _probes_in(system, "worker2"),
+        timeout=90,
+        interval=0.02,
+        what="both workers probing",
+    )
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+
+    _wait_probed(system, expected, writer, second)
+    wait_for(
+        lambda: system.scalar("SELECT count(*) FROM probe_leases") == 0,
+        timeout=30,
+        what="every lease answered",
+    )
+    _one_row_each(system, expected)
+    assert system.stop(second) == 0
+    assert system.stop(writer) == 0
+    assert system.scalar("SELECT count(*) FROM job_failures WHERE resolved_at IS NULL") == 0
+
+
+def test_redis_restart_mid_run(
+    system: System, corpus: dict[str, Path], redis_server: RedisServer
+) -> None:
+    expected = 0
+    for n in range(3):
+        expected += drop(corpus, system.root, SMALL, prefix=f"GGMillions/{n}/")
+    redis = ("--redis", redis_server.url)
+    # every probe goes through the separate worker process, so the run completing proves that
+    # it reconnected
+    worker = system.start("worker", "--workers", "2", *redis, name="worker")
+    run = system.start("run", "--no-web", "--workers", "0", *redis, name="run")
+    wait_for(lambda: system.probed() >= 2, timeout=90, interval=0.05, what="first probes")
+
+    redis_server.restart()  # every queued job, flag and result is gone
+    before = _probes_in(system, "worker")
+    for n in range(3, 6):
+        expected += drop(corpus, system.root, SMALL, prefix=f"GGMillions/{n}/")
+
+    _wait_probed(system, expected, run, worker)
+    _one_row_each(system, expected)
+    assert _probes_in(system, "worker") > before
+    assert system.stop(worker) == 0
+    assert system.stop(run) == 0
