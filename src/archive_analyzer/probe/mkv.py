@@ -70,7 +70,7 @@ _HEADER_READ = 4096  # first read: EBML header, Segment, SeekHead and usually In
 _MAX_TOP_LEVEL = 64  # top-level elements visited before the first Cluster
 _MAX_INFO = 64 * 1024
 _MAX_TRACKS = 1024 * 1024  # CodecPrivate of many tracks; still bounded
-_TAIL_STEPS = (256 * 1024, 1024 * 1024, 4 * 1024 * 1024)
+_TAIL_STEPS = (64 * 1024, 512 * 1024, 4 * 1024 * 1024)
 _MAX_CLUSTER_FRAMES = 16  # blocks read from the first Cluster for a frame rate
 _CLUSTER_SPAN = 2 * 1024 * 1024  # how far into the first Cluster frame-rate blocks are read
 _MKV_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
@@ -281,8 +281,11 @@ def _read_segment_header(reader: Reader, segment: _Segment) -> None:
         if pos + 2 > end:
             break
         header = reader.read(pos, 12)
-        el_id, id_len = _read_id(header, 0)
-        el_size, size_len = _read_size(header, id_len)
+        try:
+            el_id, id_len = _read_id(header, 0)
+            el_size, size_len = _read_size(header, id_len)
+        except (IndexError, ValueError):
+            break  # damaged past this point: keep what was found (no Tracks: ParseError)
         body = pos + id_len + size_len
         if el_id == CLUSTER:
             segment.first_cluster = pos
