@@ -256,17 +256,27 @@ class Replicator:
     def _send(
         self, cut: Sequence[Batch], tally: _Tally, dry_run: bool, *, final_mark: int | None
     ) -> None:
-        for batch in cut:
+        """Commit the batches in order, recording each as it lands.
+
+        ``final_mark`` (incremental runs) is the window's last change: once the window's last
+        batch is in, every change of the window is, whatever seq its rows were planned under
+        (a row changed twice in a window is planned once, under its earliest cause).
+        """
+        for index, batch in enumerate(cut):
             tally.count(batch.rows)
             if dry_run:
                 tally.batches += 1 if batch.ops else 0
                 continue
             mark = batch.watermark if final_mark is not None else None
+            if final_mark is not None and index == len(cut) - 1:
+                mark = final_mark
             if batch.ops:
                 mirror = mark if mark is not None else state.watermark(self._conn)
                 kind = "incremental" if final_mark is not None else "full"
                 self._commit_ops([*batch.ops, self._metadata_op(mirror, kind)], tally)
             state.record_committed(self._conn, batch.rows, mark, self._now())
+        if not cut and final_mark is not None and not dry_run:
+            state.record_committed(self._conn, [], final_mark, self._now())
 
     def _commit_ops(self, ops: Sequence[DocOp], tally: _Tally) -> None:
         self._sink.commit(ops)

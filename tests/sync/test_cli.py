@@ -1,0 +1,114 @@
+"""``archive-analyzer sync`` and the status section, end to end through the CLI entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archive_analyzer.catalog import db
+from archive_analyzer.cli import main
+from tests.fixtures.firestore import FirestoreEmulator
+from tests.fixtures.net import free_port
+from tests.sync.catalog_data import PATHS, TickClock, add_file, expected_documents, without_metadata
+
+SYNC_ENV = (
+    "ARCHIVE_FIRESTORE_PROJECT",
+    "GOOGLE_CLOUD_PROJECT",
+    "FIRESTORE_EMULATOR_HOST",
+    "ARCHIVE_FIRESTORE_EMULATOR_HOST",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "ARCHIVE_CONFIG",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in SYNC_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no ./archive.toml from the repo
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(done.value.code or 0), out, err
+
+
+def filled(db_path: Path) -> sqlite3.Connection:
+    conn = db.connect(db_path)
+    clock = TickClock()
+    for path in PATHS[:3]:
+        add_file(conn, path, clock)
+    return conn
+
+
+def test_sync_is_off_until_configured(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    filled(db_path).close()
+    code, out, err = run(["sync", "--db", str(db_path)], capsys)
+    assert code == 0 and out == ""
+    assert err.strip().startswith("sync is off") and len(err.strip().splitlines()) == 1
+
+
+def test_dry_run_needs_no_connection(db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    conn = filled(db_path)
+    wanted = len(expected_documents(conn))
+    conn.close()
+    code, out, _ = run(["sync", "--db", str(db_path), "--dry-run", "--json"], capsys)
+    assert code == 0
+    report = json.loads(out)
+    assert report["dry_run"] is True and report["docs_set"] == wanted
+
+
+def test_sync_then_status(
+    db_path: Path,
+    firestore: FirestoreEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    conn = filled(db_path)
+    monkeypatch.setenv("ARCHIVE_FIRESTORE_PROJECT", "demo-cli")
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore.host)
+    code, _, _ = run(["status", "--db", str(db_path), "--json"], capsys)
+    assert code == 0
+    code, out, _ = run(["sync", "--db", str(db_path)], capsys)
+    assert code == 0 and out.startswith("sync incremental:")
+    assert without_metadata(firestore.dump()) == expected_documents(conn)
+    code, out, _ = run(["status", "--db", str(db_path), "--json"], capsys)
+    section = next(
+        json.loads(line) for line in out.splitlines() if json.loads(line)["section"] == "sync"
+    )
+    row = section["rows"][0]
+    assert row["status"] == "completed" and row["pending_rows"] == 0 and row["lag_s"] is None
+    conn.close()
+
+
+def test_unreachable_firestore_is_one_line_error(db_path: Path, tmp_path: Path) -> None:
+    conn = filled(db_path)
+    env = {k: v for k, v in os.environ.items() if k not in SYNC_ENV}
+    env.update(
+        ARCHIVE_FIRESTORE_PROJECT="demo-cli",
+        FIRESTORE_EMULATOR_HOST=f"127.0.0.1:{free_port()}",
+        ARCHIVE_SYNC_RETRY_S="1",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "archive_analyzer", "sync", "--db", str(db_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 1 and done.stdout == ""
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Firestore unreachable" in lines[0]
+    assert "Traceback" not in done.stderr
+    pending = conn.execute("SELECT count(*) FROM sync_changes").fetchone()[0]
+    assert pending > 0  # nothing was lost: every change still waits for the next run
+    conn.close()
