@@ -7,18 +7,17 @@ dataclasses (``ProbeJob``, ``ProbeResult``).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, media
 from archive_analyzer.catalog import files as repo
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import ArchiveError, ConfigError
+from archive_analyzer.probe import engine
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
 from archive_analyzer.scan.diff import DiffRules
 from archive_analyzer.scan.progress import Progress, for_terminal
@@ -88,11 +87,6 @@ def contents_hook(now: db.Clock) -> RefreshHook:
     return refresh
 
 
-def _module(name: str) -> Any:
-    # TODO(scan): plain imports once probe.engine and catalog.media have landed
-    return importlib.import_module(name)
-
-
 def _spec(settings: Settings, source: Source) -> str:
     return settings.source or source.name
 
@@ -158,11 +152,6 @@ def probe_pending(
     if not rows:
         return ScanSummary(result)
     jobs = {job.path: job for job in jobs_for(rows, _spec(settings, source))}
-    try:
-        engine = _module("archive_analyzer.probe.engine")
-    except ImportError:  # TODO(scan): remove once probe.engine lands
-        log.warning("probe engine not available; %d files left pending", len(jobs))
-        return ScanSummary(result, probe_pending=len(jobs))
     bar = progress or for_terminal("probe")
     bar.start(len(jobs))
     t0 = time.monotonic()
@@ -184,7 +173,7 @@ def probe_pending(
     try:
         for res in engine.probe_many(
             source,
-            list(jobs),
+            [(job.path, job.size) for job in jobs.values()],
             concurrency=settings.probe_concurrency,
             strategy=settings.probe_strategy,
             budget=settings.probe_budget_bytes,
@@ -234,7 +223,6 @@ def poll_once(
 def run_probe(job: ProbeJob, settings: Settings) -> ProbeResult:
     """Probe one file (on any host): open the job's source, probe with the configured strategy,
     budget and timeout, close. Raises ``SourceError`` when the source cannot be reached."""
-    engine = _module("archive_analyzer.probe.engine")
     source = open_source(job.source, settings)
     try:
         source.connect()
@@ -260,7 +248,6 @@ def ingest(conn: sqlite3.Connection, job: ProbeJob, result: ProbeResult, *, now:
     if row is None or (row.size, row.mtime) != (job.size, job.mtime):
         log.info("dropping a stale probe result for %s", job.path)
         return False
-    media = _module("archive_analyzer.catalog.media")
     media.store(conn, job.file_id, result, job.size, job.mtime, now)
     state = "failed" if result.status is ProbeStatus.ERROR else "done"
     detail: dict[str, object] = {"status": result.status.value, "strategy": result.strategy}
@@ -323,11 +310,6 @@ def probe_inline(
     many were stored. A file that vanished or cannot be read is logged and left pending."""
     if not jobs:
         return 0
-    try:
-        engine = _module("archive_analyzer.probe.engine")
-    except ImportError:  # TODO(scan): remove once probe.engine lands
-        log.warning("probe engine not available; %d files left pending", len(jobs))
-        return 0
     stored = 0
     for job in jobs:
         try:
@@ -337,6 +319,7 @@ def probe_inline(
                 strategy=settings.probe_strategy,
                 budget=settings.probe_budget_bytes,
                 timeout_s=settings.probe_timeout_s,
+                size=job.size,
             )
         except ArchiveError as exc:
             log.warning("cannot probe %s: %s", job.path, exc)
