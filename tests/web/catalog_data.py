@@ -39,18 +39,40 @@ def media_root() -> Path:
             if target.exists():
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                dir=target.parent, suffix=".mp4", delete=False
-            ) as tmp:
+            with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".mp4", delete=False) as tmp:
                 tmp_path = Path(tmp.name)
             subprocess.run(
                 [
-                    "ffmpeg", "-v", "error", "-y",
-                    "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={seconds}",
-                    "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
-                    "-b:v", "300k", "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart",
-                    "-shortest", str(tmp_path),
+                    "ffmpeg",
+                    "-v",
+                    "error",
+                    "-y",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    f"testsrc2=size={size}:rate=25:duration={seconds}",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-g",
+                    "25",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-b:v",
+                    "300k",
+                    "-c:a",
+                    "aac",
+                    "-b:a",
+                    "64k",
+                    "-movflags",
+                    "+faststart",
+                    "-shortest",
+                    str(tmp_path),
                 ],
                 check=True,
             )
@@ -84,8 +106,18 @@ def seed(conn: db.sqlite3.Connection, root: Path, source_name: str) -> Seeded:
         conn.execute(
             "INSERT INTO files (id, source, path, name, ext, size, mtime, status, probe_state, "
             "first_seen, last_seen, updated_at) VALUES (?,?,?,?,?,?,?,'active','done',?,?,?)",
-            (fid, source_name, rel, path.name, "mp4", path.stat().st_size, path.stat().st_mtime,
-             now, now, now),
+            (
+                fid,
+                source_name,
+                rel,
+                path.name,
+                "mp4",
+                path.stat().st_size,
+                path.stat().st_mtime,
+                now,
+                now,
+                now,
+            ),
         )
         conn.execute(
             "INSERT INTO media_info (id, status, container, duration_s, bit_rate, size, "
@@ -93,8 +125,14 @@ def seed(conn: db.sqlite3.Connection, root: Path, source_name: str) -> Seeded:
             "strategy, browser_playable, probed_at, updated_at) "
             "VALUES (?, 'ok', 'mp4', ?, 380000, ?, 'h264', 'High', 1920, 1080, 25, 'yuv420p', "
             "'progressive', ?, 'smart', 1, ?, ?)",
-            (fid, float(seconds), path.stat().st_size,
-             json.dumps([{"codec": "aac", "channels": 1, "sample_rate": 48000}]), now, now),
+            (
+                fid,
+                float(seconds),
+                path.stat().st_size,
+                json.dumps([{"codec": "aac", "channels": 1, "sample_rate": 48000}]),
+                now,
+                now,
+            ),
         )
         return fid
 
@@ -126,28 +164,53 @@ def seed(conn: db.sqlite3.Connection, root: Path, source_name: str) -> Seeded:
         f2 = file_row(rels[1], MEDIA[rels[1]][0])
         f3 = file_row(rels[2], MEDIA[rels[2]][0])
         ids["ep1"] = content(
-            file_id=f1, series_id="s-wsop-2024-me", catalog_id="wsop",
-            title="WSOP 2024 Main Event _ Day 1A (Part 1)", sort_key="d1a-p1", year=2024,
-            day="1A", part=1, event_name="Main Event",
+            file_id=f1,
+            series_id="s-wsop-2024-me",
+            catalog_id="wsop",
+            title="WSOP 2024 Main Event _ Day 1A (Part 1)",
+            sort_key="d1a-p1",
+            year=2024,
+            day="1A",
+            part=1,
+            event_name="Main Event",
         )
         ids["ep2"] = content(
-            file_id=f2, series_id="s-wsop-2024-me", catalog_id="wsop",
-            title="WSOP 2024 Main Event _ Day 2 (Part 2)", sort_key="d2-p2", year=2024,
-            day="2", part=2,
+            file_id=f2,
+            series_id="s-wsop-2024-me",
+            catalog_id="wsop",
+            title="WSOP 2024 Main Event _ Day 2 (Part 2)",
+            sort_key="d2-p2",
+            year=2024,
+            day="2",
+            part=2,
         )
         ids["hcl1"] = content(
-            file_id=f3, series_id="s-hcl-2025", catalog_id="hcl",
-            title="20250611 - Nik Airball, Daniel Negreanu", sort_key="20250611", year=2025,
+            file_id=f3,
+            series_id="s-hcl-2025",
+            catalog_id="hcl",
+            title="20250611 - Nik Airball, Daniel Negreanu",
+            sort_key="20250611",
+            year=2025,
             stream_date="2025-06-11",
         )
         ids["clip"] = content(
-            kind="clip", parent_id=ids["ep1"], start_sec=10.0, end_sec=15.0,
-            title="Hand 12 - Negreanu vs Ivey", sort_key="h12", external_id="hand-12",
-            highlight_score=3, winner="Daniel Negreanu", board="Ah Kd 7c 2s 2h",
+            kind="clip",
+            parent_id=ids["ep1"],
+            start_sec=10.0,
+            end_sec=15.0,
+            title="Hand 12 - Negreanu vs Ivey",
+            sort_key="h12",
+            external_id="hand-12",
+            highlight_score=3,
+            winner="Daniel Negreanu",
+            board="Ah Kd 7c 2s 2h",
         )
         ids["hidden"] = content(
-            status="hidden", series_id="s-wsop-2024-me", catalog_id="wsop",
-            title="Hidden Secret Episode", year=2024,
+            status="hidden",
+            series_id="s-wsop-2024-me",
+            catalog_id="wsop",
+            title="Hidden Secret Episode",
+            year=2024,
         )
         players = {
             "negreanu": ("Daniel Negreanu", "Daniel Negreanu", "다니엘 네그레아누", "CA"),
@@ -163,8 +226,12 @@ def seed(conn: db.sqlite3.Connection, root: Path, source_name: str) -> Seeded:
                 (pid, name, name.casefold(), display, kr, country, now, now),
             )
         links = [
-            ("ep1", "negreanu"), ("ep1", "ivey"), ("clip", "negreanu"), ("clip", "ivey"),
-            ("hcl1", "airball"), ("hcl1", "negreanu"),
+            ("ep1", "negreanu"),
+            ("ep1", "ivey"),
+            ("clip", "negreanu"),
+            ("clip", "ivey"),
+            ("hcl1", "airball"),
+            ("hcl1", "negreanu"),
         ]
         for content_key, player_key in links:
             conn.execute(
@@ -181,6 +248,13 @@ def seed(conn: db.sqlite3.Connection, root: Path, source_name: str) -> Seeded:
             (ids["clip"], now),
         )
     return Seeded(
-        source=source_name, ep1=ids["ep1"], ep2=ids["ep2"], hcl1=ids["hcl1"], clip=ids["clip"],
-        hidden=ids["hidden"], negreanu=ids["negreanu"], ivey=ids["ivey"], file_ep1=f1,
+        source=source_name,
+        ep1=ids["ep1"],
+        ep2=ids["ep2"],
+        hcl1=ids["hcl1"],
+        clip=ids["clip"],
+        hidden=ids["hidden"],
+        negreanu=ids["negreanu"],
+        ivey=ids["ivey"],
+        file_ep1=f1,
     )

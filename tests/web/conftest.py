@@ -50,6 +50,17 @@ class WebEnv:
         return db.connect(self.db_path, migrate=False)
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2 with tiny parameters: the default costs ~1 s per hash on 2 busy cores."""
+    from argon2 import PasswordHasher
+
+    previous = accounts.hasher()
+    accounts.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    yield
+    accounts.use_hasher(previous)
+
+
 @pytest.fixture(scope="session")
 def web_media() -> Path:
     return media_root()

@@ -9,6 +9,7 @@ any users) within ``WINDOW`` refuse further attempts until the window has passed
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import sqlite3
@@ -31,9 +32,26 @@ MIN_PASSWORD = 8
 FIRST_ADMIN = "admin"
 
 _USERNAME = re.compile(r"^[\w.@-]{1,64}$")
-_hasher = PasswordHasher()
-# Verified against when the user does not exist, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash("not a password: timing equaliser")
+_hashers: list[PasswordHasher] = []
+
+
+def hasher() -> PasswordHasher:
+    """The password hasher: argon2-cffi's defaults (argon2id, RFC 9106 low-memory profile)."""
+    if not _hashers:
+        _hashers.append(PasswordHasher())
+    return _hashers[0]
+
+
+def use_hasher(replacement: PasswordHasher) -> None:
+    """Swap the hasher (tests use cheap parameters; hashes record their own parameters)."""
+    _hashers[:] = [replacement]
+    _dummy_hash.cache_clear()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Verified against when the user does not exist, so both cases take the same time.
+    return hasher().hash("not a password: timing equaliser")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +139,7 @@ def add_user(
             (
                 user_id,
                 username,
-                _hasher.hash(password),
+                hasher().hash(password),
                 role,
                 int(must_change_password),
                 stamp,
@@ -143,7 +161,7 @@ def set_password(
         cursor = conn.execute(
             "UPDATE users SET password_hash = ?, session_version = session_version + 1, "
             "must_change_password = 0, updated_at = ? WHERE username = ?",
-            (_hasher.hash(password), stamp, username),
+            (hasher().hash(password), stamp, username),
         )
         if cursor.rowcount == 0:
             raise AuthError(f"no such user: {username}")
@@ -177,7 +195,7 @@ def authenticate(
     if user_ip >= USER_IP_LIMIT or per_ip >= IP_LIMIT:
         raise LoginThrottled("too many failed logins; try again later")
     row = conn.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
-    ok = _verify(row["password_hash"] if row else _DUMMY_HASH, password) and row is not None
+    ok = _verify(row["password_hash"] if row else _dummy_hash(), password) and row is not None
     stamp = timestamp(moment)
     with transaction(conn):
         conn.execute(
@@ -187,10 +205,10 @@ def authenticate(
         conn.execute("DELETE FROM login_attempts WHERE at < ?", (timestamp(moment - 8 * WINDOW),))
         if ok:
             conn.execute("UPDATE users SET last_login_at = ? WHERE id = ?", (stamp, row["id"]))
-            if _hasher.check_needs_rehash(row["password_hash"]):
+            if hasher().check_needs_rehash(row["password_hash"]):
                 conn.execute(
                     "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
-                    (_hasher.hash(password), stamp, row["id"]),
+                    (hasher().hash(password), stamp, row["id"]),
                 )
     if not ok:
         raise AuthError("wrong username or password")
@@ -199,7 +217,7 @@ def authenticate(
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return hasher().verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

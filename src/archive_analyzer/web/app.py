@@ -31,6 +31,7 @@ from archive_analyzer.web.security import session_secret
 SESSION_COOKIE = "archive_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
 _MACHINE_PREFIXES = ("/api", "/stream")
+_PAGES_UNDER_API = frozenset({"/api/docs"})
 
 
 def create_app(
@@ -77,6 +78,8 @@ def create_app(
 
 def _machine(request: Request) -> bool:
     path = request.url.path
+    if path in _PAGES_UNDER_API:
+        return False
     return any(path == p or path.startswith(p + "/") for p in _MACHINE_PREFIXES)
 
 

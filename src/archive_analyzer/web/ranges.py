@@ -64,7 +64,7 @@ def parse_range(header: str | None, total: int) -> ByteSpan | None:
         return None
     first = int(first_text)
     last = int(last_text) if last_text else total - 1
-    if last < first:
+    if last_text and last < first:
         return None
     if first >= total:
         raise Unsatisfiable

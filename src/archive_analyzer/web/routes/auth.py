@@ -80,7 +80,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+def logout(request: Request, user: CurrentUser, csrf: Annotated[str, Form()] = "") -> Response:
     if not csrf_ok(request, csrf):
         raise CsrfFailed
     request.session.clear()
