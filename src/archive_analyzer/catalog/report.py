@@ -171,6 +171,22 @@ def sync_state(conn: sqlite3.Connection, limit: int) -> Section:
     return Section("sync", "Cloud sync", rows)
 
 
+def catalog_contents(conn: sqlite3.Connection, limit: int) -> Section:
+    """Per catalog (brand): series, episodes and clips; 'unsorted' holds unclassified files."""
+    rows = _rows(
+        conn,
+        "SELECT c.id AS catalog, c.title, "
+        "(SELECT count(*) FROM series s WHERE s.catalog_id = c.id) AS series, "
+        "(SELECT count(*) FROM contents t WHERE t.catalog_id = c.id AND t.kind = 'episode' "
+        "AND t.status = 'active') AS episodes, "
+        "(SELECT count(*) FROM contents t WHERE t.catalog_id = c.id AND t.kind = 'clip' "
+        "AND t.status = 'active') AS clips "
+        "FROM catalogs c ORDER BY c.sort_order, c.id LIMIT ?",
+        limit,
+    )
+    return Section("catalog", "Catalog (brands, series, episodes, clips)", rows)
+
+
 PROVIDERS: list[Provider] = [
     files_by_status,
     files_by_extension,
@@ -186,4 +202,5 @@ PROVIDERS: list[Provider] = [
     probe_outcomes,
     probe_problems,
     sync_state,
+    catalog_contents,
 ]
