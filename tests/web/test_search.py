@@ -1,0 +1,127 @@
+"""Search: the FTS5 trigram index, short words, 초성, ranking, and keeping the index current."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from archive_analyzer.catalog import db
+from archive_analyzer.web import search
+from archive_analyzer.web.hangul import choseong, is_choseong_query
+from archive_analyzer.web.search import SearchQuery
+from tests.web.catalog_data import Seeded, seed
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, web_media: Path) -> tuple[sqlite3.Connection, Seeded]:
+    conn = db.connect(tmp_path / "s.db")
+    ids = seed(conn, web_media, "src")
+    return conn, ids
+
+
+def _ids(conn: sqlite3.Connection, text: str, **filters: object) -> list[str]:
+    return search.search(conn, SearchQuery(text=text, **filters)).content_ids  # type: ignore[arg-type]
+
+
+def test_choseong() -> None:
+    assert choseong("다니엘 네그레아누") == "ㄷㄴㅇ ㄴㄱㄹㅇㄴ"
+    assert choseong("Phil 아이비!") == "ㅇㅇㅂ"
+    assert choseong("ABC") == ""
+    assert is_choseong_query("ㄴㄱㄹㅇㄴ") and is_choseong_query("ㄷㄴㅇ ㄴㄱ")
+    assert (
+        not is_choseong_query("네그") and not is_choseong_query("") and not is_choseong_query("a")
+    )
+
+
+def test_plan() -> None:
+    plan = search.plan('  Main  "EVENT" ㄴㄱㄹ 1A ')
+    assert plan.fts == '"main" AND """event""" AND choseong : "ㄴㄱㄹ"'
+    assert plan.likes == ["1a"]
+
+
+def test_korean_english_and_choseong(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
+    conn, ids = seeded
+    negreanu = {ids.ep1, ids.clip, ids.hcl1}
+    assert set(_ids(conn, "네그레아누")) == negreanu
+    assert set(_ids(conn, "그레아")) == negreanu  # substring inside a Korean word
+    assert set(_ids(conn, "ㄴㄱㄹㅇㄴ")) == negreanu
+    assert set(_ids(conn, "ㄴㄱ")) == negreanu  # two consonants: the short-word path
+    assert set(_ids(conn, "NEGREANU")) == negreanu
+    assert set(_ids(conn, "아이비")) == {ids.ep1, ids.clip}
+    assert _ids(conn, "hero_call") == [ids.clip]
+    assert set(_ids(conn, "Day 1A")) == {ids.ep1, ids.clip}  # the clip carries its parent title
+    assert _ids(conn, "Negreanu.mp4") == [ids.hcl1]  # file names
+    assert ids.hidden not in _ids(conn, "Hidden Secret")
+
+
+def test_short_words(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
+    conn, ids = seeded
+    assert set(_ids(conn, "필")) == {ids.ep1, ids.clip}  # one Korean character
+    assert set(_ids(conn, "1a")) == {ids.ep1, ids.clip}
+    assert _ids(conn, "%") == []  # LIKE wildcards are literal
+    assert set(_ids(conn, "_")) == {ids.ep1, ids.ep2, ids.clip}  # "Main Event _ Day"
+
+
+def test_ranking_prefers_titles(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
+    conn, ids = seeded
+    # "Negreanu" is in the clip's and the HCL stream's titles; ep1 has it only as a player
+    ranked = _ids(conn, "negreanu")
+    assert ranked[-1] == ids.ep1
+
+
+def test_filters_and_paging(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
+    conn, ids = seeded
+    assert _ids(conn, "negreanu", catalog_id="hcl") == [ids.hcl1]
+    assert set(_ids(conn, "negreanu", year=2024)) == {ids.ep1, ids.clip}
+    assert set(_ids(conn, "", player_id=ids.ivey)) == {ids.ep1, ids.clip}
+    assert _ids(conn, "") == []
+    page = search.search(conn, SearchQuery(text="negreanu", per_page=2, page=2), facets=True)
+    assert page.total == 3 and page.pages == 2 and len(page.content_ids) == 1
+    assert page.years == [2025, 2024]
+    assert page.players[0][1] == "Daniel Negreanu" and page.players[0][2] == 3
+
+
+def test_index_follows_catalog_changes(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
+    conn, ids = seeded
+    assert set(_ids(conn, "아이비")) == {ids.ep1, ids.clip}
+    now = db.timestamp(db.utc_now())
+    conn.execute("UPDATE players SET name_kr = '필립 아이비' WHERE id = ?", (ids.ivey,))
+    assert set(_ids(conn, "필립")) == {ids.ep1, ids.clip}
+    assert set(_ids(conn, "ㅍㄹ ㅇㅇㅂ")) == {ids.ep1, ids.clip}
+    conn.execute("UPDATE contents SET title = 'Renamed Final Table' WHERE id = ?", (ids.ep2,))
+    assert _ids(conn, "renamed final") == [ids.ep2]
+    conn.execute("UPDATE contents SET status = 'hidden' WHERE id = ?", (ids.ep1,))
+    assert _ids(conn, "아이비") == []  # the episode and its clip disappear
+    conn.execute("UPDATE series SET title = '2024 메인 이벤트' WHERE id = 's-wsop-2024-me'")
+    assert _ids(conn, "메인 이벤트") == [ids.ep2]
+    conn.execute(
+        "INSERT INTO content_players (content_id, player_id, updated_at) VALUES (?, ?, ?)",
+        (ids.hcl1, ids.ivey, now),
+    )
+    assert _ids(conn, "아이비") == [ids.hcl1]
+    conn.execute("DELETE FROM contents WHERE id = ?", (ids.hcl1,))
+    assert _ids(conn, "아이비") == []
+    assert conn.execute("SELECT count(*) FROM search_dirty").fetchone()[0] == 0
+
+
+def test_rebuild(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
+    conn, _ = seeded
+    before = set(_ids(conn, "네그레아누"))
+    assert search.rebuild(conn) == 5
+    assert set(_ids(conn, "네그레아누")) == before
+    docs = conn.execute("SELECT count(*) FROM search_docs").fetchone()[0]
+    fts = conn.execute("SELECT count(*) FROM search_index").fetchone()[0]
+    assert docs == fts == 4  # the hidden content is not indexed
+
+
+def test_nfd_query_matches_nfc_text(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
+    import unicodedata
+
+    conn, ids = seeded
+    assert set(_ids(conn, unicodedata.normalize("NFD", "네그레아누"))) == {
+        ids.ep1,
+        ids.clip,
+        ids.hcl1,
+    }
