@@ -375,17 +375,27 @@ def _find_brand(folders: list[str], stem: str, rules: Rules) -> tuple[Brand | No
 
 
 def _series(below: list[_Folder], label: str, fallback: str) -> tuple[str, _Folder | None]:
+    """The series title: the deepest folder that is not a container or structural one.
+
+    A bare year folder is named after what holds it ('HCL/2025' -> 'HCL 2025', 'Main
+    Event/2019' -> 'Main Event 2019'); a folder without a year or season takes its content
+    parent's name in front ('WSOP 2015/Main Event MOVs' -> 'WSOP 2015 Main Event').
+    """
     content = [f for f in below if not f.container and not f.structural]
 
-    def resolved(folder: _Folder) -> str:
-        return f"{label} {folder.display}" if _BARE_YEAR.match(folder.display) else folder.display
+    def resolved(index: int) -> str:
+        folder = content[index]
+        if not _BARE_YEAR.match(folder.display):
+            return folder.display
+        holder = content[index - 1].display if index > 0 else label
+        return f"{holder} {folder.display}"
 
     if content:
-        deepest = content[-1]
-        title = resolved(deepest)
-        if len(content) > 1 and _year(title) is None and not _SEASON[1].search(title):
-            title = f"{resolved(content[-2])} {title}"
-        return title, deepest
+        last = len(content) - 1
+        title = resolved(last)
+        if last > 0 and _year(title) is None and not _SEASON[1].search(title):
+            title = f"{resolved(last - 1)} {title}"
+        return title, content[last]
     containers = [f for f in below if f.container and f.display]
     return (containers[-1].display if containers else fallback), None
 
