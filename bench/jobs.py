@@ -1,0 +1,220 @@
+"""Jobs benchmark: probe throughput through the job queue over a loopback Samba share.
+
+For each queue backend (SQLite = the embedded default, Redis = the multi-host one), enqueues one
+probe task per file and runs a probe consumer with 1, 2 and 4 worker threads (what
+``archive-analyzer worker --workers N`` runs) until every outcome is in the results queue.
+The baseline, in the same run: ``pipeline.run_probe`` called directly, one file after the
+other, in this process. Overhead per job = (queue with 1 worker - direct) / files.
+
+    .venv/bin/python -m bench.jobs [--files 240] [--reps 3] [--workers 1,2,4]
+
+Every probe opens its own SMB session (``pipeline.run_probe`` connects per job so any host can
+run any job); the reference line "one shared connection" shows what that costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.fixtures.corpus import build
+from tests.fixtures.net import free_port, port_open, wait_for
+from tests.fixtures.smb import SambaServer
+
+from archive_analyzer.config import Settings
+from archive_analyzer.jobs.host import _probe_consumer
+from archive_analyzer.jobs.queue import build_queues
+from archive_analyzer.jobs.tasks import register_tasks
+from archive_analyzer.pipeline import ProbeJob, run_probe
+from archive_analyzer.probe.engine import probe_file
+from archive_analyzer.sources import open_source
+
+# Small files of each container family the archive holds (sizes 40 KB - 1 MB).
+NAMES = ("mp4_faststart", "mp4_moov_end", "mov_h264", "mxf_closed", "mkv", "ts_2audio", "webm")
+
+
+def fill_share(folder: Path, corpus: dict[str, Path], files: int) -> list[tuple[str, int]]:
+    """``files`` hard links (or copies) of the corpus files under ``folder``."""
+    made: list[tuple[str, int]] = []
+    for n in range(files):
+        src = corpus[NAMES[n % len(NAMES)]]
+        rel = f"Season {n // 40:02d}/Episode {n:04d}{src.suffix}"
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.chmod(0o755)
+        try:
+            os.link(src, target)
+        except OSError:
+            shutil.copyfile(src, target)
+        target.chmod(0o644)
+        made.append((rel, src.stat().st_size))
+    return made
+
+
+def direct(jobs: list[ProbeJob], settings: Settings) -> float:
+    """Seconds to probe every job with ``pipeline.run_probe``, one after the other."""
+    start = time.perf_counter()
+    for job in jobs:
+        result = run_probe(job, settings)
+        assert result.status.value == "ok", result
+    return time.perf_counter() - start
+
+
+def shared_connection(jobs: list[ProbeJob], settings: Settings) -> float:
+    """Seconds to probe every job on one open source (the engine alone, no per-job login)."""
+    source = open_source(jobs[0].source, settings)
+    source.connect()
+    try:
+        start = time.perf_counter()
+        for job in jobs:
+            result = probe_file(
+                source,
+                job.path,
+                strategy=settings.probe_strategy,
+                budget=settings.probe_budget_bytes,
+                timeout_s=settings.probe_timeout_s,
+                size=job.size,
+            )
+            assert result.status.value == "ok", result
+        return time.perf_counter() - start
+    finally:
+        source.close()
+
+
+def queued(jobs: list[ProbeJob], settings: Settings, workers: int) -> float:
+    """Seconds from the first enqueue until every outcome is in the results queue, with a
+    probe consumer of ``workers`` threads (started before the enqueues, as in production)."""
+    queues = build_queues(settings)
+    for huey in (queues.writer, queues.probe):
+        huey.flush()
+    queues.results.take(10**6)
+    tasks = register_tasks(queues, settings)
+    consumer = _probe_consumer(queues, settings, workers)
+    consumer.start()
+    try:
+        start = time.perf_counter()
+        for job in jobs:
+            tasks.probe(job.file_id, job.source, job.path, job.size, job.mtime)
+        wait_for(
+            lambda: queues.results.size() >= len(jobs), timeout=600, interval=0.005, what="all"
+        )
+        elapsed = time.perf_counter() - start
+    finally:
+        consumer.stop(graceful=True)
+    outcomes = queues.results.take(len(jobs))
+    assert len(outcomes) == len(jobs)
+    assert all(o.result is not None and o.result.status.value == "ok" for o in outcomes)
+    return elapsed
+
+
+def median_of(reps: int, run: Callable[[], float]) -> tuple[float, list[float]]:
+    times = [run() for _ in range(reps)]
+    return statistics.median(times), times
+
+
+def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(lambda: port_open(port), timeout=20, what="redis-server")
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--files", type=int, default=240)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--backends", default="sqlite,redis")
+    args = parser.parse_args(argv)
+    worker_counts = [int(w) for w in args.workers.split(",")]
+
+    corpus = build()
+    server = SambaServer()
+    server.start()
+    work = Path(tempfile.mkdtemp(prefix="bench-jobs-"))
+    redis_proc: subprocess.Popen[bytes] | None = None
+    lines: list[str] = []
+    try:
+        folder = server.new_folder("bench")
+        made = fill_share(folder.root, corpus, args.files)
+        common = {"data_dir": work / "data", "probe_strategy": "smart"}
+        base = server.settings(**common)
+        jobs = [
+            ProbeJob(f"id{n:05d}", folder.url, rel, size, 0.0) for n, (rel, size) in enumerate(made)
+        ]
+        total_bytes = sum(size for _, size in made)
+        run_probe(jobs[0], base)  # warm caches and imports for every contender alike
+
+        d_med, d_all = median_of(args.reps, lambda: direct(jobs, base))
+        s_med, s_all = median_of(args.reps, lambda: shared_connection(jobs, base))
+        n = len(jobs)
+        lines.append(f"| direct `pipeline.run_probe`, 1 thread (baseline) | {n / d_med:.1f} | "
+                     f"{1000 * d_med / n:.2f} | - | {_fmt(d_all)} |")  # fmt: skip
+        lines.append(f"| reference: `probe_file` on one shared connection | {n / s_med:.1f} | "
+                     f"{1000 * s_med / n:.2f} | - | {_fmt(s_all)} |")  # fmt: skip
+        for backend in args.backends.split(","):
+            settings = base
+            if backend == "redis":
+                redis_proc, url = start_redis(work)
+                settings = server.settings(**common, redis_url=url)
+            for workers in worker_counts:
+                runner = functools.partial(queued, jobs, settings, workers)
+                q_med, q_all = median_of(args.reps, runner)
+                overhead = f"{1000 * (q_med - d_med) / n:+.2f}" if workers == 1 else "-"
+                lines.append(
+                    f"| {backend} queue, {workers} worker thread(s) | {n / q_med:.1f} | "
+                    f"{1000 * q_med / n:.2f} | {overhead} | {_fmt(q_all)} |"
+                )
+        load = os.getloadavg()
+    finally:
+        if redis_proc is not None:
+            redis_proc.terminate()
+            redis_proc.wait(timeout=10)
+        server.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"machine: {platform.node()}, {os.cpu_count()} cores, {platform.platform()}, "
+          f"Python {platform.python_version()}")  # fmt: skip
+    print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"files: {args.files} ({total_bytes / 1e6:.1f} MB) on a loopback smbd, "
+          f"strategy smart, {args.reps} reps (median)")  # fmt: skip
+    print()
+    print("| path | files/s | ms/file | queue overhead ms/job | runs (s) |")
+    print("|---|---|---|---|---|")
+    for line in lines:
+        print(line)
+    return 0
+
+
+def _fmt(times: list[float]) -> str:
+    return " ".join(f"{t:.2f}" for t in times)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
