@@ -311,13 +311,19 @@ class Target:
 
 @dataclass(frozen=True)
 class RowPlan:
-    """The operations for one row and the ``sync_docs`` entry once they committed."""
+    """The operations for one row and the ``sync_docs`` entry once they committed.
+
+    ``new_path`` is set when the row's document goes to a path the record does not hold yet
+    (a new or moved document): the replicator notes that path as an intent before the commit,
+    so a crash between the commit and the local record cannot leave a copy nobody knows of.
+    """
 
     entity: Entity
     row_id: str
     seq: int
     ops: tuple[DocOp, ...]
     synced: Synced | None  # None: no document anymore
+    new_path: str | None = None
 
 
 def digest(path: str, data: Mapping[str, Any]) -> str:
@@ -326,37 +332,55 @@ def digest(path: str, data: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def plan_row(target: Target, previous: Synced | None, *, force: bool = False) -> RowPlan:
+def plan_row(
+    target: Target,
+    previous: Synced | None,
+    *,
+    intent: str | None = None,
+    force: bool = False,
+) -> RowPlan:
     """Operations taking ``target``'s document from ``previous`` to what its row says now.
 
     A changed path (a content moved to another series, a series to another catalog) deletes
-    the old document and sets the new one in the same plan (they go in one batch). ``force``
+    the old document and sets the new one in the same plan (they go in one batch). ``intent``
+    is a path an earlier run may have written without recording it (it crashed in between):
+    it is deleted unless it is the wanted path, and the document is rewritten. ``force``
     rewrites documents even when their digest is unchanged (``--full``).
     """
     wanted = document_for(target.row) if target.row is not None else None
     ops: list[DocOp] = []
     synced: Synced | None = None
+    path: str | None = None
     if wanted is not None:
         path, data = wanted
         check_limits(target.entity, target.row_id, path, data)
         synced = Synced(path, digest(path, data))
-        if previous is not None and previous.path != path:
-            ops.append(DocOp("delete", previous.path))
-        if force or previous != synced:
-            ops.append(DocOp("set", path, data))
-    elif previous is not None:
-        ops.append(DocOp("delete", previous.path))
-    return RowPlan(target.entity, target.row_id, target.seq, tuple(ops), synced)
+    stale = {p for p in (previous.path if previous else None, intent) if p and p != path}
+    ops.extend(DocOp("delete", p) for p in sorted(stale))
+    if wanted is not None and (force or previous != synced or intent is not None):
+        ops.append(DocOp("set", wanted[0], wanted[1]))
+    new_path = path if path is not None and (previous is None or previous.path != path) else None
+    return RowPlan(target.entity, target.row_id, target.seq, tuple(ops), synced, new_path)
 
 
 def plan(
     targets: Iterable[Target],
     previous: Mapping[tuple[str, str], Synced],
     *,
+    intents: Mapping[tuple[str, str], str] | None = None,
     force: bool = False,
 ) -> list[RowPlan]:
     """Plan every target (in the given order) against what was last synced."""
-    return [plan_row(t, previous.get((t.entity, t.row_id)), force=force) for t in targets]
+    pending = intents or {}
+    return [
+        plan_row(
+            t,
+            previous.get((t.entity, t.row_id)),
+            intent=pending.get((t.entity, t.row_id)),
+            force=force,
+        )
+        for t in targets
+    ]
 
 
 @dataclass(frozen=True)

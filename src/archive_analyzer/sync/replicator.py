@@ -149,9 +149,10 @@ class Replicator:
                 targets = self._targets(changes)
                 keys = [(t.entity, t.row_id) for t in targets]
                 previous = state.synced(self._conn, keys)
+                pending = state.intents(self._conn, keys)
             finally:
                 self._conn.execute("COMMIT")
-            rows = plan(targets, previous)
+            rows = plan(targets, previous, intents=pending)
             window_end = changes[-1][0]
             done += len(changes)
             self._send(batches(rows, self._max_ops), tally, dry_run, final_mark=window_end)
@@ -203,10 +204,11 @@ class Replicator:
                 typed = [(cast(Entity, e), i) for e, i in part]
                 rows = load.load_rows(self._conn, typed)
                 previous = state.synced(self._conn, part)
+                pending = state.intents(self._conn, part)
             finally:
                 self._conn.execute("COMMIT")
             targets = [Target(e, i, rows.get((e, i)), 0) for e, i in typed]
-            planned = plan(targets, previous, force=True)
+            planned = plan(targets, previous, intents=pending, force=True)
             wanted_paths.update(r.synced.path for r in planned if r.synced is not None)
             self._send(batches(planned, self._max_ops), tally, dry_run, final_mark=None)
             self._report(min(start + len(part), total), total)
@@ -271,6 +273,7 @@ class Replicator:
             if final_mark is not None and index == len(cut) - 1:
                 mark = final_mark
             if batch.ops:
+                state.record_intents(self._conn, batch.rows, self._now())
                 mirror = mark if mark is not None else state.watermark(self._conn)
                 kind = "incremental" if final_mark is not None else "full"
                 self._commit_ops([*batch.ops, self._metadata_op(mirror, kind)], tally)

@@ -9,6 +9,8 @@ from archive_analyzer.catalog.db import transaction
 from archive_analyzer.sync.plan import RowPlan, Synced
 
 Key = tuple[str, str]
+# Intents live in sync_docs under "<entity>~intent": the path a batch is about to write to.
+INTENT = "~intent"
 
 
 def watermark(conn: sqlite3.Connection) -> int:
@@ -37,9 +39,30 @@ def synced(conn: sqlite3.Connection, keys: Iterable[Key]) -> dict[Key, Synced]:
     return out
 
 
+def intents(conn: sqlite3.Connection, keys: Iterable[Key]) -> dict[Key, str]:
+    """Paths written by a batch whose commit was never recorded (see ``record_intents``)."""
+    found = synced(conn, [(entity + INTENT, row_id) for entity, row_id in keys])
+    return {(entity[: -len(INTENT)], row_id): s.path for (entity, row_id), s in found.items()}
+
+
 def all_synced_keys(conn: sqlite3.Connection) -> list[Key]:
-    """Every row that has a document according to the last syncs."""
-    return [(str(r[0]), str(r[1])) for r in conn.execute("SELECT entity, row_id FROM sync_docs")]
+    """Every row that has a document (or an unrecorded write) according to the last syncs."""
+    keys = [(str(r[0]), str(r[1])) for r in conn.execute("SELECT entity, row_id FROM sync_docs")]
+    return list(dict.fromkeys((e.removesuffix(INTENT), i) for e, i in keys))
+
+
+def record_intents(conn: sqlite3.Connection, rows: Sequence[RowPlan], now: str) -> None:
+    """Before a batch commits: note the new paths its rows are about to be written to."""
+    moving = [r for r in rows if r.new_path is not None]
+    if not moving:
+        return
+    with transaction(conn):
+        conn.executemany(
+            "INSERT INTO sync_docs (entity, row_id, path, digest, synced_at) "
+            "VALUES (?, ?, ?, '', ?) ON CONFLICT (entity, row_id) DO UPDATE SET "
+            "path = excluded.path, synced_at = excluded.synced_at",
+            [(r.entity + INTENT, r.row_id, r.new_path, now) for r in moving],
+        )
 
 
 def record_committed(
@@ -48,6 +71,10 @@ def record_committed(
     """After a batch committed: remember its rows' documents and advance the watermark."""
     with transaction(conn):
         for row in rows:
+            conn.execute(
+                "DELETE FROM sync_docs WHERE entity = ? AND row_id = ?",
+                (row.entity + INTENT, row.row_id),
+            )
             if row.synced is None:
                 conn.execute(
                     "DELETE FROM sync_docs WHERE entity = ? AND row_id = ?",
