@@ -3,7 +3,8 @@
 # present it does nothing (no apt-get update), so `make test` stays fast on a prepared machine.
 set -euo pipefail
 
-packages=(ffmpeg samba smbclient redis-server chromium sqlite3 nodejs npm)
+packages=(ffmpeg samba smbclient redis-server chromium sqlite3 nodejs npm
+    fonts-nanum)  # Korean glyphs in the browser tests' screenshots
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
