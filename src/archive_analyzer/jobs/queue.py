@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey
 from huey.storage import BaseStorage, RedisStorage, SqliteStorage
 
 from archive_analyzer.config import Settings
@@ -58,6 +58,21 @@ class QueueStorage(Protocol):
         ...
 
 
+class _SqliteStorage(SqliteStorage):  # type: ignore[misc]  # huey is untyped
+    """Huey's SQLite storage with ``synchronous=NORMAL`` (the catalog's setting too).
+
+    Huey leaves SQLite's default FULL, an fsync per enqueue and per dequeue: about 4.5 ms per
+    job on the development machine, against about 0.3 ms with NORMAL. In WAL mode NORMAL is
+    safe against a crash of the process; a power cut may lose the last jobs, which the
+    writer's leases dispatch again.
+    """
+
+    def _create_connection(self) -> Any:
+        conn = super()._create_connection()
+        conn.execute("pragma synchronous=1")
+        return conn
+
+
 class SqliteQueueStorage:
     """Queues in one SQLite file (embedded: nothing to install or run)."""
 
@@ -78,11 +93,13 @@ class SqliteQueueStorage:
     def huey(self, name: str) -> Huey:
         self._prepare()
         # Results are pushed to the results queue explicitly; Huey's result store stays unused.
-        return SqliteHuey(name, filename=str(self.path), results=False, timeout=30)
+        return Huey(
+            name, storage_class=_SqliteStorage, filename=str(self.path), results=False, timeout=30
+        )
 
     def fifo(self, name: str) -> BaseStorage:
         self._prepare()
-        return SqliteStorage(name, filename=str(self.path), timeout=30)
+        return _SqliteStorage(name, filename=str(self.path), timeout=30)
 
     def ping(self) -> None:
         try:
