@@ -94,7 +94,7 @@ def parse_bytes(data: bytes) -> ts.Facts:
 
 def test_sps_size_crop_and_timing() -> None:
     found = elementary.h264_sps(SPS_160x90)
-    assert found == elementary.VideoHeader("h264", 160, 90, 25.0, "High")
+    assert found == elementary.VideoHeader("h264", 160, 90, 25.0, "High", "yuv420p")
 
 
 def test_audio_headers() -> None:

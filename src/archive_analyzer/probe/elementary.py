@@ -7,7 +7,9 @@ Every function takes a few bytes of payload and returns None when it finds nothi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from archive_analyzer.probe import codecs
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,7 @@ class VideoHeader:
     height: int
     frame_rate: float | None = None
     profile: str | None = None
+    pix_fmt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +103,12 @@ def h264_sps(nal: bytes) -> VideoHeader | None:
     if not nal or nal[0] & 0x1F != 7:
         return None
     try:
-        return _h264_sps(_Bits(unescape(nal[1 : 64 * 1024])))
+        found = _h264_sps(_Bits(unescape(nal[1 : 64 * 1024])))
     except IndexError:
         return None
+    if found is None:
+        return None
+    return replace(found, pix_fmt=codecs.h264_from_sps(nal).pix_fmt)
 
 
 def _h264_sps(b: _Bits) -> VideoHeader | None:

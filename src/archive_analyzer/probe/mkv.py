@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from archive_analyzer.errors import ParseError
-from archive_analyzer.probe import riff
+from archive_analyzer.probe import codecs, riff
 from archive_analyzer.probe.facts import Facts, Reader
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
@@ -69,6 +69,7 @@ TRACK_SUBTITLE = 17
 _HEADER_READ = 4096  # first read: EBML header, Segment, SeekHead and usually Info + Tracks
 _MAX_TOP_LEVEL = 64  # top-level elements visited before the first Cluster
 _MAX_INFO = 64 * 1024
+_MAX_PRIVATE = 4096  # of CodecPrivate kept: avcC / hvcC / BITMAPINFOHEADER / WAVEFORMATEX
 _MAX_TRACKS = 1024 * 1024  # CodecPrivate of many tracks; still bounded
 _TAIL_STEPS = (64 * 1024, 512 * 1024, 4 * 1024 * 1024)
 _MAX_CLUSTER_FRAMES = 16  # blocks read from the first Cluster for a frame rate
@@ -211,11 +212,18 @@ def _facts(
                 rate = 1e9 / track.default_duration
             elif segment.first_cluster is not None:
                 rate = _cluster_frame_rate(reader, segment, track.number)
+            config = codecs.VideoConfig()
+            if track.codec_id.startswith("V_MPEG4/ISO/AVC"):
+                config = codecs.h264_from_avcc(track.private)
+            elif track.codec_id.startswith("V_MPEGH/ISO/HEVC"):
+                config = codecs.hevc_from_hvcc(track.private)
             video = VideoInfo(
                 codec=_codec_name(track),
+                profile=config.profile,
                 width=track.width,
                 height=track.height,
                 frame_rate=rate,
+                pix_fmt=config.pix_fmt,
             )
         elif track.type == TRACK_AUDIO:
             rate_hz = track.output_sampling or track.sampling
@@ -365,7 +373,7 @@ def _read_tracks(data: bytes) -> list[_Track]:
             elif child_id == CODEC_ID:
                 track.codec_id = child.rstrip(b"\0").decode("ascii", "replace")
             elif child_id == CODEC_PRIVATE:
-                track.private = child[:64]
+                track.private = child[:_MAX_PRIVATE]
             elif child_id == DEFAULT_DURATION:
                 track.default_duration = int.from_bytes(child, "big")
             elif child_id == LANGUAGE:

@@ -110,8 +110,18 @@ def note_tail_pts(stream: Stream, pts: int) -> None:
 
 
 def sniff(stream: Stream, payload: bytes) -> None:
-    """Look for codec headers at the start of a PES payload."""
+    """Look for codec headers at the start of a whole PES payload (counts the PES)."""
     stream.pes_seen += 1
+    peek(stream, payload)
+
+
+def peek(stream: Stream, payload: bytes) -> None:
+    """Look for codec headers in the start of a PES payload, possibly still incomplete.
+
+    Headers sit at the very start of a payload, so a stream's facts are known after its first
+    packet or two instead of at its next PES (which, for audio between large video frames,
+    can be a megabyte further on). A header cut short fails to parse and is tried again.
+    """
     chunk = payload[:_SNIFF_BYTES]
     if stream.kind == "video" and stream.video is None:
         stream.video = _video_header(stream, chunk)
@@ -216,6 +226,7 @@ def facts(
                 width=s.video.width if s.video is not None else None,
                 height=s.video.height if s.video is not None else None,
                 frame_rate=frame_rate(s),
+                pix_fmt=s.video.pix_fmt if s.video is not None else None,
             )
         elif s.kind == "audio":
             head = s.audio

@@ -22,7 +22,7 @@ LONG_NAME = "MPEG-TS (MPEG-2 Transport Stream)"
 
 SYNC = 0x47
 _CHUNK = 32 * 1024
-_HEAD_MAX = 3 * 1024 * 1024  # enough for a GOP at broadcast bit rates
+_HEAD_MAX = 2 * 1024 * 1024  # a GOP at broadcast bit rates; head + tail stay within 4 MiB
 _TAIL_STEPS = (64 * 1024, 256 * 1024, 1024 * 1024, 2 * 1024 * 1024)
 
 # stream_type -> (kind, ffprobe codec name); from libavformat's mpegts.c tables.
@@ -263,12 +263,16 @@ class _Walker:
                 pes.note_pts(stream, pts)
             if not stream.done:
                 self.pending[pid] = bytearray(payload[offset:])
+            if not stream.done:
+                pes.peek(stream, payload[offset:])
             return
         buf = self.pending.get(pid)
         if buf is not None:
             buf += payload
             if len(buf) >= 4096:
                 self._finish(stream, pid)
+            elif not stream.done:
+                pes.peek(stream, bytes(buf))
 
     def _finish(self, stream: Stream, pid: int) -> None:
         buf = self.pending.pop(pid, None)
