@@ -334,3 +334,53 @@ def test_titles_unique_within_series_over_generated_archive() -> None:
                 assert f"#{result.event_number}" in title
             if result.day:
                 assert result.day[0] in title
+
+
+def test_series_survive_case_nfd_and_separator_changes() -> None:
+    for sample in generate()[::7]:
+        if not sample.media:
+            continue
+        base = classify(sample.path)
+        for variant in (
+            sample.path.upper(),
+            sample.path.lower(),
+            unicodedata.normalize("NFD", sample.path),
+            sample.path.replace("/", "\\"),
+        ):
+            other = classify(variant)
+            assert (other.catalog, other.series, other.year, other.day, other.part) == (
+                base.catalog,
+                base.series,
+                base.year,
+                base.day,
+                base.part,
+            ), variant
+
+
+_WORDS = st.sampled_from(
+    ["WSOP", "2024", "Day 1A", "Day 1 A", "(Part 2)", "Event #46", "CLEAN", "STREAM", "x", "복사본"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(_WORDS, min_size=1, max_size=3).map(" ".join),
+            st.sampled_from(["mp4", "mov", "mxf"]),
+            st.sampled_from(["", "CLEAN/", "STREAM/", "copy - 복사본/"]),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_unique_titles_property(names: list[tuple[str, str, str]]) -> None:
+    paths = sorted({f"WSOP/WSOP 2024/{folder}{stem}.{ext}" for stem, ext, folder in names})
+    items = [classify(p) for p in paths]
+    by_series: dict[str, list[Any]] = defaultdict(list)
+    for item in items:
+        by_series[item.series].append(item)
+    for members in by_series.values():
+        titles = unique_titles(members)
+        assert len({t.casefold() for t in titles}) == len(titles)
+        assert unique_titles(list(reversed(members))) == list(reversed(titles))
