@@ -187,6 +187,19 @@ def catalog_contents(conn: sqlite3.Connection, limit: int) -> Section:
     return Section("catalog", "Catalog (brands, series, episodes, clips)", rows)
 
 
+def web_summary(conn: sqlite3.Connection, limit: int) -> Section:
+    """Viewer accounts, watch progress and the search index (web app, migration 0006)."""
+    rows = _rows(
+        conn,
+        "SELECT (SELECT count(*) FROM users) AS users, "
+        "(SELECT count(*) FROM users WHERE role = 'admin') AS admins, "
+        "(SELECT count(*) FROM watch_progress) AS progress_rows, "
+        "(SELECT count(*) FROM search_docs) AS indexed_contents, "
+        "(SELECT count(*) FROM search_dirty) AS index_queue",
+    )
+    return Section("web", "Web app", rows)
+
+
 PROVIDERS: list[Provider] = [
     files_by_status,
     files_by_extension,
@@ -203,4 +216,5 @@ PROVIDERS: list[Provider] = [
     probe_problems,
     sync_state,
     catalog_contents,
+    web_summary,
 ]
