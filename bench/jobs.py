@@ -6,7 +6,10 @@ probe task per file and runs a probe consumer with 1, 2 and 4 worker threads (wh
 The baseline, in the same run: ``pipeline.run_probe`` called directly, one file after the
 other, in this process. Overhead per job = (queue with 1 worker - direct) / files.
 
-    .venv/bin/python -m bench.jobs [--files 240] [--reps 3] [--workers 1,2,4]
+    .venv/bin/python -m bench.jobs [--files 240] [--reps 3] [--workers 1,2,4] [--no-processes]
+
+Worker threads in one process (``worker --workers N``) and N worker processes (``worker``
+started N times, the model for more hosts) are both measured.
 
 Every probe opens its own SMB session (``pipeline.run_probe`` connects per job so any host can
 run any job); the reference line "one shared connection" shows what that costs.
@@ -19,6 +22,7 @@ import functools
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -117,6 +121,58 @@ def queued(jobs: list[ProbeJob], settings: Settings, workers: int) -> float:
     return elapsed
 
 
+def queued_processes(jobs: list[ProbeJob], settings: Settings, processes: int) -> float:
+    """Like ``queued`` but with ``processes`` separate ``archive-analyzer worker --workers 1``
+    processes (the model for more hosts), started and ready before the clock starts."""
+    queues = build_queues(settings)
+    for huey in (queues.writer, queues.probe):
+        huey.flush()
+    queues.results.take(10**6)
+    tasks = register_tasks(queues, settings)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
+    env.update(
+        {
+            "ARCHIVE_DATA_DIR": str(settings.data_dir),
+            "ARCHIVE_PROBE_STRATEGY": settings.probe_strategy,
+            "ARCHIVE_SMB_TIMEOUT_S": str(settings.smb_timeout_s),
+        }
+    )
+    if settings.smb_password is not None:
+        env["ARCHIVE_SMB_PASSWORD"] = settings.smb_password.get_secret_value()
+    if settings.redis_url is not None:
+        env["ARCHIVE_REDIS_URL"] = settings.redis_url.get_secret_value()
+    logs = [settings.data_dir / f"worker-{n}.log" for n in range(processes)]
+    procs = []
+    for log in logs:
+        with log.open("wb") as out:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "archive_analyzer", "worker", "--workers", "1"],
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    try:
+        for log in logs:
+            wait_for(lambda log=log: "probe worker up" in log.read_text(), timeout=60)
+        start = time.perf_counter()
+        for job in jobs:
+            tasks.probe(job.file_id, job.source, job.path, job.size, job.mtime)
+        wait_for(
+            lambda: queues.results.size() >= len(jobs), timeout=600, interval=0.005, what="all"
+        )
+        elapsed = time.perf_counter() - start
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(timeout=60)
+    outcomes = queues.results.take(len(jobs))
+    assert len(outcomes) == len(jobs)
+    return elapsed
+
+
 def median_of(reps: int, run: Callable[[], float]) -> tuple[float, list[float]]:
     times = [run() for _ in range(reps)]
     return statistics.median(times), times
@@ -151,6 +207,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--backends", default="sqlite,redis")
+    parser.add_argument(
+        "--no-processes", dest="processes", action="store_false", help="threads only"
+    )
     args = parser.parse_args(argv)
     worker_counts = [int(w) for w in args.workers.split(",")]
 
@@ -188,8 +247,17 @@ def main(argv: list[str]) -> int:
                 q_med, q_all = median_of(args.reps, runner)
                 overhead = f"{1000 * (q_med - d_med) / n:+.2f}" if workers == 1 else "-"
                 lines.append(
-                    f"| {backend} queue, {workers} worker thread(s) | {n / q_med:.1f} | "
-                    f"{1000 * q_med / n:.2f} | {overhead} | {_fmt(q_all)} |"
+                    f"| {backend} queue, 1 process x {workers} worker thread(s) | "
+                    f"{n / q_med:.1f} | {1000 * q_med / n:.2f} | {overhead} | {_fmt(q_all)} |"
+                )
+            for processes in worker_counts if args.processes else ():
+                if processes == 1:
+                    continue  # the same as one thread, plus the process start-up
+                runner = functools.partial(queued_processes, jobs, settings, processes)
+                q_med, q_all = median_of(args.reps, runner)
+                lines.append(
+                    f"| {backend} queue, {processes} worker processes x 1 thread | "
+                    f"{n / q_med:.1f} | {1000 * q_med / n:.2f} | - | {_fmt(q_all)} |"
                 )
         load = os.getloadavg()
     finally:
