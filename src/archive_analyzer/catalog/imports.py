@@ -26,6 +26,7 @@ from archive_analyzer import paths
 from archive_analyzer.catalog import contents, db
 from archive_analyzer.catalog.classify import normalise
 from archive_analyzer.catalog.db import Clock
+from archive_analyzer.catalog.rules import Rules
 from archive_analyzer.errors import ImportFileError
 
 PLAYER_COLUMNS = (
@@ -410,7 +411,9 @@ def resolve_file(conn: sqlite3.Connection, ref: str) -> str:
     raise RowError(f"unknown file {ref!r}")
 
 
-def import_hands(conn: sqlite3.Connection, text: str, *, now: Clock) -> ImportReport:
+def import_hands(
+    conn: sqlite3.Connection, text: str, *, now: Clock, rules: Rules | None = None
+) -> ImportReport:
     """Create or update clip contents from a hands sheet. Runs in the caller's transaction.
 
     Each hand becomes a clip of the episode of the file it names (same hand id -> same clip,
@@ -430,7 +433,7 @@ def import_hands(conn: sqlite3.Connection, text: str, *, now: Clock) -> ImportRe
                 raise RowError(f"hand {hand.ext!r} already on line {seen[hand.ext]}")
             seen[hand.ext] = line
             file_id = resolve_file(conn, hand.file_ref)
-            parent = _episode_of(conn, file_id, now)
+            parent = _episode_of(conn, file_id, now, rules)
             duration = conn.execute(
                 "SELECT duration_s FROM media_info WHERE id = ?", (file_id,)
             ).fetchone()
@@ -474,12 +477,14 @@ class _PlayerIndex:
         return found
 
 
-def _episode_of(conn: sqlite3.Connection, file_id: str, now: Clock) -> sqlite3.Row:
+def _episode_of(
+    conn: sqlite3.Connection, file_id: str, now: Clock, rules: Rules | None
+) -> sqlite3.Row:
     row = conn.execute(
         "SELECT * FROM contents WHERE file_id = ? AND parent_id IS NULL", (file_id,)
     ).fetchone()
     if row is None:
-        contents.refresh(conn, [file_id], now=now)
+        contents.refresh(conn, [file_id], now=now, rules=rules)
         row = conn.execute(
             "SELECT * FROM contents WHERE file_id = ? AND parent_id IS NULL", (file_id,)
         ).fetchone()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -23,6 +24,8 @@ RulesOption = Annotated[
         exists=False,
     ),
 ]
+
+log = logging.getLogger(__name__)
 
 import_app = typer.Typer(
     name="import", help="Import the loggers' spreadsheets (CSV).", no_args_is_help=True
@@ -115,7 +118,8 @@ def _run_import(kind: str, file: Path, db: Path | None, config: Path | None, as_
             if kind == "players":
                 report = imports.import_players(conn, text, now=catalog_db.utc_now)
             else:
-                report = imports.import_hands(conn, text, now=catalog_db.utc_now)
+                rules = load_rules(cfg.rules_file)
+                report = imports.import_hands(conn, text, now=catalog_db.utc_now, rules=rules)
     finally:
         conn.close()
     if as_json:
@@ -160,6 +164,7 @@ def reclassify_command(
     cfg = settings(db, config, rules_file=rules)
     compiled = load_rules(cfg.rules_file)
     conn = catalog_db.connect(cfg.db)
+    log.info("reclassifying %s with rules %s", cfg.db, compiled.version)
     try:
         with catalog_db.transaction(conn):
             report = contents.reclassify(conn, now=catalog_db.utc_now, rules=compiled)
