@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from archive_analyzer.sources import Source, open_source
+from archive_analyzer.sources import Source
 from archive_analyzer.sources.local import LocalSource
+from archive_analyzer.sources.smb import SMBSource
+from archive_analyzer.sources.url import SMBSpec, parse
 from tests.fixtures.smb import SMBFolder
 
 NOBODY = 65534
@@ -57,9 +59,10 @@ class Target:
             libc.setfsgid(0)
 
 
-@pytest.fixture(params=["local", "smb"])
+@pytest.fixture(params=["local", "smb", "smb-compat"])
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
-    """Each source implementation over a fresh, empty folder."""
+    """Each source implementation over a fresh, empty folder ("smb-compat": SMB listing
+    through smbprotocol, the path taken when the fast listing client cannot be used)."""
     if request.param == "local":
         root = Path(tempfile.mkdtemp(prefix="archive-local-"))
         root.chmod(0o755)  # readable by the unprivileged fs uid used in permission tests
@@ -72,7 +75,9 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
             shutil.rmtree(root, ignore_errors=True)
         return
     folder: SMBFolder = request.getfixturevalue("smb_folder")
-    source = open_source(folder.url, folder.settings())
+    spec = parse(folder.url)
+    assert isinstance(spec, SMBSpec)
+    source = SMBSource(spec, folder.settings(), fast_listing=request.param == "smb")
     try:
         yield Target("smb", folder.root, source)
     finally:

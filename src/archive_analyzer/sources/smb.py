@@ -1,9 +1,10 @@
 """An SMB2/3 share as a source, through smbprotocol.
 
-Connection, session and tree come from smbprotocol's low-level API. Directory listing sends
-related CREATE + QUERY_DIRECTORY + QUERY_DIRECTORY + CLOSE compounds (one round trip per
-folder), many folders in flight at once, and parses the buffers with ``struct``
-(``smb_dir``). Files are read with related CREATE + READ + CLOSE compounds or through a
+Directory listing goes through ``smb_wire.WireClient``, a lean listing-only SMB2/3 client
+(related CREATE + QUERY_DIRECTORY x2 + CLOSE compounds, many folders in flight, buffers
+parsed with ``struct``); when a server needs what it cannot do (encryption), the same
+compounds go through smbprotocol. Everything else (stat, reads) uses smbprotocol's
+low-level API: files are read with related CREATE + READ + CLOSE compounds or through a
 seekable file object (``smb_file``).
 
 Faults: a dropped connection is retried up to 3 times, waiting 1 s, 2 s, 4 s (tenacity), then
@@ -55,6 +56,15 @@ from archive_analyzer.sources.smb_dir import (
     RawEntry,
     parse_id_full_directory,
     walk,
+)
+from archive_analyzer.sources.smb_wire import (
+    ConnectionDropped,
+    LoginFailed,
+    StatusError,
+    Ticket,
+    UnsupportedServer,
+    WireClient,
+    WireTimeout,
 )
 from archive_analyzer.sources.url import SMBSpec
 
@@ -136,7 +146,8 @@ class SMBSource:
     """An SMB2/3 share (or a folder inside one) read through smbprotocol.
 
     ``backoff`` are the waits before each reconnect attempt and ``sleep`` how to wait (tests
-    inject both). Not thread-safe: use one source per thread.
+    inject both). ``fast_listing=False`` lists through smbprotocol only. Not thread-safe:
+    use one source per thread.
     """
 
     def __init__(
@@ -146,6 +157,7 @@ class SMBSource:
         *,
         backoff: Sequence[float] = BACKOFF_S,
         sleep: Callable[[float], None] = time.sleep,
+        fast_listing: bool = True,
     ) -> None:
         self._spec = spec
         self._creds: SMBCredentials = resolve_credentials(spec.user, settings)
@@ -154,7 +166,10 @@ class SMBSource:
         self._backoff = tuple(backoff)
         self._sleep = sleep
         self._link: _Link | None = None
+        self._wire_client: WireClient | None = None
+        self._fast_listing = fast_listing
         self._generation = 0
+        self._connected_kinds: set[str] = set()
         self._wire_names: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -173,6 +188,7 @@ class SMBSource:
 
     def close(self) -> None:
         """Disconnect (idempotent)."""
+        self._drop_wire()
         link, self._link = self._link, None
         if link is None:
             return
@@ -226,16 +242,27 @@ class SMBSource:
             raise _Dropped(f"session setup with {spec.host} failed") from exc
         self._generation += 1
         self._link = _Link(conn=conn, session=session, tree=tree, generation=self._generation)
-        log.debug("connected to %s", self.name)
+        self._log_connected("smbprotocol")
         return self._link
+
+    def _log_connected(self, kind: str) -> None:
+        if kind in self._connected_kinds:
+            log.info("connected again to %s (%s)", self.name, kind)
+        else:
+            self._connected_kinds.add(kind)
+            log.debug("connected to %s (%s)", self.name, kind)
 
     def _drop(self) -> None:
         link, self._link = self._link, None
         if link is not None:
             _quiet_disconnect(link.conn)
 
-    def _run(self, what: str, operation: Callable[[], T]) -> T:
-        """Run ``operation`` on a live link; on a dropped connection reconnect and retry."""
+    def _run(
+        self, what: str, operation: Callable[[], T], ensure: Callable[[], object] | None = None
+    ) -> T:
+        """Run ``operation`` on a live connection (``ensure`` makes one; default the
+        smbprotocol link); on a dropped connection reconnect and retry."""
+        ensure = ensure or self._ensure
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(len(self._backoff) + 1),
             wait=lambda state: self._backoff[min(state.attempt_number, len(self._backoff)) - 1],
@@ -247,7 +274,7 @@ class SMBSource:
         try:
             for attempt in retrying:
                 with attempt:
-                    self._ensure()
+                    ensure()
                     return operation()
         except _Dropped as exc:
             raise SourceUnavailable(
@@ -301,7 +328,9 @@ class SMBSource:
                 self._await(link, request, "")
 
     def _translate(self, exc: SMBResponseException, rel: str) -> Exception:
-        status = exc.status
+        return self._translate_status(int(exc.status), rel)
+
+    def _translate_status(self, status: int, rel: str) -> Exception:
         shown = rel or "/"
         if status in _VANISHED:
             return FileVanished(f"no longer exists: {shown}")
@@ -330,23 +359,97 @@ class SMBSource:
     def list_directory(self, path: str = "", recursive: bool = False) -> Iterator[FileInfo]:
         """Entries below ``path`` in traversal order (see ``Source.list_directory``)."""
         start = paths.normalize(path)
-        fetcher = _Fetcher(self)
-        self._run("list", lambda: None)
+        fetcher = self._listing_fetcher()
         start_wire = self._wire(start)
-        if start:
+        options: dict[str, Any] = {
+            "recursive": recursive,
+            "in_flight": self._in_flight,
+            "wire_names": self._wire_names,
+            "wire_root": self._wire(""),
+        }
+        entries = walk(fetcher, start, start_wire, **options)
+        try:
+            first = next(entries)
+        except StopIteration:
+            return
+        except FileVanished:
+            # maybe spelled differently on the server (NFD): look it up, then walk again
+            if not start or self._resolve(start) == start_wire:
+                raise
+            entries = walk(fetcher, start, self._resolve(start), **options)
+            again = next(entries, None)
+            if again is None:
+                return
+            first = again
+        yield first
+        yield from entries
+
+    def _listing_fetcher(self) -> _Fetcher | _WireFetcher:
+        """The fast listing client when the server allows it, else smbprotocol's compounds."""
+        if self._fast_listing:
             try:
-                self._stat_wire(start_wire, start)
-            except FileVanished:
-                start_wire = self._resolve(start)
-        yield from walk(
-            fetcher,
-            start,
-            start_wire,
-            recursive=recursive,
-            in_flight=self._in_flight,
-            wire_names=self._wire_names,
-            wire_root=self._wire(""),
-        )
+                self._run("connect", lambda: None, ensure=self._ensure_wire)
+                return _WireFetcher(self)
+            except UnsupportedServer as exc:
+                log.info("listing %s through smbprotocol: %s", self.name, exc)
+                self._fast_listing = False
+        self._run("connect", lambda: None)
+        return _Fetcher(self)
+
+    def _ensure_wire(self) -> WireClient:
+        if self._wire_client is not None:
+            return self._wire_client
+        spec = self._spec
+        client = WireClient(spec.host, spec.port, spec.share, timeout=self._timeout)
+        try:
+            client.connect(
+                self._creds.user, self._creds.password.get_secret_value(), self._creds.domain
+            )
+        except LoginFailed:
+            client.close()
+            raise SourceUnavailable(
+                f"SMB login to {self.name} failed: wrong user or password"
+            ) from None
+        except StatusError as exc:
+            client.close()
+            if exc.status == NtStatus.STATUS_BAD_NETWORK_NAME:
+                raise SourceUnavailable(f"no share {spec.share!r} on {spec.host}") from None
+            raise _Dropped(f"tree connect to {spec.host} failed") from exc
+        except (ConnectionDropped, WireTimeout) as exc:
+            client.close()
+            raise _Dropped(f"cannot connect to {spec.host}:{spec.port}") from exc
+        except UnsupportedServer:
+            client.close()
+            raise
+        self._generation += 1
+        self._wire_client = client
+        self._log_connected("listing client")
+        return client
+
+    def _drop_wire(self) -> None:
+        client, self._wire_client = self._wire_client, None
+        if client is not None:
+            client.close()
+
+    def _wire_collect(self, ticket: _WireTicket, rel: str) -> list[RawEntry]:
+        client = self._ensure_wire()
+        try:
+            if ticket.client is not client or ticket.inner is None:
+                ticket.inner = client.submit(ticket.wire)
+                ticket.client = client
+            inner = ticket.inner
+            ticket.inner = None
+            return client.result(inner)
+        except StatusError as exc:
+            raise self._translate_status(exc.status, rel) from None
+        except ConnectionDropped as exc:
+            self._drop_wire()
+            raise _Dropped("connection lost while listing") from exc
+        except WireTimeout:
+            self._drop_wire()
+            raise SourceTimeout(
+                f"{self.name}: no answer within {self._timeout:g} s ({rel or '/'})"
+            ) from None
 
     def _query_messages(self, wire: str, pattern: str = "*") -> list[Any]:
         link = self._link
@@ -581,6 +684,51 @@ class _Fetcher:
 
     def in_flight(self) -> int:
         return self._pending
+
+
+@dataclass
+class _WireTicket:
+    """A folder query on the fast client; sent again if the client was replaced."""
+
+    wire: str
+    client: WireClient | None = None
+    inner: Ticket | None = None
+
+
+class _WireFetcher:
+    """The listing transport for ``smb_dir.walk`` over ``smb_wire.WireClient``."""
+
+    def __init__(self, source: SMBSource) -> None:
+        self._source = source
+
+    def submit(self, wire_path: str) -> object:
+        ticket = _WireTicket(wire_path)
+        client = self._source._wire_client
+        if client is not None:
+            try:
+                ticket.inner = client.submit(wire_path)
+                ticket.client = client
+            except (ConnectionDropped, WireTimeout):
+                self._source._drop_wire()  # ``result`` reconnects and sends it again
+        return ticket
+
+    def result(self, ticket: object) -> list[RawEntry]:
+        assert isinstance(ticket, _WireTicket)
+        source = self._source
+        rel = ticket.wire.replace("\\", "/")
+        return source._run(
+            "list", lambda: source._wire_collect(ticket, rel), ensure=source._ensure_wire
+        )
+
+    def in_flight(self) -> int:
+        client = self._source._wire_client
+        if client is None:
+            return 0
+        try:
+            return client.in_flight()
+        except (ConnectionDropped, WireTimeout):
+            self._source._drop_wire()
+            return 0
 
 
 def _query_buffer(response: Any) -> bytes:
