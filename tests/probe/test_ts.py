@@ -202,3 +202,25 @@ def test_random_bytes_never_crash(data: bytes) -> None:
 def test_mutated_files_never_crash(corpus: dict[str, Path], data: st.DataObject) -> None:
     seed = head_and_tail(corpus[data.draw(st.sampled_from(["ts_2audio", "m2ts", "vob"]))])
     robust(ts.parse, data.draw(mutations(seed)), budget=192 * 1024)
+
+
+def test_pmt_spanning_two_packets() -> None:
+    streams = [(0x1B, 0x100, b"")]
+    streams += [(0x0F, 0x101 + i, lang(b"eng") + bytes([0x52, 1, i])) for i in range(20)]
+    body = bytes([0xE1, 0x00, 0xF0, 0x00])
+    for stream_type, pid, descriptors in streams:
+        body += bytes([stream_type, 0xE0 | pid >> 8, pid & 0xFF, 0xF0, len(descriptors)])
+        body += descriptors
+    psi = section(2, 1, body)
+    assert len(psi) > 184
+    video = b"\x00\x00\x00\x01" + SPS_160x90
+    packets = [
+        pat(),
+        ts_packet(0x1000, psi[:184], pusi=True),
+        ts_packet(0x1000, psi[184:] + b"\xff" * (368 - len(psi)), pusi=False),
+        ts_packet(0x100, pes_packet(0xE0, 90_000, video), pusi=True),
+        ts_packet(0x100, pes_packet(0xE0, 180_000, b"\0\0\1\x09"), pusi=True),
+    ]
+    facts = parse_bytes(b"".join(packets))
+    assert len(facts.audio) == 20
+    assert facts.video is not None and facts.video.width == 160

@@ -42,6 +42,8 @@ class Stream:
     @property
     def done(self) -> bool:
         """True once the head has given everything this stream can tell."""
+        if self.kind in ("subtitle", "data"):
+            return True  # sparse streams: their facts are in the tables already
         if self.first_pts is None:
             return False
         if self.kind == "video":

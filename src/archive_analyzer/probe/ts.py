@@ -22,6 +22,8 @@ LONG_NAME = "MPEG-TS (MPEG-2 Transport Stream)"
 
 SYNC = 0x47
 _CHUNK = 32 * 1024
+_MAX_SECTION = 4096  # PSI sections are at most 1,024 bytes; more is garbage
+_PATIENCE = 512 * 1024  # head bytes after which unidentified private streams are let go
 _HEAD_MAX = 2 * 1024 * 1024  # a GOP at broadcast bit rates; head + tail stay within 4 MiB
 _TAIL_STEPS = (64 * 1024, 256 * 1024, 1024 * 1024, 2 * 1024 * 1024)
 
@@ -147,6 +149,7 @@ class _Walker:
         self.streams: dict[int, Stream] = {}
         self.stream_order: dict[int, tuple[int, int]] = {}
         self.pending: dict[int, bytearray] = {}  # PES start awaiting more payload
+        self.psi: dict[int, bytearray] = {}  # PAT / PMT section awaiting more packets
         self.pat_done = False
         self.hdmv = packet_size == 192
 
@@ -154,8 +157,12 @@ class _Walker:
     def pmt_done(self) -> bool:
         return self.pat_done and bool(self.pmt_pids) and self.pmts_seen == set(self.pmt_pids)
 
-    def head_done(self) -> bool:
-        return self.pmt_done and all(s.done for s in self.streams.values())
+    def head_done(self, walked: int) -> bool:
+        if not self.pmt_done:
+            return False
+        if walked > _PATIENCE:  # a private stream that never shows its payload stays unknown
+            return all(s.done for s in self.streams.values() if s.kind != "probe")
+        return all(s.done for s in self.streams.values())
 
     def ordered_streams(self) -> list[Stream]:
         return [
@@ -183,24 +190,35 @@ class _Walker:
                 if header is not None and header[1] is not None:
                     pes.note_tail_pts(stream, header[1])
             return
-        if pid == 0 and pusi:
-            self._pat(payload)
-        elif pid in self.pmt_pids and pusi:
-            self._pmt(pid, payload)
+        if pid == 0 or pid in self.pmt_pids:
+            sec = self._section(pid, payload, bool(pusi))
+            if sec is not None and pid == 0:
+                self._pat(sec)
+            elif sec is not None:
+                self._pmt(pid, sec)
         elif pid in self.streams:
             self._es(self.streams[pid], pid, payload, bool(pusi))
 
-    def _section(self, payload: bytes, table_id: int) -> bytes | None:
-        pointer = payload[0]
-        sec = payload[1 + pointer :]
-        if len(sec) < 8 or sec[0] != table_id:
+    def _section(self, pid: int, payload: bytes, pusi: bool) -> bytes | None:
+        """A whole PSI section (without its CRC) once its packets are in, else None."""
+        if pusi:
+            buf = bytearray(payload[1 + payload[0] :])  # after the pointer field
+        elif pid in self.psi:
+            buf = self.psi.pop(pid) + payload
+        else:
             return None
-        length = ((sec[1] & 0x0F) << 8) | sec[2]
-        return sec[: 3 + length - 4]  # without the CRC (sections here fit one packet)
+        if len(buf) < 3:
+            self.psi[pid] = buf
+            return None
+        length = ((buf[1] & 0x0F) << 8) | buf[2]
+        if len(buf) < 3 + length:
+            if len(buf) < _MAX_SECTION:
+                self.psi[pid] = buf
+            return None
+        return bytes(buf[: 3 + length - 4])
 
-    def _pat(self, payload: bytes) -> None:
-        sec = self._section(payload, 0x00)
-        if sec is None or self.pat_done:
+    def _pat(self, sec: bytes) -> None:
+        if len(sec) < 8 or sec[0] != 0x00 or self.pat_done:
             return
         order = 0
         for pos in range(8, len(sec) - 3, 4):
@@ -211,9 +229,8 @@ class _Walker:
                 order += 1
         self.pat_done = True
 
-    def _pmt(self, pid: int, payload: bytes) -> None:
-        sec = self._section(payload, 0x02)
-        if sec is None or pid in self.pmts_seen or len(sec) < 12:
+    def _pmt(self, pid: int, sec: bytes) -> None:
+        if len(sec) < 12 or sec[0] != 0x02 or pid in self.pmts_seen:
             return
         self.pmts_seen.add(pid)
         info_len = ((sec[10] & 0x0F) << 8) | sec[11]
@@ -302,7 +319,7 @@ def _walk_head(reader: Reader, walker: _Walker, head: bytes, start: int) -> None
             pos = buf_start + resync - prefix
             continue
         walker.packet(pkt)
-        if walker.head_done():
+        if walker.head_done(pos - start):
             break
         pos += ps_
     for pid, stream in walker.streams.items():
