@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -228,3 +229,23 @@ def test_sample_tables_are_skipped() -> None:
     facts = mp4.parse(reader)
     check_full_facts(facts)
     assert reader.bytes_read < 200_000
+
+
+def test_six_gigabyte_sparse_file_with_moov_at_the_end(tmp_path: Path) -> None:
+    """Real 64-bit offsets: a sparse 6 GB file (mdat with a 64-bit size, moov after it)."""
+    from archive_analyzer.probe.reader import local_reader
+
+    mdat_size = 6 * 1024**3
+    target = tmp_path / "big.mp4"
+    with target.open("wb") as handle:
+        handle.write(FTYP + struct.pack(">I4sQ", 1, b"mdat", mdat_size))
+        handle.seek(len(FTYP) + mdat_size)
+        handle.write(moov())
+    reader, close = local_reader(target, budget=1 << 20)
+    try:
+        facts = mp4.parse(reader)
+    finally:
+        close()
+    assert facts.status is ProbeStatus.OK
+    check_full_facts(facts)
+    assert reader.bytes_read <= 64 * 1024

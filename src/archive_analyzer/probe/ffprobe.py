@@ -148,9 +148,10 @@ def run(args: list[str], chunks: Iterable[bytes], deadline: float) -> dict[str, 
         assert proc.stdout is not None
         out.append(proc.stdout.read())
 
-    threads = [threading.Thread(target=feed, daemon=True), threading.Thread(target=drain)]
-    for thread in threads:
-        thread.start()
+    feeder = threading.Thread(target=feed, daemon=True)
+    drainer = threading.Thread(target=drain, daemon=True)
+    feeder.start()
+    drainer.start()
     try:
         proc.wait(timeout=max(0.1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired as exc:
@@ -158,8 +159,10 @@ def run(args: list[str], chunks: Iterable[bytes], deadline: float) -> dict[str, 
         proc.wait()
         raise ProbeTimeout("ffprobe did not finish in time and was killed") from exc
     finally:
-        for thread in threads:
-            thread.join(timeout=5)
+        drainer.join(timeout=5)  # ends with ffprobe's stdout
+        # The feeder may be blocked in a stalled source read; it is a daemon and stops at
+        # its next write into the closed pipe.
+        feeder.join(timeout=0 if proc.returncode is None or proc.returncode < 0 else 5)
     if failure:
         raise failure[0]
     try:
