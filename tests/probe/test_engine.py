@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,3 +130,35 @@ def test_probe_many_keeps_order_and_bounds(corpus: dict[str, Path], local_source
     names = [corpus[n].name for n in NAMES] * 3
     results = list(probe_many(local_source, iter(names), concurrency=3, budget=BUDGET))
     assert [r.path for r in results] == names
+
+
+@pytest.mark.smb
+def test_scan_over_smb_fills_media_info(
+    corpus: dict[str, Path], smb_corpus: tuple[Source, str], smb_server: Any, tmp_path: Path
+) -> None:
+    """The prober wired into the scanner: a scan of the corpus share fills media_info."""
+    from archive_analyzer import pipeline
+    from archive_analyzer.catalog import db
+    from tests.fixtures.smb import smb_settings
+
+    _, url = smb_corpus
+    cfg = smb_settings(smb_server, source=url, db=tmp_path / "archive.db")
+    summary = pipeline.scan(cfg)
+    assert summary.probe_failed == 0
+    conn = db.connect(tmp_path / "archive.db")
+    try:
+        rows = {
+            row["name"]: dict(row)
+            for row in conn.execute(
+                "SELECT f.name, f.probe_state, m.* FROM files f JOIN media_info m ON m.id = f.id"
+            )
+        }
+    finally:
+        conn.close()
+    assert set(rows) == {p.name for p in corpus.values()}
+    assert rows["mp4_2h_moov_end.mp4"]["status"] == "ok"
+    assert rows["mp4_2h_moov_end.mp4"]["browser_playable"] == 1
+    assert rows["mov_prores.mov"]["browser_playable"] == 0
+    assert rows["mkv_live.mkv"]["status"] == "incomplete"
+    assert rows["empty.mp4"]["status"] == "invalid"
+    assert all(r["probe_state"] == "done" for r in rows.values())
