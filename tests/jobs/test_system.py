@@ -124,3 +124,32 @@ def test_redis_restart_mid_run(
     assert _probes_in(system, "worker") > before
     assert system.stop(worker) == 0
     assert system.stop(run) == 0
+
+
+def test_sigterm_mid_run_loses_nothing(system: System, corpus: dict[str, Path]) -> None:
+    expected = 0
+    for n in range(6):
+        expected += drop(corpus, system.root, SMALL, prefix=f"MPP/{n}/")
+    run = system.start("run", "--no-web", "--workers", "1", name="run1")
+    wait_for(lambda: system.probed() >= 2, timeout=90, interval=0.02, what="first probes")
+    assert system.stop(run) == 0  # jobs in flight finish; queued ones stay in queue.db
+    assert "archive-analyzer stopped" in system.log("run1")
+
+    again = system.start("run", "--no-web", "--workers", "2", name="run2")
+    _wait_probed(system, expected, again)
+    assert system.stop(again) == 0
+    _one_row_each(system, expected)
+    assert system.scalar("SELECT count(*) FROM probe_leases") == 0
+
+
+def test_unreachable_redis_is_a_one_line_error(system: System) -> None:
+    from tests.fixtures.net import free_port
+
+    url = f"redis://:secret@127.0.0.1:{free_port()}/0"
+    for args in (("run", "--no-web"), ("worker",)):
+        proc = system.start(*args, "--redis", url, name=args[0])
+        assert proc.wait(timeout=60) == 1
+        out = system.log(args[0])
+        assert "error: cannot reach Redis at redis://:***@127.0.0.1" in out
+        assert "Traceback" not in out
+        assert "secret" not in out

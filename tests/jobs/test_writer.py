@@ -185,3 +185,31 @@ def test_status_sections_read_the_jobs_tables(rig: Rig) -> None:
     ]
     in_flight = report.probe_jobs(rig.writer.conn, 10).rows
     assert in_flight[0]["in_flight"] == 0
+
+
+def test_sync_is_debounced(tmp_path: Path, corpus: dict[str, Path]) -> None:
+    root = tmp_path / "archive"
+    root.mkdir()
+    settings = Settings(
+        db=tmp_path / "archive.db",
+        data_dir=tmp_path / "data",
+        source=str(root),
+        **{"ARCHIVE_FIRESTORE_PROJECT": "demo-project"},  # by its alias
+        sync_debounce_s=30,
+        reconcile_hour=-1,
+    )
+    queues = build_queues(settings)
+    writer = Writer(settings, queues, clock=FakeClock())
+    calls: list[Settings] = []
+    tasks = register_tasks(queues, settings, writer=writer, sync_runner=calls.append)
+    try:
+        for _ in range(3):  # a burst of changes
+            tasks.request_sync()
+        due = queues.writer.pending()  # each with its eta: the consumer holds it until then
+        assert [task.name for task in due] == ["sync"] * 3
+        while (task := queues.writer.dequeue()) is not None:
+            task.eta = None  # run now rather than after the debounce
+            queues.writer.execute(task)
+        assert len(calls) == 1  # only the last request of the burst syncs
+    finally:
+        writer.close()
