@@ -36,7 +36,7 @@ from tests.fixtures.net import free_port, port_open, wait_for
 from tests.fixtures.smb import SambaServer
 
 from archive_analyzer.config import Settings
-from archive_analyzer.jobs.host import _probe_consumer
+from archive_analyzer.jobs.host import probe_consumer
 from archive_analyzer.jobs.queue import build_queues
 from archive_analyzer.jobs.tasks import register_tasks
 from archive_analyzer.pipeline import ProbeJob, run_probe
@@ -103,7 +103,7 @@ def queued(jobs: list[ProbeJob], settings: Settings, workers: int) -> float:
         huey.flush()
     queues.results.take(10**6)
     tasks = register_tasks(queues, settings)
-    consumer = _probe_consumer(queues, settings, workers)
+    consumer = probe_consumer(queues, settings, workers)
     consumer.start()
     try:
         start = time.perf_counter()

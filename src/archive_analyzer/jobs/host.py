@@ -70,7 +70,8 @@ class StopFlag:
         signal.signal(signal.SIGINT, handler)
 
 
-def _probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer:
+def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer:
+    """A Huey consumer of the probe queue with ``workers`` threads (not started)."""
     return queues.probe.create_consumer(
         workers=workers,
         worker_type="thread",
@@ -88,7 +89,7 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
     queues = build_queues(settings)
     queues.storage.ping()
     register_tasks(queues, settings)
-    consumer = _probe_consumer(queues, settings, max(1, settings.workers))
+    consumer = probe_consumer(queues, settings, max(1, settings.workers))
     consumer.start()
     if stop is None:
         flag.install()  # after consumer.start(), which installs huey's own handlers
@@ -133,14 +134,12 @@ def run_system(
         max_delay=MAX_IDLE_DELAY_S,
         check_worker_health=True,
     )
-    probe_consumer = (
-        _probe_consumer(queues, settings, settings.workers) if settings.workers > 0 else None
-    )
+    probers = probe_consumer(queues, settings, settings.workers) if settings.workers > 0 else None
     server = _start_web(app_factory, settings) if app_factory is not None else None
 
     writer_consumer.start()
-    if probe_consumer is not None:
-        probe_consumer.start()
+    if probers is not None:
+        probers.start()
     if stop is None:
         flag.install()
     log.info(
@@ -175,11 +174,11 @@ def run_system(
             if now >= next_check:
                 next_check = now + HEALTH_CHECK_S
                 writer_consumer.check_worker_health()
-                if probe_consumer is not None:
-                    probe_consumer.check_worker_health()
+                if probers is not None:
+                    probers.check_worker_health()
             flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
     finally:
-        _shutdown(server, probe_consumer, writer_consumer, writer)
+        _shutdown(server, probers, writer_consumer, writer)
 
 
 def _poll_waiting(queues: Queues) -> bool:
@@ -187,12 +186,12 @@ def _poll_waiting(queues: Queues) -> bool:
 
 
 def _shutdown(
-    server: Any, probe_consumer: Consumer | None, writer_consumer: Consumer, writer: Writer
+    server: Any, probers: Consumer | None, writer_consumer: Consumer, writer: Writer
 ) -> None:
     if server is not None:
         server.should_exit = True
-    if probe_consumer is not None:
-        probe_consumer.stop(graceful=True)  # probes in flight finish and send their outcomes
+    if probers is not None:
+        probers.stop(graceful=True)  # probes in flight finish and send their outcomes
     writer_consumer.stop(graceful=True)  # the writer finishes the task it is on
     try:
         handled = writer.ingest_all()  # outcomes that arrived after the last ingest
