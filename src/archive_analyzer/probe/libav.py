@@ -33,9 +33,13 @@ def parse(reader: CountingReader) -> Facts:
     except (BudgetExceeded, ProbeTimeout, SourceError):
         raise
     except Exception as exc:  # PyAV's FFmpegError family and friends
+        if view.failure is not None:
+            raise view.failure from exc
         _reraise_from_read(exc)
         raise ParseError(f"libavformat could not open the file: {exc}") from exc
     try:
+        if view.failure is not None:
+            raise view.failure  # libavformat carried on after our read failed: do not trust it
         return _facts(container)
     finally:
         container.close()

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
-from archive_analyzer.errors import BudgetExceeded, ProbeTimeout, SourceError
+from archive_analyzer.errors import ArchiveError, BudgetExceeded, ProbeTimeout, SourceError
 from archive_analyzer.sources.base import Source
 
 Fetch = Callable[[int, int], bytes]
@@ -179,6 +179,9 @@ class ReaderFile(io.RawIOBase):
         super().__init__()
         self._reader = reader
         self._pos = 0
+        # The first budget / time / I/O failure. Later reads return EOF instead of raising
+        # again: libavformat retries reads, and PyAV would print and drop the first error.
+        self.failure: ArchiveError | None = None
 
     def readable(self) -> bool:
         return True
@@ -204,9 +207,15 @@ class ReaderFile(io.RawIOBase):
         return target
 
     def read(self, size: int = -1) -> bytes:
+        if self.failure is not None:
+            return b""
         if size is None or size < 0:
             size = max(0, self._reader.size - self._pos)
-        data = self._reader.read(self._pos, size)
+        try:
+            data = self._reader.read(self._pos, size)
+        except (BudgetExceeded, ProbeTimeout, SourceError) as exc:
+            self.failure = exc
+            raise
         self._pos += len(data)
         return data
 
