@@ -132,3 +132,9 @@ def test_mutated_files_never_crash(corpus: dict[str, Path], data: st.DataObject)
     seed = head_and_tail(corpus["wmv"], 16384)
     robust(asf.parse, data.draw(mutations(seed)), budget=64 * 1024)
     robust(asf.parse, data.draw(mutations(build(frames=12))))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(budget=st.integers(0, 256 * 1024))
+def test_any_budget_is_respected(corpus: dict[str, Path], budget: int) -> None:
+    robust(asf.parse, corpus["wmv"].read_bytes(), budget=budget)

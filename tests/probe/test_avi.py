@@ -115,3 +115,9 @@ def test_mutated_files_never_crash(corpus: dict[str, Path], data: st.DataObject)
     seed = head_and_tail(corpus["avi"], 8192)
     robust(avi.parse, data.draw(mutations(seed)), budget=64 * 1024)
     robust(avi.parse, data.draw(mutations(build(video_frames=9, total_frames=99))))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(budget=st.integers(0, 256 * 1024))
+def test_any_budget_is_respected(corpus: dict[str, Path], budget: int) -> None:
+    robust(avi.parse, corpus["avi"].read_bytes(), budget=budget)

@@ -202,3 +202,9 @@ def test_random_bytes_never_crash(data: bytes) -> None:
 def test_mutated_files_never_crash(corpus: dict[str, Path], data: st.DataObject) -> None:
     seed = head_and_tail(corpus[data.draw(st.sampled_from(["mkv", "mkv_live", "webm"]))])
     robust(mkv.parse, data.draw(mutations(seed)), budget=128 * 1024)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(budget=st.integers(0, 256 * 1024))
+def test_any_budget_is_respected(corpus: dict[str, Path], budget: int) -> None:
+    robust(mkv.parse, corpus["mkv_live"].read_bytes(), budget=budget)

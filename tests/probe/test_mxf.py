@@ -218,3 +218,9 @@ def test_hand_built_file_mutations_never_crash() -> None:
         robust(mxf.parse, data)
 
     run()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(budget=st.integers(0, 256 * 1024))
+def test_any_budget_is_respected(corpus: dict[str, Path], budget: int) -> None:
+    robust(mxf.parse, corpus["mxf_open"].read_bytes(), budget=budget)

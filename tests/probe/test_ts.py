@@ -224,3 +224,9 @@ def test_pmt_spanning_two_packets() -> None:
     facts = parse_bytes(b"".join(packets))
     assert len(facts.audio) == 20
     assert facts.video is not None and facts.video.width == 160
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(budget=st.integers(0, 256 * 1024))
+def test_any_budget_is_respected(corpus: dict[str, Path], budget: int) -> None:
+    robust(ts.parse, corpus["ts_2audio"].read_bytes(), budget=budget)
