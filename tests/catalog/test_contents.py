@@ -198,3 +198,23 @@ def test_titles_unique_in_the_catalog_over_a_generated_archive(
         "SELECT count(*) FROM contents WHERE catalog_id = 'unsorted'"
     ).fetchone()[0]
     assert unsorted == 0
+
+
+def test_disambiguated_titles_are_stable_across_refreshes(catalog: sqlite3.Connection) -> None:
+    clock = FakeClock()
+    eu = "WSOP/WSOP-BR/WSOP-EUROPE/2025 WSOP-Europe/2025 WSOP-EUROPE MAIN EVENT"
+    ids = [
+        add_file(catalog, f"{eu}/Day 2/Main Event Day 2.mp4"),
+        add_file(catalog, f"{eu}/NO COMMENTARY WITH GRAPHICS VER/Day 2/Main Event Day 2.mp4"),
+        add_file(catalog, f"{eu}/Day 2/Main Event Day 2.mov"),
+    ]
+    with db.transaction(catalog):
+        contents.refresh(catalog, ids, now=clock)
+    titles = sorted(r[0] for r in catalog.execute("SELECT title FROM contents"))
+    assert len(set(titles)) == 3
+    before = catalog.execute("SELECT max(updated_at) FROM contents").fetchone()[0]
+    for fid in ids:  # one file at a time, as the watcher does
+        with db.transaction(catalog):
+            contents.refresh(catalog, [fid], now=clock)
+    assert sorted(r[0] for r in catalog.execute("SELECT title FROM contents")) == titles
+    assert catalog.execute("SELECT max(updated_at) FROM contents").fetchone()[0] == before

@@ -548,13 +548,17 @@ def classify(path: str, rules: Rules | None = None) -> Classification:
             x
             for x in (
                 ", ".join(version_words),
-                ext.upper(),
                 "Copy" if duplicate else "",
+                ext.upper(),
                 parent if series_folder is None or parent != series_folder.display else "",
             )
             if x
         ),
     )
+
+
+def _variant_rank(item: Classification) -> tuple[int, int]:
+    return (int(bool(item.versions) or item.duplicate), int(item.extension != "mp4"))
 
 
 def unique_titles(
@@ -564,7 +568,7 @@ def unique_titles(
 
     ``taken`` maps ids of other contents (locked by hand) to titles nobody else may use. A
     title shared by several items gets, in turn, each item's disambiguators in parentheses
-    (versions, container, 'Copy', folder) until the group is unique, and failing that a
+    (versions, 'Copy', container, folder) until the group is unique, and failing that a
     number (2, 3, ... by path order). Deterministic: the same items give the same titles in
     any order. Returns the titles in the order of ``items``.
     """
@@ -581,28 +585,39 @@ def unique_titles(
             used.add(key)
         else:
             clashing.append((key, sorted(members, key=lambda i: (items[i].path, i))))
-    for _key, members in clashing:
+    for key, members in clashing:
+        # The plain version (no version marker, not a copy, MP4 first) keeps the bare title,
+        # so adding a 'No Commentary' twin later does not rename the original.
+        members = sorted(members, key=lambda i: (_variant_rank(items[i]), items[i].path, i))
+        primary_free = key not in used
         depth = max(len(items[i].disambiguators) for i in members)
-        done = False
+        chosen: list[str] | None = None
         for level in range(1, depth + 1):
-            candidates = []
-            for i in members:
-                extra = items[i].disambiguators[:level]
-                candidates.append(f"{base[i]} ({', '.join(extra)})" if extra else base[i])
-            keys = [normalise(c) for c in candidates]
-            if len(set(keys)) == len(keys) and not (set(keys) & used):
-                for i, candidate in zip(members, candidates, strict=True):
-                    result[i] = candidate
-                used.update(keys)
-                done = True
+            for keep_primary in (True, False) if primary_free else (False,):
+                candidates = []
+                for n, i in enumerate(members):
+                    extra = items[i].disambiguators[:level]
+                    if (keep_primary and n == 0) or not extra:
+                        candidates.append(base[i])
+                    else:
+                        candidates.append(f"{base[i]} ({', '.join(extra)})")
+                keys = [normalise(c) for c in candidates]
+                if len(set(keys)) == len(keys) and not (set(keys) & used):
+                    chosen = candidates
+                    break
+            if chosen is not None:
                 break
-        if done:
-            continue
-        for n, i in enumerate(members, start=1):
-            candidate = base[i] if n == 1 else f"{base[i]} ({n})"
-            while normalise(candidate) in used:
-                n += 1
-                candidate = f"{base[i]} ({n})"
+        if chosen is None:
+            chosen = []
+            taken_now = set(used)
+            for n, i in enumerate(members, start=1):
+                candidate = base[i] if n == 1 else f"{base[i]} ({n})"
+                while normalise(candidate) in taken_now:
+                    n += 1
+                    candidate = f"{base[i]} ({n})"
+                chosen.append(candidate)
+                taken_now.add(normalise(candidate))
+        for i, candidate in zip(members, chosen, strict=True):
             result[i] = candidate
             used.add(normalise(candidate))
     return result

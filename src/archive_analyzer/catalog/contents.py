@@ -175,16 +175,22 @@ def _refresh_file(
             f"INSERT INTO contents ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             params,
         )
+        touched.add(sid)
     else:
         content_id = existing["id"]
+        # The title is the series' business: _retitle_series makes it unique afterwards.
+        del values["title"]
         if existing["status"] == "deleted":
             values["status"] = "active"
         old_series = existing["series_id"]
-        if update_row(conn, "contents", existing, values, stamp) and old_series:
+        if old_series:
             touched.add(old_series)
+        update_row(conn, "contents", existing, values, stamp)
         new_series = conn.execute(
             "SELECT series_id, catalog_id FROM contents WHERE id = ?", (content_id,)
         ).fetchone()
+        if new_series["series_id"]:
+            touched.add(new_series["series_id"])
         if new_series["series_id"] != old_series:
             # Clips of this episode follow it into its new series.
             conn.execute(
@@ -192,7 +198,6 @@ def _refresh_file(
                 "WHERE parent_id = ?",
                 (new_series["series_id"], new_series["catalog_id"], stamp, content_id),
             )
-    touched.add(sid)
     _link_path_players(conn, content_id, facts.players, stamp)
 
 
