@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archive_analyzer.probe.engine import DEFAULT_BUDGET, probe_file, probe_many
 from archive_analyzer.probe.result import ProbeStatus
@@ -162,3 +165,26 @@ def test_scan_over_smb_fills_media_info(
     assert rows["mkv_live.mkv"]["status"] == "incomplete"
     assert rows["empty.mp4"]["status"] == "invalid"
     assert all(r["probe_state"] == "done" for r in rows.values())
+
+
+_MAGICS = [
+    b"",
+    b"\x1a\x45\xdf\xa3",
+    b"\x00\x00\x00\x18ftypisom",
+    b"\x47",
+    b"RIFF\x00\x00\x00\x00AVI ",
+]
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(magic=st.sampled_from(_MAGICS), tail=st.binary(max_size=3000))
+def test_smart_never_raises_on_garbage(magic: bytes, tail: bytes) -> None:
+    """Whatever the bytes, probe_file returns a result (libavformat fallback included)."""
+    from archive_analyzer.config import Settings
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "x.mp4").write_bytes(magic + tail)
+        source = open_source(folder, Settings())
+        result = probe_file(source, "x.mp4", budget=64 * 1024, timeout_s=30)
+    assert result.status in set(ProbeStatus)
+    assert result.bytes_read <= 64 * 1024
