@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive_analyzer.errors import BudgetExceeded, ParseError
-from archive_analyzer.probe import mkv
+from archive_analyzer.probe import ebml, mkv
 from archive_analyzer.probe.reader import CountingReader
 from archive_analyzer.probe.result import ProbeStatus
 from tests.probe.parser_checks import accuracy, head_and_tail, mutations, robust
@@ -31,45 +31,49 @@ def uint(el_id: int, value: int) -> bytes:
 
 
 def header(doctype: bytes = b"matroska") -> bytes:
-    return el(mkv.EBML, el(mkv.DOCTYPE, doctype))
+    return el(ebml.EBML, el(ebml.DOCTYPE, doctype))
 
 
 def tracks(*, default_duration: int | None = 40_000_000) -> bytes:
-    video = [uint(mkv.TRACK_NUMBER, 1), uint(mkv.TRACK_TYPE, 1), el(mkv.CODEC_ID, b"V_VP9")]
+    video = [uint(ebml.TRACK_NUMBER, 1), uint(ebml.TRACK_TYPE, 1), el(ebml.CODEC_ID, b"V_VP9")]
     if default_duration:
-        video.append(uint(mkv.DEFAULT_DURATION, default_duration))
-    video.append(el(mkv.VIDEO, uint(mkv.PIXEL_WIDTH, 1920) + uint(mkv.PIXEL_HEIGHT, 1080)))
+        video.append(uint(ebml.DEFAULT_DURATION, default_duration))
+    video.append(el(ebml.VIDEO, uint(ebml.PIXEL_WIDTH, 1920) + uint(ebml.PIXEL_HEIGHT, 1080)))
     audio = [
-        uint(mkv.TRACK_NUMBER, 2),
-        uint(mkv.TRACK_TYPE, 2),
-        el(mkv.CODEC_ID, b"A_PCM/INT/LIT"),
-        el(mkv.LANGUAGE, b"ger"),
+        uint(ebml.TRACK_NUMBER, 2),
+        uint(ebml.TRACK_TYPE, 2),
+        el(ebml.CODEC_ID, b"A_PCM/INT/LIT"),
+        el(ebml.LANGUAGE, b"ger"),
         el(
-            mkv.AUDIO,
-            el(mkv.SAMPLING_FREQUENCY, struct.pack(">d", 48000.0))
-            + uint(mkv.CHANNELS, 6)
-            + uint(mkv.BIT_DEPTH, 24),
+            ebml.AUDIO,
+            el(ebml.SAMPLING_FREQUENCY, struct.pack(">d", 48000.0))
+            + uint(ebml.CHANNELS, 6)
+            + uint(ebml.BIT_DEPTH, 24),
         ),
     ]
-    subs = [uint(mkv.TRACK_NUMBER, 3), uint(mkv.TRACK_TYPE, 17), el(mkv.CODEC_ID, b"S_TEXT/UTF8")]
-    entries = [el(mkv.TRACK_ENTRY, b"".join(t)) for t in (video, audio, subs)]
-    return el(mkv.TRACKS, b"".join(entries))
+    subs = [
+        uint(ebml.TRACK_NUMBER, 3),
+        uint(ebml.TRACK_TYPE, 17),
+        el(ebml.CODEC_ID, b"S_TEXT/UTF8"),
+    ]
+    entries = [el(ebml.TRACK_ENTRY, b"".join(t)) for t in (video, audio, subs)]
+    return el(ebml.TRACKS, b"".join(entries))
 
 
 def info(duration_ms: float | None = 7_200_000.0) -> bytes:
-    body = uint(mkv.TIMECODE_SCALE, 1_000_000)
+    body = uint(ebml.TIMECODE_SCALE, 1_000_000)
     if duration_ms is not None:
-        body += el(mkv.DURATION, struct.pack(">d", duration_ms))
-    body += el(mkv.DATE_UTC, (86_400 * 10**9).to_bytes(8, "big"))
-    return el(mkv.INFO, body)
+        body += el(ebml.DURATION, struct.pack(">d", duration_ms))
+    body += el(ebml.DATE_UTC, (86_400 * 10**9).to_bytes(8, "big"))
+    return el(ebml.INFO, body)
 
 
 def cluster(timestamp: int, blocks: list[tuple[int, int]], *, crc: bool = False) -> bytes:
-    body = el(mkv.CRC32, b"\0\0\0\0", size=b"\x84") if crc else b""
-    body += uint(mkv.CLUSTER_TIMESTAMP, timestamp)
+    body = el(ebml.CRC32, b"\0\0\0\0", size=b"\x84") if crc else b""
+    body += uint(ebml.CLUSTER_TIMESTAMP, timestamp)
     for track, rel in blocks:
-        body += el(mkv.SIMPLE_BLOCK, bytes([0x80 | track]) + struct.pack(">h", rel) + b"\x80xx")
-    return el(mkv.CLUSTER, body)
+        body += el(ebml.SIMPLE_BLOCK, bytes([0x80 | track]) + struct.pack(">h", rel) + b"\x80xx")
+    return el(ebml.CLUSTER, body)
 
 
 def parse_bytes(data: bytes) -> mkv.Facts:
@@ -77,27 +81,27 @@ def parse_bytes(data: bytes) -> mkv.Facts:
 
 
 def test_size_varints() -> None:
-    assert mkv._read_size(b"\x81", 0) == (1, 1)
-    assert mkv._read_size(b"\x40\x02", 0) == (2, 2)
-    assert mkv._read_size(b"\xff", 0) == (None, 1)  # all ones: unknown size
-    assert mkv._read_size(UNKNOWN, 0) == (None, 8)
-    assert mkv._read_size(b"\x01\x00\x00\x00\x00\x00\x01\x00", 0) == (256, 8)
+    assert ebml.read_size(b"\x81", 0) == (1, 1)
+    assert ebml.read_size(b"\x40\x02", 0) == (2, 2)
+    assert ebml.read_size(b"\xff", 0) == (None, 1)  # all ones: unknown size
+    assert ebml.read_size(UNKNOWN, 0) == (None, 8)
+    assert ebml.read_size(b"\x01\x00\x00\x00\x00\x00\x01\x00", 0) == (256, 8)
     with pytest.raises(ValueError):
-        mkv._read_size(b"\x00", 0)
+        ebml.read_size(b"\x00", 0)
     with pytest.raises(IndexError):
-        mkv._read_size(b"\x10\x00", 0)  # a 4-byte varint cut short
+        ebml.read_size(b"\x10\x00", 0)  # a 4-byte varint cut short
 
 
 def test_ids_keep_their_marker_bits() -> None:
-    assert mkv._read_id(bytes.fromhex("1a45dfa3"), 0) == (mkv.EBML, 4)
-    assert mkv._read_id(b"\xa3", 0) == (mkv.SIMPLE_BLOCK, 1)
+    assert ebml.read_id(bytes.fromhex("1a45dfa3"), 0) == (ebml.EBML, 4)
+    assert ebml.read_id(b"\xa3", 0) == (ebml.SIMPLE_BLOCK, 1)
     with pytest.raises(ValueError):
-        mkv._read_id(b"\x08\x00\x00\x00\x00", 0)  # 5-byte IDs do not exist
+        ebml.read_id(b"\x08\x00\x00\x00\x00", 0)  # 5-byte IDs do not exist
 
 
 def test_header_facts() -> None:
     segment_body = info() + tracks() + cluster(0, [(1, 0)])
-    facts = parse_bytes(header() + el(mkv.SEGMENT, segment_body))
+    facts = parse_bytes(header() + el(ebml.SEGMENT, segment_body))
     assert facts.container == "matroska,webm"
     assert facts.status is ProbeStatus.OK
     assert facts.duration_s == pytest.approx(7200.0)
@@ -113,7 +117,7 @@ def test_header_facts() -> None:
 
 def test_segment_past_the_end_is_truncated_but_keeps_duration() -> None:
     segment_body = info() + tracks() + cluster(0, [(1, 0)])
-    whole = header() + el(mkv.SEGMENT, segment_body + b"\0" * 10_000)
+    whole = header() + el(ebml.SEGMENT, segment_body + b"\0" * 10_000)
     facts = parse_bytes(whole[: len(whole) - 5_000])
     assert facts.status is ProbeStatus.TRUNCATED
     assert facts.duration_s == pytest.approx(7200.0)
@@ -123,7 +127,7 @@ def test_live_file_duration_from_last_cluster() -> None:
     clusters = cluster(0, [(1, 0), (1, 40)]) + cluster(5000, [(1, 0), (2, 10), (1, 960)])
     live = cluster(10_000, [(1, 0), (1, 40), (2, 60), (1, 80)], crc=True)
     body = info(duration_ms=None) + tracks() + clusters + live
-    facts = parse_bytes(header() + el(mkv.SEGMENT, body, size=UNKNOWN))
+    facts = parse_bytes(header() + el(ebml.SEGMENT, body, size=UNKNOWN))
     assert facts.status is ProbeStatus.INCOMPLETE
     # last block at 10.080 s plus one frame of the video track's DefaultDuration
     assert facts.duration_s == pytest.approx(10.12)
@@ -131,19 +135,19 @@ def test_live_file_duration_from_last_cluster() -> None:
 
 def test_live_cluster_with_unknown_size() -> None:
     last = el(
-        mkv.CLUSTER,
-        uint(mkv.CLUSTER_TIMESTAMP, 2000) + el(mkv.SIMPLE_BLOCK, b"\x81\x01\xf4\x80zz"),
+        ebml.CLUSTER,
+        uint(ebml.CLUSTER_TIMESTAMP, 2000) + el(ebml.SIMPLE_BLOCK, b"\x81\x01\xf4\x80zz"),
         size=b"\xff",
     )
     body = info(duration_ms=None) + tracks(default_duration=None) + cluster(0, [(1, 0)]) + last
-    facts = parse_bytes(header() + el(mkv.SEGMENT, body, size=UNKNOWN))
+    facts = parse_bytes(header() + el(ebml.SEGMENT, body, size=UNKNOWN))
     assert facts.duration_s == pytest.approx(2.5)
 
 
 def test_frame_rate_from_first_cluster_without_default_duration() -> None:
     blocks = [(1, 0), (1, 80), (2, 0), (1, 40), (1, 120), (1, 160)]  # B-frame order
     body = info() + tracks(default_duration=None) + cluster(0, blocks)
-    facts = parse_bytes(header() + el(mkv.SEGMENT, body))
+    facts = parse_bytes(header() + el(ebml.SEGMENT, body))
     assert facts.video is not None
     assert facts.video.frame_rate == pytest.approx(25.0)
 
@@ -151,24 +155,24 @@ def test_frame_rate_from_first_cluster_without_default_duration() -> None:
 def test_seekhead_points_to_tracks_after_the_clusters() -> None:
     first = info() + cluster(0, [(1, 0)])
     seek_entry = el(
-        mkv.SEEK,
-        el(mkv.SEEK_ID, mkv.TRACKS.to_bytes(4, "big")) + uint(mkv.SEEK_POSITION, 0),
+        ebml.SEEK,
+        el(ebml.SEEK_ID, ebml.TRACKS.to_bytes(4, "big")) + uint(ebml.SEEK_POSITION, 0),
     )
-    seekhead = el(mkv.SEEKHEAD, seek_entry)
+    seekhead = el(ebml.SEEKHEAD, seek_entry)
     offset = len(seekhead) + len(first)  # Tracks position relative to the Segment data
     seek_entry = el(
-        mkv.SEEK,
-        el(mkv.SEEK_ID, mkv.TRACKS.to_bytes(4, "big")) + uint(mkv.SEEK_POSITION, offset),
+        ebml.SEEK,
+        el(ebml.SEEK_ID, ebml.TRACKS.to_bytes(4, "big")) + uint(ebml.SEEK_POSITION, offset),
     )
-    seekhead_fixed = el(mkv.SEEKHEAD, seek_entry)
+    seekhead_fixed = el(ebml.SEEKHEAD, seek_entry)
     assert len(seekhead_fixed) == len(seekhead)
-    facts = parse_bytes(header() + el(mkv.SEGMENT, seekhead_fixed + first + tracks()))
+    facts = parse_bytes(header() + el(ebml.SEGMENT, seekhead_fixed + first + tracks()))
     assert facts.video is not None and facts.video.codec == "vp9"
 
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"\x1a\x45\xdf\xa3", header(b"notmkv") + el(mkv.SEGMENT, b""), header() + b"junk!!!"],
+    [b"", b"\x1a\x45\xdf\xa3", header(b"notmkv") + el(ebml.SEGMENT, b""), header() + b"junk!!!"],
 )
 def test_nonsense_is_a_parse_error(data: bytes) -> None:
     with pytest.raises(ParseError):
@@ -176,9 +180,9 @@ def test_nonsense_is_a_parse_error(data: bytes) -> None:
 
 
 def test_budget_is_respected() -> None:
-    void = el(mkv.VOID, b"\0" * 300_000)
+    void = el(ebml.VOID, b"\0" * 300_000)
     body = info(duration_ms=None) + tracks() + cluster(0, [(1, 0)]) + void
-    data = header() + el(mkv.SEGMENT, body, size=UNKNOWN)
+    data = header() + el(ebml.SEGMENT, body, size=UNKNOWN)
     with pytest.raises(BudgetExceeded):
         mkv.parse(CountingReader.for_bytes(data, budget=32 * 1024))
 

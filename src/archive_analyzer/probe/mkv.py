@@ -1,4 +1,4 @@
-"""Matroska / WebM: the facts from the EBML header, ``Info`` and ``Tracks`` (a few KB).
+"""Matroska / WebM: the facts from the ebml.EBML header, ``Info`` and ``Tracks`` (a few KB).
 
 Files written to disk carry ``Info/Duration`` near the start. Files written to a pipe or by a
 live capture have an unknown-size ``Segment`` and no Duration: the parser then scans the last
@@ -10,70 +10,27 @@ file is ``truncated``; the header Duration is still reported.
 
 from __future__ import annotations
 
-import itertools
-import math
 import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from archive_analyzer.errors import ParseError
-from archive_analyzer.probe import codecs, riff
+from archive_analyzer.probe import codecs, ebml, mkv_clusters, riff
 from archive_analyzer.probe.facts import Facts, Reader
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
 CONTAINER = "matroska,webm"
 LONG_NAME = "Matroska / WebM"
 
-# Element IDs (with their length marker bits, as written).
-EBML = 0x1A45DFA3
-DOCTYPE = 0x4282
-SEGMENT = 0x18538067
-SEEKHEAD = 0x114D9B74
-SEEK = 0x4DBB
-SEEK_ID = 0x53AB
-SEEK_POSITION = 0x53AC
-INFO = 0x1549A966
-TIMECODE_SCALE = 0x2AD7B1
-DURATION = 0x4489
-DATE_UTC = 0x4461
-TRACKS = 0x1654AE6B
-TRACK_ENTRY = 0xAE
-TRACK_NUMBER = 0xD7
-TRACK_TYPE = 0x83
-CODEC_ID = 0x86
-CODEC_PRIVATE = 0x63A2
-DEFAULT_DURATION = 0x23E383
-LANGUAGE = 0x22B59C
-LANGUAGE_BCP47 = 0x22B59D
-VIDEO = 0xE0
-PIXEL_WIDTH = 0xB0
-PIXEL_HEIGHT = 0xBA
-AUDIO = 0xE1
-SAMPLING_FREQUENCY = 0xB5
-OUTPUT_SAMPLING_FREQUENCY = 0x78B5
-CHANNELS = 0x9F
-BIT_DEPTH = 0x6264
-CLUSTER = 0x1F43B675
-CLUSTER_TIMESTAMP = 0xE7
-SIMPLE_BLOCK = 0xA3
-BLOCK_GROUP = 0xA0
-BLOCK = 0xA1
-BLOCK_DURATION = 0x9B
-VOID = 0xEC
-CRC32 = 0xBF
-
 TRACK_VIDEO = 1
 TRACK_AUDIO = 2
 TRACK_SUBTITLE = 17
 
-_HEADER_READ = 4096  # first read: EBML header, Segment, SeekHead and usually Info + Tracks
+_HEADER_READ = 4096  # first read: ebml.EBML header, Segment, SeekHead and usually Info + Tracks
 _MAX_TOP_LEVEL = 64  # top-level elements visited before the first Cluster
 _MAX_INFO = 64 * 1024
 _MAX_PRIVATE = 4096  # of CodecPrivate kept: avcC / hvcC / BITMAPINFOHEADER / WAVEFORMATEX
 _MAX_TRACKS = 1024 * 1024  # CodecPrivate of many tracks; still bounded
-_TAIL_STEPS = (64 * 1024, 512 * 1024, 4 * 1024 * 1024)
-_MAX_CLUSTER_FRAMES = 16  # blocks read from the first Cluster for a frame rate
-_CLUSTER_SPAN = 2 * 1024 * 1024  # how far into the first Cluster frame-rate blocks are read
 _MKV_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 
 # CodecID prefix -> ffprobe codec name (longest prefix wins; from libavformat's matroska.c).
@@ -161,22 +118,22 @@ def parse(reader: Reader) -> Facts:
 def _parse(reader: Reader) -> Facts:
     size = reader.size
     head = reader.read(0, min(size, _HEADER_READ))
-    if len(head) < 4 or _read_id(head, 0)[0] != EBML:
-        raise ParseError("matroska: no EBML header")
-    _, id_len = _read_id(head, 0)
-    ebml_size, size_len = _read_size(head, id_len)
+    if len(head) < 4 or ebml.read_id(head, 0)[0] != ebml.EBML:
+        raise ParseError("matroska: no ebml.EBML header")
+    _, id_len = ebml.read_id(head, 0)
+    ebml_size, size_len = ebml.read_size(head, id_len)
     if ebml_size is None or ebml_size > 4096:
-        raise ParseError("matroska: bad EBML header size")
+        raise ParseError("matroska: bad ebml.EBML header size")
     ebml_body = head[id_len + size_len : id_len + size_len + ebml_size]
-    doctype = _find_child(ebml_body, DOCTYPE)
+    doctype = ebml.find_child(ebml_body, ebml.DOCTYPE)
     if doctype is not None and doctype.rstrip(b"\0") not in (b"matroska", b"webm"):
         raise ParseError(f"matroska: unknown DocType {doctype[:16]!r}")
     pos = id_len + size_len + ebml_size
     seg_header = reader.read(pos, 12)
-    seg_id, seg_id_len = _read_id(seg_header, 0)
-    if seg_id != SEGMENT:
-        raise ParseError("matroska: no Segment after the EBML header")
-    seg_size, seg_size_len = _read_size(seg_header, seg_id_len)
+    seg_id, seg_id_len = ebml.read_id(seg_header, 0)
+    if seg_id != ebml.SEGMENT:
+        raise ParseError("matroska: no Segment after the ebml.EBML header")
+    seg_size, seg_size_len = ebml.read_size(seg_header, seg_id_len)
     segment = _Segment(data_start=pos + seg_id_len + seg_size_len, size=seg_size)
     _read_segment_header(reader, segment)
     if not segment.tracks:
@@ -211,7 +168,9 @@ def _facts(
             if track.default_duration > 0:
                 rate = 1e9 / track.default_duration
             elif segment.first_cluster is not None:
-                rate = _cluster_frame_rate(reader, segment, track.number)
+                rate = mkv_clusters.frame_rate(
+                    reader, segment.first_cluster, segment.timecode_scale, track.number
+                )
             config = codecs.VideoConfig()
             if track.codec_id.startswith("V_MPEG4/ISO/AVC"):
                 config = codecs.h264_from_avcc(track.private)
@@ -290,38 +249,38 @@ def _read_segment_header(reader: Reader, segment: _Segment) -> None:
             break
         header = reader.read(pos, 12)
         try:
-            el_id, id_len = _read_id(header, 0)
-            el_size, size_len = _read_size(header, id_len)
+            el_id, id_len = ebml.read_id(header, 0)
+            el_size, size_len = ebml.read_size(header, id_len)
         except (IndexError, ValueError):
             break  # damaged past this point: keep what was found (no Tracks: ParseError)
         body = pos + id_len + size_len
-        if el_id == CLUSTER:
+        if el_id == ebml.CLUSTER:
             segment.first_cluster = pos
             break
         if el_size is None:
             break  # an unknown-size element other than a Cluster: nothing more to learn
-        if el_id == SEEKHEAD and el_size <= _MAX_INFO:
+        if el_id == ebml.SEEKHEAD and el_size <= _MAX_INFO:
             seek_targets.update(_seek_entries(reader.read(body, el_size), segment.data_start))
-        elif el_id == INFO:
+        elif el_id == ebml.INFO:
             _read_info(_read_body(reader, body, el_size, _MAX_INFO), segment)
             have_info = True
-        elif el_id == TRACKS:
+        elif el_id == ebml.TRACKS:
             segment.tracks = _read_tracks(_read_body(reader, body, el_size, _MAX_TRACKS))
             have_tracks = True
         if have_info and have_tracks and segment.first_cluster is not None:
             break
         pos = body + el_size
-    for wanted, done in ((INFO, have_info), (TRACKS, have_tracks)):
+    for wanted, done in ((ebml.INFO, have_info), (ebml.TRACKS, have_tracks)):
         target = seek_targets.get(wanted)
         if done or target is None or target >= reader.size:
             continue
         header = reader.read(target, 12)
-        el_id, id_len = _read_id(header, 0)
-        el_size, size_len = _read_size(header, id_len)
+        el_id, id_len = ebml.read_id(header, 0)
+        el_size, size_len = ebml.read_size(header, id_len)
         if el_id != wanted or el_size is None:
             continue
         body_bytes = _read_body(reader, target + id_len + size_len, el_size, _MAX_TRACKS)
-        if wanted == INFO:
+        if wanted == ebml.INFO:
             _read_info(body_bytes, segment)
         else:
             segment.tracks = _read_tracks(body_bytes)
@@ -335,14 +294,14 @@ def _read_body(reader: Reader, offset: int, size: int, cap: int) -> bytes:
 
 def _seek_entries(data: bytes, segment_start: int) -> dict[int, int]:
     targets: dict[int, int] = {}
-    for el_id, body in _children(data):
-        if el_id != SEEK:
+    for el_id, body in ebml.children(data):
+        if el_id != ebml.SEEK:
             continue
         seek_id = seek_pos = None
-        for child_id, child in _children(body):
-            if child_id == SEEK_ID:
+        for child_id, child in ebml.children(body):
+            if child_id == ebml.SEEK_ID:
                 seek_id = int.from_bytes(child, "big")
-            elif child_id == SEEK_POSITION:
+            elif child_id == ebml.SEEK_POSITION:
                 seek_pos = int.from_bytes(child, "big")
         if seek_id is not None and seek_pos is not None:
             targets.setdefault(seek_id, segment_start + seek_pos)
@@ -350,249 +309,60 @@ def _seek_entries(data: bytes, segment_start: int) -> dict[int, int]:
 
 
 def _read_info(data: bytes, segment: _Segment) -> None:
-    for el_id, body in _children(data):
-        if el_id == TIMECODE_SCALE and body:
+    for el_id, body in ebml.children(data):
+        if el_id == ebml.TIMECODE_SCALE and body:
             segment.timecode_scale = int.from_bytes(body, "big") or 1_000_000
-        elif el_id == DURATION:
-            segment.duration = _float(body)
-        elif el_id == DATE_UTC and len(body) == 8:
+        elif el_id == ebml.DURATION:
+            segment.duration = ebml.float_value(body)
+        elif el_id == ebml.DATE_UTC and len(body) == 8:
             segment.date_utc = int.from_bytes(body, "big", signed=True)
 
 
 def _read_tracks(data: bytes) -> list[_Track]:
     tracks: list[_Track] = []
-    for el_id, body in _children(data):
-        if el_id != TRACK_ENTRY:
+    for el_id, body in ebml.children(data):
+        if el_id != ebml.TRACK_ENTRY:
             continue
         track = _Track()
-        for child_id, child in _children(body):
-            if child_id == TRACK_NUMBER:
+        for child_id, child in ebml.children(body):
+            if child_id == ebml.TRACK_NUMBER:
                 track.number = int.from_bytes(child, "big")
-            elif child_id == TRACK_TYPE:
+            elif child_id == ebml.TRACK_TYPE:
                 track.type = int.from_bytes(child, "big")
-            elif child_id == CODEC_ID:
+            elif child_id == ebml.CODEC_ID:
                 track.codec_id = child.rstrip(b"\0").decode("ascii", "replace")
-            elif child_id == CODEC_PRIVATE:
+            elif child_id == ebml.CODEC_PRIVATE:
                 track.private = child[:_MAX_PRIVATE]
-            elif child_id == DEFAULT_DURATION:
+            elif child_id == ebml.DEFAULT_DURATION:
                 track.default_duration = int.from_bytes(child, "big")
-            elif child_id == LANGUAGE:
+            elif child_id == ebml.LANGUAGE:
                 track.language = child.rstrip(b"\0").decode("ascii", "replace")
-            elif child_id == VIDEO:
-                for vid, vbody in _children(child):
-                    if vid == PIXEL_WIDTH:
+            elif child_id == ebml.VIDEO:
+                for vid, vbody in ebml.children(child):
+                    if vid == ebml.PIXEL_WIDTH:
                         track.width = int.from_bytes(vbody, "big")
-                    elif vid == PIXEL_HEIGHT:
+                    elif vid == ebml.PIXEL_HEIGHT:
                         track.height = int.from_bytes(vbody, "big")
-            elif child_id == AUDIO:
-                for aid, abody in _children(child):
-                    if aid == SAMPLING_FREQUENCY:
-                        track.sampling = _float(abody) or 8000.0
-                    elif aid == OUTPUT_SAMPLING_FREQUENCY:
-                        track.output_sampling = _float(abody)
-                    elif aid == CHANNELS:
+            elif child_id == ebml.AUDIO:
+                for aid, abody in ebml.children(child):
+                    if aid == ebml.SAMPLING_FREQUENCY:
+                        track.sampling = ebml.float_value(abody) or 8000.0
+                    elif aid == ebml.OUTPUT_SAMPLING_FREQUENCY:
+                        track.output_sampling = ebml.float_value(abody)
+                    elif aid == ebml.CHANNELS:
                         track.channels = int.from_bytes(abody, "big") or 1
-                    elif aid == BIT_DEPTH:
+                    elif aid == ebml.BIT_DEPTH:
                         track.bit_depth = int.from_bytes(abody, "big")
         tracks.append(track)
     return tracks
 
 
-# --- clusters ----------------------------------------------------------------------------------
-
-
-def _cluster_frame_rate(reader: Reader, segment: _Segment, track_number: int) -> float | None:
-    """Frame rate from the spacing of the first blocks of one track (no DefaultDuration)."""
-    start = segment.first_cluster
-    if start is None:
-        return None
-    header = reader.read(start, 12)
-    _, id_len = _read_id(header, 0)
-    cluster_size, size_len = _read_size(header, id_len)
-    pos = start + id_len + size_len
-    end = pos + cluster_size if cluster_size is not None else reader.size
-    end = min(end, reader.size, pos + _CLUSTER_SPAN)
-    times: list[int] = []
-    for _ in range(_MAX_CLUSTER_FRAMES * 8):
-        if pos + 2 > end or len(times) >= _MAX_CLUSTER_FRAMES:
-            break
-        chunk = reader.read(pos, 16)
-        el_id, id_len = _read_id(chunk, 0)
-        el_size, size_len = _read_size(chunk, id_len)
-        if el_size is None or el_id == CLUSTER:
-            break
-        body = pos + id_len + size_len
-        if el_id in (SIMPLE_BLOCK, BLOCK_GROUP):
-            block = reader.read(body, min(el_size, 16))
-            if el_id == BLOCK_GROUP:
-                inner_id, inner_id_len = _read_id(block, 0)
-                _, inner_size_len = _read_size(block, inner_id_len)
-                if inner_id != BLOCK:
-                    pos = body + el_size
-                    continue
-                block = block[inner_id_len + inner_size_len :]
-            number, n_len = _read_size(block, 0)
-            if number == track_number:
-                times.append(struct.unpack_from(">h", block, n_len)[0])
-        pos = body + el_size
-    times.sort()
-    steps = [b - a for a, b in itertools.pairwise(times) if b > a]
-    if not steps:
-        return None
-    steps.sort()
-    step_s = steps[len(steps) // 2] * segment.timecode_scale / 1e9
-    return 1.0 / step_s if step_s > 0 else None
-
-
 def _tail_duration(reader: Reader, segment: _Segment) -> float | None:
-    """Duration from the last Cluster in the file's last few MB: its timestamp plus its last
-    block's timecode (and that block's duration when the track has a DefaultDuration)."""
     frame_ticks = {
         t.number: t.default_duration / segment.timecode_scale
         for t in segment.tracks
         if t.default_duration
     }
-    size = reader.size
-    for span in _TAIL_STEPS:
-        start = max(segment.data_start, size - span)
-        tail = reader.read(start, size - start)
-        end_ticks = _last_cluster_end(tail, frame_ticks)
-        if end_ticks is not None:
-            return end_ticks * segment.timecode_scale / 1e9
-        if start == segment.data_start:
-            break
-    return None
-
-
-def _last_cluster_end(tail: bytes, frame_ticks: dict[int, float]) -> float | None:
-    marker = CLUSTER.to_bytes(4, "big")
-    pos = tail.rfind(marker)
-    while pos >= 0:
-        end = _cluster_end(tail, pos, frame_ticks)
-        if end is not None:
-            return end
-        pos = tail.rfind(marker, 0, pos)
-    return None
-
-
-def _cluster_end(data: bytes, pos: int, frame_ticks: dict[int, float]) -> float | None:
-    """End time (in ticks) of the Cluster at ``pos`` in ``data``, None if it is not one."""
-    try:
-        _, id_len = _read_id(data, pos)
-        _, size_len = _read_size(data, pos + id_len)
-        p = pos + id_len + size_len
-        ts_id, ts_id_len = _read_id(data, p)
-        ts_size, ts_size_len = _read_size(data, p + ts_id_len)
-        if ts_id == CRC32 and ts_size == 4:  # livestreams checksum each Cluster first
-            p += ts_id_len + ts_size_len + 4
-            ts_id, ts_id_len = _read_id(data, p)
-            ts_size, ts_size_len = _read_size(data, p + ts_id_len)
-    except (IndexError, ValueError):
-        return None
-    if ts_id != CLUSTER_TIMESTAMP or ts_size is None or not 1 <= ts_size <= 8:
-        return None  # a false match inside frame data: real Clusters start with a Timestamp
-    body = p + ts_id_len + ts_size_len
-    cluster_ts = int.from_bytes(data[body : body + ts_size], "big")
-    p = body + ts_size
-    best: float | None = float(cluster_ts)
-    while p < len(data):
-        try:
-            el_id, id_len = _read_id(data, p)
-            el_size, size_len = _read_size(data, p + id_len)
-        except (IndexError, ValueError):
-            break
-        if el_size is None or el_id == CLUSTER:
-            break
-        body = p + id_len + size_len
-        block: bytes | None = None
-        if el_id == SIMPLE_BLOCK:
-            block = data[body : body + 16]
-        elif el_id == BLOCK_GROUP:
-            for child_id, child in _children(data[body : body + min(el_size, 64)]):
-                if child_id == BLOCK:
-                    block = child[:16]
-                    break
-            if block is None and body + 4 < len(data):
-                inner_id, inner_len = _read_id(data, body)
-                if inner_id == BLOCK:
-                    _, inner_size_len = _read_size(data, body + inner_len)
-                    block = data[body + inner_len + inner_size_len : body + 40]
-        if block is not None and len(block) >= 4:
-            try:
-                number, n_len = _read_size(block, 0)
-                rel = struct.unpack_from(">h", block, n_len)[0]
-            except (IndexError, ValueError, struct.error):
-                break
-            end = cluster_ts + rel + frame_ticks.get(number or 0, 0.0)
-            best = end if best is None else max(best, end)
-        if body + el_size > len(data):
-            break
-        p = body + el_size
-    return best
-
-
-# --- EBML primitives ---------------------------------------------------------------------------
-
-
-def _read_id(data: bytes, pos: int) -> tuple[int, int]:
-    """An element ID at ``pos`` (marker bits kept) and its length in bytes."""
-    first = data[pos]
-    if first == 0:
-        raise ValueError("invalid EBML ID")
-    length = 8 - first.bit_length() + 1
-    if length > 4:
-        raise ValueError("EBML ID longer than 4 bytes")
-    if pos + length > len(data):
-        raise IndexError("EBML ID past the data")
-    return int.from_bytes(data[pos : pos + length], "big"), length
-
-
-def _read_size(data: bytes, pos: int) -> tuple[int | None, int]:
-    """An EBML size varint at ``pos``: (value or None for "unknown", length in bytes)."""
-    first = data[pos]
-    if first == 0:
-        raise ValueError("invalid EBML size")
-    length = 8 - first.bit_length() + 1
-    if pos + length > len(data):
-        raise IndexError("EBML size past the data")
-    value = first & (0xFF >> length)
-    for byte in data[pos + 1 : pos + length]:
-        value = (value << 8) | byte
-    if value == (1 << (7 * length)) - 1:
-        return None, length
-    return value, length
-
-
-def _children(data: bytes) -> list[tuple[int, bytes]]:
-    """The (id, body) pairs of a master element's body; stops at the first bad element."""
-    out: list[tuple[int, bytes]] = []
-    pos = 0
-    while pos + 2 <= len(data):
-        try:
-            el_id, id_len = _read_id(data, pos)
-            el_size, size_len = _read_size(data, pos + id_len)
-        except (IndexError, ValueError):
-            break
-        if el_size is None:
-            break
-        body = pos + id_len + size_len
-        out.append((el_id, data[body : body + el_size]))
-        pos = body + el_size
-    return out
-
-
-def _find_child(data: bytes, wanted: int) -> bytes | None:
-    for el_id, body in _children(data):
-        if el_id == wanted:
-            return body
-    return None
-
-
-def _float(body: bytes) -> float | None:
-    if len(body) == 4:
-        value = float(struct.unpack(">f", body)[0])
-    elif len(body) == 8:
-        value = float(struct.unpack(">d", body)[0])
-    else:
-        return None
-    return value if math.isfinite(value) else None
+    return mkv_clusters.tail_duration(
+        reader, segment.data_start, segment.timecode_scale, frame_ticks
+    )
