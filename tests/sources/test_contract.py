@@ -6,6 +6,7 @@ import io
 import logging
 import os
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -206,3 +207,18 @@ def test_file_vanishing_while_open(target: Target) -> None:
             handle.read(5)
     finally:
         handle.close()
+
+
+def test_concurrent_reads_share_one_source(target: Target) -> None:
+    blobs = {f"c/{i}.mp4": bytes([i]) * (1000 + i) for i in range(8)}
+    for name, data in blobs.items():
+        target.write(name, data)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = dict(
+            zip(
+                blobs,
+                pool.map(lambda n: target.source.read_partial(n, 0, 5000), blobs),
+                strict=True,
+            )
+        )
+    assert got == blobs

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 import unicodedata
 import uuid
@@ -146,8 +147,9 @@ class SMBSource:
     """An SMB2/3 share (or a folder inside one) read through smbprotocol.
 
     ``backoff`` are the waits before each reconnect attempt and ``sleep`` how to wait (tests
-    inject both). ``fast_listing=False`` lists through smbprotocol only. Not thread-safe:
-    use one source per thread.
+    inject both). ``fast_listing=False`` lists through smbprotocol only. ``stat``,
+    ``read_partial`` and file objects may be used from several threads at once (smbprotocol's
+    connection is shared under a lock); a listing belongs to the thread that iterates it.
     """
 
     def __init__(
@@ -170,6 +172,7 @@ class SMBSource:
         self._fast_listing = fast_listing
         self._generation = 0
         self._connected_kinds: set[str] = set()
+        self._link_lock = threading.RLock()
         self._wire_names: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -203,8 +206,15 @@ class SMBSource:
         self.connect()
 
     def _ensure(self) -> _Link:
-        if self._link is not None:
-            return self._link
+        link = self._link
+        if link is not None:
+            return link
+        with self._link_lock:  # several prober threads may share this source's reads
+            if self._link is not None:
+                return self._link
+            return self._connect_link()
+
+    def _connect_link(self) -> _Link:
         spec = self._spec
         conn = Connection(uuid.uuid4(), spec.host, spec.port, require_signing=True)
         try:
@@ -252,8 +262,12 @@ class SMBSource:
             self._connected_kinds.add(kind)
             log.debug("connected to %s (%s)", self.name, kind)
 
-    def _drop(self) -> None:
-        link, self._link = self._link, None
+    def _drop(self, failed: _Link | None = None) -> None:
+        """Forget the connection (``failed``: only if it is still the current one)."""
+        with self._link_lock:
+            if failed is not None and self._link is not failed:
+                return  # another thread already replaced it
+            link, self._link = self._link, None
         if link is not None:
             _quiet_disconnect(link.conn)
 
@@ -300,7 +314,7 @@ class SMBSource:
                 return [link.conn.send(messages[0], link.sid, link.tid)]
             return list(link.conn.send_compound(messages, link.sid, link.tid, related=True))
         except (SMBException, OSError) as exc:
-            self._drop()
+            self._drop(link)
             raise _Dropped("connection lost while sending") from exc
 
     def _await(
@@ -309,7 +323,7 @@ class SMBSource:
         """The response of ``request``, errors translated (``rel`` names the path in them);
         None when the answer has a status in ``allow`` (e.g. STATUS_NO_MORE_FILES)."""
         if not request.response_event.wait(self._timeout):
-            self._drop()
+            self._drop(link)
             raise SourceTimeout(f"{self.name}: no answer within {self._timeout:g} s ({rel or '/'})")
         try:
             return link.conn.receive(request, timeout=self._timeout)
@@ -318,7 +332,7 @@ class SMBSource:
                 return None
             raise self._translate(exc, rel) from None
         except (SMBException, OSError) as exc:
-            self._drop()
+            self._drop(link)
             raise _Dropped("connection lost while waiting") from exc
 
     def _settle(self, link: _Link, requests: Sequence[Any]) -> None:
