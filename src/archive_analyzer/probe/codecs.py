@@ -19,6 +19,7 @@ class VideoConfig:
     pix_fmt: str | None = None
     width: int | None = None
     height: int | None = None
+    field_order: str | None = None  # "progressive" when the stream cannot carry fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +153,10 @@ def h264_from_sps(sps: bytes) -> VideoConfig:
             height -= (top + bottom) * crop_y
     except (IndexError, ValueError):
         return VideoConfig(profile=profile)
-    return VideoConfig(profile, _PIX.get((chroma, depth)), width, height)
+    # frame_mbs_only_flag = 1: frames only, which ffprobe reports as progressive. Otherwise
+    # the field order is per picture (SEI / slice headers): left to ffprobe's decoder.
+    field_order = "progressive" if frame_mbs_only else None
+    return VideoConfig(profile, _PIX.get((chroma, depth)), width, height, field_order)
 
 
 def _skip_scaling_list(bits: _Bits, size: int) -> None:

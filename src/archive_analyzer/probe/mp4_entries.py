@@ -199,7 +199,7 @@ def _video(fourcc: bytes, entry: bytes) -> SampleEntry:
         profile, pix_fmt = _PRORES[fourcc]
     elif b"avcC" in boxes:
         config = h264_from_avcc(boxes[b"avcC"])
-        profile, pix_fmt = config.profile, config.pix_fmt
+        profile, pix_fmt, field_order = config.profile, config.pix_fmt, config.field_order
         width, height = config.width or width, config.height or height
     elif b"hvcC" in boxes:
         config = hevc_from_hvcc(boxes[b"hvcC"])
