@@ -21,9 +21,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.fixtures.smb import SambaServer
+
 from archive_analyzer.sources import open_source
 from archive_analyzer.sources.url import SMBSpec, parse
-from tests.fixtures.smb import SambaServer
 
 
 def build_tree(root: Path, folders: int, files: int) -> tuple[int, int]:
@@ -107,15 +108,16 @@ def main() -> None:
 
     median_theirs = statistics.median(theirs)
     median_ours = statistics.median(ours)
-    shown = " ".join(command[:-4] + ["-U", f"{server.user}%***", "-c", "'recurse; ls'"])
+    shown = " ".join([*command[:-4], "-U", f"{server.user}%***", "-c", "'recurse; ls'"])
     print(f"machine: {platform.node()} {os.cpu_count()} cores, {platform.platform()}")
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"tree: {files} files in {folders} folders; entries listed by us: {sorted(counts)}")
     print(f"smbclient: {shown}")
     print(f"  runs (s): {' '.join(f'{t:.3f}' for t in theirs)}  median {median_theirs:.3f}")
-    print(f"SMBSource.list_directory('', recursive=True), fresh connection per run:")
+    print("SMBSource.list_directory('', recursive=True), fresh connection per run:")
     print(f"  runs (s): {' '.join(f'{t:.3f}' for t in ours)}  median {median_ours:.3f}")
-    print(f"ratio smbclient/ours: {median_theirs / median_ours:.2f} (>= 1.0 means at least as fast)")
+    ratio = median_theirs / median_ours
+    print(f"ratio smbclient/ours: {ratio:.2f} (>= 1.0 means at least as fast)")
 
 
 if __name__ == "__main__":
