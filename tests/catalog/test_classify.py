@@ -223,7 +223,10 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("WSOP/WSOP  2022/WSOP   2022 Main   Event Day 3 Pt. 2.mp4", {"year": 2022, "part": 2}),
     ("misc/whatever.mp4", {"catalog": None, "series_title": "misc", "title": "whatever"}),
     ("WSOP 2019 Main Event Day 1.mp4", {"catalog": "wsop", "year": 2019, "day": "1"}),
-    ("", {"catalog": None}),
+    ("", {"catalog": None, "kind": None}),
+    ("HCL/2025/20250611 - A B, C D.mp4.part", {"catalog": "hcl", "kind": None}),
+    ("WSOP/WSOP 2025/Thumbs.db", {"catalog": "wsop", "kind": None}),
+    ("WSOP/WSOP 2025/x.MXF", {"kind": "episode"}),
 ]
 
 

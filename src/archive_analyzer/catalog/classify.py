@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from archive_analyzer.catalog.files import is_media
 from archive_analyzer.catalog.rules import Brand, Patterns, Rules, default_rules
 
 __all__ = [
@@ -93,7 +94,7 @@ class Classification:
     series_key: str
     series_title: str
     title: str
-    kind: str = "episode"
+    kind: str | None = "episode"  # None: not a media file (junk, sidecar): no content
     sub_brand: str | None = None
     location: str | None = None
     year: int | None = None
@@ -467,7 +468,9 @@ def classify(path: str, rules: Rules | None = None) -> Classification:
         versions.append("commentary")
     if "no-commentary" in versions and "commentary" in versions:
         versions.remove("commentary")
-    kind = "clip" if any(m.clip for m in marks) else "episode"
+    kind: str | None = "clip" if any(m.clip for m in marks) else "episode"
+    if not is_media(norm):
+        kind = None
 
     sub_brand = None
     location = None

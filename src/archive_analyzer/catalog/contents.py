@@ -149,7 +149,7 @@ def _refresh_file(
     catalog_id = ensure_catalog(conn, facts, rules, stamp)
     sid = ensure_series(conn, catalog_id, facts, stamp)
     values: dict[str, Any] = {
-        "kind": facts.kind,
+        "kind": facts.kind or "episode",
         "series_id": sid,
         "catalog_id": catalog_id,
         "title": facts.title,

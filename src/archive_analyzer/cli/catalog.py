@@ -100,7 +100,7 @@ def _facts(r: Classification) -> str:
         f"Event #{r.event_number}" if r.event_number is not None else "",
         r.location or "",
         r.buy_in or "",
-        r.kind if r.kind != "episode" else "",
+        {"episode": "", None: "not media"}.get(r.kind, r.kind or ""),
         ", ".join(r.versions),
         "duplicate" if r.duplicate else "",
     ]
