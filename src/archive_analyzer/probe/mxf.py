@@ -16,7 +16,7 @@ import struct
 from dataclasses import dataclass, field
 
 from archive_analyzer.errors import ParseError
-from archive_analyzer.probe import riff
+from archive_analyzer.probe import mxf_labels, riff
 from archive_analyzer.probe.facts import Facts, Reader
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
@@ -48,50 +48,6 @@ _PICTURE_DESCRIPTORS = (0x0127, 0x0128, 0x0129, 0x0151)
 _SOUND_DESCRIPTORS = (0x0142, 0x0147, 0x0148)
 _IDENTIFICATION = 0x0130
 _PREFACE = 0x012F
-
-# Picture essence coding (bytes 8..; byte 7, the registry version, is ignored as libavformat
-# does) -> ffprobe codec name. Longest prefix wins.
-_PICTURE_CODING: dict[bytes, str] = {
-    bytes.fromhex("0401020201"): "mpeg2video",  # MPEG-2 profiles and levels (0x01-0x04 ..)
-    bytes.fromhex("040102020120"): "mpeg4",
-    bytes.fromhex("040102020130"): "h264",
-    bytes.fromhex("040102020131"): "h264",
-    bytes.fromhex("040102020132"): "h264",
-    bytes.fromhex("0401020202"): "dvvideo",
-    bytes.fromhex("040102020301"): "jpeg2000",
-    bytes.fromhex("040102020302"): "dnxhd",
-    bytes.fromhex("040102020306"): "prores",
-    bytes.fromhex("0401020271"): "dnxhd",
-    bytes.fromhex("04010201"): "rawvideo",
-    bytes.fromhex("0401020101020201"): "v210",
-}
-# Essence container ULs (bytes 8..) -> codec, for descriptors without a usable coding UL.
-_PICTURE_CONTAINERS: dict[bytes, str] = {
-    bytes.fromhex("0d01030102046001"): "mpeg2video",
-    bytes.fromhex("0d0103010201"): "mpeg2video",  # D-10
-    bytes.fromhex("0d0103010202"): "dvvideo",
-    bytes.fromhex("0d0103010205"): "rawvideo",
-    bytes.fromhex("0d010301020c"): "jpeg2000",
-    bytes.fromhex("0d0103010210"): "h264",
-    bytes.fromhex("0d0103010211"): "dnxhd",
-    bytes.fromhex("0d0103010212"): "vc1",
-    bytes.fromhex("0d0103010215"): "dirac",
-    bytes.fromhex("0d010301021c"): "prores",
-}
-_SOUND_CODING: dict[bytes, str] = {
-    bytes.fromhex("04020201"): "pcm_s16le",  # uncompressed; the bit depth decides (_audio)
-    bytes.fromhex("040202017e"): "pcm_s16be",
-    bytes.fromhex("040202020301"): "pcm_alaw",
-    bytes.fromhex("04020202030201"): "ac3",
-    bytes.fromhex("04020202030205"): "mp2",
-    bytes.fromhex("04020202030301"): "aac",
-}
-_SOUND_CONTAINERS: dict[bytes, str] = {
-    bytes.fromhex("0d0103010206"): "pcm_s16le",  # BWF / AES3
-    bytes.fromhex("0d0103010201"): "pcm_s16le",  # D-10 AES3 audio
-    bytes.fromhex("0d01030102044001"): "mp2",
-}
-_PCM_BE = bytes.fromhex("040202017e")
 
 
 @dataclass(slots=True)
@@ -409,20 +365,9 @@ def _data_kind(ul: bytes) -> str | None:
     return None
 
 
-def _lookup(table: dict[bytes, str], ul: bytes | None) -> str | None:
-    if ul is None or len(ul) != 16 or not ul.startswith(UL_PREFIX):
-        return None
-    tail = ul[8:]
-    best = b""
-    for prefix in table:
-        if tail.startswith(prefix) and len(prefix) > len(best):
-            best = prefix
-    return table.get(best)
-
-
 def _video(d: _Set) -> VideoInfo:
-    codec = _lookup(_PICTURE_CODING, d.items.get(0x3201)) or _lookup(
-        _PICTURE_CONTAINERS, d.items.get(0x3004)
+    codec = mxf_labels.lookup(mxf_labels.PICTURE_CODING, d.items.get(0x3201)) or mxf_labels.lookup(
+        mxf_labels.PICTURE_CONTAINERS, d.items.get(0x3004)
     )
     width = d.uint(0x3209) or d.uint(0x3205) or d.uint(0x3203)
     height = d.uint(0x3208) or d.uint(0x3204) or d.uint(0x3202)
@@ -435,10 +380,12 @@ def _video(d: _Set) -> VideoInfo:
 def _audio(d: _Set) -> AudioInfo:
     bits = d.uint(0x3D01) or 16
     coding = d.items.get(0x3D06)
-    codec = _lookup(_SOUND_CODING, coding) or _lookup(_SOUND_CONTAINERS, d.items.get(0x3004))
+    codec = mxf_labels.lookup(mxf_labels.SOUND_CODING, coding) or mxf_labels.lookup(
+        mxf_labels.SOUND_CONTAINERS, d.items.get(0x3004)
+    )
     if codec == "pcm_s16le":
         codec = riff.pcm_codec(bits)
-        if coding is not None and coding[8:13] == _PCM_BE:
+        if coding is not None and coding[8:13] == mxf_labels.PCM_BE:
             codec = riff.pcm_codec(bits, big_endian=True)
     rate = d.rational(0x3D03)
     return AudioInfo(
