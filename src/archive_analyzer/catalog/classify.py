@@ -40,16 +40,23 @@ _YEAR = re.compile(r"(?<![\d$#])(19[4-9]\d|20[0-4]\d)(?![\d])")
 _SEASON = (
     re.compile(r"\bseason\s*(\d{1,2})\b", re.I),
     re.compile(r"\bs(\d{1,2})(?:\b|(?=\s?e(?:p)?\d))", re.I),
+    re.compile(r"시즌\s*(\d{1,2})"),  # Korean 'season'
 )
 _EPISODE = (
     re.compile(r"\bs\d{1,2}\s?e(\d{1,3})\b", re.I),
     re.compile(r"\bep(?:isode)?\.?\s*#?\s*(\d{1,3})\b", re.I),
     re.compile(r"\be(\d{1,3})\b", re.I),
+    re.compile(r"(?<!\d)(\d{1,3})\s*[회화](?!\w)"),  # Korean '5회' / '5화'
 )
-_DAY = re.compile(r"\bday\s*(\d{1,2})(?:\s*([a-h]))?(?![a-z0-9])", re.I)
+_DAY = re.compile(
+    r"\bday\s*(?P<n>\d{1,2})(?:\s*(?:flight\s*)?(?P<l>[a-h]))?(?![a-z0-9])"
+    r"|(?<!\d)(?P<kn>\d{1,2})\s*일차(?:\s*(?P<kl>[a-h])(?![a-z0-9]))?",  # Korean '1일차'
+    re.I,
+)
 _PART = (
     re.compile(r"\bpart\s*(\d{1,3})\b", re.I),
     re.compile(r"\bpt\.?\s*(\d{1,3})\b", re.I),
+    re.compile(r"(?<!\d)(\d{1,2})\s*부(?!\w)"),  # Korean '2부'
 )
 _TRAILING_N = re.compile(r"\((\d{1,3})\)\s*$")
 _EVENT = (
@@ -295,7 +302,9 @@ def _day(text: str) -> str | None:
     match = _DAY.search(text)
     if not match:
         return None
-    return f"{int(match.group(1))}{(match.group(2) or '').upper()}"
+    number = match.group("n") or match.group("kn")
+    letter = match.group("l") or match.group("kl") or ""
+    return f"{int(number)}{letter.upper()}"
 
 
 def _money(text: str) -> tuple[str | None, str | None]:
