@@ -67,9 +67,11 @@ def tail_duration(
     """Duration from the last Cluster in the file's last few MB: its timestamp plus its last
     block's timecode (and that block's duration when the track has a DefaultDuration)."""
     size = reader.size
+    tail, have = b"", size  # grown backwards: each step reads only the bytes not yet read
     for span in _TAIL_STEPS:
         start = max(data_start, size - span)
-        tail = reader.read(start, size - start)
+        tail = reader.read(start, have - start) + tail
+        have = start
         end_ticks = _last_cluster_end(tail, frame_ticks)
         if end_ticks is not None:
             return end_ticks * timecode_scale / 1e9

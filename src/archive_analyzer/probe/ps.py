@@ -71,9 +71,11 @@ def _parse(reader: Reader) -> Facts:
     if not streams:
         raise ParseError("mpeg-ps: no audio or video packets in the head")
 
+    tail, have = b"", size  # grown backwards: each step reads only the bytes not yet read
     for span in _TAIL_STEPS:
         tail_start = max(0, size - span)
-        tail = reader.read(tail_start, size - tail_start)
+        tail = reader.read(tail_start, have - tail_start) + tail
+        have = tail_start
         first = tail.find(PACK)
         if first >= 0:
             _walk_buffer(tail, first, lambda packet: _tail_packet(packet, streams))

@@ -329,9 +329,11 @@ def _walk_head(reader: Reader, walker: _Walker, head: bytes, start: int) -> None
 def _walk_tail(reader: Reader, walker: _Walker, packet_size: int) -> None:
     size = reader.size
     prefix = 4 if packet_size == 192 else 0
+    tail, have = b"", size  # grown backwards: each step reads only the bytes not yet read
     for span in _TAIL_STEPS:
         start = max(0, size - span)
-        tail = reader.read(start, size - start)
+        tail = reader.read(start, have - start) + tail
+        have = start
         first = _resync(tail, prefix, packet_size)
         pos = first
         while pos is not None and pos + 188 <= len(tail):
