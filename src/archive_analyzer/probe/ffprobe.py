@@ -30,7 +30,7 @@ FFPROBE = "ffprobe"
 _OUTPUT = ["-v", "quiet", "-print_format", "json", "-show_format", "-show_streams"]
 LADDER_ARGS = ["-probesize", "524288", "-analyzeduration", "10000000", *_OUTPUT, "-"]
 _STREAM_CHUNK = 1024 * 1024
-KB = 1000  # the seed's sizes are decimal
+KB = 1024  # the seed: 512 KB = its -probesize 524288
 LADDER_STEPS = ("head:512", "head:5000", "tail:1000", "whole")
 
 
