@@ -3,6 +3,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archive_analyzer.catalog import contents, db, imports
 from archive_analyzer.errors import ImportFileError
@@ -226,3 +228,44 @@ def test_cp949_and_semicolons_are_read(tmp_path: object) -> None:
     path.write_bytes("id;name;name_kr\np1;Tom Dwan;톰 드완\n".encode("cp949"))
     rows = list(imports.rows_of(imports.read_text(path), "players"))
     assert rows == [(2, {"id": "p1", "name": "Tom Dwan", "name_kr": "톰 드완"})]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=400), st.sampled_from(["players", "hands"]))
+def test_arbitrary_sheets_never_crash(text: str, kind: str) -> None:
+    conn = db.connect(":memory:")
+    try:
+        with db.transaction(conn):
+            if kind == "players":
+                report = imports.import_players(conn, text, now=FakeClock())
+            else:
+                report = imports.import_hands(conn, text, now=FakeClock())
+        assert report.rows == report.created + report.updated + report.unchanged + report.skipped
+    except ImportFileError:
+        pass
+    finally:
+        conn.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["p1", "p2", "", "p3"]),
+            st.sampled_from(["Tom Dwan", "tom  dwan", "톰 드완", "", "Phil Ivey"]),
+            st.sampled_from(["", "12", "x", "1,000"]),
+        ),
+        max_size=8,
+    )
+)
+def test_player_sheets_reimport_idempotently(rows: list[tuple[str, str, str]]) -> None:
+    text = "id,name,total_hands\n" + "".join(f'{a},{b},"{c}"\n' for a, b, c in rows)
+    conn = db.connect(":memory:")
+    try:
+        with db.transaction(conn):
+            first = imports.import_players(conn, text, now=FakeClock())
+            second = imports.import_players(conn, text, now=FakeClock())
+        assert second.created == 0 and second.updated == 0
+        assert second.unchanged == first.created + first.updated + first.unchanged
+    finally:
+        conn.close()

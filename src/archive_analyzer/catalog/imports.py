@@ -234,10 +234,13 @@ def import_players(conn: sqlite3.Connection, text: str, *, now: Clock) -> Import
             values = _player_values(row)
             ext = row.get("id") or None
             key = contents.player_key(values["name"])
-            first = seen.get(ext or f"name:{key}")
+            # One player per row: the same sheet id or the same name twice would make the
+            # rows fight over one record (and a re-import flip-flop between them).
+            keys = [f"name:{key}"] + ([f"id:{ext}"] if ext else [])
+            first = next((seen[k] for k in keys if k in seen), None)
             if first is not None:
                 raise RowError(f"player {ext or values['name']!r} already on line {first}")
-            seen[ext or f"name:{key}"] = line
+            seen.update(dict.fromkeys(keys, line))
             _upsert_player(conn, ext, key, values, stamp, counts)
         except RowError as exc:
             counts.problems.append(Problem(line, str(exc)))
