@@ -93,10 +93,12 @@ def dependents(conn: sqlite3.Connection, entity: str, ids: Sequence[str]) -> lis
     holds the catalog), a player's or a tag's linked contents: they must be re-planned.
     """
     queries = {
+        # "parent_id IS NULL" lets SQLite use the partial index contents_file (a content that
+        # has both a parent and a file of its own is not a shape the catalog model creates).
         "file": (
-            "SELECT file_id, id FROM contents WHERE file_id IN ({marks}) "
+            "SELECT file_id, id FROM contents WHERE file_id IN ({marks}) AND parent_id IS NULL "
             "UNION ALL SELECT p.file_id, c.id FROM contents p JOIN contents c "
-            "ON c.parent_id = p.id WHERE p.file_id IN ({marks})"
+            "ON c.parent_id = p.id WHERE p.file_id IN ({marks}) AND p.parent_id IS NULL"
         ),
         "content": "SELECT parent_id, id FROM contents WHERE parent_id IN ({marks})",
         "series": "SELECT series_id, id FROM contents WHERE series_id IN ({marks})",

@@ -99,14 +99,18 @@ class Replicator:
 
     # --- entry points ----------------------------------------------------------------------
 
-    def run(self, *, full: bool = False, dry_run: bool = False) -> SyncReport:
-        """One sync run; raises ``SyncError`` (after recording it) when the sink fails."""
+    def run(self, *, full: bool = False, dry_run: bool = False, prune: bool = True) -> SyncReport:
+        """One sync run; raises ``SyncError`` (after recording it) when the sink fails.
+
+        ``prune`` (full runs) also deletes documents the catalog does not account for, which
+        costs a listing of every synced collection.
+        """
         kind = "full" if full else "incremental"
         tally = _Tally()
         run_id = 0 if dry_run else state.start_run(self._conn, kind, self._now())
         try:
             if full:
-                self._full(tally, dry_run)
+                self._full(tally, dry_run, prune=prune)
             else:
                 self._incremental(tally, dry_run)
         except SyncError as exc:
@@ -186,7 +190,7 @@ class Replicator:
 
     # --- full ------------------------------------------------------------------------------
 
-    def _full(self, tally: _Tally, dry_run: bool) -> None:
+    def _full(self, tally: _Tally, dry_run: bool, *, prune: bool) -> None:
         self._conn.execute("BEGIN")
         try:
             stop = load.head(self._conn)
@@ -212,7 +216,8 @@ class Replicator:
             wanted_paths.update(r.synced.path for r in planned if r.synced is not None)
             self._send(batches(planned, self._max_ops), tally, dry_run, final_mark=None)
             self._report(min(start + len(part), total), total)
-        self._prune(wanted_paths, tally, dry_run)
+        if prune:
+            self._prune(wanted_paths, tally, dry_run)
         if not dry_run:
             now = self._now()
             self._commit_ops([self._metadata_op(stop, "full")], tally)

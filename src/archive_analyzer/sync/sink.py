@@ -61,13 +61,13 @@ class MemorySink:
 
         if len(ops) > MAX_BATCH_OPS:
             raise SyncError(f"batch of {len(ops)} operations exceeds {MAX_BATCH_OPS}")
-        staged = dict(self.documents)
-        for op in ops:
-            if op.kind == "set":
-                staged[op.path] = copy.deepcopy(dict(op.data))
+        # Copy the values first: once validated, applying in place cannot fail half way.
+        staged = [(op, copy.deepcopy(dict(op.data)) if op.kind == "set" else None) for op in ops]
+        for op, data in staged:
+            if data is not None:
+                self.documents[op.path] = data
             else:
-                staged.pop(op.path, None)
-        self.documents = staged
+                self.documents.pop(op.path, None)
         self.commits += 1
         self.writes += len(ops)
 
