@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -87,10 +88,11 @@ def test_bad_strategy_is_a_usage_error(corpus: dict[str, Path]) -> None:
 @pytest.mark.smb
 def test_smb_url(corpus: dict[str, Path], smb_server: Any) -> None:
     folder = smb_server.new_folder("cli")
-    target = folder.root / "clip.mkv"
+    name = "WSOP 2003 - 복사본 Day 1.mkv"  # a space and Hangul: percent-encoded in the URL
+    target = folder.root / name
     target.write_bytes(corpus["mkv"].read_bytes())
     target.chmod(0o644)
-    url = f"{folder.url}/clip.mkv"
+    url = f"{folder.url}/{quote(name)}"
     proc = run("--json", url, env={"ARCHIVE_SMB_PASSWORD": smb_server.password})
     assert proc.returncode == 0, proc.stderr
     (record,) = records(proc.stdout)

@@ -23,7 +23,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
+from archive_analyzer import paths
 from archive_analyzer.errors import (
     ArchiveError,
     BudgetExceeded,
@@ -265,11 +267,13 @@ def probe_path(target: str, settings: Settings, *, strategy: str | None = None) 
 
     chosen = strategy or settings.probe_strategy
     if target.lower().startswith("smb://"):
-        folder, _, name = target.rstrip("/").rpartition("/")
+        folder, _, quoted = target.rstrip("/").rpartition("/")
+        name = paths.normalize(unquote(quoted))  # URLs percent-encode spaces and Hangul
         source = open_source(folder, settings)
         local: Path | None = None
     else:
-        file = Path(target).expanduser().absolute()
+        text = unquote(target[len("file://") :]) if target.startswith("file://") else target
+        file = Path(text).expanduser().absolute()
         folder, name = str(file.parent), file.name
         source = open_source(folder, settings)
         local = file
