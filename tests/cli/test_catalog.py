@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from archive_analyzer.catalog import contents, db
+from archive_analyzer.cli import main
 from tests.catalog.catalog_rows import FakeClock, add_file
 
 KEYS = {
@@ -44,6 +47,21 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
     )
 
 
+class Result:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def call(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+    """Run the CLI in this process (the entry point itself is covered by ``run``)."""
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = exit_info.value.code
+    return Result(code if isinstance(code, int) else 1, out, err)
+
+
 def records(out: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
@@ -72,13 +90,13 @@ def test_classify_json_contract(tmp_path: Path) -> None:
     assert isinstance(got[3]["duplicate"], bool)
 
 
-def test_classify_table_and_bad_rules(tmp_path: Path) -> None:
-    table = run("classify", "PAD/PAD S12/PAD S12 EP05.mp4", cwd=tmp_path)
+def test_classify_table_and_bad_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table = call(capsys, "classify", "PAD/PAD S12/PAD S12 EP05.mp4")
     assert table.returncode == 0
     assert "PAD S12 EP05" in table.stdout
     rules = tmp_path / "rules.toml"
     rules.write_text("[[catalog]]\nid = 'x'\nfolders = ['(']\n", encoding="utf-8")
-    bad = run("classify", "--rules", str(rules), "a.mp4", cwd=tmp_path)
+    bad = call(capsys, "classify", "--rules", str(rules), "a.mp4")
     assert bad.returncode == 1
     assert bad.stderr.startswith("error: rules: bad pattern")
     assert "Traceback" not in bad.stderr
@@ -86,11 +104,11 @@ def test_classify_table_and_bad_rules(tmp_path: Path) -> None:
     custom.write_text(
         "[[catalog]]\nid = 'wpt'\ntitle = 'WPT'\nfolders = ['^wpt$']\n", encoding="utf-8"
     )
-    got = records(run("classify", "--json", "--rules", str(custom), "WPT/x.mp4").stdout)
+    got = records(call(capsys, "classify", "--json", "--rules", str(custom), "WPT/x.mp4").stdout)
     assert got[0]["catalog"] == "wpt"
 
 
-def test_imports_and_reclassify(tmp_path: Path) -> None:
+def test_imports_and_reclassify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db_file = tmp_path / "archive.db"
     conn = db.connect(db_file)
     clock = FakeClock()
@@ -104,7 +122,7 @@ def test_imports_and_reclassify(tmp_path: Path) -> None:
         "wsop_bracelets\np1,Phil Ivey,,필 아이비,US,1,1,1,10\np2,,,,,,,,\n",
         encoding="utf-8",
     )
-    result = run("import", "players", str(players), "--db", str(db_file))
+    result = call(capsys, "import", "players", str(players), "--db", str(db_file))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "players: 2 rows, 1 created, 0 updated, 0 unchanged, 1 skipped"
     assert "line 3: name is empty" in result.stderr
@@ -117,7 +135,7 @@ def test_imports_and_reclassify(tmp_path: Path) -> None:
         "h2,PAD/PAD S12/PAD S12 EP05.mp4,0:01:00,9:02:00,2,,,,,,,,\n",
         encoding="utf-8",
     )
-    result = run("import", "hands", str(hands), "--db", str(db_file), "--json")
+    result = call(capsys, "import", "hands", str(hands), "--db", str(db_file), "--json")
     assert result.returncode == 0, result.stderr
     got = records(result.stdout)
     assert got[0]["line"] == 3 and "duration" in got[0]["error"]
@@ -129,15 +147,15 @@ def test_imports_and_reclassify(tmp_path: Path) -> None:
         "unchanged": 0,
         "skipped": 1,
     }
-    again = run("import", "hands", str(hands), "--db", str(db_file))
+    again = call(capsys, "import", "hands", str(hands), "--db", str(db_file))
     assert "0 created, 0 updated, 1 unchanged, 1 skipped" in again.stdout
 
-    missing = run("import", "hands", str(tmp_path / "nope.csv"), "--db", str(db_file))
+    missing = call(capsys, "import", "hands", str(tmp_path / "nope.csv"), "--db", str(db_file))
     assert missing.returncode == 1 and missing.stderr.startswith("error: cannot read")
-    wrong = run("import", "hands", str(players), "--db", str(db_file))
+    wrong = call(capsys, "import", "hands", str(players), "--db", str(db_file))
     assert wrong.returncode == 1 and "missing column" in wrong.stderr
 
-    result = run("reclassify", "--db", str(db_file), "--json")
+    result = call(capsys, "reclassify", "--db", str(db_file), "--json")
     assert result.returncode == 0, result.stderr
     report = records(result.stdout)[0]
     assert (report["files"], report["clips"], report["moved"]) == (1, 1, 0)
