@@ -118,6 +118,9 @@ def probe_file(
         return _finish(base, start, reader, size, ProbeStatus.ERROR, f"I/O: {exc}")
     except ArchiveError as exc:
         return _finish(base, start, reader, size, ProbeStatus.ERROR, str(exc))
+    except Exception as exc:  # a bug (ours or a library's) must not stop a scan of thousands
+        log.exception("probing %s failed unexpectedly", path)
+        return _finish(base, start, reader, size, ProbeStatus.ERROR, f"internal: {exc!r}")
 
 
 def _smart(reader: CountingReader) -> Facts:
