@@ -103,6 +103,25 @@ def test_audio_headers() -> None:
     assert elementary.ac3(AC3_48K_51) == elementary.AudioHeader("ac3", 6, 48000)
 
 
+def latm_frame(object_type: int, rate_index: int, channels: int, ext_index: int = 0) -> bytes:
+    bits = "0" + "0" + "1" + "000000" + "0000" + "000"  # new config, version 0, one program
+    bits += f"{object_type:05b}{rate_index:04b}{channels:04b}"
+    if object_type in (5, 29):
+        bits += f"{ext_index:04b}"
+    bits += "0" * (-len(bits) % 8)
+    body = int(bits, 2).to_bytes(len(bits) // 8, "big") + b"\0" * 8
+    return bytes([0x56, 0xE0 | (len(body) >> 8), len(body) & 0xFF]) + body
+
+
+def test_latm_stream_mux_config() -> None:
+    assert elementary.latm(latm_frame(2, 3, 2)) == elementary.AudioHeader("aac_latm", 2, 48000)
+    # HE-AAC with explicit SBR: the decoder's output rate is the extension's
+    he_aac = latm_frame(5, 6, 2, ext_index=3)
+    assert elementary.latm(b"\x00junk" + he_aac) == elementary.AudioHeader("aac_latm", 2, 48000)
+    he_aac_v2 = latm_frame(29, 6, 1, ext_index=3)
+    assert elementary.latm(he_aac_v2) == elementary.AudioHeader("aac_latm", 2, 48000)
+
+
 def test_mpeg2_sequence_header_and_extension() -> None:
     seq = bytes.fromhex("000001b3 2d0240 23 ffffe0 18".replace(" ", ""))
     ext = bytes.fromhex("000001b5 14 8a 00 01 00 00".replace(" ", ""))

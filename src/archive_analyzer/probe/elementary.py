@@ -328,6 +328,67 @@ def adts(data: bytes) -> AudioHeader | None:
     return None
 
 
+def latm(data: bytes) -> AudioHeader | None:
+    """Decode the StreamMuxConfig of the first LOAS/LATM frame carrying one (``aac_latm``).
+
+    The AudioSpecificConfig inside names the output rate: with explicit SBR signalling
+    (HE-AAC, object type 5 or 29) that is the extension rate, as the decoder reports it.
+    """
+    pos = data.find(b"\x56")
+    while 0 <= pos < len(data) - 3:
+        if data[pos + 1] & 0xE0 == 0xE0:
+            try:
+                found = _latm_config(_Bits(data[pos + 3 : pos + 64]))
+            except IndexError:
+                found = None
+            if found is not None:
+                return found
+        pos = data.find(b"\x56", pos + 1)
+    return None
+
+
+def _latm_config(b: _Bits) -> AudioHeader | None:
+    if b.u(1):  # useSameStreamMux: the config is in an earlier frame
+        return None
+    version = b.u(1)
+    if version:
+        if b.u(1):  # audioMuxVersionA: reserved
+            return None
+        _latm_value(b)  # taraBufferFullness
+    b.skip(1 + 6)  # allStreamsSameTimeFraming, numSubFrames
+    if b.u(4) or b.u(3):  # one program, one layer is all broadcast uses
+        return None
+    if version:
+        _latm_value(b)  # AudioSpecificConfig length
+    object_type = b.u(5)
+    if object_type == 31:
+        object_type = 32 + b.u(6)
+    rate = _asc_rate(b)
+    config = b.u(4)
+    if object_type in (5, 29):  # explicit SBR (and PS): the output rate is the extension's
+        rate = _asc_rate(b)
+    if rate is None or config == 0:
+        return None
+    channels = 8 if config == 7 else config
+    if object_type == 29 and channels == 1:
+        channels = 2  # parametric stereo decodes to two channels
+    return AudioHeader("aac_latm", channels, rate)
+
+
+def _latm_value(b: _Bits) -> int:
+    value = 0
+    for _ in range(b.u(2) + 1):
+        value = (value << 8) | b.u(8)
+    return value
+
+
+def _asc_rate(b: _Bits) -> int | None:
+    index = b.u(4)
+    if index == 15:
+        return b.u(24)
+    return _ADTS_RATES[index] if index < len(_ADTS_RATES) else None
+
+
 _MPA_RATES = (44100, 48000, 32000)
 
 

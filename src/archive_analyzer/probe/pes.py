@@ -166,6 +166,8 @@ def _video_header(stream: Stream, chunk: bytes) -> VideoHeader | None:
 def _audio_header(codec: str | None, chunk: bytes) -> AudioHeader | None:
     if codec == "aac":
         return elementary.adts(chunk)
+    if codec == "aac_latm":
+        return elementary.latm(chunk)
     if codec in ("mp1", "mp2", "mp3"):
         return elementary.mpeg_audio(chunk)
     if codec in ("ac3", "eac3"):
