@@ -232,6 +232,7 @@ class _Walker:
     def _pmt(self, pid: int, sec: bytes) -> None:
         if len(sec) < 12 or sec[0] != 0x02 or pid in self.pmts_seen:
             return
+        arrival = len(self.pmts_seen)  # libavformat adds streams as PMTs arrive
         self.pmts_seen.add(pid)
         info_len = ((sec[10] & 0x0F) << 8) | sec[11]
         program_registration = _registration(sec[12 : 12 + info_len])
@@ -252,7 +253,7 @@ class _Walker:
             self.streams[es_pid] = Stream(
                 key=es_pid, kind=kind, codec=codec, language=_language(descriptors)
             )
-            self.stream_order[es_pid] = (self.pmt_pids[pid], index)
+            self.stream_order[es_pid] = (arrival, index)
             index += 1
 
     def _stream_kind(self, stream_type: int, descriptors: bytes) -> tuple[str, str] | None:
