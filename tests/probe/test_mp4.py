@@ -249,3 +249,17 @@ def test_six_gigabyte_sparse_file_with_moov_at_the_end(tmp_path: Path) -> None:
     assert facts.status is ProbeStatus.OK
     check_full_facts(facts)
     assert reader.bytes_read <= 64 * 1024
+
+
+def test_tail_scan_with_large_fragments_stays_near_4_mib() -> None:
+    def big_fragment(seq: int, base: int) -> bytes:
+        head = fragment(seq, base, 50, 512)
+        moof_len = struct.unpack(">I", head[:4])[0]
+        return head[:moof_len] + box(b"mdat", bytes(3_000_000))
+
+    frags = [big_fragment(i + 1, i * 50 * 512) for i in range(3)]
+    data = FTYP + frag_moov(mehd=None) + b"".join(frags)
+    reader = CountingReader.for_bytes(data, budget=1 << 30)
+    facts = mp4.parse(reader)
+    assert facts.duration_s == pytest.approx(3 * 50 * 512 / 12800)
+    assert reader.bytes_read <= 4 * 1024 * 1024 + 64 * 1024

@@ -373,12 +373,19 @@ def _last_moof_from_mfra(reader: Reader) -> int | None:
 
 
 def _last_moof_from_tail(reader: Reader, start: int) -> int | None:
-    """Find the last ``moof`` header in the file's tail (growing windows, 64 KiB to 4 MiB)."""
+    """Find the last ``moof`` header in the file's tail (growing windows, 64 KiB to 4 MiB).
+
+    Each window reads only the bytes the previous one did not, so the whole search costs at
+    most 4 MiB.
+    """
     size = reader.size
     window = 64 * 1024
+    hi = size  # data holds [lo, size)
+    data = b""
     while True:
         lo = max(start, size - window)
-        data = reader.read(lo, size - lo)
+        data = reader.read(lo, hi - lo) + data
+        hi = lo
         pos = data.rfind(b"moof")
         while pos >= 4:
             offset = lo + pos - 4
