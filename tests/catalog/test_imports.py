@@ -97,14 +97,17 @@ def test_hands_become_clips_and_reimport_is_idempotent(
         "45.5,true,1,AhKd7c,Ivey's hero call",
         f"h2,{EP},1:00:00,1:02:00,2,Alex Foxen,preflop_allin,,,,,,",
         "h3,WSOP 2025 Main Event _ Day 8 (Part 2).mp4,2:00:00,2:00:30,1,,,,,,,,",
+        "h4,Z:\\WSOP\\WSOP 2025\\WSOP 2025 Main Event _ Day 8 (Part 2).mp4,"
+        "2:10:00,2:11:00,,,,,,,,,",
+        f"h5,//nas/ARCHIVE/{EP},2:20:00,2:21:00,,,,,,,,,",
     )
     with db.transaction(conn):
         report = imports.import_hands(conn, sheet, now=clock)
-    assert (report.created, report.skipped) == (3, 0), report.problems
+    assert (report.created, report.skipped) == (5, 0), report.problems
     episode = conn.execute("SELECT * FROM contents WHERE file_id = ?", (fid,)).fetchone()
     clips = conn.execute("SELECT * FROM contents WHERE kind = 'clip' ORDER BY start_sec").fetchall()
-    assert [c["parent_id"] for c in clips] == [episode["id"]] * 3
-    assert [c["series_id"] for c in clips] == [episode["series_id"]] * 3
+    assert [c["parent_id"] for c in clips] == [episode["id"]] * 5
+    assert [c["series_id"] for c in clips] == [episode["series_id"]] * 5
     first = clips[0]
     assert (first["start_sec"], first["end_sec"]) == (600.0, 750.0)
     assert (first["title"], first["winner"], first["highlight_score"]) == (
@@ -129,7 +132,7 @@ def test_hands_become_clips_and_reimport_is_idempotent(
     stamp = conn.execute("SELECT max(updated_at) FROM contents").fetchone()[0]
     with db.transaction(conn):
         again = imports.import_hands(conn, sheet, now=clock)
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 5)
     assert [
         r[0] for r in conn.execute("SELECT id FROM contents WHERE kind = 'clip' ORDER BY start_sec")
     ] == ids

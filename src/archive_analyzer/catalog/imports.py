@@ -385,7 +385,8 @@ def _parse_hand(row: dict[str, str]) -> _Hand:
 
 def resolve_file(conn: sqlite3.Connection, ref: str) -> str:
     """The files.id a hand's ``file_id`` cell names: a catalog file id, else a path (any
-    separators, NFC or NFD), else a file name that is unique in the catalog. Raises
+    separators, NFC or NFD, with or without a drive letter or share prefix in front of the
+    catalog path), else a file name that is unique in the catalog. Raises
     ``RowError`` for unknown or ambiguous references; never guesses."""
     row = conn.execute("SELECT id FROM files WHERE id = ?", (ref,)).fetchone()
     if row is not None:
@@ -394,13 +395,18 @@ def resolve_file(conn: sqlite3.Connection, ref: str) -> str:
         norm = paths.normalize(ref)
     except ValueError:
         raise RowError(f"file {ref!r}: not a catalog path") from None
-    found = conn.execute(
-        "SELECT id FROM files WHERE path = ? AND status != 'deleted'", (norm,)
-    ).fetchall()
-    if len(found) == 1:
-        return str(found[0]["id"])
-    if len(found) > 1:
-        raise RowError(f"file {ref!r} is ambiguous: {len(found)} sources hold that path")
+    # The path as the sheet wrote it, then without leading parts: loggers paste Windows paths
+    # ('Z:\\WSOP\\...') or share URLs ('//nas/ARCHIVE/WSOP/...') of the same file.
+    parts = norm.split("/")
+    for start in range(0, max(1, len(parts) - 1)):
+        found = conn.execute(
+            "SELECT id FROM files WHERE path = ? AND status != 'deleted'",
+            ("/".join(parts[start:]),),
+        ).fetchall()
+        if len(found) == 1:
+            return str(found[0]["id"])
+        if len(found) > 1:
+            raise RowError(f"file {ref!r} is ambiguous: {len(found)} sources hold that path")
     name = posixpath.basename(norm)
     found = conn.execute(
         "SELECT id, path FROM files WHERE name = ? AND status != 'deleted' AND is_media = 1",
