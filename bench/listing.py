@@ -23,7 +23,7 @@ from pathlib import Path
 
 from tests.fixtures.smb import SambaServer
 
-from archive_analyzer.sources import open_source
+from archive_analyzer.sources.smb import SMBSource
 from archive_analyzer.sources.url import SMBSpec, parse
 
 
@@ -57,6 +57,9 @@ def main() -> None:
     parser.add_argument("--folders", type=int, default=1000)
     parser.add_argument("--files", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument(
+        "--compat", action="store_true", help="also time the smbprotocol-only listing path"
+    )
     args = parser.parse_args()
 
     server = SambaServer()
@@ -84,8 +87,8 @@ def main() -> None:
             out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
             return sum(1 for line in out.splitlines() if line.startswith("  ")) - 0
 
-        def run_ours() -> int:
-            source = open_source(server.url, settings)
+        def run_ours(fast: bool = True) -> int:
+            source = SMBSource(spec, settings, fast_listing=fast)
             try:
                 return sum(1 for _ in source.list_directory("", recursive=True))
             finally:
@@ -95,6 +98,7 @@ def main() -> None:
         run_ours()
         theirs: list[float] = []
         ours: list[float] = []
+        compat: list[float] = []
         counts: set[int] = set()
         for _ in range(args.reps):
             seconds, _lines = time_it(run_smbclient)
@@ -102,6 +106,10 @@ def main() -> None:
             seconds, count = time_it(run_ours)
             ours.append(seconds)
             counts.add(count)
+            if args.compat:
+                seconds, count = time_it(lambda: run_ours(fast=False))
+                compat.append(seconds)
+                counts.add(count)
         load = os.getloadavg()
     finally:
         server.close()
@@ -116,6 +124,11 @@ def main() -> None:
     print(f"  runs (s): {' '.join(f'{t:.3f}' for t in theirs)}  median {median_theirs:.3f}")
     print("SMBSource.list_directory('', recursive=True), fresh connection per run:")
     print(f"  runs (s): {' '.join(f'{t:.3f}' for t in ours)}  median {median_ours:.3f}")
+    if compat:
+        median_compat = statistics.median(compat)
+        print("same, listing through smbprotocol (fast_listing=False):")
+        print(f"  runs (s): {' '.join(f'{t:.3f}' for t in compat)}  median {median_compat:.3f}")
+        print(f"  ratio smbclient/smbprotocol path: {median_theirs / median_compat:.2f}")
     ratio = median_theirs / median_ours
     print(f"ratio smbclient/ours: {ratio:.2f} (>= 1.0 means at least as fast)")
 
