@@ -120,6 +120,7 @@ class _Movie:
     creation: int = 0
     fragmented: bool = False
     fragment_duration: int = 0  # mehd
+    cut_fragment: bool = False  # the last fragment's media data runs past the end of file
     tracks: list[_Track] = field(default_factory=list)
 
 
@@ -173,7 +174,7 @@ def _parse(reader: Reader) -> Facts:
         return _bare(ProbeStatus.TRUNCATED, "file ends inside the moov box")
     movie = _read_moov(reader, moov)
     duration_s = _duration(reader, movie, moov)
-    status = ProbeStatus.TRUNCATED if past_eof else ProbeStatus.OK
+    status = ProbeStatus.TRUNCATED if past_eof or movie.cut_fragment else ProbeStatus.OK
     return _facts(movie, duration_s, status)
 
 
@@ -335,6 +336,8 @@ def _fragments_end(reader: Reader, movie: _Movie, moov: Box) -> float | None:
     box = read_header(reader, offset, reader.size)
     if box is None or box.type != b"moof" or box.end > reader.size:
         return None
+    after = read_header(reader, box.end, reader.size)
+    movie.cut_fragment = after is None or after.end > reader.size
     return _moof_end(reader, box, movie)
 
 
