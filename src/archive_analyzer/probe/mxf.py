@@ -181,11 +181,16 @@ def _metadata(reader: Reader, partition: _Partition) -> dict[bytes, _Set]:
         if pos + 17 > len(data):
             break
         key = data[pos : pos + 16]
-        length, ber_len = _ber(data, pos + 16)
+        try:
+            length, ber_len = _ber(data, pos + 16)
+        except ValueError:
+            length, ber_len = -1, 0
+        if not key.startswith(UL_PREFIX) or length < 0:
+            if sets:
+                break  # writers disagree on what HeaderByteCount covers: keep what was read
+            raise ParseError("mxf: header metadata is not KLV")
         body = data[pos + 16 + ber_len : pos + 16 + ber_len + length]
         pos += 16 + ber_len + length
-        if not key.startswith(UL_PREFIX):
-            raise ParseError("mxf: header metadata is not KLV")
         if key[:13] != _SET:
             continue  # primer pack, fill, dark metadata
         local = _Set(kind=(key[13] << 8) | key[14])
