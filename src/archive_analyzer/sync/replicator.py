@@ -106,6 +106,14 @@ class Replicator:
         costs a listing of every synced collection.
         """
         kind = "full" if full else "incremental"
+        has_log = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_changes'"
+        ).fetchone()
+        if has_log is None:
+            raise SyncError(
+                "the catalog has no sync tables (migration 0005): it was created before that "
+                "migration existed; recreate it with a fresh scan"
+            )
         tally = _Tally()
         run_id = 0 if dry_run else state.start_run(self._conn, kind, self._now())
         try:
