@@ -203,3 +203,23 @@ def test_missing_password_is_a_config_error() -> None:
         open_source("smb://someone@127.0.0.1:1/share", Settings())
     with pytest.raises(ConfigError, match="no SMB user"):
         open_source("smb://127.0.0.1:1/share", Settings(smb_password="x"))
+
+
+@pytest.mark.smb
+def test_encrypted_share_is_listed_through_smbprotocol(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = SambaServer(extra_global="    smb encrypt = required")
+    caplog.set_level(logging.INFO, logger="archive_analyzer.sources.smb")
+    try:
+        server.start()
+        expected = make_tree(server.root, folders=2, files=2)
+        source = smb_source(server, [])
+        try:
+            assert [i.path for i in source.list_directory("", recursive=True)] == expected
+            assert source.read_partial("f01/1.mp4", 0, 5) == b"x"
+        finally:
+            source.close()
+    finally:
+        server.close()
+    assert "through smbprotocol" in caplog.text
