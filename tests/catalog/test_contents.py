@@ -218,3 +218,26 @@ def test_disambiguated_titles_are_stable_across_refreshes(catalog: sqlite3.Conne
             contents.refresh(catalog, [fid], now=clock)
     assert sorted(r[0] for r in catalog.execute("SELECT title FROM contents")) == titles
     assert catalog.execute("SELECT max(updated_at) FROM contents").fetchone()[0] == before
+
+
+def test_series_facts_come_from_folders_not_file_names(catalog: sqlite3.Connection) -> None:
+    clock = FakeClock()
+    ids = [
+        add_file(catalog, "WSOP/WSOP-C/2024 WSOP-C LA/2024 WSOP-C LA STREAM/Cyprus recap.mp4"),
+        add_file(catalog, "WSOP/WSOP-C/2024 WSOP-C LA/2024 WSOP-C LA STREAM/Day 2.mp4"),
+        add_file(catalog, "WSOP/WSOP-C/2024 WSOP-C LA/WSOP-SC 2019 recap.mp4"),
+    ]
+    with db.transaction(catalog):
+        contents.refresh(catalog, ids, now=clock)
+    series = catalog.execute("SELECT * FROM series").fetchall()
+    assert len(series) == 1
+    assert (series[0]["location"], series[0]["sub_brand"], series[0]["year"]) == (
+        "la",
+        "WSOP-C",
+        2024,
+    )
+    stamp = series[0]["updated_at"]
+    for fid in reversed(ids):
+        with db.transaction(catalog):
+            contents.refresh(catalog, [fid], now=clock)
+    assert catalog.execute("SELECT updated_at FROM series").fetchone()[0] == stamp

@@ -121,6 +121,9 @@ class Classification:
     sort_key: str = ""
     series_year: int | None = None
     series_sort_key: str = ""
+    series_sub_brand: str | None = None
+    series_location: str | None = None
+    series_season: int | None = None
     disambiguators: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
@@ -372,6 +375,16 @@ def _folder_brand(folder: str, rules: Rules) -> tuple[Brand | None, str]:
     return None, ""
 
 
+def _sub_brand(marks: Sequence[_Marks], catalog: str) -> str | None:
+    return next((sid for m in marks for cat, sid in m.sub_brands if cat in (None, catalog)), None)
+
+
+def _location(marks: Sequence[_Marks]) -> str | None:
+    return next((m.location for m in marks if m.location), None) or next(
+        (m.fallback_location for m in marks if m.fallback_location), None
+    )
+
+
 def _find_brand(folders: list[str], stem: str, rules: Rules) -> tuple[Brand | None, int, str]:
     for index, folder in enumerate(folders):
         brand, label = _cached(rules, "brand", folder, _folder_brand)
@@ -481,19 +494,19 @@ def classify(path: str, rules: Rules | None = None) -> Classification:
     if not is_media(norm):
         kind = None
 
-    sub_brand = None
-    location = None
-    if brand is not None:
-        sub_brand = next(
-            (sid for m in marks for cat, sid in m.sub_brands if cat in (None, brand.id)), None
-        )
-        location = next((m.location for m in marks if m.location), None) or next(
-            (m.fallback_location for m in marks if m.fallback_location), None
-        )
-
     catalog_title = brand.title if brand else "Unsorted"
     series_title, series_folder = _series(below, label, label or catalog_title)
     series_title = tidy(series_title) or catalog_title
+    # Series-level facts come from the folders down to the series folder only, so that every
+    # file of a series agrees on them (a file name must not flip its series' location).
+    depth = next((i for i, f in enumerate(below) if f is series_folder), len(below) - 1)
+    chain = marks[: depth + 1]
+    sub_brand = series_sub_brand = location = series_location = None
+    if brand is not None:
+        sub_brand = _sub_brand(marks, brand.id)
+        series_sub_brand = _sub_brand(chain, brand.id)
+        location = _location(marks)
+        series_location = _location(chain)
     key = series_key_of(series_title)
     event_match = _MAIN_EVENT.search(stem_clean) or _MAIN_EVENT.search(series_title)
     facts: dict[str, Any] = {
@@ -504,7 +517,9 @@ def classify(path: str, rules: Rules | None = None) -> Classification:
         "stream_date": _stream_date(stem_clean),
     }
     title = _title(stem, facts, rules) or series_title
-    series_year = _year(series_title) or year
+    series_year = _year(series_title) or next(
+        (y for y in (_year(f.text) for f in reversed(below[: depth + 1])) if y), None
+    )
     version_words = [
         _VERSION_LABELS[v]
         for v in versions
@@ -555,7 +570,10 @@ def classify(path: str, rules: Rules | None = None) -> Classification:
         extension=ext,
         sort_key=sort_key,
         series_year=series_year,
-        series_sort_key=f"{series_year or 0:04d}|{sub_brand or ''}|{key}",
+        series_sort_key=f"{series_year or 0:04d}|{series_sub_brand or ''}|{key}",
+        series_sub_brand=series_sub_brand,
+        series_location=series_location,
+        series_season=_find_int(_SEASON, series_title),
         disambiguators=tuple(
             x
             for x in (

@@ -229,10 +229,10 @@ def ensure_series(
     values: dict[str, Any] = {
         "catalog_id": catalog_id,
         "title": facts.series_title,
-        "sub_brand": facts.sub_brand,
-        "location": facts.location,
+        "sub_brand": facts.series_sub_brand,
+        "location": facts.series_location,
         "year": facts.series_year,
-        "season": facts.season,
+        "season": facts.series_season,
         "sort_key": facts.series_sort_key or key,
     }
     existing = conn.execute("SELECT * FROM series WHERE id = ?", (sid,)).fetchone()
