@@ -223,3 +223,20 @@ def test_encrypted_share_is_listed_through_smbprotocol(
     finally:
         server.close()
     assert "through smbprotocol" in caplog.text
+
+
+@pytest.mark.smb
+@pytest.mark.parametrize("fast", [True, False], ids=["wire", "smbprotocol"])
+def test_folder_bigger_than_two_query_buffers_is_paged(smb_server: SambaServer, fast: bool) -> None:
+    folder = smb_server.new_folder("big")
+    # ~200 bytes per entry: two 64 KiB answers hold ~650, so 1,200 names need paging
+    names = sorted(f"{i:05d} {'long episode name ' * 3}.mp4" for i in range(1200))
+    for name in names:
+        (folder.root / name).touch()
+    spec = parse(folder.url)
+    assert isinstance(spec, SMBSpec)
+    source = SMBSource(spec, folder.settings(), fast_listing=fast)
+    try:
+        assert [i.path for i in source.list_directory("", recursive=True)] == names
+    finally:
+        source.close()
