@@ -241,3 +241,18 @@ def test_series_facts_come_from_folders_not_file_names(catalog: sqlite3.Connecti
         with db.transaction(catalog):
             contents.refresh(catalog, [fid], now=clock)
     assert catalog.execute("SELECT updated_at FROM series").fetchone()[0] == stamp
+
+
+def test_series_title_does_not_flip_between_spellings(catalog: sqlite3.Connection) -> None:
+    clock = FakeClock()
+    a = add_file(catalog, "WSOP/wsop 2003/WSOP 2003 Episode 1.mp4")
+    b = add_file(catalog, "WSOP/WSOP 2003/WSOP 2003 Episode 2.mp4")
+    for fid in (a, b, a, b):
+        with db.transaction(catalog):
+            contents.refresh(catalog, [fid], now=clock)
+    rows = catalog.execute("SELECT title, updated_at FROM series").fetchall()
+    assert [r["title"] for r in rows] == ["WSOP 2003"]
+    stamp = rows[0]["updated_at"]
+    with db.transaction(catalog):
+        contents.refresh(catalog, [a], now=clock)
+    assert catalog.execute("SELECT updated_at FROM series").fetchone()[0] == stamp

@@ -243,6 +243,11 @@ def ensure_series(
             [sid, key, *values.values(), stamp, stamp],
         )
     else:
+        # Files of one series may spell its folder differently ('WSOP 2003' / 'wsop 2003': the
+        # key is the same). Keep the smallest spelling seen, so the title converges instead of
+        # flipping with every file refreshed.
+        if values["title"] >= existing["title"]:
+            del values["title"]
         update_row(conn, "series", existing, values, stamp)
     return sid
 
