@@ -206,12 +206,21 @@ def test_fragmented_via_mfra() -> None:
     mfra = box(b"mfra", mfra_body + full(b"mfro", 0, struct.pack(">I", mfra_size)))
     facts = parse(head + b"".join(frags) + mfra)
     assert facts.duration_s == pytest.approx(20 * 50 * 512 / 12800)
+    assert facts.status is ProbeStatus.OK
+    # mfra lists random-access fragments only: two more without a key frame follow the last
+    more = [fragment(21 + i, (20 + i) * 50 * 512, 50, 512) for i in range(2)]
+    facts = parse(head + b"".join(frags + more) + mfra)
+    assert facts.duration_s == pytest.approx(22 * 50 * 512 / 12800)
+    # cut inside the last fragment's media data
+    cut = head + b"".join(frags)
+    assert parse(cut[:-10]).status is ProbeStatus.TRUNCATED
 
 
 def test_fragmented_via_tail_scan() -> None:
     frags = [fragment(i + 1, i * 50 * 512, 50, 512) for i in range(10)]
     facts = parse(FTYP + frag_moov(mehd=None) + b"".join(frags))
     assert facts.duration_s == pytest.approx(10 * 50 * 512 / 12800)
+    assert facts.status is ProbeStatus.OK
 
 
 def test_sample_tables_are_skipped() -> None:

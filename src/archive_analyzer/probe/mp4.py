@@ -336,9 +336,21 @@ def _fragments_end(reader: Reader, movie: _Movie, moov: Box) -> float | None:
     box = read_header(reader, offset, reader.size)
     if box is None or box.type != b"moof" or box.end > reader.size:
         return None
-    after = read_header(reader, box.end, reader.size)
-    movie.cut_fragment = after is None or after.end > reader.size
-    return _moof_end(reader, box, movie)
+    # mfra lists random-access fragments only: fragments without a key frame may follow.
+    last = cursor = box
+    after: Box | None = None
+    for _ in range(_MAX_CHILDREN):
+        try:
+            after = read_header(reader, cursor.end, reader.size)
+        except ParseError:
+            after = None  # junk after the fragments: not ours to judge
+        if after is None or after.end > reader.size or after.type == b"mfra":
+            break
+        if after.type == b"moof":
+            last = after
+        cursor = after
+    movie.cut_fragment = after is not None and after.end > reader.size
+    return _moof_end(reader, last, movie)
 
 
 def _last_moof_from_mfra(reader: Reader) -> int | None:
