@@ -36,9 +36,11 @@ def test_choseong() -> None:
 
 
 def test_plan() -> None:
-    plan = search.plan('  Main  "EVENT" ㄴㄱㄹ 1A ')
+    plan = search.plan('  Main  "EVENT" ㄴㄱㄹ 1A 필 %')
     assert plan.fts == '"main" AND """event""" AND choseong : "ㄴㄱㄹ"'
-    assert plan.likes == ["1a"]
+    assert plan.grams == '"1a" AND "필"'
+    assert plan.literals == ["%"]
+    assert search.grams("day 1a, 네그") == "d da a ay y 1 1a 네 네그 그"
 
 
 def test_korean_english_and_choseong(seeded: tuple[sqlite3.Connection, Seeded]) -> None:

@@ -40,10 +40,12 @@ def create_app(
     conn_factory: Callable[[], sqlite3.Connection],
     source_factory: Callable[[str], Source],
     clock: Clock = utc_now,
+    conn_release: Callable[[sqlite3.Connection], None] | None = None,
 ) -> FastAPI:
     """Build the viewer app.
 
-    ``conn_factory`` opens a catalog connection (one per request, closed after it);
+    ``conn_factory`` gives a catalog connection for one request and ``conn_release`` takes it
+    back afterwards (default: closes it; ``server.ConnectionPool`` keeps warm ones);
     ``source_factory`` maps a ``files.source`` name to an open Source; ``clock`` stamps
     progress and login attempts. The catalog must be migrated already.
     """
@@ -58,7 +60,14 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
-    app.state.web = WebContext(settings, conn_factory, source_factory, clock, environment())
+    app.state.web = WebContext(
+        settings,
+        conn_factory,
+        source_factory,
+        clock,
+        environment(),
+        conn_release or (lambda conn: conn.close()),
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(settings),

@@ -29,6 +29,7 @@ class WebContext:
     source_factory: Callable[[str], Source]
     clock: Clock
     templates: Environment
+    conn_release: Callable[[sqlite3.Connection], None]
 
 
 class LoginRequired(Exception):
@@ -49,12 +50,13 @@ def context(request: Request) -> WebContext:
 
 
 def connection(request: Request) -> Iterator[sqlite3.Connection]:
-    """A catalog connection for this request, closed afterwards."""
-    conn = context(request).conn_factory()
+    """A catalog connection for this request, released (closed or pooled) afterwards."""
+    web = context(request)
+    conn = web.conn_factory()
     try:
         yield conn
     finally:
-        conn.close()
+        web.conn_release(conn)
 
 
 Conn = Annotated[sqlite3.Connection, Depends(connection)]

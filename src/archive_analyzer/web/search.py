@@ -6,18 +6,22 @@ title. Migration 0006 queues changed content ids in ``search_dirty`` by triggers
 re-renders exactly those before a search, ``rebuild`` redoes the whole index.
 
 Query language: words are ANDed. A word of 3+ characters is an FTS5 phrase (trigram: any
-substring, Korean included, case-insensitive); a word of 1-2 characters (below the trigram
-size) is a substring test on the document's casefolded haystack; a word made only of Hangul
-consonants (``ㄴㄱㄹㅇㄴ``) is looked up in the 초성 column. Results are ranked by bm25 with
-per-column weights (title first).
+substring, Korean included, case-insensitive); a word made only of Hangul consonants
+(``ㄴㄱㄹㅇㄴ``) is looked up in the 초성 column; a word of 1-2 characters (below the trigram
+size) is a token of ``search_grams``, a second FTS5 index holding every character and
+character pair of each word. Ranking: bm25 with per-column weights (title first) over the
+newest ``CANDIDATES`` matches; with filters or short words, title hits first, then newest
+(see docs/web.md for why and the measured latencies).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import sqlite3
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from archive_analyzer.catalog.db import transaction
@@ -29,6 +33,12 @@ _WEIGHTS = (10.0, 4.0, 6.0, 2.0, 1.0, 5.0)
 _MAX_TERMS = 8
 _MAX_QUERY_CHARS = 200
 _BATCH = 500
+# Ranking looks at the newest CANDIDATES matches at most (more: "1000+", refine with filters).
+CANDIDATES = 1000
+# A filter set this small drives the search itself (its documents' text is checked directly).
+VERIFY_MAX = 5000
+_CHUNK = 2000
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: what the unicode61 tokenizer keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +55,11 @@ class SearchQuery:
 
 @dataclass(frozen=True, slots=True)
 class SearchPage:
-    """One page of ranked content ids and the total number of matches."""
+    """One page of ranked content ids and the number of matches.
+
+    ``total`` is exact up to ``CANDIDATES``; ``capped`` says there are more (the pages reach
+    the ``CANDIDATES`` best matches; filters narrow further).
+    """
 
     content_ids: list[str]
     total: int
@@ -53,6 +67,7 @@ class SearchPage:
     per_page: int
     years: list[int] = field(default_factory=list)
     players: list[tuple[str, str, int]] = field(default_factory=list)  # id, name, hits
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -64,58 +79,103 @@ def normalize_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
+def grams(text: str) -> str:
+    """Every distinct character and adjacent character pair of each word of ``text`` (pure).
+
+    ``"day 1a"`` -> ``"d da a ay y 1 1a"`` (a set, in first-seen order). Stored in
+    ``search_grams`` so that 1-2 character queries are index lookups too.
+    """
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(text):
+        for i, ch in enumerate(word):
+            seen[ch] = None
+            if i + 1 < len(word):
+                seen[word[i : i + 2]] = None
+    return " ".join(seen)
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    fts: str | None  # an FTS5 MATCH expression
-    likes: list[str]  # substrings the haystack must contain
+    phrases: list[str]  # one FTS5 phrase per word of 3+ characters
+    fts: str | None  # those phrases ANDed
+    grams: str | None  # FTS5 expression over search_grams (1-2 character words)
+    literals: list[str]  # short words without letters or digits: plain substring tests
+    words: list[str]  # every normalised word (for the title boost)
+
+
+def _quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 def plan(text: str) -> _Plan:
-    """Split a user query into the FTS5 expression and the short-word substring tests (pure)."""
+    """Split a user query into index lookups (pure); words are ANDed."""
     words = normalize_text(text[:_MAX_QUERY_CHARS]).split()[:_MAX_TERMS]
     phrases: list[str] = []
-    likes: list[str] = []
+    short: list[str] = []
+    literals: list[str] = []
     for word in words:
-        if len(word) < 3:
-            likes.append(word)
-            continue
-        quoted = '"' + word.replace('"', '""') + '"'
-        phrases.append(f"choseong : {quoted}" if is_choseong_query(word) else quoted)
-    return _Plan(" AND ".join(phrases) if phrases else None, likes)
-
-
-def _like_pattern(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+        if len(word) >= 3:
+            phrases.append(
+                f"choseong : {_quote(word)}" if is_choseong_query(word) else _quote(word)
+            )
+        elif _WORD.fullmatch(word):
+            short.append(_quote(word))
+        else:
+            literals.append(word)
+    return _Plan(
+        phrases, " AND ".join(phrases) or None, " AND ".join(short) or None, literals, words
+    )
 
 
 def search(conn: sqlite3.Connection, query: SearchQuery, *, facets: bool = False) -> SearchPage:
     """Run ``query`` over the index (refreshing queued documents first).
 
-    Returns a page of content ids ranked best first. Without text, filters alone list contents
-    in catalog order; with neither, the page is empty. ``facets`` adds the years and the most
-    frequent players of the whole match set (for the filter controls).
+    Returns a page of content ids, best first. A single 3+ character word without filters is
+    ranked by bm25 (title weighted highest) over its newest ``CANDIDATES`` matches. Otherwise
+    the most selective part of the query (a narrow filter, the FTS5 phrases, the short words)
+    yields candidates newest first, the rest is verified on each candidate's row, and the
+    first ``CANDIDATES`` matches are ordered title hits first, then newest year. Without
+    text, filters alone list contents; with neither, the page is empty. ``facets`` adds the
+    years and the most frequent players among the candidates (for the filter controls).
     """
     refresh(conn)
     page = max(1, query.page)
     per_page = max(1, min(100, query.per_page))
     search_plan = plan(query.text)
-    if search_plan.fts is None and not search_plan.likes and not _has_filters(query):
+    filtered = _filters(query) is not None
+    nothing = search_plan.fts is None and search_plan.grams is None and not search_plan.literals
+    if nothing and not filtered:
         return SearchPage([], 0, page, per_page)
+    if not filtered and len(search_plan.phrases) == 1 and len(search_plan.words) == 1:
+        weights = ", ".join(str(w) for w in _WEIGHTS)
+        ranked = [
+            r[0]
+            for r in conn.execute(
+                f"SELECT rowid FROM (SELECT rowid, bm25(search_index, {weights}) AS score "
+                "FROM search_index WHERE search_index MATCH ? ORDER BY rowid DESC LIMIT ?) "
+                "ORDER BY score, rowid DESC",
+                (search_plan.phrases[0], CANDIDATES + 1),
+            )
+        ]
+        capped = len(ranked) > CANDIDATES
+        ranked = ranked[:CANDIDATES]
+    else:
+        matches, capped = _candidates(conn, search_plan, query)
+        ranked = _boost(conn, matches, search_plan.words)
+    total = len(ranked)
+    start = (page - 1) * per_page
+    ids = _content_ids(conn, ranked[start : start + per_page])
+    years: list[int] = []
+    players: list[tuple[str, str, int]] = []
+    if facets and ranked:
+        years, players = _facets(conn, ranked)
+    return SearchPage(ids, total, page, per_page, years, players, capped)
+
+
+def _filters(query: SearchQuery) -> tuple[str, list[object]] | None:
+    """The filters as a SQL condition on ``search_docs d`` with its parameters, or None."""
     where: list[str] = []
     params: list[object] = []
-    if search_plan.fts is not None:
-        source = "search_index JOIN search_docs d ON d.rowid = search_index.rowid"
-        where.append("search_index MATCH ?")
-        params.append(search_plan.fts)
-        weights = ", ".join(str(w) for w in _WEIGHTS)
-        order = f"bm25(search_index, {weights}), d.kind, d.sort_key"
-    else:
-        source = "search_docs d"
-        order = "d.kind, d.year DESC, d.sort_key"
-    for word in search_plan.likes:
-        where.append("d.haystack LIKE ? ESCAPE '\\'")
-        params.append(_like_pattern(word))
     if query.catalog_id:
         where.append("d.catalog_id = ?")
         params.append(query.catalog_id)
@@ -128,44 +188,150 @@ def search(conn: sqlite3.Connection, query: SearchQuery, *, facets: bool = False
             "WHERE cp.content_id = d.content_id AND cp.player_id = ?)"
         )
         params.append(query.player_id)
-    clause = " AND ".join(where) if where else "1"
-    rows = conn.execute(
-        f"SELECT d.content_id FROM {source} WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, per_page, (page - 1) * per_page],
-    ).fetchall()
-    ids = [row[0] for row in rows]
-    if page == 1 and len(ids) < per_page:
-        total = len(ids)
-    else:
-        total = int(
-            conn.execute(f"SELECT count(*) FROM {source} WHERE {clause}", params).fetchone()[0]
+    return (" AND ".join(where), params) if where else None
+
+
+def _small_filter_set(
+    conn: sqlite3.Connection, query: SearchQuery, condition: tuple[str, list[object]]
+) -> list[int] | None:
+    """The filtered rowids, newest first, when there are at most ``VERIFY_MAX`` of them."""
+    clause, params = condition
+    if query.player_id:
+        source = (
+            "search_docs d JOIN content_players cp0 ON cp0.content_id = d.content_id "
+            "AND cp0.player_id = ?"
         )
-    years: list[int] = []
-    players: list[tuple[str, str, int]] = []
-    if facets and total:
-        matched = f"SELECT d.content_id, d.year FROM {source} WHERE {clause}"
-        years = [
-            int(r[0])
-            for r in conn.execute(
-                f"SELECT DISTINCT m.year FROM ({matched}) m WHERE m.year IS NOT NULL "
-                "ORDER BY m.year DESC",
-                params,
-            )
-        ]
-        players = [
-            (r[0], r[1], int(r[2]))
-            for r in conn.execute(
-                f"SELECT p.id, coalesce(p.display_name, p.name), count(*) AS n FROM ({matched}) m "
-                "JOIN content_players cp ON cp.content_id = m.content_id "
-                "JOIN players p ON p.id = cp.player_id GROUP BY p.id ORDER BY n DESC, 2 LIMIT 30",
-                params,
-            )
-        ]
-    return SearchPage(ids, total, page, per_page, years, players)
+        params = [query.player_id, *params]
+    else:
+        source = "search_docs d"
+    # no ORDER BY: the (catalog_id, year) index answers without touching other rows
+    rows = conn.execute(
+        f"SELECT d.rowid FROM {source} WHERE {clause} LIMIT ?", (*params, VERIFY_MAX + 1)
+    ).fetchall()
+    return None if len(rows) > VERIFY_MAX else sorted((r[0] for r in rows), reverse=True)
 
 
-def _has_filters(query: SearchQuery) -> bool:
-    return bool(query.catalog_id or query.year is not None or query.player_id)
+def _candidates(
+    conn: sqlite3.Connection, search_plan: _Plan, query: SearchQuery
+) -> tuple[list[int], bool]:
+    """Up to ``CANDIDATES`` rowids matching the plan and the filters, newest first.
+
+    Returns them and whether more exist. One part drives (yields rowids newest first): a
+    small filter set, else the FTS5 phrases, else the short-word index, else the filters. The
+    rest (words, filters) is checked on each candidate's row, chunk by chunk, until enough.
+    """
+    condition = _filters(query)
+    small = _small_filter_set(conn, query, condition) if condition else None
+    driver: Iterator[tuple[int]]
+    words = search_plan.words
+    if small is not None:
+        driver, condition = iter([(r,) for r in small]), None
+    elif search_plan.fts:
+        driver = conn.execute(
+            "SELECT rowid FROM search_index WHERE search_index MATCH ? ORDER BY rowid DESC",
+            (search_plan.fts,),
+        )
+        words = [w for w in words if len(w) < 3]
+    elif search_plan.grams:
+        driver = conn.execute(
+            "SELECT rowid FROM search_grams WHERE search_grams MATCH ? ORDER BY rowid DESC",
+            (search_plan.grams,),
+        )
+        words = search_plan.literals
+    else:
+        driver = conn.execute("SELECT rowid FROM search_docs ORDER BY rowid DESC")
+    found: list[int] = []
+    while len(found) <= CANDIDATES:
+        chunk = [r[0] for r in itertools.islice(driver, _CHUNK)]
+        if not chunk:
+            break
+        found.extend(_verify(conn, chunk, words, condition) if words or condition else chunk)
+    return found[:CANDIDATES], len(found) > CANDIDATES
+
+
+def _verify(
+    conn: sqlite3.Connection,
+    rowids: list[int],
+    words: list[str],
+    condition: tuple[str, list[object]] | None,
+) -> list[int]:
+    """The rowids (order kept) whose document contains every word and passes the filters.
+
+    A word is a substring test on the casefolded text: what the trigram index answers, applied
+    to a few candidates at a time.
+    """
+    if not rowids:
+        return []
+    tests = ["instr(d.haystack, ?) > 0" for _ in words]
+    params: list[object] = [json.dumps(rowids), *words]
+    if condition is not None:
+        tests.append(condition[0])
+        params.extend(condition[1])
+    keep = {
+        r[0]
+        for r in conn.execute(
+            "SELECT d.rowid FROM search_docs d WHERE d.rowid IN "
+            f"(SELECT value FROM json_each(?)) AND {' AND '.join(tests)}",
+            params,
+        )
+    }
+    return [r for r in rowids if r in keep]
+
+
+def _boost(conn: sqlite3.Connection, rowids: list[int], words: list[str]) -> list[int]:
+    """Order candidates: more query words in the title first, then newest year, newest row."""
+    if not rowids:
+        return []
+    rows = conn.execute(
+        "SELECT rowid, haystack, year FROM search_docs WHERE rowid IN "
+        "(SELECT value FROM json_each(?))",
+        (json.dumps(rowids),),
+    ).fetchall()
+
+    def key(row: sqlite3.Row) -> tuple[int, int, int]:
+        title = row[1].split(" | ", 1)[0]
+        return (-sum(1 for w in words if w in title), -(row[2] or 0), -row[0])
+
+    return [r[0] for r in sorted(rows, key=key)]
+
+
+def _content_ids(conn: sqlite3.Connection, rowids: list[int]) -> list[str]:
+    if not rowids:
+        return []
+    found = dict(
+        conn.execute(
+            "SELECT rowid, content_id FROM search_docs WHERE rowid IN "
+            "(SELECT value FROM json_each(?))",
+            (json.dumps(rowids),),
+        ).fetchall()
+    )
+    return [found[r] for r in rowids if r in found]
+
+
+def _facets(
+    conn: sqlite3.Connection, rowids: list[int]
+) -> tuple[list[int], list[tuple[str, str, int]]]:
+    ids = json.dumps(rowids)
+    years = [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT DISTINCT year FROM search_docs WHERE rowid IN (SELECT value FROM json_each(?)) "
+            "AND year IS NOT NULL ORDER BY year DESC",
+            (ids,),
+        )
+    ]
+    players = [
+        (r[0], r[1], int(r[2]))
+        for r in conn.execute(
+            "SELECT p.id, coalesce(p.display_name, p.name), count(*) AS n FROM search_docs d "
+            "JOIN content_players cp ON cp.content_id = d.content_id "
+            "JOIN players p ON p.id = cp.player_id "
+            "WHERE d.rowid IN (SELECT value FROM json_each(?)) "
+            "GROUP BY p.id ORDER BY n DESC, 2 LIMIT 30",
+            (ids,),
+        )
+    ]
+    return years, players
 
 
 # --- keeping the index current ---------------------------------------------------------------
@@ -198,6 +364,7 @@ def rebuild(conn: sqlite3.Connection) -> int:
     with transaction(conn):
         conn.execute("DELETE FROM search_docs")
         conn.execute("DELETE FROM search_index")
+        conn.execute("INSERT INTO search_grams (search_grams) VALUES ('delete-all')")
         conn.execute("INSERT OR IGNORE INTO search_dirty (content_id) SELECT id FROM contents")
     return refresh(conn)
 
@@ -205,11 +372,17 @@ def rebuild(conn: sqlite3.Connection) -> int:
 def _reindex(conn: sqlite3.Connection, content_ids: Sequence[str]) -> None:
     ids_json = json.dumps(list(content_ids))
     old = conn.execute(
-        "SELECT rowid FROM search_docs WHERE content_id IN (SELECT value FROM json_each(?))",
+        "SELECT rowid, haystack FROM search_docs "
+        "WHERE content_id IN (SELECT value FROM json_each(?))",
         (ids_json,),
     ).fetchall()
-    for (rowid,) in old:
+    for rowid, old_haystack in old:
         conn.execute("DELETE FROM search_index WHERE rowid = ?", (rowid,))
+        # contentless: a delete names the exact tokens that were inserted
+        conn.execute(
+            "INSERT INTO search_grams (search_grams, rowid, grams) VALUES ('delete', ?, ?)",
+            (rowid, grams(old_haystack)),
+        )
     conn.execute(
         "DELETE FROM search_docs WHERE content_id IN (SELECT value FROM json_each(?))",
         (ids_json,),
@@ -272,6 +445,10 @@ def _reindex(conn: sqlite3.Connection, content_ids: Sequence[str]) -> None:
             "INSERT INTO search_index (rowid, title, series, players, tags, file_name, choseong) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (cursor.lastrowid, title, series, player_text, tag_text, file_name, initials),
+        )
+        conn.execute(
+            "INSERT INTO search_grams (rowid, grams) VALUES (?, ?)",
+            (cursor.lastrowid, grams(haystack)),
         )
 
 

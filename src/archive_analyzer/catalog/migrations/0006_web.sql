@@ -1,8 +1,8 @@
 -- Web app (issue 8): accounts, watch progress, login attempts and the search index.
 --
--- Search: `search_docs` holds one row per visible content with the facts the filters need and a
--- lower-cased haystack for 1-2 character queries (the trigram tokenizer needs 3); its rowid is
--- the rowid of the FTS5 table `search_index` (trigram tokenizer: Korean substrings work).
+-- Search: `search_docs` holds one row per visible content with the facts the filters need and
+-- its casefolded text (haystack); its rowid is the rowid of the FTS5 table `search_index`
+-- (trigram tokenizer: Korean substrings work) and of `search_grams` (1-2 character words).
 -- The index is kept current in two steps: the triggers below only queue the ids of contents
 -- whose text may have changed into `search_dirty` (cheap for the scanner's writes), and
 -- `web.search.refresh(conn)` re-renders the queued documents before each search (and
@@ -51,10 +51,20 @@ CREATE TABLE search_docs (
     haystack   TEXT NOT NULL             -- casefolded text of every column, for short queries
 );
 CREATE INDEX search_docs_catalog ON search_docs (catalog_id, year);
+CREATE INDEX search_docs_year ON search_docs (year);
 
 CREATE VIRTUAL TABLE search_index USING fts5 (
     title, series, players, tags, file_name, choseong,
     tokenize = 'trigram'
+);
+
+-- 1-2 character words (below the trigram size): every distinct character and character pair
+-- of each word of the document, as tokens; contentless, no positions (only "which documents").
+CREATE VIRTUAL TABLE search_grams USING fts5 (
+    grams,
+    tokenize = 'unicode61 remove_diacritics 0',
+    content = '',
+    detail = 'none'
 );
 
 CREATE TABLE search_dirty (content_id TEXT PRIMARY KEY) WITHOUT ROWID;
