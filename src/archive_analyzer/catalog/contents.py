@@ -14,7 +14,7 @@ import json
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from archive_analyzer.catalog.db import Clock
 from archive_analyzer.errors import CatalogError, NotFound
 
 UNSORTED_CATALOG = "unsorted"
+_RECLASSIFY_BATCH = 500
 _CHUNK = 400
 
 # Columns of ``contents`` the classifier owns (everything else is imports or manual edits).
@@ -454,12 +455,17 @@ class ReclassifyReport:
 
 
 def reclassify(
-    conn: sqlite3.Connection, *, now: Clock, rules: Rules | None = None
+    conn: sqlite3.Connection,
+    *,
+    now: Clock,
+    rules: Rules | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ReclassifyReport:
     """Re-apply ``rules`` to every catalogued file, inside the caller's transaction.
 
     Contents keep their ids, clips and import/manual links; locked fields stay as edited.
-    Series may change (a content moves, its clips follow).
+    Series may change (a content moves, its clips follow). ``on_progress(n)`` is called after
+    each batch with the number of files it held.
     """
     rules = rules or default_rules()
     before = {
@@ -473,7 +479,11 @@ def reclassify(
             "UNION SELECT file_id FROM contents WHERE file_id IS NOT NULL ORDER BY 1"
         )
     ]
-    refresh(conn, ids, now=now, rules=rules)
+    for start in range(0, len(ids), _RECLASSIFY_BATCH):
+        batch = ids[start : start + _RECLASSIFY_BATCH]
+        refresh(conn, batch, now=now, rules=rules)
+        if on_progress is not None:
+            on_progress(len(batch))
     moved = retitled = 0
     total = 0
     for r in conn.execute("SELECT id, series_id, title FROM contents WHERE parent_id IS NULL"):

@@ -160,15 +160,25 @@ def reclassify_command(
 ) -> None:
     """Re-apply the (possibly changed) rules to every file; manual edits and clips are kept."""
     from archive_analyzer.catalog import contents
+    from archive_analyzer.scan.progress import for_terminal
 
     cfg = settings(db, config, rules_file=rules)
     compiled = load_rules(cfg.rules_file)
     conn = catalog_db.connect(cfg.db)
     log.info("reclassifying %s with rules %s", cfg.db, compiled.version)
+    progress = for_terminal("reclassify")
     try:
+        total = conn.execute("SELECT count(*) FROM files WHERE is_media = 1").fetchone()[0]
+        progress.start(int(total))
         with catalog_db.transaction(conn):
-            report = contents.reclassify(conn, now=catalog_db.utc_now, rules=compiled)
+            report = contents.reclassify(
+                conn,
+                now=catalog_db.utc_now,
+                rules=compiled,
+                on_progress=lambda n: progress.advance(n, 0),
+            )
     finally:
+        progress.finish()
         conn.close()
     if as_json:
         emit_json(
