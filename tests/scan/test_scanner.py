@@ -201,3 +201,26 @@ def test_scan_cli_without_source_is_a_one_line_error(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.strip().startswith("error: no source given")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_moved_and_touched_file_keeps_its_id_and_is_reprobed(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    root = tmp_path / "share"
+    (root / "a").mkdir(parents=True)
+    (root / "b").mkdir()
+    (root / "a/ep.mp4").write_bytes(b"e" * 9)
+    conn = db.connect(tmp_path / "c.db")
+    scanner = Scanner(conn, LocalSource(root), clock=clock)
+    scanner.scan()
+    with db.transaction(conn):
+        row = repo.get_by_path(conn, str(root), "a/ep.mp4")
+        assert row is not None
+        repo.set_probe_state(conn, row.id, "done", "t", {})
+    os.rename(root / "a/ep.mp4", root / "b/ep.mp4")
+    os.utime(root / "b/ep.mp4", (1_800_000_000, 1_800_000_000))
+    result = scanner.scan()
+    assert (result.moved, result.changed, result.new, result.missing) == (1, 1, 0, 0)
+    moved = repo.get_by_path(conn, str(root), "b/ep.mp4")
+    assert moved is not None and moved.id == row.id and moved.probe_state == "pending"
+    conn.close()

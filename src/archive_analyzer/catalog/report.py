@@ -114,7 +114,7 @@ def recent_events(conn: sqlite3.Connection, limit: int) -> Section:
     """The latest file history entries (new, changed, moved, missing, probed ...)."""
     rows = _rows(
         conn,
-        "SELECT e.at, e.kind, f.path, e.detail FROM file_events e JOIN files f ON f.id = e.file "
+        "SELECT e.at, e.kind, f.path FROM file_events e JOIN files f ON f.id = e.file "
         "ORDER BY e.id DESC LIMIT ?",
         limit,
     )

@@ -14,7 +14,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from archive_analyzer import paths
@@ -329,6 +329,9 @@ class Scanner:
                 old = by_id.get((info.file_id, info.size)) if info.file_id is not None else None
                 if old is not None and old.path != info.path and self._gone(old, info.path, seen):
                     moved.append((old, info, status))
+                    if old.mtime != info.mtime:  # touched on the way: re-probe as a change
+                        here = replace(old, path=info.path, status="active", missing_since=None)
+                        changed.append((here, info, status))
                 else:
                     new.append((info, status))
             elif (row.size, row.mtime) != (info.size, info.mtime):
@@ -344,7 +347,7 @@ class Scanner:
             touched: list[str] = []
             if new:
                 touched += repo.add(self._conn, self.source_name, new, stamp)
-            if moved:
+            if moved:  # before the changes: a moved and touched file is in both lists
                 repo.move(self._conn, moved, stamp)
                 touched += [row.id for row, _, _ in moved]
             if changed:
