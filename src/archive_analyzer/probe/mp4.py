@@ -229,7 +229,7 @@ def _read_trak(reader: Reader, trak: Box) -> _Track:
     track = _Track()
     for box in children(reader, trak):
         if box.type == b"tkhd":
-            data = body(reader, box, 92)
+            data = body(reader, box, 104)  # version 1 is 104 bytes long
             if data[0] == 1:
                 track.track_id = struct.unpack(">I", data[20:24])[0]
                 w, h = struct.unpack(">II", data[88:96]) if len(data) >= 96 else (0, 0)
