@@ -176,6 +176,15 @@ def test_read_partial_open_and_seek(target: Target) -> None:
         assert handle.read() == data
 
 
+def test_large_reads_span_several_round_trips(target: Target) -> None:
+    data = os.urandom(19 * 1024 * 1024 + 123)  # more than two SMB read windows
+    target.write("big.mxf", data)
+    assert target.source.read_partial("big.mxf", 5, len(data)) == data[5:]
+    assert (
+        target.source.read_partial("big.mxf", 10_000_000, 9_000_000) == data[10_000_000:19_000_000]
+    )
+
+
 def test_missing_and_vanished_files(target: Target) -> None:
     target.write("x/gone.mp4", b"soon gone")
     target.write("x/file.mp4", b"a file")

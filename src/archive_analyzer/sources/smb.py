@@ -16,6 +16,7 @@ except into smbprotocol's session setup.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -78,6 +79,8 @@ T = TypeVar("T")
 
 BACKOFF_S: tuple[float, ...] = (1.0, 2.0, 4.0)
 QUERY_BUFFER = 65536  # one credit per query; 2 queries hold ~1,000 entries of typical names
+READ_CHUNK = 1024 * 1024  # 16 credits per READ
+READ_WINDOW = 8 * READ_CHUNK  # per compound: 8 READs, 128 credits
 EXTRA_CREDITS = 1024  # asked for right after login so many compounds can be in flight
 RELATED = b"\xff" * 16  # file id meaning "the handle the previous related request opened"
 
@@ -613,19 +616,29 @@ class SMBSource:
         raise FileVanished(f"no longer exists: {rel}")
 
     def read_partial(self, path: str, offset: int, length: int) -> bytes:
-        """Up to ``length`` bytes at ``offset``: CREATE + READ + CLOSE in one round trip per
-        chunk of the server's maximum read size."""
+        """Up to ``length`` bytes at ``offset``: one related CREATE + READ... + CLOSE round
+        trip per ``READ_WINDOW`` bytes (reads of ``READ_CHUNK``, so credits stay modest)."""
         if offset < 0 or length < 0:
             raise ValueError("offset and length must not be negative")
         rel = paths.normalize(path)
-        return self._with_path(
-            rel,
-            lambda wire: self._run("read", lambda: self._read_compound(wire, rel, offset, length)),
-        )
+        return self._with_path(rel, lambda wire: self._read_windows(wire, rel, offset, length))
+
+    def _read_windows(self, wire: str, rel: str, offset: int, length: int) -> bytes:
+        parts: list[bytes] = []
+        position, end = offset, offset + length
+        while True:
+            want = min(READ_WINDOW, end - position)
+            data = self._run(
+                "read", functools.partial(self._read_compound, wire, rel, position, want)
+            )
+            parts.append(data)
+            position += len(data)
+            if len(data) < want or position >= end:
+                return b"".join(parts)
 
     def _read_compound(self, wire: str, rel: str, offset: int, length: int) -> bytes:
         link = self._ensure()
-        chunk = min(length, int(link.conn.max_read_size))
+        chunk = max(1, min(length, int(link.conn.max_read_size), READ_CHUNK))
         parts: list[bytes] = []
         opener = Open(link.tree, wire)
         create, _ = opener.create(
