@@ -141,6 +141,7 @@ def api_search(
         "total": result.total,
         "page": result.page,
         "pages": result.pages,
+        "capped": result.capped,
         "items": [_card_json(c) for c in queries.cards(conn, result.content_ids)],
         "years": result.years,
         "players": [{"id": i, "name": n, "hits": h} for i, n, h in result.players],
