@@ -30,7 +30,7 @@ def row(
         mtime=mtime,
         file_id=file_id if file_id is not None else f"fid-{path}",
         status=status,
-        is_media=True,
+        is_media=1,
         probe_state="done",
         **kw,  # type: ignore[arg-type]
     )

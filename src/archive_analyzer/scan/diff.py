@@ -20,6 +20,7 @@ Semantics (issue 4):
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -81,7 +82,9 @@ def unique_files(listing: Iterable[FileInfo]) -> dict[str, FileInfo]:
     for info in listing:
         if info.is_dir:
             continue
-        path = paths.normalize(info.path)
+        path = info.path
+        if "\\" in path or not unicodedata.is_normalized("NFC", path):
+            path = paths.normalize(path)  # sources give NFC; this is the rare exception
         if path in found:
             continue
         if path != info.path:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -286,7 +287,9 @@ class Scanner:
         for info in self._source.list_directory("", recursive=True):
             if info.is_dir:
                 continue
-            path = paths.normalize(info.path)
+            path = info.path
+            if "\\" in path or not unicodedata.is_normalized("NFC", path):
+                path = paths.normalize(path)
             if path != info.path:
                 info = FileInfo(path, info.size, info.mtime, info.file_id, False)
             yield info
