@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from archive_analyzer.catalog import db, media
 from archive_analyzer.catalog import files as repo
 from archive_analyzer.config import Settings
-from archive_analyzer.errors import ArchiveError, ConfigError
+from archive_analyzer.errors import ArchiveError, ConfigError, SourceError
 from archive_analyzer.probe import engine
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
 from archive_analyzer.scan.diff import DiffRules
@@ -279,7 +279,10 @@ def watch(
         probe_inline(conn, source, settings, summary.jobs, clock=clock)
 
     try:
-        source.connect()
+        try:
+            source.connect()
+        except SourceError as exc:  # a share down at start is a suspect poll, not the end
+            log.warning("source not reachable yet, polling anyway: %s", exc)
         log.info(
             "watching %s every %.0fs (catalog %s)",
             source.name,

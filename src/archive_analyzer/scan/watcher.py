@@ -311,15 +311,16 @@ def run_loop(
     max_polls: int | None = None,
 ) -> int:
     """Call ``poll_once`` every ``interval_s`` (measured start to start) until ``should_stop``
-    or ``max_polls``. A poll that raises an ``ArchiveError`` is logged and the loop goes on.
+    or ``max_polls``. A poll that raises an ``ArchiveError`` or a database error is logged and
+    the loop goes on.
     Returns the number of polls made."""
     polls = 0
     while not should_stop() and (max_polls is None or polls < max_polls):
         t0 = monotonic()
         try:
             poll_once()
-        except ArchiveError as exc:
-            log.error("poll failed: %s", exc)
+        except (ArchiveError, sqlite3.Error) as exc:  # e.g. the catalog busy past its timeout
+            log.error("poll failed, trying again next interval: %s", exc)
         polls += 1
         if max_polls is not None and polls >= max_polls:
             break
