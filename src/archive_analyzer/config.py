@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     hls_cache_dir: Path | None = None  # default: data_dir / "hls"
     hls_cache_bytes: int = 2 * 1024**3
     max_transcodes: int = 2
+    hls_segment_s: float = 6.0
+    transcode_wait_s: float = 3.0  # a segment waits this long for a free slot, then 503 busy
+    transcode_timeout_s: float = 120.0  # one segment's ffmpeg is killed after this
+    transcode_max_height: int = 720
+    transcode_preset: str = "veryfast"
+    thumb_width: int = 320
+    thumb_budget_bytes: int = 16 * 1024 * 1024  # a thumbnail reading more is logged as too costly
 
     @classmethod
     def settings_customise_sources(
