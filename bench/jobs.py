@@ -156,6 +156,11 @@ def queued_processes(jobs: list[ProbeJob], settings: Settings, processes: int) -
     try:
         for log in logs:
             wait_for(lambda log=log: "probe worker up" in log.read_text(), timeout=60)
+        # Warm up: the first probe in a process imports the probe engine (PyAV and all).
+        for job in jobs[: 2 * processes]:
+            tasks.probe(job.file_id, job.source, job.path, job.size, job.mtime)
+        wait_for(lambda: queues.results.size() >= 2 * processes, timeout=120, what="warm-up")
+        queues.results.take(2 * processes)
         start = time.perf_counter()
         for job in jobs:
             tasks.probe(job.file_id, job.source, job.path, job.size, job.mtime)
@@ -171,11 +176,6 @@ def queued_processes(jobs: list[ProbeJob], settings: Settings, processes: int) -
     outcomes = queues.results.take(len(jobs))
     assert len(outcomes) == len(jobs)
     return elapsed
-
-
-def median_of(reps: int, run: Callable[[], float]) -> tuple[float, list[float]]:
-    times = [run() for _ in range(reps)]
-    return statistics.median(times), times
 
 
 def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -230,35 +230,51 @@ def main(argv: list[str]) -> int:
         total_bytes = sum(size for _, size in made)
         run_probe(jobs[0], base)  # warm caches and imports for every contender alike
 
-        d_med, d_all = median_of(args.reps, lambda: direct(jobs, base))
-        s_med, s_all = median_of(args.reps, lambda: shared_connection(jobs, base))
-        n = len(jobs)
-        lines.append(f"| direct `pipeline.run_probe`, 1 thread (baseline) | {n / d_med:.1f} | "
-                     f"{1000 * d_med / n:.2f} | - | {_fmt(d_all)} |")  # fmt: skip
-        lines.append(f"| reference: `probe_file` on one shared connection | {n / s_med:.1f} | "
-                     f"{1000 * s_med / n:.2f} | - | {_fmt(s_all)} |")  # fmt: skip
+        contenders: list[tuple[str, Callable[[], float]]] = [
+            ("direct `pipeline.run_probe`, 1 thread (baseline)", lambda: direct(jobs, base)),
+            (
+                "reference: `probe_file` on one shared connection",
+                lambda: shared_connection(jobs, base),
+            ),
+        ]
         for backend in args.backends.split(","):
             settings = base
             if backend == "redis":
                 redis_proc, url = start_redis(work)
                 settings = server.settings(**common, redis_url=url)
             for workers in worker_counts:
-                runner = functools.partial(queued, jobs, settings, workers)
-                q_med, q_all = median_of(args.reps, runner)
-                overhead = f"{1000 * (q_med - d_med) / n:+.2f}" if workers == 1 else "-"
-                lines.append(
-                    f"| {backend} queue, 1 process x {workers} worker thread(s) | "
-                    f"{n / q_med:.1f} | {1000 * q_med / n:.2f} | {overhead} | {_fmt(q_all)} |"
+                contenders.append(
+                    (
+                        f"{backend} queue, 1 process x {workers} worker thread(s)",
+                        functools.partial(queued, jobs, settings, workers),
+                    )
                 )
             for processes in worker_counts if args.processes else ():
-                if processes == 1:
-                    continue  # the same as one thread, plus the process start-up
-                runner = functools.partial(queued_processes, jobs, settings, processes)
-                q_med, q_all = median_of(args.reps, runner)
-                lines.append(
-                    f"| {backend} queue, {processes} worker processes x 1 thread | "
-                    f"{n / q_med:.1f} | {1000 * q_med / n:.2f} | - | {_fmt(q_all)} |"
-                )
+                if processes > 1:  # one process is one thread plus a process start-up
+                    contenders.append(
+                        (
+                            f"{backend} queue, {processes} worker processes x 1 thread",
+                            functools.partial(queued_processes, jobs, settings, processes),
+                        )
+                    )
+        # Interleaved: every repetition runs every contender once, so load from elsewhere on
+        # the machine hits them alike; the overhead is the median of same-repetition pairs.
+        times: dict[str, list[float]] = {label: [] for label, _ in contenders}
+        for _ in range(args.reps):
+            for label, run in contenders:
+                times[label].append(run())
+        n = len(jobs)
+        baseline = times[contenders[0][0]]
+        for label, _ in contenders:
+            med = statistics.median(times[label])
+            overhead = "-"
+            if "1 process x 1 worker" in label:
+                pairs = [(q - d) / n for q, d in zip(times[label], baseline, strict=True)]
+                overhead = f"{1000 * statistics.median(pairs):+.2f}"
+            lines.append(
+                f"| {label} | {n / med:.1f} | {1000 * med / n:.2f} | {overhead} | "
+                f"{_fmt(times[label])} |"
+            )
         load = os.getloadavg()
     finally:
         if redis_proc is not None:
@@ -271,7 +287,7 @@ def main(argv: list[str]) -> int:
           f"Python {platform.python_version()}")  # fmt: skip
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"files: {args.files} ({total_bytes / 1e6:.1f} MB) on a loopback smbd, "
-          f"strategy smart, {args.reps} reps (median)")  # fmt: skip
+          f"strategy smart, {args.reps} interleaved reps (median)")  # fmt: skip
     print()
     print("| path | files/s | ms/file | queue overhead ms/job | runs (s) |")
     print("|---|---|---|---|---|")
