@@ -150,15 +150,14 @@ def run_system(
         settings.workers,
         f", web http://{settings.host}:{settings.port}/" if server is not None else "",
     )
-    if writer.needs_initial_scan():
-        tasks.reconcile()  # a first full scan; the polls take over after it
-    if on_ready is not None:
-        on_ready()
-
     next_poll = time.monotonic()
     skipped = 0  # ticks that found a poll still waiting
     next_check = time.monotonic() + HEALTH_CHECK_S
     try:
+        if writer.needs_initial_scan():
+            tasks.reconcile()  # a first full scan; the polls take over after it
+        if on_ready is not None:
+            on_ready()
         while not flag.is_set():
             now = time.monotonic()
             if now >= next_poll:
