@@ -127,3 +127,32 @@ def test_users_cli(
     assert run(["users", "passwd", "nobody", "--db", str(database)], "brand-new-pass\n") == 1
     conn = db.connect(database)
     assert accounts.authenticate(conn, "frank", "brand-new-pass", "127.0.0.1")
+
+
+def test_first_admin_password_is_announced_once(capsys: pytest.CaptureFixture[str]) -> None:
+    from archive_analyzer.cli.serve import announce_first_admin
+
+    announce_first_admin(None)
+    assert capsys.readouterr().err == ""
+    announce_first_admin("one-time-pw")
+    err = capsys.readouterr().err
+    assert "one-time-pw" in err and "admin" in err
+
+
+def test_connection_pool_reuses_and_rolls_back(tmp_path: Path) -> None:
+    from archive_analyzer.web.server import ConnectionPool
+
+    db.connect(tmp_path / "p.db").close()
+    pool = ConnectionPool(tmp_path / "p.db", max_idle=1)
+    first = pool.acquire()
+    first.execute("BEGIN")
+    pool.release(first)
+    assert not first.in_transaction
+    assert pool.acquire() is first
+    second = pool.acquire()
+    assert second is not first
+    pool.release(first)
+    pool.release(second)  # over max_idle: closed
+    with pytest.raises(sqlite3.ProgrammingError):
+        second.execute("SELECT 1")
+    pool.close()
