@@ -240,3 +240,23 @@ def test_folder_bigger_than_two_query_buffers_is_paged(smb_server: SambaServer, 
         assert [i.path for i in source.list_directory("", recursive=True)] == names
     finally:
         source.close()
+
+
+@pytest.mark.smb
+def test_symlink_loop_is_not_followed_forever(
+    smb_server: SambaServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = smb_server.new_folder("loop")
+    (folder.root / "show" / "season").mkdir(parents=True)
+    (folder.root / "show" / "season" / "ep.mp4").write_bytes(b"x")
+    (folder.root / "show" / "season" / "back").symlink_to("..")
+    spec = parse(folder.url)
+    assert isinstance(spec, SMBSpec)
+    source = SMBSource(spec, folder.settings())
+    caplog.set_level(logging.WARNING)
+    try:
+        got = [i.path for i in source.list_directory("", recursive=True)]
+    finally:
+        source.close()
+    assert got == ["show", "show/season", "show/season/back", "show/season/ep.mp4"]
+    assert "loops back" in caplog.text

@@ -162,7 +162,12 @@ def walk(
             return None
         return sorted_entries(raw)
 
-    def visit(rel: str, wire: str) -> Iterator[FileInfo]:
+    def descend(entry: RawEntry, ancestors: frozenset[str]) -> bool:
+        # A server that follows symlinks shows a link to an ancestor as a folder with the
+        # ancestor's file id: descending would never end.
+        return recursive and entry.is_dir and entry.file_id not in ancestors
+
+    def visit(rel: str, wire: str, ancestors: frozenset[str]) -> Iterator[FileInfo]:
         entries = listing(rel, wire)
         if entries is None:
             return
@@ -170,7 +175,7 @@ def walk(
             children = [
                 (paths.join(rel, name), wire_join(wire, entry.name))
                 for name, entry in entries
-                if entry.is_dir
+                if descend(entry, ancestors)
             ]
             queue.extendleft(reversed(children))
             fill()
@@ -188,10 +193,12 @@ def walk(
                 file_id=entry.file_id,
                 is_dir=entry.is_dir,
             )
-            if entry.is_dir and recursive:
-                yield from visit(child, child_wire)
+            if descend(entry, ancestors):
+                yield from visit(child, child_wire, ancestors | {entry.file_id or child})
+            elif recursive and entry.is_dir:
+                log.warning("not descending into %r: it loops back to a folder above it", child)
 
-    yield from visit(start, start_wire)
+    yield from visit(start, start_wire, frozenset())
 
 
 def _plain(wire_root: str, rel: str) -> str:
