@@ -97,7 +97,9 @@ class FakeFetcher:
             child = node[part]
             assert child is not None
             node = child
-        return [RawEntry(name, 1, 0.0, name, sub is not None) for name, sub in node.items()]
+        return [  # unique file ids, like a server's
+            RawEntry(name, 1, 0.0, f"{wire}/{name}", sub is not None) for name, sub in node.items()
+        ]
 
 
 names = st.sampled_from(
