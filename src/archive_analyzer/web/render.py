@@ -55,7 +55,7 @@ def render(
 # Pages embed only our own assets; nothing may frame them.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
+        "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; "
         "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; "
         "form-action 'self'"
     ),

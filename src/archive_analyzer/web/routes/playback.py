@@ -1,0 +1,297 @@
+"""Playback routes: HLS on demand, poster frames, and the loopback source endpoint for ffmpeg.
+
+* ``GET /hls/{content_id}/index.m3u8``: a VOD playlist computed from the probed duration.
+* ``GET /hls/{content_id}/{n}.ts``: segment ``n``, from the cache or made now by ffmpeg
+  (remux or transcode, see ``web/hls.py``); 503 "busy" when every transcode slot is taken.
+* ``GET /thumb/{content_id}``: the content's poster frame (a placeholder when none).
+* ``GET /internal/source/{token}``: file bytes with ranges for ffmpeg, loopback only.
+
+Only catalogued content ids reach the source, as for ``/stream``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from archive_analyzer.catalog import db
+from archive_analyzer.errors import Busy, FileVanished, PermissionDenied, SourceError
+from archive_analyzer.sources.base import Source
+from archive_analyzer.web import hls, loopback, playable, queries, ranges, streaming, thumbs
+from archive_analyzer.web.deps import Conn, context, current_user
+from archive_analyzer.web.transcode import Cancelled, Playback, TranscodeFailed, run
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["playback"], dependencies=[Depends(current_user)])
+internal = APIRouter(include_in_schema=False)
+
+_SEGMENT = re.compile(r"^(\d{1,6})\.ts$")
+_PLACEHOLDER = Path(__file__).resolve().parents[1] / "static" / "poster.svg"
+MACHINE_PREFIXES = ("/hls", "/thumb", "/internal", "/metrics")
+
+
+def install(app: FastAPI) -> None:
+    """Add the playback routes and their resources to ``app`` (called by ``create_app``)."""
+    app.state.playback = Playback.from_settings(app.state.web.settings)
+    app.state.source_tokens = loopback.SourceTokens()
+    app.include_router(router)
+    app.include_router(internal)
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
+
+
+def playback(request: Request) -> Playback:
+    state: Playback = request.app.state.playback
+    return state
+
+
+def _tokens(request: Request) -> loopback.SourceTokens:
+    tokens: loopback.SourceTokens = request.app.state.source_tokens
+    return tokens
+
+
+def _target(conn: Conn, content_id: str) -> playable.PlayTarget:
+    if not queries.valid_id(content_id):
+        raise HTTPException(404, "not found")
+    found = playable.target(conn, content_id)
+    if found is None:
+        raise HTTPException(404, "not found")
+    return found
+
+
+async def _source(request: Request, name: str) -> Source:
+    try:
+        source: Source = await run_in_threadpool(context(request).source_factory, name)
+    except (FileVanished, PermissionDenied) as exc:
+        raise HTTPException(404, "file not available") from exc
+    except SourceError as exc:
+        log.warning("playback: source unavailable: %s", exc)
+        raise HTTPException(503, "source unavailable") from exc
+    return source
+
+
+@router.get(
+    "/hls/{content_id}/index.m3u8",
+    summary="HLS playlist of a content (segments made on demand)",
+    response_class=Response,
+)
+async def hls_playlist(request: Request, content_id: str, conn: Conn) -> Response:
+    found = await run_in_threadpool(_target, conn, content_id)
+    if found.facts is None or not found.facts.duration_s:
+        raise HTTPException(404, "not playable (no probed video)")
+    settings = context(request).settings
+    text = hls.playlist(found.facts.duration_s, settings.hls_segment_s)
+    return Response(
+        text,
+        media_type="application/vnd.apple.mpegurl",
+        headers={
+            "Cache-Control": "private, no-cache",
+            "X-Playback-Mode": hls.plan(found.facts).mode.value,
+        },
+    )
+
+
+@router.get(
+    "/hls/{content_id}/{segment}",
+    summary="One HLS segment (MPEG-TS), cached on disk",
+    response_class=Response,
+    responses={503: {"description": "Every transcode slot is busy"}},
+)
+async def hls_segment(request: Request, content_id: str, segment: str, conn: Conn) -> Response:
+    match = _SEGMENT.match(segment)
+    if match is None:
+        raise HTTPException(404, "not found")
+    n = int(match.group(1))
+    found = await run_in_threadpool(_target, conn, content_id)
+    facts = found.facts
+    if facts is None or not facts.duration_s:
+        raise HTTPException(404, "not playable (no probed video)")
+    settings = context(request).settings
+    if n >= hls.segment_count(facts.duration_s, settings.hls_segment_s):
+        raise HTTPException(404, "no such segment")
+    state = playback(request)
+    state.hls_sessions[content_id] = time.monotonic()
+    chosen = hls.hls_plan(facts)
+    seg_ms = int(settings.hls_segment_s * 1000)
+    key = f"{found.cache_key}/{chosen.mode.value}-{seg_ms}/{n}.ts"
+    headers = {"Cache-Control": "private, max-age=86400", "X-Playback-Mode": chosen.mode.value}
+    cached = await run_in_threadpool(state.segments.get, key)
+    if cached is not None:
+        return FileResponse(cached, media_type="video/mp2t", headers=headers)
+    source = await _source(request, found.file.source)
+    encoding = hls.Encoding(
+        max_height=settings.transcode_max_height, preset=settings.transcode_preset
+    )
+    async with state.slots.hold():
+        cached = await run_in_threadpool(state.segments.get, key)  # made while we waited
+        if cached is None:
+            temp = state.segments.temp_path(key)
+            try:
+                with loopback.ffmpeg_input(
+                    request.app.state.source_tokens,
+                    source,
+                    found.file.path,
+                    request.scope.get("server"),
+                ) as source_arg:
+                    args = hls.segment_args(
+                        source_arg,
+                        str(temp),
+                        chosen,
+                        n,
+                        facts.duration_s,
+                        settings.hls_segment_s,
+                        encoding,
+                    )
+                    await run(
+                        args,
+                        gone=request.is_disconnected,
+                        timeout_s=settings.transcode_timeout_s,
+                        processes=state.processes,
+                        label=f"{chosen.mode.value} {content_id} #{n}",
+                    )
+                cached = await run_in_threadpool(state.segments.put, key, temp)
+            except Cancelled as exc:
+                temp.unlink(missing_ok=True)
+                return Response(status_code=499, content=str(exc))
+            except TranscodeFailed as exc:
+                temp.unlink(missing_ok=True)
+                log.warning("segment %s #%d: %s", content_id, n, exc)
+                raise HTTPException(500, "segment could not be made") from exc
+            except BaseException:
+                temp.unlink(missing_ok=True)
+                raise
+    return FileResponse(cached, media_type="video/mp2t", headers=headers)
+
+
+@router.get(
+    "/thumb/{content_id}", summary="Poster frame of a content (JPEG)", response_class=Response
+)
+async def thumbnail(request: Request, content_id: str, conn: Conn) -> Response:
+    web = context(request)
+    found = await run_in_threadpool(_target, conn, content_id)
+    file = found.file
+    state = playback(request)
+    name = thumbs.cache_name(file.file_id, file.size, file.mtime)
+    path = state.thumbs_dir / name
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if path.exists():
+        return FileResponse(path, media_type="image/jpeg", headers=headers)
+    known = await run_in_threadpool(thumbs.load, conn, file.file_id)
+    failed_before = (
+        known is not None
+        and known.error
+        and (known.size, known.mtime)
+        == (
+            file.size,
+            file.mtime,
+        )
+    )
+    if found.facts is None or failed_before:
+        return _placeholder()
+    source = await _source(request, file.source)
+    at_s = thumbs.position(found.facts.duration_s)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".partial-{path.name}")
+    watch = thumbs.Stopwatch()
+    error: str | None = None
+    stderr = ""
+    async with state.thumb_slots.hold():
+        try:
+            with loopback.ffmpeg_input(
+                _tokens(request), source, file.path, request.scope.get("server")
+            ) as source_arg:
+                stderr = await run(
+                    thumbs.args(source_arg, str(temp), at_s, web.settings.thumb_width),
+                    gone=request.is_disconnected,
+                    timeout_s=web.settings.transcode_timeout_s,
+                    processes=state.processes,
+                    label=f"thumbnail {content_id}",
+                )
+            if not temp.exists() or temp.stat().st_size == 0:
+                error = "no frame decoded"
+            else:
+                temp.replace(path)
+        except Cancelled:
+            temp.unlink(missing_ok=True)
+            return Response(status_code=499)
+        except TranscodeFailed as exc:
+            error = str(exc)
+        finally:
+            temp.unlink(missing_ok=True)
+    bytes_read, seeks = thumbs.read_stats(stderr)
+    if bytes_read > web.settings.thumb_budget_bytes:
+        log.warning(
+            "thumbnail of %s read %d bytes (budget %d)",
+            file.path,
+            bytes_read,
+            web.settings.thumb_budget_bytes,
+        )
+    record = thumbs.ThumbRecord(
+        file.file_id, file.size, file.mtime, at_s, bytes_read, seeks, watch.ms, error
+    )
+    await run_in_threadpool(_store_thumb, conn, record, web.clock)
+    if error is not None:
+        return _placeholder()
+    return FileResponse(path, media_type="image/jpeg", headers=headers)
+
+
+def _store_thumb(conn: Conn, record: thumbs.ThumbRecord, clock: db.Clock) -> None:
+    with db.transaction(conn):
+        thumbs.store(conn, record, clock)
+
+
+def _placeholder() -> Response:
+    return FileResponse(
+        _PLACEHOLDER, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"}
+    )
+
+
+@internal.get("/internal/source/{token}")
+@internal.head("/internal/source/{token}")
+async def internal_source(request: Request, token: str) -> Response:
+    """File bytes for ffmpeg (loopback clients with a live token only), with ranges."""
+    client = request.client.host if request.client else ""
+    tokens: loopback.SourceTokens = request.app.state.source_tokens
+    grant = tokens.lookup(token) if client in loopback.LOOPBACK else None
+    if grant is None:
+        raise HTTPException(404, "not found")
+    try:
+        info = await run_in_threadpool(grant.source.stat, grant.path)
+    except SourceError as exc:
+        raise HTTPException(404, "file not available") from exc
+    total = info.size
+    headers = {"Accept-Ranges": "bytes"}
+    first, length, status = 0, total, 200
+    header = request.headers.get("range")
+    if header is not None:
+        try:
+            span = ranges.parse_range(header, total)
+        except ranges.Unsatisfiable:
+            return Response(status_code=416, headers={"Content-Range": f"bytes */{total}"})
+        if span is not None:
+            first, length, status = span.first, span.length, 206
+            headers["Content-Range"] = span.content_range
+    headers["Content-Length"] = str(length)
+    if request.method == "HEAD" or length == 0:
+        return Response(status_code=status, headers=headers)
+
+    async def counted() -> object:
+        async for chunk in streaming.body(grant.source, grant.path, first, length):
+            tokens.count(token, len(chunk))
+            yield chunk
+
+    return StreamingResponse(
+        counted(),  # type: ignore[arg-type]
+        status_code=status,
+        headers=headers,
+        media_type="application/octet-stream",
+    )

@@ -1,0 +1,90 @@
+"""A catalog over the probe corpus for the playback tests: real files, real probe results.
+
+Every corpus file named gets a ``files`` row, a ``media_info`` row from the real probe engine
+and an episode content, under one brand and series; ids are returned by corpus name.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from archive_analyzer.catalog import db, media
+from archive_analyzer.probe import engine
+from archive_analyzer.sources.local import LocalSource
+
+# A video of each family the archive holds (direct, remux, transcode).
+VIDEOS = (
+    "mxf_closed",
+    "mov_prores",
+    "mov_prores_master",
+    "mkv",
+    "ts_2audio",
+    "m2ts",
+    "mp4_faststart",
+    "mov_h264",
+    "mp4_hevc",
+    "mp4_1080p_bframes",
+    "webm",
+    "avi",
+    "vob",
+    "wmv",
+    "mp4_2h_moov_end",
+    "mp4_frag_2h",
+)
+
+
+def seed_corpus(
+    conn: sqlite3.Connection, corpus: dict[str, Path], names: Iterable[str]
+) -> dict[str, str]:
+    """Catalog ``names`` from ``corpus`` (all in one folder); returns name -> content id."""
+    now = db.utc_now
+    stamp = db.timestamp(now())
+    root = next(iter(corpus.values())).parent
+    source = LocalSource(root)
+    contents: dict[str, str] = {}
+    with db.transaction(conn):
+        conn.execute(
+            "INSERT OR IGNORE INTO catalogs (id, title, sort_order, created_at, updated_at) "
+            "VALUES ('corpus', 'Corpus', 9, ?, ?)",
+            (stamp, stamp),
+        )
+        conn.execute(
+            "INSERT OR IGNORE INTO series (id, catalog_id, key, title, year, sort_key, "
+            "created_at, updated_at) VALUES ('s-corpus', 'corpus', 'corpus', 'Corpus files', "
+            "2026, 'z', ?, ?)",
+            (stamp, stamp),
+        )
+        for name in names:
+            path = corpus[name]
+            st = path.stat()
+            fid = db.new_id()
+            conn.execute(
+                "INSERT INTO files (id, source, path, name, ext, size, mtime, status, "
+                "probe_state, first_seen, last_seen, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,'active','done',?,?,?)",
+                (
+                    fid,
+                    source.name,
+                    path.name,
+                    path.name,
+                    path.suffix.lstrip(".").lower(),
+                    st.st_size,
+                    st.st_mtime,
+                    stamp,
+                    stamp,
+                    stamp,
+                ),
+            )
+            result = engine.probe_file(source, path.name, budget=8 * 1024 * 1024, timeout_s=30)
+            media.store(conn, fid, result, st.st_size, st.st_mtime, now)
+            cid = f"c-{name.replace('_', '-')}"
+            conn.execute(
+                "INSERT INTO contents (id, kind, file_id, series_id, catalog_id, title, "
+                "sort_key, created_at, updated_at) "
+                "VALUES (?, 'episode', ?, 's-corpus', 'corpus', ?, ?, ?, ?)",
+                (cid, fid, f"Corpus {name}", name, stamp, stamp),
+            )
+            contents[name] = cid
+    return contents
