@@ -31,7 +31,7 @@ from tests.fixtures.firestore import FirestoreEmulator
 from archive_analyzer.catalog import db
 from archive_analyzer.sync.firestore import FirestoreSink
 from archive_analyzer.sync.replicator import Replicator
-from archive_analyzer.sync.sink import DocOp, MemorySink
+from archive_analyzer.sync.sink import DocOp, MemorySink, Sink
 
 SERIES = 100
 
@@ -127,28 +127,42 @@ def fill(path: Path, contents: int) -> sqlite3.Connection:
     return conn
 
 
-def full_sync(contents: int, emulator: FirestoreEmulator, tmp: Path) -> None:
+def full_sync(contents: int, emulator: FirestoreEmulator, tmp: Path, rtts: Sequence[float]) -> None:
     conn = fill(tmp / "full.db", contents)
-    results = {}
-    for label, per_doc in (("500-op WriteBatch", False), ("1 commit per document", True)):
+    seconds: dict[str, float] = {}
+    commits: dict[str, int] = {}
+    docs = 0
+    for label in ("500-op WriteBatch", "1 commit per document", "memory sink (no RPC)"):
         emulator.clear()
         conn.execute("DELETE FROM sync_docs")
         inner = FirestoreSink("bench-sync", emulator_host=emulator.host)
-        sink = PerDocumentSink(inner) if per_doc else inner
-        replicator = Replicator(conn, sink)  # type: ignore[arg-type]
+        sink: Sink = inner
+        if label.startswith("1 commit"):
+            sink = PerDocumentSink(inner)
+        elif label.startswith("memory"):
+            sink = MemorySink()
         start = time.perf_counter()
-        report = replicator.run(full=True, prune=False)  # writes only: no listing
-        elapsed = time.perf_counter() - start
+        report = Replicator(conn, sink).run(full=True, prune=False)  # writes only: no listing
+        seconds[label] = time.perf_counter() - start
         docs = report.docs_set + report.docs_deleted
-        commits = sink.commits if isinstance(sink, PerDocumentSink) else report.batches
-        results[label] = docs / elapsed
+        commits[label] = sink.commits if isinstance(sink, PerDocumentSink) else report.batches
         print(
-            f"  {label:24s} {docs:7d} documents in {elapsed:7.2f} s = {docs / elapsed:8.0f} "
-            f"docs/s ({commits} commits)"
+            f"  {label:24s} {docs:7d} documents in {seconds[label]:7.2f} s = "
+            f"{docs / seconds[label]:8.0f} docs/s ({commits[label]} commits)"
         )
         inner.close()
-    ratio = results["500-op WriteBatch"] / results["1 commit per document"]
-    print(f"  ratio batched / per-document: {ratio:.1f}x")
+    batched, single = seconds["500-op WriteBatch"], seconds["1 commit per document"]
+    print(f"  ratio batched / per-document (documents/s): {single / batched:.1f}x")
+    extra = commits["1 commit per document"] - commits["500-op WriteBatch"]
+    per_commit = (single - batched) / extra
+    print(f"  cost of one extra commit on loopback: {per_commit * 1000:.2f} ms")
+    for rtt in rtts:  # a model, not a measurement: the same run plus one round trip per commit
+        b = batched + commits["500-op WriteBatch"] * rtt
+        s1 = single + commits["1 commit per document"] * rtt
+        print(
+            f"  model at {rtt * 1000:.0f} ms round trip: batched {docs / b:.0f} docs/s, "
+            f"per-document {docs / s1:.0f} docs/s, ratio {s1 / b:.0f}x"
+        )
     conn.close()
 
 
@@ -230,7 +244,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             tmp = Path(folder)
             print(f"full sync of {args.contents} contents:")
-            full_sync(args.contents, emulator, tmp)
+            full_sync(args.contents, emulator, tmp, (0.02, 0.08))
             print("incremental sync:")
             incremental(args.rows, args.changes, emulator, tmp)
     finally:
