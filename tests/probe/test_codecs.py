@@ -6,10 +6,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from archive_analyzer.probe.codecs import (
+    VideoConfig,
     aac_from_asc,
     h264_from_avcc,
     h264_from_sps,
     h264_profile,
+    h264_sps,
     hevc_from_hvcc,
 )
 
@@ -25,6 +27,23 @@ def test_h264_sps_with_cropping() -> None:
     config = h264_from_avcc(AVCC_1080P)
     assert (config.profile, config.pix_fmt) == ("High", "yuv420p")
     assert (config.width, config.height, config.field_order) == (1920, 1080, "progressive")
+
+
+# x264 SPS of a 160x90 High-profile stream with VUI timing (25 fps).
+SPS_160x90 = bytes.fromhex("6764000bacd9428df93011000003000100000300320f142996")
+
+
+def test_one_sps_parser_for_records_and_streams() -> None:
+    timed = h264_sps(SPS_160x90, timing=True)
+    assert timed is not None
+    assert (timed.profile, timed.pix_fmt, timed.width, timed.height) == ("High", "yuv420p", 160, 90)
+    assert (timed.field_order, timed.frame_rate) == ("progressive", 25.0)
+    # a record's SPS: the same facts, without the VUI
+    assert h264_from_sps(SPS_160x90) == VideoConfig("High", "yuv420p", 160, 90, "progressive", None)
+    # cut inside the VUI: the stream parser waits for more bytes, a record keeps the rest
+    cut = SPS_160x90[:14]
+    assert h264_sps(cut, timing=True) is None
+    assert h264_from_sps(cut).width == 160
 
 
 def test_h264_profile_names() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archive_analyzer.probe.bitstream import Bits, unescape
+
 
 @dataclass(frozen=True, slots=True)
 class VideoConfig:
@@ -20,6 +22,7 @@ class VideoConfig:
     width: int | None = None
     height: int | None = None
     field_order: str | None = None  # "progressive" when the stream cannot carry fields
+    frame_rate: float | None = None  # from the bitstream's timing info, when asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,43 +32,6 @@ class AudioConfig:
     profile: str | None = None
     sample_rate: int | None = None
     channels: int | None = None
-
-
-class _Bits:
-    """An MSB-first bit reader with Exp-Golomb codes, for SPS fields."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._pos = 0
-
-    def bit(self) -> int:
-        byte = self._data[self._pos >> 3]  # IndexError at the end: callers catch it
-        value = (byte >> (7 - (self._pos & 7))) & 1
-        self._pos += 1
-        return value
-
-    def bits(self, count: int) -> int:
-        value = 0
-        for _ in range(count):
-            value = (value << 1) | self.bit()
-        return value
-
-    def ue(self) -> int:
-        zeros = 0
-        while self.bit() == 0:
-            zeros += 1
-            if zeros > 31:
-                raise ValueError("bad Exp-Golomb code")
-        return (1 << zeros) - 1 + self.bits(zeros)
-
-    def se(self) -> int:
-        value = self.ue()
-        return (value + 1) // 2 if value & 1 else -(value // 2)
-
-
-def _unescape(nal: bytes) -> bytes:
-    """Drop emulation-prevention bytes (00 00 03 -> 00 00)."""
-    return nal.replace(b"\x00\x00\x03", b"\x00\x00")
 
 
 _PIX = {
@@ -103,68 +69,114 @@ def h264_profile(profile_idc: int, constraints: int) -> str | None:
 
 
 def h264_from_sps(sps: bytes) -> VideoConfig:
-    """Profile, pix_fmt and cropped size from an H.264 SPS NAL unit (header byte included)."""
+    """Profile, pix_fmt, cropped size and field order from an H.264 SPS (header byte included).
+
+    Lenient, for configuration records (``avcC``): when the SPS cannot be decoded, the
+    profile from its first bytes is still returned.
+    """
     if len(sps) < 4:
         return VideoConfig()
-    profile_idc, constraints = sps[1], sps[2]
-    profile = h264_profile(profile_idc, constraints)
+    return h264_sps(sps) or VideoConfig(profile=h264_profile(sps[1], sps[2]))
+
+
+def h264_sps(nal: bytes, *, timing: bool = False) -> VideoConfig | None:
+    """Decode an H.264 SPS NAL unit (header byte included); None when it is cut short or odd.
+
+    With ``timing`` the VUI is read too and ``frame_rate`` is time_scale / (2
+    num_units_in_tick) when the SPS carries timing info (an SPS cut inside its VUI is then
+    None as well, so a caller reading a stream's first bytes can try again with more).
+    """
+    if len(nal) < 4:
+        return None
     try:
-        bits = _Bits(_unescape(sps[4:]))
-        bits.ue()  # seq_parameter_set_id
-        chroma, depth = 1, 8
-        if profile_idc in _H264_HIGH:
-            chroma = bits.ue()
-            if chroma == 3:
-                bits.bit()  # separate_colour_plane_flag
-            depth = bits.ue() + 8
-            bits.ue()  # bit_depth_chroma_minus8
-            bits.bit()  # qpprime_y_zero_transform_bypass_flag
-            if bits.bit():  # seq_scaling_matrix_present_flag
-                for i in range(8 if chroma != 3 else 12):
-                    if bits.bit():
-                        _skip_scaling_list(bits, 16 if i < 6 else 64)
-        bits.ue()  # log2_max_frame_num_minus4
-        poc_type = bits.ue()
-        if poc_type == 0:
-            bits.ue()
-        elif poc_type == 1:
-            bits.bit()
-            bits.se()
-            bits.se()
-            for _ in range(bits.ue()):
-                bits.se()
-        bits.ue()  # max_num_ref_frames
-        bits.bit()  # gaps_in_frame_num_value_allowed_flag
-        mb_w = bits.ue() + 1
-        map_h = bits.ue() + 1
-        frame_mbs_only = bits.bit()
-        if not frame_mbs_only:
-            bits.bit()  # mb_adaptive_frame_field_flag
-        bits.bit()  # direct_8x8_inference_flag
-        width = mb_w * 16
-        height = map_h * 16 * (2 - frame_mbs_only)
-        if bits.bit():  # frame_cropping_flag
-            left, right, top, bottom = bits.ue(), bits.ue(), bits.ue(), bits.ue()
-            sub_w = 2 if chroma in (1, 2) else 1
-            sub_h = 2 if chroma == 1 else 1
-            crop_x = sub_w if chroma else 1
-            crop_y = (sub_h if chroma else 1) * (2 - frame_mbs_only)
-            width -= (left + right) * crop_x
-            height -= (top + bottom) * crop_y
-    except (IndexError, ValueError):
-        return VideoConfig(profile=profile)
+        return _h264_sps(Bits(unescape(nal[1 : 64 * 1024])), timing)
+    except IndexError:
+        return None
+
+
+def _h264_sps(b: Bits, timing: bool) -> VideoConfig | None:
+    profile_idc = b.u(8)
+    constraints = b.u(8)
+    b.skip(8)  # level_idc
+    b.ue()  # seq_parameter_set_id
+    chroma, depth = 1, 8
+    if profile_idc in _H264_HIGH:
+        chroma = b.ue()
+        if chroma == 3:
+            b.skip(1)  # separate_colour_plane_flag
+        depth = b.ue() + 8
+        b.ue()  # bit_depth_chroma_minus8
+        b.skip(1)  # qpprime_y_zero_transform_bypass_flag
+        if b.u(1):  # seq_scaling_matrix_present_flag
+            for i in range(8 if chroma != 3 else 12):
+                if b.u(1):
+                    _skip_scaling_list(b, 16 if i < 6 else 64)
+    b.ue()  # log2_max_frame_num_minus4
+    poc_type = b.ue()
+    if poc_type == 0:
+        b.ue()
+    elif poc_type == 1:
+        b.skip(1)
+        b.se()
+        b.se()
+        for _ in range(min(b.ue(), 255)):
+            b.se()
+    b.ue()  # max_num_ref_frames
+    b.skip(1)  # gaps_in_frame_num_value_allowed_flag
+    width = (b.ue() + 1) * 16
+    map_units = b.ue() + 1
+    frame_mbs_only = b.u(1)
+    height = map_units * 16 * (2 - frame_mbs_only)
+    if not frame_mbs_only:
+        b.skip(1)  # mb_adaptive_frame_field_flag
+    b.skip(1)  # direct_8x8_inference_flag
+    if b.u(1):  # frame_cropping_flag
+        left, right, top, bottom = b.ue(), b.ue(), b.ue(), b.ue()
+        sub_w = 2 if chroma in (1, 2) else 1
+        sub_h = 2 if chroma == 1 else 1
+        width -= (left + right) * (sub_w if chroma else 1)
+        height -= (top + bottom) * (sub_h if chroma else 1) * (2 - frame_mbs_only)
+    if width <= 0 or height <= 0 or width > 16384 or height > 16384:
+        return None
+    rate = _h264_vui_rate(b) if timing and b.u(1) else None
     # frame_mbs_only_flag = 1: frames only, which ffprobe reports as progressive. Otherwise
     # the field order is per picture (SEI / slice headers): left to ffprobe's decoder.
-    field_order = "progressive" if frame_mbs_only else None
-    return VideoConfig(profile, _PIX.get((chroma, depth)), width, height, field_order)
+    return VideoConfig(
+        profile=h264_profile(profile_idc, constraints),
+        pix_fmt=_PIX.get((chroma, depth)),
+        width=width,
+        height=height,
+        field_order="progressive" if frame_mbs_only else None,
+        frame_rate=rate,
+    )
 
 
-def _skip_scaling_list(bits: _Bits, size: int) -> None:
+def _skip_scaling_list(b: Bits, size: int) -> None:
     last = nxt = 8
     for _ in range(size):
         if nxt:
-            nxt = (last + bits.se() + 256) % 256
+            nxt = (last + b.se() + 256) % 256
         last = nxt or last
+
+
+def _h264_vui_rate(b: Bits) -> float | None:
+    if b.u(1) and b.u(8) == 255:  # aspect_ratio_info, Extended_SAR
+        b.skip(32)
+    if b.u(1):  # overscan_info_present_flag
+        b.skip(1)
+    if b.u(1):  # video_signal_type_present_flag
+        b.skip(4)
+        if b.u(1):
+            b.skip(24)
+    if b.u(1):  # chroma_loc_info_present_flag
+        b.ue()
+        b.ue()
+    if not b.u(1):  # timing_info_present_flag
+        return None
+    units, scale = b.u(32), b.u(32)
+    if not units or not scale:
+        return None
+    return scale / (2 * units)
 
 
 def h264_from_avcc(avcc: bytes) -> VideoConfig:
@@ -198,7 +210,22 @@ def hevc_from_hvcc(hvcc: bytes) -> VideoConfig:
     return VideoConfig(_HEVC_PROFILES.get(profile_idc), _PIX.get((chroma, depth)))
 
 
-_AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000)
+# Sampling frequency index -> Hz (ISO 14496-3), shared by ADTS, AudioSpecificConfig and LATM.
+AAC_RATES = (
+    96000,
+    88200,
+    64000,
+    48000,
+    44100,
+    32000,
+    24000,
+    22050,
+    16000,
+    12000,
+    11025,
+    8000,
+    7350,
+)
 _AAC_PROFILES = {1: "Main", 2: "LC", 3: "SSR", 4: "LTP", 5: "HE-AAC", 29: "HE-AACv2", 23: "LD"}
 _AAC_CHANNELS = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 8}
 
@@ -209,24 +236,36 @@ def aac_from_asc(asc: bytes) -> AudioConfig:
     HE-AAC (SBR) reports the doubled output rate, as ffprobe does.
     """
     try:
-        bits = _Bits(asc)
-        aot = bits.bits(5)
-        if aot == 31:
-            aot = 32 + bits.bits(6)
-        index = bits.bits(4)
-        rate = bits.bits(24) if index == 15 else _rate(index)
-        channels = _AAC_CHANNELS.get(bits.bits(4))
-    except (IndexError, ValueError):
+        return read_asc(Bits(asc))
+    except IndexError:
         return AudioConfig()
+
+
+def read_asc(b: Bits) -> AudioConfig:
+    """Read an AudioSpecificConfig from ``b`` (IndexError when its head is cut short).
+
+    Explicit SBR signalling (object type 5 or 29) names the extension rate, which is the
+    decoder's output rate (twice the core rate when the extension index is missing or odd);
+    parametric stereo (29) decodes a mono core to two channels. ffprobe reports both.
+    """
+    aot = b.u(5)
+    if aot == 31:
+        aot = 32 + b.u(6)
+    rate = _asc_rate(b)
+    channels = _AAC_CHANNELS.get(b.u(4))
     if aot in (5, 29) and rate:
-        base = rate
+        core = rate
         try:
-            ext = bits.bits(4)
-            rate = (bits.bits(24) if ext == 15 else _rate(ext)) or base * 2
-        except (IndexError, ValueError):
-            rate = base * 2
+            rate = _asc_rate(b) or core * 2
+        except IndexError:
+            rate = core * 2
+        if aot == 29 and channels == 1:
+            channels = 2
     return AudioConfig(_AAC_PROFILES.get(aot), rate, channels)
 
 
-def _rate(index: int) -> int | None:
-    return _AAC_RATES[index] if index < len(_AAC_RATES) else None
+def _asc_rate(b: Bits) -> int | None:
+    index = b.u(4)
+    if index == 15:
+        return b.u(24)
+    return AAC_RATES[index] if index < len(AAC_RATES) else None

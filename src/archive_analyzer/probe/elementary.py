@@ -7,9 +7,10 @@ Every function takes a few bytes of payload and returns None when it finds nothi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from archive_analyzer.probe import codecs
+from archive_analyzer.probe.bitstream import Bits, unescape
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,44 +34,6 @@ class AudioHeader:
     sample_rate: int
 
 
-class _Bits:
-    """MSB-first bit reader with exp-Golomb codes; raises IndexError past the end."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-        self._pos = 0
-
-    def u(self, n: int) -> int:
-        value = 0
-        for _ in range(n):
-            byte = self._data[self._pos >> 3]
-            value = (value << 1) | ((byte >> (7 - (self._pos & 7))) & 1)
-            self._pos += 1
-        return value
-
-    def skip(self, n: int) -> None:
-        self._pos += n
-        if self._pos > len(self._data) * 8:
-            raise IndexError("bit reader past the end")
-
-    def ue(self) -> int:
-        zeros = 0
-        while self.u(1) == 0:
-            zeros += 1
-            if zeros > 31:
-                raise IndexError("exp-Golomb code too long")
-        return (1 << zeros) - 1 + self.u(zeros)
-
-    def se(self) -> int:
-        k = self.ue()
-        return (k + 1) // 2 if k & 1 else -(k // 2)
-
-
-def unescape(nal: bytes) -> bytes:
-    """Remove emulation-prevention bytes (00 00 03 -> 00 00) from a NAL unit."""
-    return nal.replace(b"\x00\x00\x03", b"\x00\x00")
-
-
 def nal_units(data: bytes) -> list[bytes]:
     """NAL units of an Annex B byte stream (start codes removed); the last may be partial."""
     units: list[bytes] = []
@@ -85,114 +48,16 @@ def nal_units(data: bytes) -> list[bytes]:
     return units
 
 
-_H264_PROFILES = {
-    66: "Baseline",
-    77: "Main",
-    88: "Extended",
-    100: "High",
-    110: "High 10",
-    122: "High 4:2:2",
-    244: "High 4:4:4 Predictive",
-    44: "CAVLC 4:4:4",
-}
-_H264_HIGH = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135}
-
-
 def h264_sps(nal: bytes) -> VideoHeader | None:
-    """Decode an H.264 SPS NAL unit (with its one-byte header)."""
+    """Decode an H.264 SPS NAL unit (with its one-byte header), VUI timing included."""
     if not nal or nal[0] & 0x1F != 7:
         return None
-    try:
-        found = _h264_sps(_Bits(unescape(nal[1 : 64 * 1024])))
-    except IndexError:
+    config = codecs.h264_sps(nal, timing=True)
+    if config is None or config.width is None or config.height is None:
         return None
-    if found is None:
-        return None
-    return replace(found, pix_fmt=codecs.h264_from_sps(nal).pix_fmt)
-
-
-def _h264_sps(b: _Bits) -> VideoHeader | None:
-    profile_idc = b.u(8)
-    constraints = b.u(8)
-    b.skip(8)  # level
-    b.ue()  # sps id
-    chroma = 1
-    if profile_idc in _H264_HIGH:
-        chroma = b.ue()
-        if chroma == 3:
-            b.skip(1)
-        b.ue()
-        b.ue()
-        b.skip(1)
-        if b.u(1):  # scaling matrices
-            for i in range(8 if chroma != 3 else 12):
-                if b.u(1):
-                    _skip_scaling_list(b, 16 if i < 6 else 64)
-    b.ue()  # log2_max_frame_num
-    poc_type = b.ue()
-    if poc_type == 0:
-        b.ue()
-    elif poc_type == 1:
-        b.skip(1)
-        b.se()
-        b.se()
-        for _ in range(min(b.ue(), 255)):
-            b.se()
-    b.ue()  # max refs
-    b.skip(1)
-    width_mbs = b.ue() + 1
-    height_units = b.ue() + 1
-    frame_mbs_only = b.u(1)
-    if not frame_mbs_only:
-        b.skip(1)
-    b.skip(1)
-    crop = (0, 0, 0, 0)
-    if b.u(1):
-        crop = (b.ue(), b.ue(), b.ue(), b.ue())
-    sub_w = 1 if chroma in (0, 3) else 2
-    sub_h = 2 if chroma == 1 else 1
-    unit_x, unit_y = sub_w, sub_h * (2 - frame_mbs_only)
-    if chroma == 0:
-        unit_x, unit_y = 1, 2 - frame_mbs_only
-    width = width_mbs * 16 - (crop[0] + crop[1]) * unit_x
-    height = (2 - frame_mbs_only) * height_units * 16 - (crop[2] + crop[3]) * unit_y
-    if width <= 0 or height <= 0 or width > 16384 or height > 16384:
-        return None
-    rate = None
-    if b.u(1):  # VUI
-        rate = _h264_vui_rate(b)
-    profile = _H264_PROFILES.get(profile_idc)
-    if profile_idc == 66 and constraints & 0x40:
-        profile = "Constrained Baseline"
-    return VideoHeader("h264", width, height, rate, profile)
-
-
-def _skip_scaling_list(b: _Bits, size: int) -> None:
-    last = nxt = 8
-    for _ in range(size):
-        if nxt:
-            nxt = (last + b.se() + 256) % 256
-        last = nxt or last
-
-
-def _h264_vui_rate(b: _Bits) -> float | None:
-    if b.u(1) and b.u(8) == 255:  # aspect ratio, extended SAR
-        b.skip(32)
-    if b.u(1):  # overscan
-        b.skip(1)
-    if b.u(1):  # video signal type
-        b.skip(4)
-        if b.u(1):
-            b.skip(24)
-    if b.u(1):  # chroma location
-        b.ue()
-        b.ue()
-    if not b.u(1):  # timing info
-        return None
-    units, scale = b.u(32), b.u(32)
-    if not units or not scale:
-        return None
-    return scale / (2 * units)
+    return VideoHeader(
+        "h264", config.width, config.height, config.frame_rate, config.profile, config.pix_fmt
+    )
 
 
 def hevc_sps(nal: bytes) -> VideoHeader | None:
@@ -200,7 +65,7 @@ def hevc_sps(nal: bytes) -> VideoHeader | None:
     if len(nal) < 3 or (nal[0] >> 1) & 0x3F != 33:
         return None
     try:
-        b = _Bits(unescape(nal[2 : 64 * 1024]))
+        b = Bits(unescape(nal[2 : 64 * 1024]))
         b.skip(4)
         sub_layers = b.u(3)
         b.skip(1)
@@ -228,7 +93,7 @@ def hevc_vps_rate(nal: bytes) -> float | None:
     if len(nal) < 3 or (nal[0] >> 1) & 0x3F != 32:
         return None
     try:
-        b = _Bits(unescape(nal[2 : 16 * 1024]))
+        b = Bits(unescape(nal[2 : 16 * 1024]))
         b.skip(4 + 1 + 1 + 6)
         sub_layers = b.u(3)
         b.skip(1 + 16)
@@ -251,7 +116,7 @@ def hevc_vps_rate(nal: bytes) -> float | None:
     return scale / units if units and scale else None
 
 
-def _hevc_profile_tier_level(b: _Bits, sub_layers: int) -> None:
+def _hevc_profile_tier_level(b: Bits, sub_layers: int) -> None:
     b.skip(96)
     present = [(b.u(1), b.u(1)) for _ in range(sub_layers)]
     if sub_layers > 0:
@@ -296,23 +161,6 @@ def mpeg2_sequence(data: bytes) -> VideoHeader | None:
     return VideoHeader(codec, width, height, rate)
 
 
-_ADTS_RATES = (
-    96000,
-    88200,
-    64000,
-    48000,
-    44100,
-    32000,
-    24000,
-    22050,
-    16000,
-    12000,
-    11025,
-    8000,
-    7350,
-)
-
-
 def adts(data: bytes) -> AudioHeader | None:
     """Decode the first ADTS (AAC) header in ``data``."""
     for pos in _syncs(data, 0xFFF0, 0xFFF6):
@@ -321,10 +169,10 @@ def adts(data: bytes) -> AudioHeader | None:
             return None
         index = (h[2] >> 2) & 0x0F
         config = ((h[2] & 0x01) << 2) | (h[3] >> 6)
-        if index >= len(_ADTS_RATES):
+        if index >= len(codecs.AAC_RATES):
             continue
         channels = 8 if config == 7 else config
-        return AudioHeader("aac", channels, _ADTS_RATES[index])
+        return AudioHeader("aac", channels, codecs.AAC_RATES[index])
     return None
 
 
@@ -338,7 +186,7 @@ def latm(data: bytes) -> AudioHeader | None:
     while 0 <= pos < len(data) - 3:
         if data[pos + 1] & 0xE0 == 0xE0:
             try:
-                found = _latm_config(_Bits(data[pos + 3 : pos + 64]))
+                found = _latm_config(Bits(data[pos + 3 : pos + 64]))
             except IndexError:
                 found = None
             if found is not None:
@@ -347,7 +195,7 @@ def latm(data: bytes) -> AudioHeader | None:
     return None
 
 
-def _latm_config(b: _Bits) -> AudioHeader | None:
+def _latm_config(b: Bits) -> AudioHeader | None:
     if b.u(1):  # useSameStreamMux: the config is in an earlier frame
         return None
     version = b.u(1)
@@ -360,33 +208,17 @@ def _latm_config(b: _Bits) -> AudioHeader | None:
         return None
     if version:
         _latm_value(b)  # AudioSpecificConfig length
-    object_type = b.u(5)
-    if object_type == 31:
-        object_type = 32 + b.u(6)
-    rate = _asc_rate(b)
-    config = b.u(4)
-    if object_type in (5, 29):  # explicit SBR (and PS): the output rate is the extension's
-        rate = _asc_rate(b)
-    if rate is None or config == 0:
+    config = codecs.read_asc(b)
+    if config.sample_rate is None or config.channels is None:
         return None
-    channels = 8 if config == 7 else config
-    if object_type == 29 and channels == 1:
-        channels = 2  # parametric stereo decodes to two channels
-    return AudioHeader("aac_latm", channels, rate)
+    return AudioHeader("aac_latm", config.channels, config.sample_rate)
 
 
-def _latm_value(b: _Bits) -> int:
+def _latm_value(b: Bits) -> int:
     value = 0
     for _ in range(b.u(2) + 1):
         value = (value << 8) | b.u(8)
     return value
-
-
-def _asc_rate(b: _Bits) -> int | None:
-    index = b.u(4)
-    if index == 15:
-        return b.u(24)
-    return _ADTS_RATES[index] if index < len(_ADTS_RATES) else None
 
 
 _MPA_RATES = (44100, 48000, 32000)
@@ -423,7 +255,7 @@ def ac3(data: bytes) -> AudioHeader | None:
         fscod = data[pos + 4] >> 6
         if fscod == 3:
             return None
-        b = _Bits(data[pos + 5 : pos + 8])
+        b = Bits(data[pos + 5 : pos + 8])
         b.skip(5 + 3)
         acmod = b.u(3)
         if acmod & 1 and acmod != 1:
@@ -435,7 +267,7 @@ def ac3(data: bytes) -> AudioHeader | None:
         lfe = b.u(1)
         return AudioHeader("ac3", _AC3_CHANNELS[acmod] + lfe, _AC3_RATES[fscod])
     if bsid <= 16:
-        b = _Bits(data[pos + 2 : pos + 8])
+        b = Bits(data[pos + 2 : pos + 8])
         b.skip(2 + 3 + 11)
         fscod = b.u(2)
         if fscod == 3:
