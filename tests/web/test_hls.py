@@ -1,0 +1,274 @@
+"""HLS on demand, end to end: Chromium (hls.js) plays MXF, ProRes MOV, MKV and TS from the corpus,
+seeks to 80 %, and a seek far into a 10-minute file starts there; transcode slots refuse with a
+clear "busy"; a client that goes away takes its ffmpeg with it; the segment cache stays under
+its cap.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from archive_analyzer.catalog import db
+from archive_analyzer.config import Settings
+from archive_analyzer.web import accounts
+from archive_analyzer.web.app import create_app
+from archive_analyzer.web.server import SourceRegistry
+from archive_analyzer.web.transcode import Playback
+from tests.fixtures.browser import serve_app
+from tests.fixtures.net import wait_for
+from tests.web.conftest import PASSWORD, login
+from tests.web.playback_data import seed_corpus
+from tests.web.playback_media import media_folder
+
+pytestmark = pytest.mark.slow
+
+PLAYED = ("mxf_closed", "mov_prores", "mkv", "ts_2audio")
+
+
+@dataclass
+class Site:
+    app: FastAPI
+    settings: Settings
+    ids: dict[str, str]
+
+    @property
+    def playback(self) -> Playback:
+        state: Playback = self.app.state.playback
+        return state
+
+
+def make_site(root: Path, media: dict[str, Path], names: tuple[str, ...], **overrides: Any) -> Site:
+    from argon2 import PasswordHasher
+
+    settings = Settings(
+        db=root / "web.db",
+        data_dir=root / "data",
+        source=str(next(iter(media.values())).parent),
+        **overrides,
+    )
+    conn = db.connect(settings.db)
+    ids = seed_corpus(conn, media, names)
+    previous = accounts.hasher()
+    accounts.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    try:
+        accounts.add_user(conn, "viewer", PASSWORD)
+        accounts.add_user(conn, "boss", PASSWORD, role="admin")
+    finally:
+        accounts.use_hasher(previous)
+    conn.close()
+    app = create_app(
+        settings,
+        conn_factory=lambda: db.connect(settings.db, migrate=False),
+        source_factory=SourceRegistry(settings),
+    )
+    return Site(app, settings, ids)
+
+
+@pytest.fixture(scope="module")
+def media(corpus: dict[str, Path]) -> dict[str, Path]:
+    return media_folder(corpus)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, media: dict[str, Path]) -> Site:
+    return make_site(
+        tmp_path_factory.mktemp("hls"),
+        media,
+        (*PLAYED, "long_mkv", "mp4_faststart"),
+        hls_segment_s=2.0,
+        transcode_max_height=180,
+    )
+
+
+@pytest.fixture(scope="module")
+def live(site: Site) -> Iterator[str]:
+    with serve_app(site.app) as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def browser_page(chromium: Any, live: str) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 960, "height": 600}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{live}/login")
+    page.fill("input[name=username]", "viewer")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live}/")
+    yield page
+    context.close()
+
+
+def _until(page: Any, expression: str, timeout: float = 30.0) -> None:
+    """Poll a JS expression (``page.evaluate`` runs over CDP, so the page's strict CSP, which
+    forbids eval, still applies to the page itself)."""
+    wait_for(lambda: page.evaluate(expression), timeout=timeout, interval=0.1, what=expression)
+
+
+def _advances(page: Any, after: float) -> None:
+    _until(
+        page,
+        "(() => { const v = document.getElementById('player'); "
+        f"return !v.seeking && (v.currentTime > {after} || v.ended); }})()",
+    )
+
+
+@pytest.mark.parametrize("name", PLAYED)
+def test_plays_and_seeks_in_chromium(
+    site: Site, live: str, browser_page: Any, name: str, artifacts: Path
+) -> None:
+    page = browser_page
+    cid = site.ids[name]
+    segments: list[str] = []
+    page.on("request", lambda r: segments.append(r.url) if "/hls/" in r.url else None)
+    page.goto(f"{live}/watch/{cid}")  # the page's real CSP applies (blob: media for MSE)
+    assert page.locator("video#player[data-hls]").count() == 1
+    _until(page, "document.getElementById('player').duration > 0")
+    page.evaluate("document.getElementById('player').play()")
+    _advances(page, 0.3)
+    duration = page.evaluate("document.getElementById('player').duration")
+    target = round(duration * 0.8, 2)
+    page.evaluate(f"document.getElementById('player').currentTime = {target}")
+    page.evaluate("document.getElementById('player').play()")
+    _advances(page, target + 0.1)
+    page.screenshot(path=artifacts / f"hls-{name}.png")
+    assert any(url.endswith("index.m3u8") for url in segments)
+    assert any(url.endswith(".ts") for url in segments)
+
+
+def test_seek_far_ahead_does_not_wait(site: Site, live: str, browser_page: Any) -> None:
+    page = browser_page
+    cid = site.ids["long_mkv"]
+    asked: list[str] = []
+    page.on(
+        "request", lambda r: asked.append(r.url.rsplit("/", 1)[-1]) if "/hls/" in r.url else None
+    )
+    page.goto(f"{live}/watch/{cid}")
+    _until(page, "document.getElementById('player').duration > 500")
+    page.evaluate("document.getElementById('player').currentTime = 480")
+    page.evaluate("document.getElementById('player').play()")
+    _advances(page, 480.5)
+    assert "240.ts" in asked
+    # only the segments around the start and the seek point were made, not the 4 minutes between
+    middle = {f"{n}.ts" for n in range(30, 230)}
+    assert not middle & set(asked), sorted(middle & set(asked))
+
+
+def test_direct_play_stays_direct(site: Site, live: str, browser_page: Any) -> None:
+    page = browser_page
+    page.goto(f"{live}/watch/{site.ids['mp4_faststart']}")
+    src = page.get_attribute("video#player", "src")
+    assert src is not None and src.startswith(f"/stream/{site.ids['mp4_faststart']}")
+    assert page.locator("video#player[data-hls]").count() == 0
+
+
+@pytest.fixture(scope="module")
+def slow_site(tmp_path_factory: pytest.TempPathFactory, media: dict[str, Path]) -> Site:
+    """One transcode slot, a short wait, and one 20 s segment of 1080p MPEG-2 (a slow ffmpeg)."""
+    return make_site(
+        tmp_path_factory.mktemp("slow"),
+        media,
+        ("big_mpeg2",),
+        hls_segment_s=20.0,
+        max_transcodes=1,
+        transcode_wait_s=0.3,
+        transcode_max_height=1080,
+        transcode_preset="medium",
+    )
+
+
+def _session_cookie(url: str) -> str:
+    with httpx.Client(base_url=url) as client:
+        page = client.get("/login")
+        import re
+
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert token
+        response = client.post(
+            "/login",
+            data={"username": "viewer", "password": PASSWORD, "csrf": token.group(1), "next": "/"},
+        )
+        assert response.status_code == 303
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+
+def _raw_get(port: int, path: str, cookie: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n".encode()
+    )
+    return sock
+
+
+def test_busy_and_disconnect_kill_ffmpeg(slow_site: Site) -> None:
+    state = slow_site.playback
+    cid = slow_site.ids["big_mpeg2"]
+    with serve_app(slow_site.app) as server:
+        cookie = _session_cookie(server.url)
+        first = _raw_get(server.port, f"/hls/{cid}/0.ts", cookie)
+        try:
+            pids = wait_for(lambda: list(state.processes.running), timeout=30, what="ffmpeg")
+            # the only slot is taken: a second viewer gets a clear busy answer, not a hang
+            with httpx.Client(base_url=server.url, headers={"Cookie": cookie}) as client:
+                busy = client.get(f"/hls/{cid}/0.ts")
+            assert busy.status_code == 503
+            assert "busy" in busy.json()["detail"]
+            assert busy.headers["retry-after"]
+        finally:
+            first.close()  # the viewer goes away mid-segment
+        wait_for(lambda: not state.processes.running, timeout=15, what="ffmpeg to be killed")
+        wait_for(lambda: not any(psutil.pid_exists(p) for p in pids), timeout=15, what="pid gone")
+        assert state.processes.killed >= 1
+        assert state.segments.disk_bytes() == 0  # a killed segment leaves nothing behind
+
+
+def test_cache_stays_under_cap(tmp_path: Path, media: dict[str, Path]) -> None:
+    cap = 120_000
+    site = make_site(
+        tmp_path,
+        media,
+        ("mkv",),
+        hls_segment_s=2.0,
+        hls_cache_bytes=cap,
+        transcode_max_height=90,
+    )
+    state = site.playback
+    with TestClient(site.app, follow_redirects=False) as client:
+        login(client)
+        made = 0
+        for cid in site.ids.values():
+            playlist = client.get(f"/hls/{cid}/index.m3u8")
+            assert playlist.status_code == 200
+            for line in playlist.text.splitlines():
+                if line.endswith(".ts"):
+                    response = client.get(f"/hls/{cid}/{line}")
+                    assert response.status_code == 200
+                    made += len(response.content)
+                    assert state.segments.disk_bytes() <= cap
+        assert made > cap
+        assert state.segments.evictions > 0
+        # a segment asked again is served (from cache or made again), never a partial file
+        again = client.get(f"/hls/{site.ids['mkv']}/0.ts")
+        assert again.status_code == 200 and again.content[:1] == b"G"  # MPEG-TS sync byte
+
+
+def test_hls_requires_login_and_known_ids(site: Site) -> None:
+    with TestClient(site.app, follow_redirects=False) as client:
+        assert client.get(f"/hls/{site.ids['mkv']}/index.m3u8").status_code == 401
+        assert client.get(f"/hls/{site.ids['mkv']}/0.ts").status_code == 401
+        login(client)
+        assert client.get("/hls/..%2Fetc/index.m3u8").status_code == 404
+        assert client.get(f"/hls/{site.ids['mkv']}/999999.ts").status_code == 404
+        assert client.get(f"/hls/{site.ids['mkv']}/x.ts").status_code == 404
+        assert client.get("/internal/source/not-a-token").status_code == 404
