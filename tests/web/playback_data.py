@@ -12,6 +12,7 @@ from pathlib import Path
 
 from archive_analyzer.catalog import db, media
 from archive_analyzer.probe import engine
+from archive_analyzer.sources.base import Source
 from archive_analyzer.sources.local import LocalSource
 
 # A video of each family the archive holds (direct, remux, transcode).
@@ -36,13 +37,20 @@ VIDEOS = (
 
 
 def seed_corpus(
-    conn: sqlite3.Connection, corpus: dict[str, Path], names: Iterable[str]
+    conn: sqlite3.Connection,
+    corpus: dict[str, Path],
+    names: Iterable[str],
+    source: Source | None = None,
 ) -> dict[str, str]:
-    """Catalog ``names`` from ``corpus`` (all in one folder); returns name -> content id."""
+    """Catalog ``names`` from ``corpus``; returns name -> content id.
+
+    The files are read through ``source`` by their file names (default: a local source on the
+    corpus folder); copy them to its root first when it is another folder or a share.
+    """
     now = db.utc_now
     stamp = db.timestamp(now())
-    root = next(iter(corpus.values())).parent
-    source = LocalSource(root)
+    if source is None:
+        source = LocalSource(next(iter(corpus.values())).parent)
     contents: dict[str, str] = {}
     with db.transaction(conn):
         conn.execute(

@@ -68,6 +68,7 @@ class Plan:
     copy_video: bool
     copy_audio: bool
     has_audio: bool
+    input_options: tuple[str, ...] = ()
 
 
 def plan(facts: MediaFacts) -> Plan:
@@ -77,19 +78,31 @@ def plan(facts: MediaFacts) -> Plan:
     h264 = facts.video_codec == "h264" and facts.pix_fmt in _BROWSER_PIX_FMTS
     container = (facts.container or "").lower()
     direct_container = any(part in _DIRECT_CONTAINERS for part in container.split(","))
+    opts = tuple(input_options(container))
     if facts.browser_playable or (h264 and direct_container and (copy_audio or not has_audio)):
-        return Plan(Mode.DIRECT, True, copy_audio, has_audio)
+        return Plan(Mode.DIRECT, True, copy_audio, has_audio, opts)
     if h264:
-        return Plan(Mode.REMUX, True, copy_audio, has_audio)
-    return Plan(Mode.TRANSCODE, False, False, has_audio)
+        return Plan(Mode.REMUX, True, copy_audio, has_audio, opts)
+    return Plan(Mode.TRANSCODE, False, False, has_audio, opts)
 
 
 def hls_plan(facts: MediaFacts) -> Plan:
     """The plan for HLS segments: like ``plan`` but never DIRECT (direct files remux)."""
     chosen = plan(facts)
     if chosen.mode is Mode.DIRECT:
-        return Plan(Mode.REMUX, True, chosen.copy_audio, chosen.has_audio)
+        return Plan(Mode.REMUX, True, chosen.copy_audio, chosen.has_audio, chosen.input_options)
     return chosen
+
+
+def input_options(container: str | None) -> list[str]:
+    """Demuxer options placed before ``-i`` for a container (ffmpeg's ``format_name``).
+
+    Fragmented MP4: seek with the ``mfra`` index at the end of the file instead of walking
+    every fragment from the start (measured: 0.3 MB instead of 30 MB read for a 2-hour file).
+    """
+    if container and any(part in ("mov", "mp4") for part in container.split(",")):
+        return ["-use_mfra_for", "pts"]
+    return []
 
 
 def segment_count(duration_s: float, segment_s: float) -> int:
@@ -151,7 +164,7 @@ def segment_args(
     up in the player. Transcoded segments start with a key frame exactly at their start.
     """
     start, length = segment_span(n, duration_s, segment_s)
-    args = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y"]
+    args = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", *chosen.input_options]
     if start > 0:
         args += ["-ss", f"{start:.3f}"]
     args += ["-i", source, "-t", f"{length:.3f}", "-map", "0:v:0", "-map", "0:a:0?", "-sn", "-dn"]

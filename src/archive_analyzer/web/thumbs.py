@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from archive_analyzer.catalog import db
@@ -42,8 +43,19 @@ def position(duration_s: float | None) -> float:
     return round(duration_s * POSITION, 3)
 
 
-def args(source: str, output: str, at_s: float, width: int, ffmpeg: str = "ffmpeg") -> list[str]:
-    """The ffmpeg command for one scaled JPEG frame at ``at_s`` of ``source``."""
+def args(
+    source: str,
+    output: str,
+    at_s: float,
+    width: int,
+    input_options: Sequence[str] = (),
+    ffmpeg: str = "ffmpeg",
+) -> list[str]:
+    """The ffmpeg command for one scaled JPEG frame at ``at_s`` of ``source``.
+
+    ``input_options`` go before ``-i`` (``hls.input_options``: e.g. seek fragmented MP4 by
+    its ``mfra`` index).
+    """
     return [
         ffmpeg,
         "-nostdin",
@@ -51,6 +63,7 @@ def args(source: str, output: str, at_s: float, width: int, ffmpeg: str = "ffmpe
         "-v",
         "verbose",
         "-y",
+        *input_options,
         "-ss",
         f"{at_s:.3f}",
         "-i",

@@ -210,7 +210,13 @@ async def thumbnail(request: Request, content_id: str, conn: Conn) -> Response:
                 _tokens(request), source, file.path, request.scope.get("server")
             ) as source_arg:
                 stderr = await run(
-                    thumbs.args(source_arg, str(temp), at_s, web.settings.thumb_width),
+                    thumbs.args(
+                        source_arg,
+                        str(temp),
+                        at_s,
+                        web.settings.thumb_width,
+                        hls.input_options(found.facts.container),
+                    ),
                     gone=request.is_disconnected,
                     timeout_s=web.settings.transcode_timeout_s,
                     processes=state.processes,
