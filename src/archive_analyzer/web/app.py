@@ -49,7 +49,7 @@ def create_app(
     ``source_factory`` maps a ``files.source`` name to an open Source; ``clock`` stamps
     progress and login attempts. The catalog must be migrated already.
     """
-    from archive_analyzer.web.routes import api, auth, pages, playback, stream
+    from archive_analyzer.web.routes import admin, api, auth, pages, playback, stream
 
     app = FastAPI(
         title="Archive Analyzer",
@@ -82,6 +82,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(stream.router)
     playback.install(app)
+    admin.install(app)
     _handlers(app)
     return app
 

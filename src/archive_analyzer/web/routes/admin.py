@@ -1,0 +1,155 @@
+"""Admin pages (admin role only; viewers get 403) and Prometheus metrics.
+
+* ``GET /admin``: scans and polls, files by status, incoming and missing files, probe jobs and
+  queue depth, sync status and lag, playback (transcodes, cache), users.
+* ``GET /admin/failures``: the failure list with reasons, each file with a re-probe button.
+* ``POST /admin/reprobe/{file_id}``: probe the file again (form with the CSRF token).
+* ``GET /metrics``: Prometheus text; for admins, or for loopback clients not behind a proxy
+  (a Prometheus on the same host scrapes without a session).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from archive_analyzer.errors import ArchiveError
+from archive_analyzer.web import accounts, admin, metrics, queries
+from archive_analyzer.web.activity import StreamCounter
+from archive_analyzer.web.deps import Conn, CsrfFailed, LoginRequired, PageUser, context
+from archive_analyzer.web.loopback import LOOPBACK
+from archive_analyzer.web.render import render
+from archive_analyzer.web.security import csrf_ok
+from archive_analyzer.web.transcode import Playback
+
+QUEUE_CACHE_S = 5.0
+
+
+def admin_user(user: PageUser) -> accounts.User:
+    """The session's user when an admin; 403 for everyone else."""
+    if not user.is_admin:
+        raise HTTPException(403, "admin only")
+    return user
+
+
+AdminUser = Annotated[accounts.User, Depends(admin_user)]
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(admin_user)])
+public = APIRouter(include_in_schema=False)
+
+
+class QueueProbe:
+    """Queue depths, read at most every ``QUEUE_CACHE_S`` (a scrape must not hammer Redis)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+        self._at = 0.0
+        self._value: dict[str, Any] = {}
+
+    def __call__(self) -> dict[str, Any]:
+        if time.monotonic() - self._at > QUEUE_CACHE_S:
+            self._value = admin.queue_depths(self._app.state.web.settings)
+            self._at = time.monotonic()
+        return self._value
+
+
+def install(app: FastAPI) -> None:
+    """Add the admin pages, ``/metrics`` and the stream counter to ``app``."""
+    counts: dict[str, int] = {}
+    app.add_middleware(StreamCounter, counts=counts)
+    app.state.stream_counts = counts
+    app.state.queue_probe = QueueProbe(app)
+    web = app.state.web
+    playback: Playback = app.state.playback
+    collector = metrics.ArchiveCollector(
+        web.conn_factory, web.conn_release, playback, counts, app.state.queue_probe
+    )
+    app.state.metrics_registry = metrics.registry(collector)
+    app.include_router(router)
+    app.include_router(public)
+
+
+@router.get("/admin")
+async def overview(request: Request, conn: Conn, user: AdminUser) -> Response:
+    sections = await run_in_threadpool(admin.sections, conn)
+    users = await run_in_threadpool(admin.users, conn)
+    queue = await run_in_threadpool(request.app.state.queue_probe)
+    state: Playback = request.app.state.playback
+    settings = context(request).settings
+    live = {
+        "workers (configured)": settings.workers,
+        "transcode slots": f"{state.slots.active} / {state.slots.limit}",
+        "ffmpeg running": len(state.processes.running),
+        "busy answers": state.slots.refused,
+        "ffmpeg killed (viewer left)": state.processes.killed,
+        "HLS cache": f"{state.segments.total_bytes} / {state.segments.cap_bytes} bytes",
+        "streams now": dict(request.app.state.stream_counts),
+    }
+    return render(
+        request,
+        "admin/overview.html",
+        {"sections": sections, "users": users, "queue": queue, "live": live},
+    )
+
+
+@router.get("/admin/failures")
+async def failure_list(request: Request, conn: Conn, user: AdminUser) -> Response:
+    items = await run_in_threadpool(admin.failures, conn)
+    return render(
+        request,
+        "admin/failures.html",
+        {"items": items, "done": request.query_params.get("done", "")},
+    )
+
+
+@router.post("/admin/reprobe/{file_id}")
+async def reprobe(
+    request: Request,
+    conn: Conn,
+    user: AdminUser,
+    file_id: str,
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    if not csrf_ok(request, csrf):
+        raise CsrfFailed
+    if not queries.valid_id(file_id):
+        raise HTTPException(404, "not found")
+    web = context(request)
+    try:
+        result = await run_in_threadpool(admin.reprobe, conn, web.settings, file_id, web.clock)
+    except ArchiveError as exc:
+        raise HTTPException(404, f"cannot re-probe: {exc}") from exc
+    outcome = result.status if result.stored else "changed-on-disk"
+    return RedirectResponse(f"/admin/failures?done={outcome}", status_code=303)
+
+
+@public.get("/metrics")
+async def metrics_page(request: Request) -> Response:
+    client = request.client.host if request.client else ""
+    local = client in LOOPBACK and "x-forwarded-for" not in request.headers
+    if not local:
+        await run_in_threadpool(_require_admin, request)
+    body = await run_in_threadpool(metrics.render, request.app.state.metrics_registry)
+    return Response(body, media_type=metrics.CONTENT_TYPE)
+
+
+def _require_admin(request: Request) -> None:
+    from archive_analyzer.web.deps import SESSION_USER, SESSION_VERSION
+
+    web = context(request)
+    user_id = request.session.get(SESSION_USER)
+    if not isinstance(user_id, str):
+        raise LoginRequired
+    conn = web.conn_factory()
+    try:
+        user = accounts.get_user(conn, user_id)
+    finally:
+        web.conn_release(conn)
+    if user is None or request.session.get(SESSION_VERSION) != user.session_version:
+        raise LoginRequired
+    if not user.is_admin:
+        raise HTTPException(403, "admin only")

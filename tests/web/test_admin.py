@@ -1,0 +1,139 @@
+"""Admin pages: admins only (viewers 403, anonymous to login), the live sections, the failure
+list with reasons, re-probe through the probe engine, and Prometheus metrics."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from archive_analyzer.catalog import db
+from archive_analyzer.jobs import ledger
+from tests.web.conftest import csrf_from, login
+from tests.web.test_hls import Site, make_site
+
+
+@pytest.fixture
+def site(tmp_path: Path, corpus: dict[str, Path]) -> Site:
+    return make_site(tmp_path, corpus, ("mkv", "random_bytes", "mp4_truncated", "mxf_closed"))
+
+
+@pytest.fixture
+def admin_client(site: Site) -> Iterator[TestClient]:
+    with TestClient(site.app, follow_redirects=False) as client:
+        login(client, "boss")
+        yield client
+
+
+def test_viewers_and_strangers_are_refused(site: Site) -> None:
+    with TestClient(site.app, follow_redirects=False) as client:
+        assert client.get("/admin").status_code == 303  # to the login page
+        assert client.get("/metrics").status_code == 401
+        token = login(client, "viewer")
+        assert "/admin" not in client.get("/").text
+        for path in ("/admin", "/admin/failures", "/metrics"):
+            assert client.get(path).status_code == 403, path
+        file_id = _file_id(site, "mkv")
+        response = client.post(f"/admin/reprobe/{file_id}", data={"csrf": token})
+        assert response.status_code == 403
+
+
+def test_overview_shows_the_live_system(site: Site, admin_client: TestClient) -> None:
+    home = admin_client.get("/").text
+    assert 'href="/admin"' in home
+    page = admin_client.get("/admin")
+    assert page.status_code == 200
+    for title in ("Last scans", "Last polls", "Incoming files", "Missing files", "Cloud sync"):
+        assert title in page.text, title
+    assert "Users" in page.text and "boss" in page.text and "viewer" in page.text
+    assert "transcode slots" in page.text
+
+
+def test_failure_list_and_reprobe(site: Site, admin_client: TestClient) -> None:
+    mkv = _file_id(site, "mkv")
+    # the file was unreadable when last probed (an SMB hiccup): an error verdict and a job failure
+    conn = db.connect(site.settings.db, migrate=False)
+    with db.transaction(conn):
+        conn.execute(
+            "UPDATE media_info SET status = 'error', error = 'SMB read timed out' WHERE id = ?",
+            (mkv,),
+        )
+        conn.execute("UPDATE files SET probe_state = 'failed' WHERE id = ?", (mkv,))
+        ledger.record_failure(
+            conn,
+            key=ledger.probe_failure_key(mkv),
+            task="probe",
+            error="SourceTimeout: SMB read timed out",
+            attempts=4,
+            now=db.utc_now(),
+            file=mkv,
+            path="mkv.mkv",
+        )
+    conn.close()
+
+    page = admin_client.get("/admin/failures")
+    assert page.status_code == 200
+    rows = _rows(page.text)
+    assert "random_bytes.mp4" in rows and "invalid" in rows["random_bytes.mp4"]
+    assert "truncated" in rows["mp4_truncated.mp4"]
+    assert "SMB read timed out" in rows["mkv.mkv"]
+    assert "mxf_closed.mxf" not in rows
+
+    token = csrf_from(page.text)
+    refused = admin_client.post(f"/admin/reprobe/{mkv}", data={})
+    assert refused.status_code == 403  # no CSRF token
+    done = admin_client.post(f"/admin/reprobe/{mkv}", data={"csrf": token})
+    assert done.status_code == 303 and done.headers["location"].endswith("done=ok")
+
+    conn = db.connect(site.settings.db, migrate=False)
+    status, error = conn.execute(
+        "SELECT status, error FROM media_info WHERE id = ?", (mkv,)
+    ).fetchone()
+    resolved = conn.execute(
+        "SELECT resolved_at FROM job_failures WHERE key = ?", (ledger.probe_failure_key(mkv),)
+    ).fetchone()[0]
+    conn.close()
+    assert (status, error) == ("ok", None)
+    assert resolved is not None
+    after = _rows(admin_client.get("/admin/failures").text)
+    assert "mkv.mkv" not in after
+    assert "random_bytes.mp4" in after  # still broken after a re-probe of its own
+    broken = _file_id(site, "random_bytes")
+    again = admin_client.post(f"/admin/reprobe/{broken}", data={"csrf": token})
+    assert again.headers["location"].endswith("done=invalid")
+
+
+def test_metrics(site: Site, admin_client: TestClient) -> None:
+    admin_client.get(f"/thumb/{site.ids['mkv']}")
+    text = admin_client.get("/metrics").text
+    assert re.search(r'^archive_files\{status="active"\} 4\.0$', text, re.M), text
+    assert 'archive_probe_duration_seconds_count{status="ok"}' in text
+    assert 'archive_probe_read_bytes_sum{status="invalid"}' in text
+    assert 'archive_active_streams{kind="direct"} 0.0' in text
+    assert "archive_queue_depth" in text
+    assert "archive_ffmpeg_runs_total" in text
+    assert "archive_hls_cache_cap_bytes" in text
+
+
+def _file_id(site: Site, name: str) -> str:
+    conn = db.connect(site.settings.db, migrate=False)
+    try:
+        row = conn.execute(
+            "SELECT file_id FROM contents WHERE id = ?", (site.ids[name],)
+        ).fetchone()
+        return str(row[0])
+    finally:
+        conn.close()
+
+
+def _rows(html: str) -> dict[str, str]:
+    """File path -> the text of its failure-list row."""
+    found: dict[str, str] = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", html, re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        if cells:
+            found[cells[0].strip()] = " ".join(re.sub(r"<[^>]+>", " ", c) for c in cells[1:])
+    return found
