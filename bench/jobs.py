@@ -65,12 +65,12 @@ def fill_share(folder: Path, corpus: dict[str, Path], files: int) -> list[tuple[
     return made
 
 
-def direct(jobs: list[ProbeJob], settings: Settings) -> float:
+def direct(jobs: list[ProbeJob], settings: Settings, expect: str = "ok") -> float:
     """Seconds to probe every job with ``pipeline.run_probe``, one after the other."""
     start = time.perf_counter()
     for job in jobs:
         result = run_probe(job, settings)
-        assert result.status.value == "ok", result
+        assert result.status.value == expect, result
     return time.perf_counter() - start
 
 
@@ -95,7 +95,7 @@ def shared_connection(jobs: list[ProbeJob], settings: Settings) -> float:
         source.close()
 
 
-def queued(jobs: list[ProbeJob], settings: Settings, workers: int) -> float:
+def queued(jobs: list[ProbeJob], settings: Settings, workers: int, expect: str = "ok") -> float:
     """Seconds from the first enqueue until every outcome is in the results queue, with a
     probe consumer of ``workers`` threads (started before the enqueues, as in production)."""
     queues = build_queues(settings)
@@ -117,7 +117,7 @@ def queued(jobs: list[ProbeJob], settings: Settings, workers: int) -> float:
         consumer.stop(graceful=True)
     outcomes = queues.results.take(len(jobs))
     assert len(outcomes) == len(jobs)
-    assert all(o.result is not None and o.result.status.value == "ok" for o in outcomes)
+    assert all(o.result is not None and o.result.status.value == expect for o in outcomes)
     return elapsed
 
 
@@ -207,6 +207,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--backends", default="sqlite,redis")
+    parser.add_argument("--overhead-jobs", type=int, default=400)
     parser.add_argument(
         "--no-processes", dest="processes", action="store_false", help="threads only"
     )
@@ -219,6 +220,7 @@ def main(argv: list[str]) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-jobs-"))
     redis_proc: subprocess.Popen[bytes] | None = None
     lines: list[str] = []
+    overhead_lines: list[str] = []
     try:
         folder = server.new_folder("bench")
         made = fill_share(folder.root, corpus, args.files)
@@ -237,11 +239,13 @@ def main(argv: list[str]) -> int:
                 lambda: shared_connection(jobs, base),
             ),
         ]
+        backends: list[tuple[str, Settings]] = []
         for backend in args.backends.split(","):
             settings = base
             if backend == "redis":
                 redis_proc, url = start_redis(work)
                 settings = server.settings(**common, redis_url=url)
+            backends.append((backend, settings))
             for workers in worker_counts:
                 contenders.append(
                     (
@@ -257,12 +261,39 @@ def main(argv: list[str]) -> int:
                             functools.partial(queued_processes, jobs, settings, processes),
                         )
                     )
+        # Queue overhead on its own: the same probe task on a tiny local non-media file (the
+        # probe itself takes well under a millisecond), direct against through each queue.
+        local = work / "local"
+        local.mkdir()
+        (local / "note.mp4").write_text("not a video\n" * 100)
+        tiny = [
+            ProbeJob(f"tiny{n:05d}", str(local), "note.mp4", 1200, 0.0)
+            for n in range(args.overhead_jobs)
+        ]
+        overhead: list[tuple[str, Callable[[], float]]] = [
+            ("direct `pipeline.run_probe`, tiny local file", lambda: direct(tiny, base, "invalid"))
+        ]
+        for backend, settings in backends:
+            overhead.append(
+                (
+                    f"{backend} queue, 1 worker thread, tiny local file",
+                    functools.partial(queued, tiny, settings, 1, "invalid"),
+                )
+            )
         # Interleaved: every repetition runs every contender once, so load from elsewhere on
         # the machine hits them alike; the overhead is the median of same-repetition pairs.
-        times: dict[str, list[float]] = {label: [] for label, _ in contenders}
+        times: dict[str, list[float]] = {label: [] for label, _ in contenders + overhead}
         for _ in range(args.reps):
-            for label, run in contenders:
+            for label, run in contenders + overhead:
                 times[label].append(run())
+        tiny_base = times[overhead[0][0]]
+        for label, _ in overhead:
+            med = statistics.median(times[label])
+            pairs = [(q - d) / len(tiny) for q, d in zip(times[label], tiny_base, strict=True)]
+            extra = "-" if label == overhead[0][0] else f"{1000 * statistics.median(pairs):+.3f}"
+            overhead_lines.append(
+                f"| {label} | {1000 * med / len(tiny):.3f} | {extra} | {_fmt(times[label])} |"
+            )
         n = len(jobs)
         baseline = times[contenders[0][0]]
         for label, _ in contenders:
@@ -292,6 +323,13 @@ def main(argv: list[str]) -> int:
     print("| path | files/s | ms/file | queue overhead ms/job | runs (s) |")
     print("|---|---|---|---|---|")
     for line in lines:
+        print(line)
+    print()
+    print(f"queue overhead: {args.overhead_jobs} jobs on a tiny local file per run")
+    print()
+    print("| path | ms/job | overhead ms/job (paired median) | runs (s) |")
+    print("|---|---|---|---|")
+    for line in overhead_lines:
         print(line)
     return 0
 
