@@ -18,7 +18,7 @@ from archive_analyzer.scan.scanner import Scanner
 from archive_analyzer.sources.local import LocalSource
 from tests.fixtures.net import wait_for
 
-FILES = 2500
+FILES = 2000
 TRIALS = 3
 
 
@@ -77,7 +77,7 @@ def test_killed_scans_resume_to_the_same_rows(tmp_path: Path) -> None:
     expected = rows(reference_db)
     assert len(expected) == FILES
 
-    env = {**os.environ, "ARCHIVE_SCAN_BATCH_SIZE": "25"}
+    env = {**os.environ, "ARCHIVE_SCAN_BATCH_SIZE": "40"}
     rng = random.Random(2026)
     interrupted = 0
     for trial in range(TRIALS):
@@ -96,7 +96,7 @@ def test_killed_scans_resume_to_the_same_rows(tmp_path: Path) -> None:
             )
             if attempt < 2:
                 floor = processed(db_path)
-                target = floor + rng.randrange(25, FILES // 3)
+                target = floor + rng.randrange(40, FILES // 3)
 
                 def far_enough(
                     proc: subprocess.Popen[bytes] = proc, path: Path = db_path, target: int = target

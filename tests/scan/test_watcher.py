@@ -15,6 +15,7 @@ from archive_analyzer.catalog import db
 from archive_analyzer.catalog import files as repo
 from archive_analyzer.scan.watcher import WatchState
 from archive_analyzer.sources import Source
+from archive_analyzer.sources.base import FileInfo
 from tests.scan.conftest import ManualClock, Tree
 
 
@@ -234,3 +235,32 @@ def test_mass_move_of_a_brand_folder_keeps_every_id(watch: Watch, tree: Tree) ->
     assert {after[f"ARCHIVE/{p}" if p.startswith("WSOP") else p] for p in before} == set(
         before.values()
     )
+
+
+class NoIds:
+    """A source whose server gives no file ids (moves must be found by fingerprint)."""
+
+    def __init__(self, inner: Source) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def list_directory(self, path: str = "", recursive: bool = False) -> Iterator[FileInfo]:
+        for info in self.inner.list_directory(path, recursive):
+            yield FileInfo(info.path, info.size, info.mtime, None, info.is_dir)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_rename_without_server_ids_is_found_by_fingerprint(watch: Watch, tree: Tree) -> None:
+    watch.source = NoIds(watch.source)  # type: ignore[assignment]
+    big = bytes(range(256)) * 1024  # 256 KiB: head and tail fingerprints differ from the middle
+    tree.write("HCL/2025/a.mp4", big)
+    tree.write("HCL/2025/same size other content.mp4", big[::-1])
+    watch.poll(), watch.poll()
+    row = watch.row("HCL/2025/a.mp4")
+    assert row.file_id is None and row.fingerprint is not None
+    os.rename(tree.root / "HCL/2025/a.mp4", tree.root / "HCL/2025/b.mp4")
+    summary = watch.poll()
+    assert (summary.poll.moved, summary.poll.new, summary.poll.missing) == (1, 0, 0)
+    assert watch.row("HCL/2025/b.mp4").id == row.id
