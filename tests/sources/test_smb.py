@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archive_analyzer.config import Settings
-from archive_analyzer.errors import ArchiveError, ConfigError, SourceUnavailable
+from archive_analyzer.errors import ArchiveError, ConfigError, SourceTimeout, SourceUnavailable
 from archive_analyzer.sources import open_source
 from archive_analyzer.sources.smb import BACKOFF_S, SMBSource
 from archive_analyzer.sources.url import SMBSpec, parse
@@ -260,3 +260,30 @@ def test_symlink_loop_is_not_followed_forever(
         source.close()
     assert got == ["show", "show/season", "show/season/back", "show/season/ep.mp4"]
     assert "loops back" in caplog.text
+
+
+@pytest.mark.smb
+@pytest.mark.parametrize("fast", [True, False], ids=["wire", "smbprotocol"])
+def test_hung_server_raises_source_timeout(smb_private_server: SambaServer, fast: bool) -> None:
+    server = smb_private_server
+    make_tree(server.root, folders=1, files=1)
+    spec = parse(server.url)
+    assert isinstance(spec, SMBSpec)
+    source = SMBSource(spec, server.settings(smb_timeout_s=0.5), fast_listing=fast, sleep=[].append)
+    try:
+        list(source.list_directory(""))
+        source.read_partial("f00/0.mp4", 0, 1)
+        for operation in (
+            lambda: list(source.list_directory("f00")),
+            lambda: source.read_partial("f00/0.mp4", 0, 1),
+            lambda: source.stat("f00/0.mp4"),
+        ):
+            server.pause()
+            try:
+                with pytest.raises(SourceTimeout, match="no answer within"):
+                    operation()
+            finally:
+                server.resume()
+            operation()  # the next call reconnects
+    finally:
+        source.close()

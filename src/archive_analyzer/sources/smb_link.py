@@ -207,9 +207,12 @@ class SMBLink:
             raise Dropped("connection lost while waiting") from exc
 
     def settle(self, requests: Sequence[Any]) -> None:
-        """Collect the answers of the rest of a compound whose first part failed."""
+        """Collect the answers of the rest of a compound whose first part failed (nothing
+        to collect once the link is dead: the caller is already raising its error)."""
         for request in requests:
-            with contextlib.suppress(SourceError):
+            if self.dead:
+                return
+            with contextlib.suppress(SourceError, Dropped):
                 self.wait(request, "")
 
     # --- folders ---------------------------------------------------------------------------
@@ -360,8 +363,10 @@ def _read_buffer(response: Any) -> bytes:
 
 
 def quiet_disconnect(conn: Any) -> None:
-    """Disconnect, ignoring the errors a dead connection raises."""
+    """Close the socket, ignoring the errors a dead connection raises. No polite logoff:
+    smbprotocol waits for its answers without a time limit, which hangs on a hung server,
+    and the server cleans up a closed connection anyway."""
     try:
-        conn.disconnect(True)
+        conn.disconnect(False)
     except Exception as exc:  # closing a dead connection may fail in many ways; none matter
         log.debug("ignoring disconnect error: %s", type(exc).__name__)
