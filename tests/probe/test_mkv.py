@@ -187,7 +187,9 @@ def test_budget_is_respected() -> None:
         mkv.parse(CountingReader.for_bytes(data, budget=32 * 1024))
 
 
-@pytest.mark.parametrize("name", ["mkv", "mkv_live", "mkv_truncated", "webm"])
+@pytest.mark.parametrize(
+    "name", ["mkv", "mkv_live", "mkv_truncated", "webm", "mkv_interlaced", "webm_vp9_10bit"]
+)
 def test_corpus_accuracy(name: str, corpus: dict[str, Path]) -> None:
     problems, read = accuracy(name, mkv.parse, corpus)
     assert problems == []

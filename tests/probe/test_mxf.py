@@ -51,7 +51,7 @@ def partition(kind: int, status: int, *, this: int, footer: int, header: int, in
     return klv(mxf._PARTITION + bytes([kind, status, 0]), value)
 
 
-def metadata(duration: int) -> bytes:
+def metadata(duration: int, picture: dict[int, bytes] | None = None) -> bytes:
     i64 = struct.Struct(">q").pack
     sets = [
         klv(mxf._PRIMER, struct.pack(">II", 0, 18)),
@@ -80,6 +80,7 @@ def metadata(duration: int) -> bytes:
                 0x3203: struct.pack(">I", 1920),
                 0x3202: struct.pack(">I", 540),
                 0x320C: b"\x01",  # separate fields: the stored height is a field's
+                **(picture or {}),
             },
         ),
         local_set(
@@ -105,8 +106,15 @@ def index_segment(start: int, duration: int) -> bytes:
     return klv(mxf._INDEX_SEGMENT, items)
 
 
-def build(*, status: int, duration: int, footer_at: int | None = None, rip: bool = True) -> bytes:
-    meta = metadata(duration)
+def build(
+    *,
+    status: int,
+    duration: int,
+    footer_at: int | None = None,
+    rip: bool = True,
+    picture: dict[int, bytes] | None = None,
+) -> bytes:
+    meta = metadata(duration, picture)
     pack_len = len(partition(2, status, this=0, footer=0, header=0, index=0))
     body = b"\0" * 5000  # stands in for the essence
     footer_offset = pack_len + len(meta) + len(body)
@@ -153,6 +161,23 @@ def test_closed_header() -> None:
     assert [(a.codec, a.channels, a.sample_rate) for a in facts.audio] == [("pcm_s24le", 2, 48000)]
 
 
+@pytest.mark.parametrize(
+    ("picture", "field_order"),
+    [
+        ({}, None),  # separate fields, no line map: the essence decides (none here)
+        ({0x320D: struct.pack(">IIii", 2, 4, 21, 584)}, "tt"),  # 1080i: field 1 on top
+        ({0x320D: struct.pack(">IIii", 2, 4, 21, 584), 0x3212: b"\x02"}, "tb"),
+        ({0x320D: struct.pack(">IIii", 2, 4, 22, 584)}, "bb"),
+        ({0x320C: b"\x00"}, "progressive"),  # full frame
+    ],
+)
+def test_field_order_from_the_descriptor(
+    picture: dict[int, bytes], field_order: str | None
+) -> None:
+    facts = parse_bytes(build(status=4, duration=250, picture=picture))
+    assert facts.video is not None and facts.video.field_order == field_order
+
+
 def test_open_header_follows_rip_to_footer_index() -> None:
     facts = parse_bytes(build(status=1, duration=UNKNOWN_DURATION))
     assert facts.status is ProbeStatus.INCOMPLETE
@@ -188,7 +213,7 @@ def test_nonsense_is_a_parse_error(data: bytes) -> None:
         parse_bytes(data)
 
 
-@pytest.mark.parametrize("name", ["mxf_closed", "mxf_open", "mxf_truncated"])
+@pytest.mark.parametrize("name", ["mxf_closed", "mxf_open", "mxf_truncated", "mxf_interlaced"])
 def test_corpus_accuracy(name: str, corpus: dict[str, Path]) -> None:
     problems, read = accuracy(name, mxf.parse, corpus)
     assert problems == []

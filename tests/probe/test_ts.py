@@ -94,7 +94,7 @@ def parse_bytes(data: bytes) -> ts.Facts:
 
 def test_sps_size_crop_and_timing() -> None:
     found = elementary.h264_sps(SPS_160x90)
-    assert found == elementary.VideoHeader("h264", 160, 90, 25.0, "High", "yuv420p")
+    assert found == elementary.VideoHeader("h264", 160, 90, 25.0, "High", "yuv420p", "progressive")
 
 
 def test_audio_headers() -> None:
@@ -125,12 +125,52 @@ def test_latm_stream_mux_config() -> None:
 def test_mpeg2_sequence_header_and_extension() -> None:
     seq = bytes.fromhex("000001b3 2d0240 23 ffffe0 18".replace(" ", ""))
     ext = bytes.fromhex("000001b5 14 8a 00 01 00 00".replace(" ", ""))
+    # Main profile, progressive sequence, 4:2:0
     assert elementary.mpeg2_sequence(seq + ext) == elementary.VideoHeader(
-        "mpeg2video", 720, 576, 25.0
+        "mpeg2video", 720, 576, 25.0, "Main", "yuv420p", "progressive"
     )
     assert elementary.mpeg2_sequence(seq + b"\0" * 8) == elementary.VideoHeader(
-        "mpeg1video", 720, 576, 25.0
+        "mpeg1video", 720, 576, 25.0, None, "yuv420p"
     )
+
+
+def test_mpeg2_profile_chroma_and_field_order() -> None:
+    seq = bytes.fromhex("000001b3 2d0240 23 ffffe0 18".replace(" ", ""))
+    # 4:2:2 profile (escape 0x85), interlaced sequence, chroma_format 2
+    ext = bytes.fromhex("000001b5 18 54 00 01 00 00".replace(" ", ""))
+    picture = bytes.fromhex("00000100 0008 ffff f8".replace(" ", ""))
+
+    def coding_ext(top_first: bool, progressive_frame: bool) -> bytes:
+        flags = 0x80 if top_first else 0x00
+        return bytes.fromhex("000001b5 8f ff f3") + bytes([flags, 0x80 if progressive_frame else 0])
+
+    found = elementary.mpeg2_sequence(seq + ext + picture + coding_ext(True, False))
+    assert found is not None
+    assert (found.profile, found.pix_fmt, found.field_order) == ("4:2:2", "yuv422p", "tt")
+    found = elementary.mpeg2_sequence(seq + ext + picture + coding_ext(False, False))
+    assert found is not None and found.field_order == "bb"
+    found = elementary.mpeg2_sequence(seq + ext + picture + coding_ext(False, True))
+    assert found is not None and found.field_order == "progressive"
+    # the picture's extension not read yet: the field order is unknown
+    found = elementary.mpeg2_sequence(seq + ext + picture)
+    assert found is not None and found.field_order is None
+
+
+def test_mpeg4_visual_and_vp9_headers() -> None:
+    simple = elementary.mpeg4_visual(b"\x00\x00\x01\xb0\x01\x00\x00\x01\xb5")
+    assert simple is not None and (simple.profile, simple.pix_fmt) == ("Simple Profile", "yuv420p")
+    asp = elementary.mpeg4_visual(b"\x00\x00\x01\xb0\xf5")
+    assert asp is not None and asp.profile == "Advanced Simple Profile"
+    assert elementary.mpeg4_visual(b"\x00\x00\x01\xb6\x00") is None
+    # key frame headers: profile 0 (BT.601, 4:2:0), profile 1 4:4:4, profile 2 10-bit
+    for header, expected in (
+        ("824983420020", ("Profile 0", "yuv420p")),
+        ("a24983420010", ("Profile 1", "yuv444p")),
+        ("924983420008", ("Profile 2", "yuv420p10le")),
+    ):
+        found = elementary.vp9_frame(bytes.fromhex(header) + b"\0" * 8)
+        assert found is not None and (found.profile, found.pix_fmt) == expected
+    assert elementary.vp9_frame(bytes.fromhex("86") + b"\0" * 8) is None  # inter frame
 
 
 def test_emulation_prevention_is_removed() -> None:
@@ -201,7 +241,9 @@ def test_nonsense_is_a_parse_error(data: bytes) -> None:
         parse_bytes(data)
 
 
-@pytest.mark.parametrize("name", ["ts_2audio", "m2ts", "vob", "ts_truncated"])
+@pytest.mark.parametrize(
+    "name", ["ts_2audio", "m2ts", "vob", "ts_truncated", "ts_mpeg2_interlaced"]
+)
 def test_corpus_accuracy(name: str, corpus: dict[str, Path]) -> None:
     problems, read = accuracy(name, ts.parse, corpus)
     assert problems == []

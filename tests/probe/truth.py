@@ -20,7 +20,8 @@ def mismatches(name: str, result: ProbeResult, corpus: dict[str, Path]) -> list[
     """What ``result`` gets wrong for corpus item ``name`` (empty when everything is right).
 
     Tolerances: duration within max(0.25 s, 0.5%), bit_rate within 2%, frame rate within 1%;
-    codecs, sizes and audio streams exact. Open/live files are compared with their closed
+    codecs, sizes, video profile / pix_fmt / field_order (None where ffprobe has none) and
+    audio streams exact. Open/live files are compared with their closed
     sibling's truth, without bit rate (their size differs).
     """
     problems: list[str] = []
@@ -52,6 +53,10 @@ def mismatches(name: str, result: ProbeResult, corpus: dict[str, Path]) -> list[
             problems.append(
                 f"video {(gv.codec, gv.width, gv.height)} != {(ev.codec, ev.width, ev.height)}"
             )
+        got_f = (gv.profile, gv.pix_fmt, gv.field_order)
+        want_f = (ev.profile, ev.pix_fmt, ev.field_order)
+        if got_f != want_f:
+            problems.append(f"video (profile, pix_fmt, field_order) {got_f} != {want_f}")
         rates = _rates(data)
         if rates and (
             gv.frame_rate is None or not any(abs(gv.frame_rate - r) <= 0.01 * r for r in rates)

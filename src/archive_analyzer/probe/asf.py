@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 
 from archive_analyzer.errors import ParseError
-from archive_analyzer.probe import riff
+from archive_analyzer.probe import codecs, riff
 from archive_analyzer.probe.facts import Facts, Reader
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
@@ -107,11 +107,13 @@ def _parse(reader: Reader) -> Facts:
             if rate is None:
                 rate = _data_frame_rate(reader, header_size, packet_size, s.number)
             info = s.video
+            codec = info.codec if info else None
             video = VideoInfo(
-                codec=info.codec if info else None,
+                codec=codec,
                 width=info.width if info else None,
                 height=info.height if info else None,
                 frame_rate=rate,
+                pix_fmt=codecs.fixed_pix_fmt(codec),
             )
         elif s.kind == "audio":
             wave = s.audio

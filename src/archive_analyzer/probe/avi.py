@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 
 from archive_analyzer.errors import ParseError
-from archive_analyzer.probe import riff
+from archive_analyzer.probe import codecs, elementary, riff
 from archive_analyzer.probe.facts import Facts, Reader
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
@@ -23,6 +23,8 @@ LONG_NAME = "AVI (Audio Video Interleaved)"
 _HEAD = 16 * 1024  # the RIFF header and the start of hdrl (read whole by its size)
 _MAX_HDRL = 1024 * 1024
 _MAX_CHUNKS = 256
+_FRAME_CHUNKS = 16  # chunks walked from hdrl to the first video frame
+_FRAME_PEEK = 1024  # of the first video frame: its sequence / parameter set headers
 
 
 @dataclass(slots=True)
@@ -70,6 +72,7 @@ def _parse(reader: Reader) -> Facts:
             if chunk_size > _MAX_HDRL:
                 raise ParseError("avi: hdrl list too large")
             hdrl = reader.read(pos + 12, chunk_size - 4)
+            pos += 8 + chunk_size + (chunk_size & 1)
             break
         if fourcc == b"LIST" and head[pos + 8 : pos + 12] == b"movi":
             break
@@ -109,11 +112,16 @@ def _parse(reader: Reader) -> Facts:
             if rate is None and avih_usec:
                 rate = 1e6 / avih_usec
             info = s.video
+            codec = info.codec if info else None
+            config = _in_band(reader, pos, streams.index(s), codec)
             video = VideoInfo(
-                codec=info.codec if info else None,
+                codec=codec,
+                profile=config.profile,
                 width=info.width if info else None,
                 height=info.height if info else None,
                 frame_rate=rate,
+                pix_fmt=config.pix_fmt,
+                field_order=config.field_order,
             )
         elif s.kind == b"auds":
             wave = s.audio
@@ -137,6 +145,31 @@ def _parse(reader: Reader) -> Facts:
         audio=tuple(audio),
         subtitle_count=sum(1 for s in streams if s.kind == b"txts"),
     )
+
+
+def _in_band(reader: Reader, pos: int, index: int, codec: str | None) -> codecs.VideoConfig:
+    """Profile / pix_fmt / field order from the headers in the stream's first frame.
+
+    ``pos`` is the first top-level chunk after ``hdrl``; the ``movi`` list follows within a
+    few chunks (JUNK padding, INFO). Codecs with one output format need no frame.
+    """
+    fixed = codecs.fixed_pix_fmt(codec)
+    if fixed is not None or codec not in ("h264", "mpeg1video", "mpeg2video", "mpeg4"):
+        return codecs.VideoConfig(pix_fmt=fixed)
+    wanted = (f"{index:02d}dc".encode(), f"{index:02d}db".encode())
+    for _ in range(_FRAME_CHUNKS):
+        header = reader.read(pos, 12)
+        if len(header) < 12:
+            break
+        fourcc, size = header[:4], struct.unpack_from("<I", header, 4)[0]
+        if fourcc == b"LIST" and header[8:12] in (b"movi", b"rec "):
+            pos += 12  # descend: the frames are its chunks
+            continue
+        if fourcc in wanted:
+            frame = reader.read(pos + 8, min(size, _FRAME_PEEK))
+            return elementary.in_band(codec, frame) or codecs.VideoConfig()
+        pos += 8 + size + (size & 1)
+    return codecs.VideoConfig()
 
 
 def _strl(data: bytes) -> _Stream | None:

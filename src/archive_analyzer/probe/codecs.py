@@ -192,6 +192,21 @@ def h264_from_avcc(avcc: bytes) -> VideoConfig:
     return VideoConfig(profile=h264_profile(avcc[1], avcc[2]))
 
 
+# Codecs whose libavcodec decoder has a single output format (no profile changes it).
+_FIXED_PIX_FMT = {
+    "msmpeg4v1": "yuv420p",
+    "msmpeg4v2": "yuv420p",
+    "msmpeg4v3": "yuv420p",
+    "wmv1": "yuv420p",
+    "wmv2": "yuv420p",
+}
+
+
+def fixed_pix_fmt(codec: str | None) -> str | None:
+    """ffprobe's pix_fmt for codecs that decode to one format only (None for the others)."""
+    return _FIXED_PIX_FMT.get(codec or "")
+
+
 _HEVC_PROFILES = {
     1: "Main",
     2: "Main 10",

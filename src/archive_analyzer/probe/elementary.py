@@ -1,8 +1,11 @@
-"""Elementary-stream headers: the facts MPEG-TS / PS carry only inside the streams themselves.
+"""Elementary-stream headers: facts that only the streams themselves carry.
 
 Video: H.264 and HEVC parameter sets (size, frame rate from the timing info), MPEG-1/2
-sequence header (+ extension). Audio: ADTS (AAC), MPEG audio (mp1/mp2/mp3), AC-3 / E-AC-3.
-Every function takes a few bytes of payload and returns None when it finds nothing sensible.
+sequence header (+ extensions: profile, chroma format, field order), the MPEG-4 part 2
+visual object sequence (profile), the VP9 key frame header (profile, pix_fmt). Audio: ADTS
+(AAC), LATM, MPEG audio (mp1/mp2/mp3), AC-3 / E-AC-3. Used by MPEG-TS / PS for everything,
+and by the other containers for what their headers leave out. Every function takes a few
+bytes of payload and returns None when it finds nothing sensible.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class VideoHeader:
     frame_rate: float | None = None
     profile: str | None = None
     pix_fmt: str | None = None
+    field_order: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +60,13 @@ def h264_sps(nal: bytes) -> VideoHeader | None:
     if config is None or config.width is None or config.height is None:
         return None
     return VideoHeader(
-        "h264", config.width, config.height, config.frame_rate, config.profile, config.pix_fmt
+        "h264",
+        config.width,
+        config.height,
+        config.frame_rate,
+        config.profile,
+        config.pix_fmt,
+        config.field_order,
     )
 
 
@@ -137,8 +147,28 @@ _MPEG2_RATES = {
 }
 
 
+# profile_and_level_indication bits 6-4 -> libavcodec's profile names (the escape bit is
+# ignored, as libavcodec does: 4:2:2 (0x85) reads as 0).
+_MPEG2_PROFILES = {
+    0: "4:2:2",
+    1: "High",
+    2: "Spatially Scalable",
+    3: "SNR Scalable",
+    4: "Main",
+    5: "Simple",
+}
+_MPEG2_CHROMA = {1: "yuv420p", 2: "yuv422p", 3: "yuv444p"}
+_PICTURE_SPAN = 2048  # how far after the sequence header the first picture extension is sought
+
+
 def mpeg2_sequence(data: bytes) -> VideoHeader | None:
-    """Decode an MPEG-1/2 sequence header (and extension) found anywhere in ``data``."""
+    """Decode an MPEG-1/2 sequence header (and extensions) found anywhere in ``data``.
+
+    MPEG-2 profile and pix_fmt come from the sequence extension; the field order as
+    libavcodec's parser reports it: progressive for a progressive sequence, else the first
+    picture coding extension's progressive_frame / top_field_first (None when ``data`` ends
+    before that extension).
+    """
     pos = data.find(b"\x00\x00\x01\xb3")
     if pos < 0 or pos + 12 > len(data):
         return None
@@ -148,17 +178,135 @@ def mpeg2_sequence(data: bytes) -> VideoHeader | None:
     rate = _MPEG2_RATES.get(h[3] & 0x0F)
     if width == 0 or height == 0:
         return None
-    codec = "mpeg1video"
     ext = data.find(b"\x00\x00\x01\xb5", pos + 12, pos + 12 + 160)
-    if ext >= 0 and ext + 10 <= len(data) and data[ext + 4] >> 4 == 1:
-        e = data[ext + 4 : ext + 10]
-        codec = "mpeg2video"
-        width |= ((e[1] & 0x01) << 1 | e[2] >> 7) << 12
-        height |= ((e[2] >> 5) & 0x03) << 12
-        n, d = (e[5] >> 5) & 0x03, e[5] & 0x1F
-        if rate is not None:
-            rate = rate * (n + 1) / (d + 1)
-    return VideoHeader(codec, width, height, rate)
+    if ext < 0 or ext + 10 > len(data) or data[ext + 4] >> 4 != 1:
+        return VideoHeader("mpeg1video", width, height, rate, None, "yuv420p")
+    e = data[ext + 4 : ext + 10]
+    width |= ((e[1] & 0x01) << 1 | e[2] >> 7) << 12
+    height |= ((e[2] >> 5) & 0x03) << 12
+    n, d = (e[5] >> 5) & 0x03, e[5] & 0x1F
+    if rate is not None:
+        rate = rate * (n + 1) / (d + 1)
+    profile = _MPEG2_PROFILES.get(e[0] & 0x07)
+    pix_fmt = _MPEG2_CHROMA.get((e[1] >> 1) & 0x03)
+    field_order = "progressive" if e[1] & 0x08 else _mpeg2_picture_fields(data, ext + 10)
+    return VideoHeader("mpeg2video", width, height, rate, profile, pix_fmt, field_order)
+
+
+def _mpeg2_picture_fields(data: bytes, start: int) -> str | None:
+    """Field order of the first picture coding extension after ``start`` (interlaced sequence)."""
+    pos = data.find(b"\x00\x00\x01\xb5", start, start + _PICTURE_SPAN)
+    while pos >= 0 and pos + 9 <= len(data):
+        if data[pos + 4] >> 4 == 8:
+            if data[pos + 8] & 0x80:  # progressive_frame
+                return "progressive"
+            return "tt" if data[pos + 7] & 0x80 else "bb"  # top_field_first
+        pos = data.find(b"\x00\x00\x01\xb5", pos + 4, start + _PICTURE_SPAN)
+    return None
+
+
+# profile_and_level_indication >> 4 -> libavcodec's names ("Code Scalable" is its spelling).
+_MPEG4_PROFILES = (
+    "Simple Profile",
+    "Simple Scalable Profile",
+    "Core Profile",
+    "Main Profile",
+    "N-bit Profile",
+    "Scalable Texture Profile",
+    "Simple Face Animation Profile",
+    "Basic Animated Texture Profile",
+    "Hybrid Profile",
+    "Advanced Real Time Simple Profile",
+    "Code Scalable Profile",
+    "Advanced Coding Profile",
+    "Advanced Core Profile",
+    "Advanced Scalable Texture Profile",
+    "Simple Studio Profile",
+    "Advanced Simple Profile",
+)
+
+
+def mpeg4_visual(data: bytes) -> codecs.VideoConfig | None:
+    """Profile and pix_fmt of MPEG-4 part 2 video from its visual object sequence header.
+
+    The decoder outputs 4:2:0 except in the studio profiles (left unknown here).
+    """
+    pos = data.find(b"\x00\x00\x01\xb0")
+    if pos < 0 or pos + 5 > len(data):
+        return None
+    profile = data[pos + 4] >> 4
+    if profile == 14:
+        return codecs.VideoConfig(profile=_MPEG4_PROFILES[profile])
+    return codecs.VideoConfig(profile=_MPEG4_PROFILES[profile], pix_fmt="yuv420p")
+
+
+# (bit depth, subsampling x, subsampling y) -> pix_fmt, as libavcodec's VP9 decoder picks it.
+_VP9_PIX = {
+    (8, 1, 1): "yuv420p",
+    (8, 1, 0): "yuv422p",
+    (8, 0, 1): "yuv440p",
+    (8, 0, 0): "yuv444p",
+    (10, 1, 1): "yuv420p10le",
+    (10, 1, 0): "yuv422p10le",
+    (10, 0, 1): "yuv440p10le",
+    (10, 0, 0): "yuv444p10le",
+    (12, 1, 1): "yuv420p12le",
+    (12, 1, 0): "yuv422p12le",
+    (12, 0, 1): "yuv440p12le",
+    (12, 0, 0): "yuv444p12le",
+}
+_VP9_RGB = {8: "gbrp", 10: "gbrp10le", 12: "gbrp12le"}
+
+
+def vp9_frame(frame: bytes) -> codecs.VideoConfig | None:
+    """Profile and pix_fmt from a VP9 key frame's uncompressed header (None for other frames)."""
+    try:
+        b = Bits(frame[:16])
+        if b.u(2) != 2:  # frame_marker
+            return None
+        low, high = b.u(1), b.u(1)
+        profile = (high << 1) | low
+        if profile == 3:
+            b.skip(1)
+        if b.u(1) or b.u(1):  # show_existing_frame, frame_type (1: not a key frame)
+            return None
+        b.skip(2)  # show_frame, error_resilient_mode
+        if b.u(24) != 0x498342:  # frame_sync_code
+            return None
+        depth = (12 if b.u(1) else 10) if profile >= 2 else 8
+        if b.u(3) == 7:  # CS_RGB
+            pix_fmt = _VP9_RGB[depth] if profile in (1, 3) else None
+        else:
+            b.skip(1)  # color_range
+            sub_x, sub_y = (b.u(1), b.u(1)) if profile in (1, 3) else (1, 1)
+            pix_fmt = _VP9_PIX[(depth, sub_x, sub_y)]
+    except IndexError:
+        return None
+    return codecs.VideoConfig(profile=f"Profile {profile}", pix_fmt=pix_fmt)
+
+
+def in_band(codec: str | None, data: bytes) -> codecs.VideoConfig | None:
+    """Profile, pix_fmt and field order from the headers at the start of a video frame.
+
+    For containers whose headers leave them out (AVI, Matroska without CodecPrivate): an
+    Annex B H.264 SPS, an MPEG-1/2 sequence header, an MPEG-4 part 2 visual object
+    sequence, a VP9 key frame header. None when ``data`` holds none of these.
+    """
+    if codec == "h264":
+        for nal in nal_units(data):
+            if nal and nal[0] & 0x1F == 7:
+                return codecs.h264_sps(nal)
+        return None
+    if codec in ("mpeg1video", "mpeg2video"):
+        found = mpeg2_sequence(data)
+        if found is None:
+            return None
+        return codecs.VideoConfig(found.profile, found.pix_fmt, field_order=found.field_order)
+    if codec == "mpeg4":
+        return mpeg4_visual(data)
+    if codec == "vp9":
+        return vp9_frame(data)
+    return None
 
 
 def adts(data: bytes) -> AudioHeader | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from archive_analyzer.errors import ParseError
-from archive_analyzer.probe import codecs, ebml, mkv_clusters, riff
+from archive_analyzer.probe import codecs, ebml, elementary, mkv_clusters, riff
 from archive_analyzer.probe.facts import Facts, Reader
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
@@ -87,6 +87,8 @@ class _Track:
     language: str = "eng"  # Matroska's default, as libavformat reports it
     width: int | None = None
     height: int | None = None
+    interlaced: int = 0  # FlagInterlaced: 0 undetermined, 1 interlaced, 2 progressive
+    field_order: int = 2  # FieldOrder: 2 undetermined
     sampling: float = 8000.0
     output_sampling: float | None = None
     channels: int = 1
@@ -171,18 +173,16 @@ def _facts(
                 rate = mkv_clusters.frame_rate(
                     reader, segment.first_cluster, segment.timecode_scale, track.number
                 )
-            config = codecs.VideoConfig()
-            if track.codec_id.startswith("V_MPEG4/ISO/AVC"):
-                config = codecs.h264_from_avcc(track.private)
-            elif track.codec_id.startswith("V_MPEGH/ISO/HEVC"):
-                config = codecs.hevc_from_hvcc(track.private)
+            codec = _codec_name(track)
+            config = _video_config(reader, segment, track, codec)
             video = VideoInfo(
-                codec=_codec_name(track),
+                codec=codec,
                 profile=config.profile,
                 width=track.width,
                 height=track.height,
                 frame_rate=rate,
                 pix_fmt=config.pix_fmt,
+                field_order=_field_order(track, config),
             )
         elif track.type == TRACK_AUDIO:
             rate_hz = track.output_sampling or track.sampling
@@ -286,6 +286,39 @@ def _read_segment_header(reader: Reader, segment: _Segment) -> None:
             segment.tracks = _read_tracks(body_bytes)
 
 
+# FieldOrder (with FlagInterlaced = 1) -> ffprobe's field_order, as libavformat maps it.
+_FIELD_ORDERS = {0: "progressive", 1: "tt", 6: "bb", 9: "bt", 14: "tb"}
+_FRAME_PEEK = 1024  # of a track's first frame, for the headers CodecPrivate may leave out
+
+
+def _video_config(
+    reader: Reader, segment: _Segment, track: _Track, codec: str | None
+) -> codecs.VideoConfig:
+    """Profile / pix_fmt (/ field order) from CodecPrivate, else from the track's first frame
+    (MPEG-1/2 and MPEG-4 part 2 headers are often only in-band; VP9's always are)."""
+    if track.codec_id.startswith("V_MPEG4/ISO/AVC"):
+        return codecs.h264_from_avcc(track.private)
+    if track.codec_id.startswith("V_MPEGH/ISO/HEVC"):
+        return codecs.hevc_from_hvcc(track.private)
+    if codec not in ("h264", "mpeg1video", "mpeg2video", "mpeg4", "vp9"):
+        return codecs.VideoConfig(pix_fmt=codecs.fixed_pix_fmt(codec))
+    found = elementary.in_band(codec, track.private)
+    if found is None and segment.first_cluster is not None:
+        frame = mkv_clusters.first_frame(reader, segment.first_cluster, track.number, _FRAME_PEEK)
+        found = elementary.in_band(codec, frame)
+    return found or codecs.VideoConfig()
+
+
+def _field_order(track: _Track, config: codecs.VideoConfig) -> str | None:
+    """The container's word (FlagInterlaced, FieldOrder) wins over the bitstream's, as in
+    libavformat."""
+    if track.interlaced == 1:
+        return _FIELD_ORDERS.get(track.field_order)
+    if track.interlaced == 2:
+        return "progressive"
+    return config.field_order
+
+
 def _read_body(reader: Reader, offset: int, size: int, cap: int) -> bytes:
     if size > cap:
         raise ParseError(f"matroska: element of {size} bytes exceeds the {cap}-byte cap")
@@ -343,6 +376,10 @@ def _read_tracks(data: bytes) -> list[_Track]:
                         track.width = int.from_bytes(vbody, "big")
                     elif vid == ebml.PIXEL_HEIGHT:
                         track.height = int.from_bytes(vbody, "big")
+                    elif vid == ebml.FLAG_INTERLACED:
+                        track.interlaced = int.from_bytes(vbody, "big")
+                    elif vid == ebml.FIELD_ORDER:
+                        track.field_order = int.from_bytes(vbody, "big")
             elif child_id == ebml.AUDIO:
                 for aid, abody in ebml.children(child):
                     if aid == ebml.SAMPLING_FREQUENCY:

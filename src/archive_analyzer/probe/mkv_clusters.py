@@ -1,5 +1,5 @@
-"""Matroska Clusters: block timecodes for a frame rate (first Cluster) and for the duration
-of a live file (last Cluster, found by scanning the tail).
+"""Matroska Clusters: block timecodes for a frame rate and a video track's first frame (first
+Cluster), and for the duration of a live file (last Cluster, found by scanning the tail).
 
 Only block headers are read: track number and the 16-bit timecode relative to the Cluster's
 Timestamp. ``frame_ticks`` maps a track number to its DefaultDuration in timecode ticks.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import struct
+from collections.abc import Iterator
 
 from archive_analyzer.probe import ebml
 from archive_analyzer.probe.facts import Reader
@@ -22,36 +23,14 @@ def frame_rate(
     reader: Reader, first_cluster: int, timecode_scale: int, track_number: int
 ) -> float | None:
     """Frame rate from the spacing of the first blocks of one track (no DefaultDuration)."""
-    start = first_cluster
-    header = reader.read(start, 12)
-    _, id_len = ebml.read_id(header, 0)
-    cluster_size, size_len = ebml.read_size(header, id_len)
-    pos = start + id_len + size_len
-    end = pos + cluster_size if cluster_size is not None else reader.size
-    end = min(end, reader.size, pos + _CLUSTER_SPAN)
     times: list[int] = []
-    for _ in range(_MAX_CLUSTER_FRAMES * 8):
-        if pos + 2 > end or len(times) >= _MAX_CLUSTER_FRAMES:
-            break
-        chunk = reader.read(pos, 16)
-        el_id, id_len = ebml.read_id(chunk, 0)
-        el_size, size_len = ebml.read_size(chunk, id_len)
-        if el_size is None or el_id == ebml.CLUSTER:
-            break
-        body = pos + id_len + size_len
-        if el_id in (ebml.SIMPLE_BLOCK, ebml.BLOCK_GROUP):
-            block = reader.read(body, min(el_size, 16))
-            if el_id == ebml.BLOCK_GROUP:
-                inner_id, inner_id_len = ebml.read_id(block, 0)
-                _, inner_size_len = ebml.read_size(block, inner_id_len)
-                if inner_id != ebml.BLOCK:
-                    pos = body + el_size
-                    continue
-                block = block[inner_id_len + inner_size_len :]
-            number, n_len = ebml.read_size(block, 0)
-            if number == track_number:
-                times.append(struct.unpack_from(">h", block, n_len)[0])
-        pos = body + el_size
+    for number, timecode, _, _ in itertools.islice(
+        _blocks(reader, first_cluster), _MAX_CLUSTER_FRAMES * 8
+    ):
+        if number == track_number:
+            times.append(timecode)
+            if len(times) >= _MAX_CLUSTER_FRAMES:
+                break
     times.sort()
     steps = [b - a for a, b in itertools.pairwise(times) if b > a]
     if not steps:
@@ -59,6 +38,58 @@ def frame_rate(
     steps.sort()
     step_s = steps[len(steps) // 2] * timecode_scale / 1e9
     return 1.0 / step_s if step_s > 0 else None
+
+
+def first_frame(reader: Reader, first_cluster: int, track_number: int, length: int) -> bytes:
+    """The first ``length`` bytes of the track's first frame in the first Cluster (b"" if none).
+
+    Only unlaced blocks qualify (video is not laced in practice).
+    """
+    for number, _, offset, size in itertools.islice(
+        _blocks(reader, first_cluster), _MAX_CLUSTER_FRAMES * 8
+    ):
+        if number == track_number:
+            return reader.read(offset, min(size, length))
+    return b""
+
+
+def _blocks(reader: Reader, first_cluster: int) -> Iterator[tuple[int, int, int, int]]:
+    """(track number, relative timecode, frame offset, frame size) of the first Cluster's
+    blocks, within its first ``_CLUSTER_SPAN`` bytes; the size is 0 for a laced block."""
+    start = first_cluster
+    header = reader.read(start, 12)
+    _, id_len = ebml.read_id(header, 0)
+    cluster_size, size_len = ebml.read_size(header, id_len)
+    pos = start + id_len + size_len
+    end = pos + cluster_size if cluster_size is not None else reader.size
+    end = min(end, reader.size, pos + _CLUSTER_SPAN)
+    while pos + 2 <= end:
+        chunk = reader.read(pos, 16)
+        el_id, id_len = ebml.read_id(chunk, 0)
+        el_size, size_len = ebml.read_size(chunk, id_len)
+        if el_size is None or el_id == ebml.CLUSTER:
+            return
+        body = pos + id_len + size_len
+        pos = body + el_size
+        if el_id not in (ebml.SIMPLE_BLOCK, ebml.BLOCK_GROUP):
+            continue
+        block_at, block_size = body, el_size
+        block = reader.read(body, min(el_size, 16))
+        if el_id == ebml.BLOCK_GROUP:
+            inner_id, inner_id_len = ebml.read_id(block, 0)
+            inner_size, inner_size_len = ebml.read_size(block, inner_id_len)
+            if inner_id != ebml.BLOCK or inner_size is None:
+                continue
+            block_at += inner_id_len + inner_size_len
+            block_size = inner_size
+            block = block[inner_id_len + inner_size_len :]
+        number, n_len = ebml.read_size(block, 0)
+        if number is None or len(block) < n_len + 3:
+            continue
+        timecode = struct.unpack_from(">h", block, n_len)[0]
+        laced = block[n_len + 2] & 0x06
+        frame_at = block_at + n_len + 3
+        yield number, timecode, frame_at, 0 if laced else block_size - n_len - 3
 
 
 def tail_duration(

@@ -13,10 +13,10 @@ the file is reported ``incomplete``. A FooterPartition offset beyond the end mea
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from archive_analyzer.errors import ParseError
-from archive_analyzer.probe import mxf_labels, riff
+from archive_analyzer.probe import elementary, mxf_labels, riff
 from archive_analyzer.probe.facts import Facts, Reader
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
@@ -36,6 +36,7 @@ _RUN_IN_MAX = 65536  # SMPTE 377 allows a run-in before the header partition
 _MAX_HEADER_METADATA = 4 * 1024 * 1024
 _MAX_INDEX_READ = 64 * 1024  # index segment heads: their entry arrays are not needed
 _MAX_SETS = 20_000
+_ESSENCE_PEEK = 4096  # of the first essence: its MPEG sequence header and first picture
 
 # Local set kinds (byte 13-14 of the set key).
 _MATERIAL_PACKAGE = 0x0136
@@ -132,7 +133,30 @@ def _parse(reader: Reader) -> Facts:
             status = ProbeStatus.INCOMPLETE
             if footer is not None and footer.index_bytes:
                 index_duration = _index_duration(reader, footer)
-    return _facts(sets, status, index_duration)
+    facts = _facts(sets, status, index_duration)
+    if facts.video is not None and facts.video.codec in ("mpeg2video", "mpeg1video"):
+        facts = replace(facts, video=_with_essence(reader, header, facts.video))
+    return facts
+
+
+def _with_essence(reader: Reader, header: _Partition, video: VideoInfo) -> VideoInfo:
+    """Profile, pix_fmt and field order of MPEG video from its first sequence header.
+
+    The first essence follows the header partition's metadata and index; the descriptor's
+    profile is behind a dynamic local tag, and ffprobe reports what the stream says.
+    """
+    start = _skip_fill(reader, header.end) + header.header_bytes + header.index_bytes
+    if start >= reader.size:
+        return video
+    found = elementary.mpeg2_sequence(reader.read(start, min(_ESSENCE_PEEK, reader.size - start)))
+    if found is None:
+        return video
+    return replace(
+        video,
+        profile=found.profile,
+        pix_fmt=found.pix_fmt,
+        field_order=video.field_order or found.field_order,
+    )
 
 
 def _partition(reader: Reader, offset: int) -> _Partition:
@@ -379,7 +403,28 @@ def _video(d: _Set) -> VideoInfo:
     layout = d.uint(0x320C)
     if height and layout in (1, 4):  # separate fields / segmented frame: field height
         height *= 2
-    return VideoInfo(codec=codec, width=width, height=height, frame_rate=d.rational(0x3001))
+    return VideoInfo(
+        codec=codec,
+        width=width,
+        height=height,
+        frame_rate=d.rational(0x3001),
+        field_order=_field_order(d, layout),
+    )
+
+
+def _field_order(d: _Set, layout: int | None) -> str | None:
+    """The field order libavformat derives from FrameLayout, VideoLineMap and FieldDominance."""
+    order = "progressive" if layout in (0, 4) else None  # full frame, segmented frame
+    lines = d.items.get(0x320D, b"")
+    if layout in (1, 4) and len(lines) >= 16:
+        first, second = struct.unpack_from(">ii", lines, 8)
+        dominance = d.uint(0x3212) or 0  # 0 / absent: default, 1: field 1 first, 2: last
+        if first > 0 and second > 0 and dominance in (0, 1, 2):
+            if (first + second) % 2:  # one odd, one even line: field 1 is the top field
+                order = "tb" if dominance == 2 else "tt"
+            else:
+                order = "bt" if dominance == 2 else "bb"
+    return order
 
 
 def _audio(d: _Set) -> AudioInfo:

@@ -114,7 +114,7 @@ def note_tail_pts(stream: Stream, pts: int) -> None:
 def sniff(stream: Stream, payload: bytes) -> None:
     """Look for codec headers at the start of a whole PES payload (counts the PES)."""
     stream.pes_seen += 1
-    peek(stream, payload)
+    _look(stream, payload, partial=False)
 
 
 def peek(stream: Stream, payload: bytes) -> None:
@@ -124,9 +124,13 @@ def peek(stream: Stream, payload: bytes) -> None:
     packet or two instead of at its next PES (which, for audio between large video frames,
     can be a megabyte further on). A header cut short fails to parse and is tried again.
     """
+    _look(stream, payload, partial=True)
+
+
+def _look(stream: Stream, payload: bytes, *, partial: bool) -> None:
     chunk = payload[:_SNIFF_BYTES]
     if stream.kind == "video" and stream.video is None:
-        stream.video = _video_header(stream, chunk)
+        stream.video = _video_header(stream, chunk, partial=partial)
     elif stream.kind == "audio" and stream.audio is None:
         stream.audio = _audio_header(stream.codec, chunk)
     elif stream.kind == "probe":
@@ -140,10 +144,17 @@ def peek(stream: Stream, payload: bytes) -> None:
             stream.kind, stream.codec, stream.audio = "audio", found.codec, found
 
 
-def _video_header(stream: Stream, chunk: bytes) -> VideoHeader | None:
+def _video_header(stream: Stream, chunk: bytes, *, partial: bool) -> VideoHeader | None:
     codec = stream.codec
     if codec in ("mpeg2video", "mpeg1video"):
         found_mpeg = elementary.mpeg2_sequence(chunk)
+        if (
+            partial
+            and found_mpeg is not None
+            and found_mpeg.codec == "mpeg2video"
+            and found_mpeg.field_order is None
+        ):
+            return None  # interlaced: the first picture's extension may be in the next packet
         if found_mpeg is not None or not stream.guess_codec:
             return found_mpeg
         codec = "h264"  # a program stream's video id says nothing about the codec
@@ -231,6 +242,7 @@ def facts(
                 height=s.video.height if s.video is not None else None,
                 frame_rate=frame_rate(s),
                 pix_fmt=s.video.pix_fmt if s.video is not None else None,
+                field_order=s.video.field_order if s.video is not None else None,
             )
         elif s.kind == "audio":
             head = s.audio
