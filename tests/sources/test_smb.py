@@ -229,8 +229,8 @@ def test_encrypted_share_is_listed_through_smbprotocol(
 @pytest.mark.parametrize("fast", [True, False], ids=["wire", "smbprotocol"])
 def test_folder_bigger_than_two_query_buffers_is_paged(smb_server: SambaServer, fast: bool) -> None:
     folder = smb_server.new_folder("big")
-    # ~200 bytes per entry: two 64 KiB answers hold ~650, so 1,200 names need paging
-    names = sorted(f"{i:05d} {'long episode name ' * 3}.mp4" for i in range(1200))
+    # ~500 bytes per entry: two 64 KiB answers hold ~260, so 400 names need paging
+    names = sorted(f"{i:04d} {'long episode name ' * 11}.mp4" for i in range(400))
     for name in names:
         (folder.root / name).touch()
     spec = parse(folder.url)

@@ -138,7 +138,7 @@ def expected_paths(tree: Tree, prefix: str = "") -> list[str]:
     return out
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(tree=trees, in_flight=st.integers(min_value=1, max_value=6))
 def test_walk_yields_every_entry_in_traversal_order(tree: Tree, in_flight: int) -> None:
     fetcher = FakeFetcher(tree, denied=set())
