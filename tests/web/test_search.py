@@ -127,3 +127,52 @@ def test_nfd_query_matches_nfc_text(seeded: tuple[sqlite3.Connection, Seeded]) -
         ids.clip,
         ids.hcl1,
     }
+
+
+def test_refresh_in_batches_and_limits(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
+    conn, _ = seeded
+    search.rebuild(conn)
+    conn.execute("INSERT INTO search_dirty (content_id) SELECT id FROM contents")
+    assert search.refresh(conn, limit=2) == 2
+    assert conn.execute("SELECT count(*) FROM search_dirty").fetchone()[0] == 3
+    assert search.refresh(conn) == 3
+    assert search.refresh(conn) == 0
+
+
+def test_search_skips_refresh_while_another_writer_holds_the_lock(
+    seeded: tuple[sqlite3.Connection, Seeded], tmp_path: Path
+) -> None:
+    conn, ids = seeded
+    search.refresh(conn)
+    conn.execute("UPDATE players SET name_kr = '필립 아이비' WHERE id = ?", (ids.ivey,))
+    writer = db.connect(tmp_path / "s.db", migrate=False)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        # the stale index is searched; no "database is locked" error reaches the user
+        assert set(_ids(conn, "필 아이비")) == {ids.ep1, ids.clip}
+        assert _ids(conn, "필립") == []
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert set(_ids(conn, "필립")) == {ids.ep1, ids.clip}
+
+
+def test_background_refresher(seeded: tuple[sqlite3.Connection, Seeded], tmp_path: Path) -> None:
+    from archive_analyzer.web.server import ConnectionPool, IndexRefresher
+    from tests.fixtures.net import wait_for
+
+    conn, ids = seeded
+    search.refresh(conn)
+    conn.execute("UPDATE contents SET title = 'Background Renamed' WHERE id = ?", (ids.ep2,))
+    refresher = IndexRefresher(ConnectionPool(tmp_path / "s.db"), interval=0.05)
+    refresher.start()
+    try:
+        wait_for(
+            lambda: conn.execute("SELECT count(*) FROM search_dirty").fetchone()[0] == 0,
+            timeout=20,
+            what="the background refresh",
+        )
+    finally:
+        refresher.stop()
+    docs = conn.execute("SELECT haystack FROM search_docs").fetchall()
+    assert any("background renamed" in row[0] for row in docs)

@@ -38,6 +38,8 @@ CANDIDATES = 1000
 # A filter set this small drives the search itself (its documents' text is checked directly).
 VERIFY_MAX = 5000
 _CHUNK = 2000
+# A search re-renders at most this many queued documents before it runs.
+INLINE_REFRESH = 500
 _WORD = re.compile(r"[^\W_]+")  # letters and digits: what the unicode61 tokenizer keeps
 
 
@@ -138,7 +140,7 @@ def search(conn: sqlite3.Connection, query: SearchQuery, *, facets: bool = False
     text, filters alone list contents; with neither, the page is empty. ``facets`` adds the
     years and the most frequent players among the candidates (for the filter controls).
     """
-    refresh(conn)
+    refresh_quietly(conn)
     page = max(1, query.page)
     per_page = max(1, min(100, query.per_page))
     search_plan = plan(query.text)
@@ -337,26 +339,49 @@ def _facets(
 # --- keeping the index current ---------------------------------------------------------------
 
 
-def refresh(conn: sqlite3.Connection) -> int:
+def refresh(conn: sqlite3.Connection, limit: int | None = None) -> int:
     """Re-render the documents of queued contents; returns how many ids were processed.
 
-    Cheap when nothing is queued (one indexed read). Safe to run from several processes: the
-    queue is read and emptied inside one write transaction.
+    Works in transactions of ``_BATCH`` ids, so the catalog writer waits at most one batch;
+    stops after ``limit`` ids (None: until the queue is empty). Cheap when nothing is queued
+    (one indexed read). Safe to run from several threads or processes: each batch is read and
+    removed from the queue inside its own write transaction.
     """
-    if conn.execute("SELECT 1 FROM search_dirty LIMIT 1").fetchone() is None:
-        return 0
     done = 0
-    with transaction(conn):
-        ids = [row[0] for row in conn.execute("SELECT content_id FROM search_dirty")]
-        for start in range(0, len(ids), _BATCH):
-            batch = ids[start : start + _BATCH]
+    while limit is None or done < limit:
+        if conn.execute("SELECT 1 FROM search_dirty LIMIT 1").fetchone() is None:
+            break
+        size = _BATCH if limit is None else min(_BATCH, limit - done)
+        with transaction(conn):
+            batch = [
+                row[0]
+                for row in conn.execute("SELECT content_id FROM search_dirty LIMIT ?", (size,))
+            ]
             _reindex(conn, batch)
             conn.execute(
                 "DELETE FROM search_dirty WHERE content_id IN (SELECT value FROM json_each(?))",
                 (json.dumps(batch),),
             )
-            done += len(batch)
+        done += len(batch)
     return done
+
+
+def refresh_quietly(conn: sqlite3.Connection, limit: int = INLINE_REFRESH) -> int:
+    """``refresh`` as a search does it: a bounded amount of work, and none at all when another
+    connection holds the write lock (the search then reads the index as it is; the background
+    refresher of ``web.server`` catches up)."""
+    if conn.execute("SELECT 1 FROM search_dirty LIMIT 1").fetchone() is None:
+        return 0
+    timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 50")
+    try:
+        return refresh(conn, limit)
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        return 0
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
 
 
 def rebuild(conn: sqlite3.Connection) -> int:
