@@ -18,8 +18,8 @@ app.add_typer(users_app, name="users")
 def serve(
     db: DbOption = None,
     config: ConfigOption = None,
-    host: Annotated[str | None, typer.Option(help="Address to bind [default 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default 8000].")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
 ) -> None:
     """Serve the viewer web app (browse, search, stream; login required)."""
     from archive_analyzer.catalog import db as catalog_db
