@@ -97,6 +97,9 @@ def test_lost_jobs_are_dispatched_again_then_given_up(rig: Rig) -> None:
     assert rig.writer.poll().redispatched == 0
 
     rig.queues.probe.storage.flush_queue()  # the queue loses them (Redis restart, SIGKILL)
+    rig.clock.advance(5)
+    assert rig.writer.poll().redispatched == 0  # last seen waiting 5 s ago: maybe running
+    rig.clock.advance(6)
     assert rig.writer.poll().redispatched == 2
     assert rig.scalar("SELECT max(attempts) FROM probe_leases") == 2
     assert rig.queues.probe.pending_count() == 2
@@ -213,3 +216,18 @@ def test_sync_is_debounced(tmp_path: Path, corpus: dict[str, Path]) -> None:
         assert len(calls) == 1  # only the last request of the burst syncs
     finally:
         writer.close()
+
+
+def test_a_job_taken_by_a_worker_is_running_not_lost(rig: Rig) -> None:
+    rig.writer.poll()
+    rig.clock.advance(1)
+    rig.writer.poll()  # two jobs dispatched
+    rig.clock.advance(600)  # they waited long in the queue: old leases
+    assert rig.writer.poll().redispatched == 0  # seen waiting now
+    running = rig.queues.probe.dequeue()  # a worker takes one and is busy with it
+    assert running is not None
+    rig.clock.advance(5)
+    assert rig.writer.poll().redispatched == 0  # taken 5 s ago: running, not lost
+    rig.clock.advance(6)
+    assert rig.writer.poll().redispatched == 1  # over probe_lease_s since last seen: lost
+    assert rig.scalar("SELECT max(attempts) FROM probe_leases") == 2

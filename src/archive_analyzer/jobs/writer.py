@@ -8,10 +8,12 @@ them: a worker died mid-job, Redis restarted). Probe workers never touch the cat
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
@@ -69,6 +71,8 @@ class Writer:
         self.state = WatchState()
         self.enqueue_probe: EnqueueProbe | None = None  # set by jobs.tasks.register_tasks
         self.on_change: Callable[[], None] | None = None  # debounced sync request
+        # When each file's job was last seen waiting in the probe queue (see check_leases).
+        self._seen_queued: dict[str, datetime] = {}
 
     def close(self) -> None:
         """Release the catalog connection and the source."""
@@ -227,6 +231,7 @@ class Writer:
         # A lease for a newer version of the file stays: its own job is on the way.
         if row is not None and (row["size"], row["mtime"]) == (job.size, job.mtime):
             ledger.release(self.conn, job.file_id)
+            self._seen_queued.pop(job.file_id, None)
 
     # --- leases --------------------------------------------------------------------------
 
@@ -252,14 +257,19 @@ class Writer:
         except Exception as exc:  # backend down: try again at the next poll
             log.warning("cannot inspect the probe queue: %s", exc)
             return 0, 0
+        now = self.clock()
+        for file in queued:
+            self._seen_queued[file] = now
         lost = ledger.expired(
-            open_leases, now=self.clock(), lease_s=self.settings.probe_lease_s, queued=queued
+            [self._last_seen(item) for item in open_leases],
+            now=now,
+            lease_s=self.settings.probe_lease_s,
+            queued=queued,
         )
         if not lost:
             return 0, 0
         again: list[ProbeJob] = []
         poisoned = 0
-        now = self.clock()
         with db.transaction(self.conn):
             for item in lost:
                 job = ProbeJob(item.file, item.source, item.path, item.size, item.mtime)
@@ -288,6 +298,15 @@ class Writer:
             log.warning("dispatching %d lost probe job(s) again", len(again))
             self._enqueue(again)
         return len(again), poisoned
+
+    def _last_seen(self, item: ledger.Lease) -> ledger.Lease:
+        """The lease as of the last time its job was seen waiting in the queue: a job taken by
+        a worker since then is running (bounded by ``probe_timeout_s``), not lost."""
+        seen = self._seen_queued.get(item.file)
+        if seen is None:
+            return item
+        stamp = max(item.dispatched_at, db.timestamp(seen))
+        return dataclasses.replace(item, dispatched_at=stamp)
 
     # --- reconcile -----------------------------------------------------------------------
 
