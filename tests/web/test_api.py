@@ -244,6 +244,7 @@ def test_hostile_search_strings(web: WebEnv, client: TestClient) -> None:
         page = client.get("/search", params={"q": hostile, "brand": hostile, "player": hostile})
         assert page.status_code == 200, hostile
         assert client.get("/api/search", params={"q": "x", "year": hostile}).status_code == 422
+    assert client.get("/search", params={"q": "wsop", "page": "abc"}).status_code == 200
     # a wildcard-looking short query matches literally, not everything
     assert client.get("/api/search", params={"q": "%"}).json()["total"] == 0
 

@@ -87,14 +87,14 @@ def search_page(
     brand: str = "",
     year: str = "",
     player: str = "",
-    page: int = 1,
+    page: str = "1",
 ) -> Response:
     query = search.SearchQuery(
         text=q[:200],
         catalog_id=brand if brand and queries.valid_id(brand) else None,
         year=int(year) if year.isdigit() and len(year) == 4 else None,
         player_id=player if player and queries.valid_id(player) else None,
-        page=max(1, min(page, 10_000)),
+        page=max(1, min(int(page), 10_000)) if page.isascii() and page.isdigit() else 1,
     )
     result = search.search(conn, query, facets=True)
     selected_player = queries.player(conn, query.player_id) if query.player_id else None
