@@ -122,7 +122,7 @@ def test_deleted_missing_then_deleted_after_grace_and_restored(watch: Watch, tre
     gone = tree.write("x/gone.mp4", b"g" * 5)
     watch.poll(), watch.poll()
     known = watch.row("x/gone.mp4")
-    saved = gone.read_bytes(), gone.stat().st_mtime
+    saved = gone.read_bytes(), gone.stat().st_mtime_ns
     gone.unlink()
     assert watch.poll().poll.missing == 1
     assert watch.row("x/gone.mp4").status == "missing"
@@ -130,8 +130,12 @@ def test_deleted_missing_then_deleted_after_grace_and_restored(watch: Watch, tre
     assert watch.row("x/gone.mp4").status == "missing"
     assert watch.poll(advance=1900).poll.deleted == 1
     assert watch.row("x/gone.mp4").status == "deleted"
+    content = watch.conn.execute(
+        "SELECT status FROM contents WHERE file_id = ?", (known.id,)
+    ).fetchone()
+    assert content is not None and content[0] == "deleted"  # retired by the catalog model
     tree.write("x/gone.mp4", saved[0])
-    os.utime(gone, (saved[1], saved[1]))
+    os.utime(gone, ns=(saved[1], saved[1]))  # exact: a float would round to another tick
     restored = watch.poll()
     assert restored.poll.restored == 1
     row = watch.row("x/gone.mp4")

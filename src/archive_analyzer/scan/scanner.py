@@ -448,6 +448,8 @@ class Scanner:
                 repo.set_status(self._conn, missing, "missing", stamp)
             if deleted:
                 repo.set_status(self._conn, deleted, "deleted", stamp)
+            if self._refresh is not None and (missing or deleted):
+                self._refresh(self._conn, [row.id for row in (*missing, *deleted)])
             self._conn.execute(
                 "UPDATE scans SET status = ?, finished_at = ?, files_seen = ?, bytes_seen = ?, "
                 "files_missing = ?, files_deleted = ?, duration_s = ?, message = ? WHERE id = ?",

@@ -177,7 +177,7 @@ def _apply(
     stamp: str,
     new_prints: dict[str, str],
 ) -> list[str]:
-    """Write the plan; returns the ids of rows that appeared, moved, changed or settled."""
+    """Write the plan; returns the ids of every row it changed (for the refresh hook)."""
     touched: list[str] = []
     if the_plan.new:
         touched += repo.add(conn, source, list(the_plan.new), stamp)
@@ -209,8 +209,10 @@ def _apply(
         repo.refresh_ids(conn, list(the_plan.refreshed), stamp)
     if the_plan.missing:
         repo.set_status(conn, list(the_plan.missing), "missing", stamp)
-    if the_plan.deleted:
+        touched += [r.id for r in the_plan.missing]
+    if the_plan.deleted:  # the catalog model retires the contents of deleted files
         repo.set_status(conn, list(the_plan.deleted), "deleted", stamp)
+        touched += [r.id for r in the_plan.deleted]
     return touched
 
 
