@@ -4,7 +4,8 @@ the catalog says (whole dumps compared), moves leave no stale copy, syncs are id
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -178,7 +179,7 @@ def test_small_batches_and_full_resync_prunes_strays(
 ) -> None:
     clock = TickClock()
     build(catalog, clock)
-    replicator = Replicator(catalog, sink, clock=clock, batch_size=4)
+    replicator = Replicator(catalog, sink, clock=clock, batch_size=3)
     report = replicator.run()
     assert report.batches >= report.docs_set // 3
     series = next(p for p in assert_matches(firestore, catalog) if p.count("/") == 3)
@@ -223,3 +224,59 @@ def test_dry_run_counts_without_writing(
     assert watermark(catalog) == 0
     done = replicator.run()
     assert done.docs_set == planned.docs_set
+
+
+class EditDuringCommit:
+    """A sink that, after its first commit, lets another writer change the catalog."""
+
+    def __init__(self, inner: FirestoreSink, edit: Callable[[], None]) -> None:
+        self.inner = inner
+        self.edit = edit
+        self.commits = 0
+
+    def commit(self, ops: Sequence[DocOp]) -> None:
+        self.inner.commit(ops)
+        self.commits += 1
+        if self.commits == 1:
+            self.edit()
+
+    def get(self, path: str) -> dict[str, Any] | None:
+        return self.inner.get(path)
+
+    def list_ids(self, collection: str) -> list[str]:
+        return self.inner.list_ids(collection)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_changes_during_a_run_and_late_timestamps_are_not_lost(
+    catalog: sqlite3.Connection, db_path: Path, firestore: FirestoreEmulator, sink: FirestoreSink
+) -> None:
+    clock = TickClock()
+    ids = build(catalog, clock)
+    Replicator(catalog, sink, clock=clock).run()
+    target = content_of(catalog, ids[PATHS[1]])["id"]
+    other = db.connect(db_path)  # a second writer (the scanner, an import ...)
+
+    def edit() -> None:
+        with db.transaction(other):
+            # stamped far in the past: an updated_at watermark would never see this row again
+            other.execute(
+                "UPDATE contents SET title = 'edited mid-sync', "
+                "updated_at = '2000-01-01T00:00:00.000000Z' WHERE id = ?",
+                (target,),
+            )
+
+    stamp = db.timestamp(clock())
+    with db.transaction(catalog):
+        catalog.execute(
+            "UPDATE catalogs SET title = title || '!', updated_at = ?", (stamp,)
+        )  # something to sync, so the run commits at least once
+    Replicator(catalog, EditDuringCommit(sink, edit), clock=clock, batch_size=3).run()
+    pending = catalog.execute("SELECT count(*) FROM sync_changes").fetchone()[0]
+    assert pending >= 1  # logged after the run's head: left for the next run
+    Replicator(catalog, sink, clock=clock).run()
+    dump = assert_matches(firestore, catalog)
+    assert next(d for p, d in dump.items() if p.endswith(target))["title"] == "edited mid-sync"
+    other.close()

@@ -88,8 +88,8 @@ class Replicator:
         window: int = 2000,
         progress: Progress | None = None,
     ) -> None:
-        if not 2 <= batch_size <= MAX_BATCH_OPS:
-            raise SyncError(f"sync batch size must be between 2 and {MAX_BATCH_OPS}")
+        if not 3 <= batch_size <= MAX_BATCH_OPS:  # a move (2 writes) + the metadata mirror
+            raise SyncError(f"sync batch size must be between 3 and {MAX_BATCH_OPS}")
         self._conn = conn
         self._sink = sink
         self._clock = clock
