@@ -444,12 +444,3 @@ def progress_of(conn: sqlite3.Connection, user_id: str, content_id: str) -> floa
     if r is None or r[1]:
         return None
     return float(r[0])
-
-
-def years(conn: sqlite3.Connection) -> list[int]:
-    return [
-        int(r[0])
-        for r in conn.execute(
-            "SELECT DISTINCT year FROM search_docs WHERE year IS NOT NULL ORDER BY year DESC"
-        )
-    ]

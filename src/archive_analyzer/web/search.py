@@ -3,15 +3,16 @@
 Documents (one per active content) hold the title, the series and brand, the players (name,
 display name, Korean name), the tags, the file name and the 초성 of the Korean player names and
 title. Migration 0006 queues changed content ids in ``search_dirty`` by triggers; ``refresh``
-re-renders exactly those before a search, ``rebuild`` redoes the whole index.
+re-renders exactly those (in the background in the app, bounded before each search),
+``rebuild`` redoes the whole index.
 
 Query language: words are ANDed. A word of 3+ characters is an FTS5 phrase (trigram: any
 substring, Korean included, case-insensitive); a word made only of Hangul consonants
 (``ㄴㄱㄹㅇㄴ``) is looked up in the 초성 column; a word of 1-2 characters (below the trigram
 size) is a token of ``search_grams``, a second FTS5 index holding every character and
-character pair of each word. Ranking: bm25 with per-column weights (title first) over the
-newest ``CANDIDATES`` matches; with filters or short words, title hits first, then newest
-(see docs/web.md for why and the measured latencies).
+character pair of each word. Ranking: a single word, bm25 with per-column weights (title
+first) over its newest ``CANDIDATES`` matches; otherwise title hits first, then newest (see
+docs/web.md for why and the measured latencies).
 """
 
 from __future__ import annotations
