@@ -280,3 +280,34 @@ def test_changes_during_a_run_and_late_timestamps_are_not_lost(
     dump = assert_matches(firestore, catalog)
     assert next(d for p, d in dump.items() if p.endswith(target))["title"] == "edited mid-sync"
     other.close()
+
+
+def test_poster_frames_are_published_for_the_current_file_version(
+    catalog: sqlite3.Connection, firestore: FirestoreEmulator, sink: FirestoreSink
+) -> None:
+    clock = TickClock()
+    ids = build(catalog, clock)
+    replicator = Replicator(catalog, sink, clock=clock)
+    replicator.run()
+    fid = ids[PATHS[2]]
+    cid = content_of(catalog, fid)["id"]
+    stamp = db.timestamp(clock())
+    with db.transaction(catalog):
+        catalog.execute(
+            "INSERT INTO thumbnails (file, size, mtime, position_s, made_at, updated_at) "
+            "SELECT id, size, mtime, 360.05, ?, ? FROM files WHERE id = ?",
+            (stamp, stamp, fid),
+        )
+    replicator.run()
+    dump = assert_matches(firestore, catalog)
+    doc = next(d for p, d in dump.items() if p.endswith(cid))
+    assert doc["thumbnail"] == {"path": f"/thumb/{cid}", "position_s": 360.05}
+    # a new version of the file: the old frame no longer describes it
+    with db.transaction(catalog):
+        catalog.execute(
+            "UPDATE files SET size = size + 1, updated_at = ? WHERE id = ?",
+            (db.timestamp(clock()), fid),
+        )
+    replicator.run()
+    dump = assert_matches(firestore, catalog)
+    assert next(d for p, d in dump.items() if p.endswith(cid))["thumbnail"] is None

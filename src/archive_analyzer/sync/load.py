@@ -272,6 +272,7 @@ def _contents(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
         "ORDER BY ct.content_id, t.id",
         found,
     )
+    thumbs = _thumbnails(conn, list(files.values()))
     out: list[Row] = []
     for r in base:
         cid = str(r["id"])
@@ -294,9 +295,30 @@ def _contents(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
                 tags=tuple(TagRef(*link) for link in tags.get(cid, [])),
                 play_file=files.get(str(r["play_file_id"])) if r["play_file_id"] else None,
                 parent_active=r["parent_id"] is None or r["parent_status"] == "active",
+                thumbnail_s=thumbs.get(str(r["play_file_id"])),
             )
         )
     return out
+
+
+def _thumbnails(conn: sqlite3.Connection, files: Sequence[FileRow]) -> dict[str, float]:
+    """Poster positions of ``files`` whose thumbnail matches their current size and mtime."""
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'thumbnails'"
+    ).fetchone()
+    if has_table is None or not files:
+        return {}
+    by_id = {f.id: f for f in files}
+    sql = (
+        "SELECT file, size, mtime, position_s FROM thumbnails "
+        "WHERE file IN ({marks}) AND error IS NULL"
+    )
+    found: dict[str, float] = {}
+    for r in _select(conn, sql, list(by_id)):
+        current = by_id[str(r[0])]
+        if int(r[1]) == current.size and float(r[2]) == current.mtime:
+            found[str(r[0])] = float(r[3] or 0.0)
+    return found
 
 
 def _fact(name: str, value: Any) -> Any:

@@ -199,6 +199,12 @@ def content_document(row: ContentRow) -> tuple[str, dict[str, Any]] | None:
         "player_ids": [p.id for p in row.players],
         "tags": [{"id": t.id, "name": t.name, "kind": t.kind} for t in row.tags],
         "tag_ids": [t.id for t in row.tags],
+        # A path on the app's own origin, never a server address.
+        "thumbnail": (
+            {"path": f"/thumb/{row.id}", "position_s": row.thumbnail_s}
+            if row.thumbnail_s is not None
+            else None
+        ),
     }
     for key, value in row.facts:
         data.setdefault(key, value)

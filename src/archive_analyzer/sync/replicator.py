@@ -114,6 +114,8 @@ class Replicator:
                 "the catalog has no sync tables (migration 0005): it was created before that "
                 "migration existed; recreate it with a fresh scan"
             )
+        if not dry_run:
+            state.ensure_thumbnail_triggers(self._conn)
         tally = _Tally()
         run_id = 0 if dry_run else state.start_run(self._conn, kind, self._now())
         try:

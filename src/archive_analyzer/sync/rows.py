@@ -107,6 +107,8 @@ class ContentRow:
     ``catalog_id`` is the catalog of its series (the document's parent), ``play_file`` the file
     it plays (its own, or its parent episode's for a clip of a range), ``parent_active`` whether
     that parent episode is itself published. ``facts`` are the descriptive columns, in order.
+    ``thumbnail_s`` is where the poster frame was taken when one exists for the current version
+    of the played file (the web app serves it at ``/thumb/{content id}``).
     """
 
     id: str
@@ -126,6 +128,7 @@ class ContentRow:
     tags: tuple[TagRef, ...]
     play_file: FileRow | None
     parent_active: bool
+    thumbnail_s: float | None = None  # a poster frame exists for the played file's version
 
 
 Row = CatalogRow | SeriesRow | ContentRow | PlayerRow | FileRow

@@ -131,3 +131,42 @@ def finish_run(
             "error = ? WHERE id = ?",
             (status, now, changes, docs_set, docs_deleted, batches, error, run_id),
         )
+
+
+_THUMBNAIL_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS sync_thumbnails_insert AFTER INSERT ON thumbnails BEGIN "
+    "INSERT INTO sync_changes (entity, row_id, changed_at) "
+    "VALUES ('file', NEW.file, NEW.updated_at); END",
+    "CREATE TRIGGER IF NOT EXISTS sync_thumbnails_update AFTER UPDATE ON thumbnails BEGIN "
+    "INSERT INTO sync_changes (entity, row_id, changed_at) "
+    "VALUES ('file', NEW.file, NEW.updated_at); END",
+    "CREATE TRIGGER IF NOT EXISTS sync_thumbnails_delete AFTER DELETE ON thumbnails BEGIN "
+    "INSERT INTO sync_changes (entity, row_id, changed_at) "
+    "VALUES ('file', OLD.file, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')); END",
+)
+
+
+def ensure_thumbnail_triggers(conn: sqlite3.Connection) -> bool:
+    """Log poster-frame changes like the other published tables; True when newly installed.
+
+    The ``thumbnails`` table comes from migration 0008, after this stage's 0005, and migration
+    numbers are assigned per owner, so the sync installs its triggers itself (idempotent).
+    When they are new, every file with a thumbnail is logged once so its contents are
+    re-planned with it.
+    """
+    has_table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'thumbnails'"
+    ).fetchone()
+    present = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'sync_thumbnails_insert'"
+    ).fetchone()
+    if has_table is None or present is not None:
+        return False
+    with transaction(conn):
+        for statement in _THUMBNAIL_TRIGGERS:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO sync_changes (entity, row_id, changed_at) "
+            "SELECT 'file', file, updated_at FROM thumbnails ORDER BY updated_at"
+        )
+    return True
