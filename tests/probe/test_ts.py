@@ -12,6 +12,7 @@ from archive_analyzer.errors import ParseError
 from archive_analyzer.probe import elementary, pes, ts
 from archive_analyzer.probe.reader import CountingReader
 from archive_analyzer.probe.result import ProbeStatus
+from tests.fixtures.corpus import adts_frame
 from tests.probe.parser_checks import accuracy, head_and_tail, mutations, robust
 
 # x264's SPS for 160x90 (cropped from 160x96), High profile, 25 fps timing info.
@@ -101,6 +102,32 @@ def test_audio_headers() -> None:
     assert elementary.adts(ADTS_48K_STEREO) == elementary.AudioHeader("aac", 2, 48000)
     assert elementary.mpeg_audio(MP2_48K_MONO) == elementary.AudioHeader("mp2", 1, 48000)
     assert elementary.ac3(AC3_48K_51) == elementary.AudioHeader("ac3", 6, 48000)
+
+
+def test_adts_implicit_sbr() -> None:
+    """HE-AAC signalled implicitly: ADTS says LC at 24 kHz, the frames carry SBR data."""
+
+    def frames(channels: int, *, sbr: bool, sbr_header: bool = True, fill: int = 0) -> bytes:
+        frame = adts_frame(channels, sbr=sbr, sbr_header=sbr_header, fill=fill)
+        return frame * 3
+
+    assert elementary.adts(frames(2, sbr=True)) == elementary.AudioHeader("aac", 2, 48000)
+    # a mono core decodes with parametric stereo: two channels
+    assert elementary.adts(frames(1, sbr=True)) == elementary.AudioHeader("aac", 2, 48000)
+    # plain fill elements after the SBR element (bit-rate padding) are stepped over
+    padded = frames(2, sbr=True, fill=5)
+    assert elementary.adts(padded) == elementary.AudioHeader("aac", 2, 48000)
+    assert elementary.adts(frames(2, sbr=False)) == elementary.AudioHeader("aac", 2, 24000)
+    assert elementary.adts(frames(1, sbr=False, fill=3)) == elementary.AudioHeader("aac", 1, 24000)
+    # no SBR header in the first frame: not trusted, the core is reported
+    no_header = frames(2, sbr=True, sbr_header=False)
+    assert elementary.adts(no_header) == elementary.AudioHeader("aac", 2, 24000)
+    # a payload still arriving: wait for two whole frames; a whole PES decides with one
+    one = adts_frame(2, sbr=True)
+    assert elementary.adts(one + one[:20], partial=True) is None
+    assert elementary.adts(one + one, partial=True) == elementary.AudioHeader("aac", 2, 48000)
+    assert elementary.adts(one) == elementary.AudioHeader("aac", 2, 48000)
+    assert elementary.adts(one[:20]) == elementary.AudioHeader("aac", 2, 24000)
 
 
 def latm_frame(object_type: int, rate_index: int, channels: int, ext_index: int = 0) -> bytes:
@@ -242,7 +269,7 @@ def test_nonsense_is_a_parse_error(data: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["ts_2audio", "m2ts", "vob", "ts_truncated", "ts_mpeg2_interlaced"]
+    "name", ["ts_2audio", "m2ts", "vob", "ts_truncated", "ts_mpeg2_interlaced", "ts_he_aac"]
 )
 def test_corpus_accuracy(name: str, corpus: dict[str, Path]) -> None:
     problems, read = accuracy(name, ts.parse, corpus)

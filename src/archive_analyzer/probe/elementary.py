@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archive_analyzer.probe import codecs
+from archive_analyzer.probe import aac_sbr, codecs
 from archive_analyzer.probe.bitstream import Bits, unescape
 
 
@@ -309,8 +309,14 @@ def in_band(codec: str | None, data: bytes) -> codecs.VideoConfig | None:
     return None
 
 
-def adts(data: bytes) -> AudioHeader | None:
-    """Decode the first ADTS (AAC) header in ``data``."""
+def adts(data: bytes, *, partial: bool = False) -> AudioHeader | None:
+    """Decode the first ADTS (AAC) header in ``data``.
+
+    When ``data`` holds whole frames, implicit SBR (HE-AAC) is looked for (``aac_sbr``):
+    found, the rate is twice the core's and a mono core is two channels (parametric
+    stereo), as libavcodec reports them. With ``partial`` (``data`` is the start of a
+    payload that goes on), None until two frames are whole.
+    """
     for pos in _syncs(data, 0xFFF0, 0xFFF6):
         h = data[pos : pos + 7]
         if len(h) < 7:
@@ -320,7 +326,14 @@ def adts(data: bytes) -> AudioHeader | None:
         if index >= len(codecs.AAC_RATES):
             continue
         channels = 8 if config == 7 else config
-        return AudioHeader("aac", channels, codecs.AAC_RATES[index])
+        rate = codecs.AAC_RATES[index]
+        # a payload still arriving: wait for two whole frames (one could agree by chance)
+        sbr = aac_sbr.implicit_sbr(data, pos, need=2 if partial else 1)
+        if sbr is None and partial:
+            return None
+        if sbr:
+            return AudioHeader("aac", 2 if channels == 1 else channels, rate * 2)
+        return AudioHeader("aac", channels, rate)
     return None
 
 

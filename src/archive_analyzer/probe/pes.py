@@ -132,7 +132,7 @@ def _look(stream: Stream, payload: bytes, *, partial: bool) -> None:
     if stream.kind == "video" and stream.video is None:
         stream.video = _video_header(stream, chunk, partial=partial)
     elif stream.kind == "audio" and stream.audio is None:
-        stream.audio = _audio_header(stream.codec, chunk)
+        stream.audio = _audio_header(stream.codec, chunk, partial=partial)
     elif stream.kind == "probe":
         # a private stream without a telling descriptor: libavformat probes the payload
         found = (
@@ -141,7 +141,8 @@ def _look(stream: Stream, payload: bytes, *, partial: bool) -> None:
             or elementary.mpeg_audio(chunk[:4])
         )
         if found is not None:
-            stream.kind, stream.codec, stream.audio = "audio", found.codec, found
+            stream.kind, stream.codec = "audio", found.codec
+            stream.audio = _audio_header(found.codec, chunk, partial=partial)
 
 
 def _video_header(stream: Stream, chunk: bytes, *, partial: bool) -> VideoHeader | None:
@@ -174,9 +175,9 @@ def _video_header(stream: Stream, chunk: bytes, *, partial: bool) -> VideoHeader
     return None
 
 
-def _audio_header(codec: str | None, chunk: bytes) -> AudioHeader | None:
+def _audio_header(codec: str | None, chunk: bytes, *, partial: bool) -> AudioHeader | None:
     if codec == "aac":
-        return elementary.adts(chunk)
+        return elementary.adts(chunk, partial=partial)
     if codec == "aac_latm":
         return elementary.latm(chunk)
     if codec in ("mp1", "mp2", "mp3"):
