@@ -19,6 +19,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: square brackets in option help ([env ...]) stay literal, not markup.
+    rich_markup_mode=None,
 )
 
 # Shared option types: every command takes --db (env ARCHIVE_DB) and --config.
