@@ -123,6 +123,15 @@ class Scanner:
         ).fetchone()
         return None if record is None else Checkpoint(*record)
 
+    def _last_full_checkpoint(self) -> Checkpoint | None:
+        record = self._conn.execute(
+            "SELECT c.scan_id, c.source, c.last_path, c.processed_files, c.processed_bytes, "
+            "c.status, c.updated_at FROM scan_checkpoints c JOIN scans s ON s.id = c.scan_id "
+            "WHERE c.source = ? AND s.kind = 'full' ORDER BY c.scan_id DESC LIMIT 1",
+            (self.source_name,),
+        ).fetchone()
+        return None if record is None else Checkpoint(*record)
+
     # --- scans -----------------------------------------------------------------------------
 
     def scan(self, resume: bool = False) -> ScanResult:
@@ -133,7 +142,7 @@ class Scanner:
         Raises ``SourceError`` (e.g. ``SourceUnavailable``) when the listing fails; the scan row
         is then 'failed' and the checkpoint kept for ``resume``.
         """
-        checkpoint = self.get_checkpoint()
+        checkpoint = self._last_full_checkpoint()
         resumable = checkpoint is not None and checkpoint.status == "in_progress"
         counts = _Counts()
         after: tuple[str, ...] | None = None
