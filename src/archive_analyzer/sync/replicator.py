@@ -168,8 +168,15 @@ class Replicator:
                 self._conn.execute("COMMIT")
             rows = plan(targets, previous, intents=pending)
             window_end = changes[-1][0]
+            cut = batches(rows, self._max_ops)
+            self._send(
+                cut,
+                tally,
+                dry_run,
+                final_mark=window_end,
+                on_batch=self._interpolate(done, len(changes), len(cut), total),
+            )
             done += len(changes)
-            self._send(batches(rows, self._max_ops), tally, dry_run, final_mark=window_end)
             mark = window_end
             self._report(done, total)
 
@@ -224,7 +231,14 @@ class Replicator:
             targets = [Target(e, i, rows.get((e, i)), 0) for e, i in typed]
             planned = plan(targets, previous, intents=pending, force=True)
             wanted_paths.update(r.synced.path for r in planned if r.synced is not None)
-            self._send(batches(planned, self._max_ops), tally, dry_run, final_mark=None)
+            cut = batches(planned, self._max_ops)
+            self._send(
+                cut,
+                tally,
+                dry_run,
+                final_mark=None,
+                on_batch=self._interpolate(start, len(part), len(cut), total),
+            )
             self._report(min(start + len(part), total), total)
         if prune:
             self._prune(wanted_paths, tally, dry_run)
@@ -270,8 +284,23 @@ class Replicator:
 
     # --- sending ---------------------------------------------------------------------------
 
+    def _interpolate(self, before: int, size: int, count: int, total: int) -> Callable[[int], None]:
+        """Progress inside a window: ``before`` + the share of its ``count`` batches done."""
+
+        def report(index: int) -> None:
+            if count > 1:
+                self._report(before + size * (index + 1) // count, total)
+
+        return report
+
     def _send(
-        self, cut: Sequence[Batch], tally: _Tally, dry_run: bool, *, final_mark: int | None
+        self,
+        cut: Sequence[Batch],
+        tally: _Tally,
+        dry_run: bool,
+        *,
+        final_mark: int | None,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
         """Commit the batches in order, recording each as it lands.
 
@@ -293,6 +322,8 @@ class Replicator:
                 kind = "incremental" if final_mark is not None else "full"
                 self._commit_ops([*batch.ops, self._metadata_op(mirror, kind)], tally)
             state.record_committed(self._conn, batch.rows, mark, self._now())
+            if on_batch is not None:
+                on_batch(index)
         if not cut and final_mark is not None and not dry_run:
             state.record_committed(self._conn, [], final_mark, self._now())
 
