@@ -112,3 +112,33 @@ def test_unreachable_firestore_is_one_line_error(db_path: Path, tmp_path: Path) 
     pending = conn.execute("SELECT count(*) FROM sync_changes").fetchone()[0]
     assert pending > 0  # nothing was lost: every change still waits for the next run
     conn.close()
+
+
+def test_one_sync_at_a_time_and_abandoned_runs_are_closed(
+    db_path: Path, firestore: FirestoreEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    from archive_analyzer.config import load_settings
+    from archive_analyzer.errors import SyncError
+    from archive_analyzer.sync.engine import run_sync
+
+    conn = filled(db_path)
+    with db.transaction(conn):  # a run whose process died
+        conn.execute(
+            "INSERT INTO sync_runs (kind, status, started_at) "
+            "VALUES ('incremental', 'running', 'x')"
+        )
+    monkeypatch.setenv("ARCHIVE_FIRESTORE_PROJECT", "demo-lock")
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore.host)
+    settings = load_settings(db=db_path)
+    with open(f"{db_path}.sync.lock", "a+b") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(SyncError, match="another sync"):
+            run_sync(settings)
+        fcntl.flock(held.fileno(), fcntl.LOCK_UN)
+    report = run_sync(settings)
+    assert report is not None and report.docs_set > 0
+    statuses = [r[0] for r in conn.execute("SELECT status FROM sync_runs ORDER BY id")]
+    assert statuses == ["failed", "completed"]
+    conn.close()

@@ -6,8 +6,15 @@ and runs the replicator. Sync is off until a Firestore project is configured.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from archive_analyzer.catalog import db as catalog_db
 from archive_analyzer.config import Settings
+from archive_analyzer.errors import SyncError
+from archive_analyzer.sync import state
 from archive_analyzer.sync.firestore import FirestoreSink, RetryPolicy
 from archive_analyzer.sync.replicator import Progress, Replicator, SyncReport
 from archive_analyzer.sync.sink import MemorySink, Sink
@@ -46,9 +53,34 @@ def run_sync(
     """
     if not settings.sync_enabled and not dry_run:
         return None
+    with _exclusive(settings.db):
+        return _run(settings, full=full, dry_run=dry_run, progress=progress)
+
+
+@contextmanager
+def _exclusive(db: Path) -> Iterator[None]:
+    """One sync per catalog at a time (a CLI run and a queued job must not interleave: an
+    older plan committed after a newer one would leave a stale document). An OS file lock, so
+    a crashed run never leaves it held."""
+    lock_path = Path(f"{db}.sync.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise SyncError(f"another sync of {db} is running") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _run(settings: Settings, *, full: bool, dry_run: bool, progress: Progress | None) -> SyncReport:
     conn = catalog_db.connect(settings.db)
     sink: Sink | None = None
     try:
+        if not dry_run:
+            state.close_abandoned_runs(conn, catalog_db.timestamp(catalog_db.utc_now()))
         sink = open_sink(settings) if settings.sync_enabled and (full or not dry_run) else None
         replicator = Replicator(
             conn,

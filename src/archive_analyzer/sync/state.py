@@ -103,6 +103,16 @@ def set_watermark(conn: sqlite3.Connection, value: int, now: str) -> None:
     conn.execute("DELETE FROM sync_changes WHERE seq <= ?", (value,))
 
 
+def close_abandoned_runs(conn: sqlite3.Connection, now: str) -> None:
+    """Mark runs still 'running' as failed (called while holding the sync lock: they died)."""
+    with transaction(conn):
+        conn.execute(
+            "UPDATE sync_runs SET status = 'failed', finished_at = ?, "
+            "error = 'interrupted (the process ended during the run)' WHERE status = 'running'",
+            (now,),
+        )
+
+
 def start_run(conn: sqlite3.Connection, kind: str, now: str) -> int:
     with transaction(conn):
         cur = conn.execute(
