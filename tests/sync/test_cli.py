@@ -85,7 +85,8 @@ def test_sync_then_status(
         json.loads(line) for line in out.splitlines() if json.loads(line)["section"] == "sync"
     )
     row = section["rows"][0]
-    assert row["status"] == "completed" and row["pending_rows"] == 0 and row["lag_s"] is None
+    assert row["last_sync"].startswith("incremental completed")
+    assert row["pending_rows"] == 0 and row["lag_s"] is None
     conn.close()
 
 

@@ -156,17 +156,17 @@ def probe_problems(conn: sqlite3.Connection, limit: int) -> Section:
 
 
 def sync_state(conn: sqlite3.Connection, limit: int) -> Section:
-    """The last sync run, the watermark, pending changes and the lag (age of the oldest one)."""
+    """The last sync run, pending changes and the lag (age of the oldest unsynced change)."""
+    pending = "FROM sync_changes WHERE seq > coalesce((SELECT watermark FROM sync_state), 0)"
     rows = _rows(
         conn,
-        "SELECT r.kind AS last_sync, r.status, r.finished_at, r.docs_set, r.docs_deleted, "
-        "r.error, (SELECT watermark FROM sync_state) AS watermark, "
-        "(SELECT count(DISTINCT entity || '/' || row_id) FROM sync_changes WHERE seq > coalesce("
-        "(SELECT watermark FROM sync_state), 0)) AS pending_rows, "
+        "SELECT coalesce(r.kind || ' ' || r.status || ' ' || coalesce(r.finished_at, "
+        "r.started_at), 'never') AS last_sync, "
+        "r.docs_set AS docs_set, r.docs_deleted AS docs_deleted, "
+        f"(SELECT count(DISTINCT entity || '/' || row_id) {pending}) AS pending_rows, "
         "(SELECT CAST(round((julianday('now') - julianday(min(changed_at))) * 86400) AS INTEGER) "
-        "FROM sync_changes WHERE seq > coalesce((SELECT watermark FROM sync_state), 0)) "
-        "AS lag_s FROM (SELECT 1) LEFT JOIN "
-        "(SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1) r ON 1",
+        f"{pending}) AS lag_s, r.error AS error "
+        "FROM (SELECT 1) LEFT JOIN (SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1) r ON 1",
     )
     return Section("sync", "Cloud sync", rows)
 
