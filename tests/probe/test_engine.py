@@ -188,21 +188,3 @@ def test_smart_never_raises_on_garbage(magic: bytes, tail: bytes) -> None:
         result = probe_file(source, "x.mp4", budget=64 * 1024, timeout_s=30)
     assert result.status in set(ProbeStatus)
     assert result.bytes_read <= 64 * 1024
-
-
-MP4_FAMILY = [i.name for i in ITEMS if i.filename.endswith((".mp4", ".mov")) and i.status == "ok"]
-
-
-@pytest.mark.parametrize("name", MP4_FAMILY)
-def test_mp4_profile_pix_fmt_field_order(
-    name: str, corpus: dict[str, Path], local_source: Source
-) -> None:
-    """Beyond the contract's fields: the MP4/MOV parser also matches ffprobe's profile,
-    pix_fmt and field order."""
-    from tests.fixtures.corpus import truth
-
-    result = probe_file(local_source, corpus[name].name, budget=BUDGET, timeout_s=60)
-    stream = next(s for s in truth(corpus[name])["streams"] if s["codec_type"] == "video")
-    assert result.video is not None
-    got = (result.video.profile, result.video.pix_fmt, result.video.field_order)
-    assert got == (stream.get("profile"), stream.get("pix_fmt"), stream.get("field_order"))

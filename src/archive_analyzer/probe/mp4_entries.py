@@ -10,6 +10,7 @@ import contextlib
 import struct
 from dataclasses import dataclass
 
+from archive_analyzer.probe import elementary
 from archive_analyzer.probe.codecs import aac_from_asc, h264_from_avcc, hevc_from_hvcc
 
 
@@ -207,6 +208,10 @@ def _video(fourcc: bytes, entry: bytes) -> SampleEntry:
     elif b"esds" in boxes:
         oti = _object_type(boxes[b"esds"])
         codec = _OBJECT_TYPES.get(oti, codec) if oti is not None else codec
+        # MPEG-1/2 and MPEG-4 part 2: the decoder specific info holds the sequence headers
+        found = elementary.in_band(codec, _decoder_specific(boxes[b"esds"]) or b"")
+        if found is not None:
+            profile, pix_fmt, field_order = found.profile, found.pix_fmt, found.field_order
     if b"fiel" in boxes and len(boxes[b"fiel"]) >= 2:
         fields, detail = boxes[b"fiel"][0], boxes[b"fiel"][1]
         field_order = _FIELDS.get(detail) if fields == 2 else "progressive"
