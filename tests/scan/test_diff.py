@@ -140,3 +140,16 @@ def test_swapped_paths_are_two_moves() -> None:
     p = plan(prev, listing, NOW, RULES)
     # Same paths, different content: reported as changes (the path wins), never lost.
     assert len(p.changed) == 2 and not p.missing
+
+
+def test_reused_inode_is_not_a_move() -> None:
+    # An empty file says nothing about identity; a long-deleted row needs the same mtime too.
+    prev = known(row("old/empty.mp4", size=0, file_id="5"), *filler(20))
+    listing = [info("new/empty.mp4", size=0, file_id="5")] + [info(f"z/{i}.mp4") for i in range(20)]
+    p = plan(prev, listing, NOW, RULES)
+    assert not p.moved and len(p.new) == 1
+    dead = row("old/a.mp4", file_id="6", status="deleted", mtime=1.0)
+    p = plan(known(dead), [info("new/a.mp4", file_id="6", mtime=2.0)], NOW, RULES)
+    assert not p.moved and len(p.new) == 1
+    p = plan(known(dead), [info("new/a.mp4", file_id="6", mtime=1.0)], NOW, RULES)
+    assert [(r.id, s) for r, _, s in p.moved] == [("id-old/a.mp4", "active")]

@@ -101,6 +101,17 @@ def _same_content(row: FileRow, info: FileInfo) -> bool:
     return row.size == info.size and row.mtime == info.mtime
 
 
+def same_file(row: FileRow, info: FileInfo) -> bool:
+    """Whether an id or fingerprint match may be trusted as one file moved.
+
+    File ids are inode numbers on most servers and get reused: an empty file says nothing,
+    and a row deleted long ago matches a new file only with the very same mtime too.
+    """
+    if info.size == 0:
+        return False
+    return row.status != "deleted" or row.mtime == info.mtime
+
+
 def fingerprint_candidates(
     previous: Mapping[str, FileRow], listed: Mapping[str, FileInfo]
 ) -> list[FileInfo]:
@@ -190,7 +201,7 @@ def plan(
             match = by_id.get((info.file_id, info.size))
         if match is None and info.path in prints:
             match = by_print.get((prints[info.path], info.size))
-        if match is not None and match.id not in taken:
+        if match is not None and match.id not in taken and same_file(match, info):
             taken.add(match.id)
             if not _same_content(match, info):
                 status = "incoming"  # touched on the way: settle, then re-probe

@@ -23,7 +23,7 @@ from archive_analyzer.catalog import db
 from archive_analyzer.catalog import files as repo
 from archive_analyzer.catalog.files import PRESENT, FileRow, is_temporary
 from archive_analyzer.errors import FileVanished, SourceError
-from archive_analyzer.scan.diff import DiffRules, vanish_suspect
+from archive_analyzer.scan.diff import DiffRules, same_file, vanish_suspect
 from archive_analyzer.scan.progress import NullProgress, Progress
 from archive_analyzer.scan.watcher import RefreshHook
 from archive_analyzer.sources.base import FileInfo, Source
@@ -339,7 +339,12 @@ class Scanner:
             row = previous.get(info.path)
             if row is None:
                 old = by_id.get((info.file_id, info.size)) if info.file_id is not None else None
-                if old is not None and old.path != info.path and self._gone(old, info.path, seen):
+                if (
+                    old is not None
+                    and old.path != info.path
+                    and same_file(old, info)
+                    and self._gone(old, info.path, seen)
+                ):
                     moved.append((old, info, status))
                     if old.mtime != info.mtime:  # touched on the way: re-probe as a change
                         here = replace(old, path=info.path, status="active", missing_since=None)
