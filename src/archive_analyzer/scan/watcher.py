@@ -313,8 +313,8 @@ def run_loop(
     max_polls: int | None = None,
 ) -> int:
     """Call ``poll_once`` every ``interval_s`` (measured start to start) until ``should_stop``
-    or ``max_polls``. A poll that raises an ``ArchiveError`` or a database error is logged and
-    the loop goes on.
+    or ``max_polls``. A poll that raises is logged (with a traceback unless it is an
+    ``ArchiveError`` or a database error) and the loop goes on.
     Returns the number of polls made."""
     polls = 0
     while not should_stop() and (max_polls is None or polls < max_polls):
@@ -323,6 +323,8 @@ def run_loop(
             poll_once()
         except (ArchiveError, sqlite3.Error) as exc:  # e.g. the catalog busy past its timeout
             log.error("poll failed, trying again next interval: %s", exc)
+        except Exception:  # a bug must not stop the archive being watched: log it loudly
+            log.exception("poll failed unexpectedly, trying again next interval")
         polls += 1
         if max_polls is not None and polls >= max_polls:
             break
