@@ -311,3 +311,33 @@ def test_poster_frames_are_published_for_the_current_file_version(
     replicator.run()
     dump = assert_matches(firestore, catalog)
     assert next(d for p, d in dump.items() if p.endswith(cid))["thumbnail"] is None
+
+
+def test_reclassification_with_new_rules_moves_contents_and_clips(
+    catalog: sqlite3.Connection,
+    firestore: FirestoreEmulator,
+    sink: FirestoreSink,
+    tmp_path: Path,
+) -> None:
+    from archive_analyzer.catalog import contents
+    from archive_analyzer.catalog.rules import load_rules
+
+    clock = TickClock()
+    eu = "WSOP/WSOP-BR/WSOP-EUROPE/2025 WSOP-Europe/2025 WSOP-EUROPE MAIN EVENT"
+    a = add_file(catalog, f"{eu}/Day 1 A/Main Event Day 1A.mp4", clock)
+    add_file(catalog, f"{eu}/Day 2/Main Event Day 2.mp4", clock)
+    clip = add_clip(catalog, content_of(catalog, a)["id"], clock, start=600, end=720, title="h1")
+    replicator = Replicator(catalog, sink, clock=clock)
+    replicator.run()
+    before = assert_matches(firestore, catalog)
+
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text("[structure]\ncontainers = ['main event$']\n", encoding="utf-8")
+    with db.transaction(catalog):
+        report = contents.reclassify(catalog, now=clock, rules=load_rules(rules_file))
+    assert report.moved >= 1
+    replicator.run()
+    after = assert_matches(firestore, catalog)
+    moved = [p for p in before if "/contents/" in p and p not in after]
+    assert moved  # old locations are gone, not left as stale copies
+    assert len([p for p in after if p.endswith(clip)]) == 1
