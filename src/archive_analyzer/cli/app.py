@@ -55,13 +55,29 @@ def setup_logging(level: int = logging.INFO) -> None:
         handler = RichHandler(show_path=False, rich_tracebacks=False)
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _CurrentStderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("smbprotocol", "spnego", "urllib3", "asyncio", "huey", "httpx", "grpc"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     root._archive_configured = True  # type: ignore[attr-defined]
+
+
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at emit time (the CLI may run several times in one
+    process, e.g. under pytest, where each run's stderr is closed afterwards)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
 
 
 def settings(db: Path | None = None, config: Path | None = None, **overrides: Any) -> Settings:
