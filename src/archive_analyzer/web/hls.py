@@ -106,14 +106,38 @@ def input_options(container: str | None) -> list[str]:
 
 
 def segment_count(duration_s: float, segment_s: float) -> int:
-    """How many segments of ``segment_s`` cover ``duration_s`` (at least one)."""
-    return max(1, math.ceil(duration_s / segment_s - 1e-6))
+    """How many segments cover ``duration_s`` (at least one); see ``segment_span``."""
+    first, second = segment_s / 3, segment_s
+    if duration_s <= first + 1e-6:
+        return 1
+    if duration_s <= second + 1e-6:
+        return 2
+    return 2 + math.ceil((duration_s - second) / segment_s - 1e-6)
 
 
 def segment_span(n: int, duration_s: float, segment_s: float) -> tuple[float, float]:
-    """(start, length) in seconds of segment ``n``; the last one is shorter."""
-    start = n * segment_s
-    return start, max(0.0, min(segment_s, duration_s - start))
+    """(start, length) in seconds of segment ``n``.
+
+    The first two segments are a third and two thirds of ``segment_s`` (2 s and 4 s for 6 s),
+    then every segment is ``segment_s``: a transcoded start is ready three times sooner, and
+    every boundary still follows from the duration alone. The last one is shorter.
+    """
+    if n == 0:
+        start, length = 0.0, segment_s / 3
+    elif n == 1:
+        start, length = segment_s / 3, segment_s * 2 / 3
+    else:
+        start, length = (n - 1) * segment_s, segment_s
+    return start, max(0.0, min(length, duration_s - start))
+
+
+def segment_at(position_s: float, segment_s: float) -> int:
+    """The segment holding ``position_s``."""
+    if position_s < segment_s / 3:
+        return 0
+    if position_s < segment_s:
+        return 1
+    return 1 + int(position_s // segment_s)
 
 
 def playlist(duration_s: float, segment_s: float, uri: str = "{n}.ts") -> str:

@@ -34,7 +34,8 @@ internal = APIRouter(include_in_schema=False)
 
 _SEGMENT = re.compile(r"^(\d{1,6})\.ts$")
 _PLACEHOLDER = Path(__file__).resolve().parents[1] / "static" / "poster.svg"
-MACHINE_PREFIXES = ("/hls", "/thumb", "/internal", "/metrics")
+# Bumped when segment boundaries or encoding change, so old cached segments are not reused.
+SEGMENT_LAYOUT = "v2"
 
 
 def install(app: FastAPI) -> None:
@@ -122,7 +123,7 @@ async def hls_segment(request: Request, content_id: str, segment: str, conn: Con
     state.hls_sessions[content_id] = time.monotonic()
     chosen = hls.hls_plan(facts)
     seg_ms = int(settings.hls_segment_s * 1000)
-    key = f"{found.cache_key}/{chosen.mode.value}-{seg_ms}/{n}.ts"
+    key = f"{found.cache_key}/{chosen.mode.value}-{seg_ms}-{SEGMENT_LAYOUT}/{n}.ts"
     headers = {"Cache-Control": "private, max-age=86400", "X-Playback-Mode": chosen.mode.value}
     cached = await run_in_threadpool(state.segments.get, key)
     if cached is not None:
