@@ -154,8 +154,14 @@ def queued_processes(jobs: list[ProbeJob], settings: Settings, processes: int) -
                 )
             )
     try:
-        for log in logs:
-            wait_for(lambda log=log: "probe worker up" in log.read_text(), timeout=60)
+        for proc, log in zip(procs, logs, strict=True):
+
+            def up(proc: subprocess.Popen[bytes] = proc, log: Path = log) -> bool:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"worker exited early:\n{log.read_text()[-2000:]}")
+                return "probe worker up" in log.read_text()
+
+            wait_for(up, timeout=300, what="worker start-up")
         # Warm up: the first probe in a process imports the probe engine (PyAV and all).
         for job in jobs[: 2 * processes]:
             tasks.probe(job.file_id, job.source, job.path, job.size, job.mtime)
