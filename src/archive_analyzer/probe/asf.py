@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from archive_analyzer.errors import ParseError
 from archive_analyzer.probe import codecs, riff
-from archive_analyzer.probe.facts import Facts, Reader
+from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
 CONTAINER = "asf"
@@ -52,18 +52,12 @@ class _Stream:
     frame_100ns: int = 0
 
 
+@malformed_is_parse_error("asf: malformed object")
 def parse(reader: Reader) -> Facts:
     """Read an ASF / WMV file's facts from its Header Object (and a few data packets).
 
     Raises ParseError when the bytes are not ASF; lets BudgetExceeded through.
     """
-    try:
-        return _parse(reader)
-    except (IndexError, struct.error, ValueError) as exc:
-        raise ParseError(f"asf: malformed object ({exc})") from exc
-
-
-def _parse(reader: Reader) -> Facts:
     size = reader.size
     first = reader.read(0, 30)
     if len(first) < 30 or first[:16] != HEADER:

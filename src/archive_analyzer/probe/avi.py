@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from archive_analyzer.errors import ParseError
 from archive_analyzer.probe import codecs, elementary, riff
-from archive_analyzer.probe.facts import Facts, Reader
+from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
 CONTAINER = "avi"
@@ -45,18 +45,12 @@ class _Stream:
         return self.length * self.scale / self.rate
 
 
+@malformed_is_parse_error("avi: malformed chunk")
 def parse(reader: Reader) -> Facts:
     """Read an AVI file's facts from its ``hdrl`` header list.
 
     Raises ParseError when the bytes are not AVI; lets BudgetExceeded through.
     """
-    try:
-        return _parse(reader)
-    except (IndexError, struct.error, ValueError) as exc:
-        raise ParseError(f"avi: malformed chunk ({exc})") from exc
-
-
-def _parse(reader: Reader) -> Facts:
     size = reader.size
     head = reader.read(0, min(size, _HEAD))
     if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] not in (b"AVI ", b"AVIX"):

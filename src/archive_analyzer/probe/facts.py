@@ -8,9 +8,13 @@ it None (what ffprobe reports as the format bit rate for most containers).
 
 from __future__ import annotations
 
+import functools
+import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from archive_analyzer.errors import ParseError
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
 
@@ -55,3 +59,29 @@ class Parser(Protocol):
     """
 
     def __call__(self, reader: Reader) -> Facts: ...
+
+
+# What reading nonsense raises inside a parser: a record cut short (IndexError, struct.error),
+# a value out of range (ValueError, OverflowError), a zero scale (ZeroDivisionError).
+MALFORMED = (IndexError, struct.error, ValueError, ZeroDivisionError, OverflowError)
+
+
+def malformed_is_parse_error(
+    what: str,
+) -> Callable[[Callable[[Reader], Facts]], Callable[[Reader], Facts]]:
+    """Decorate a container parser so that malformed bytes raise ``ParseError("<what> (...)")``.
+
+    ``ParseError``, ``BudgetExceeded`` and I/O errors pass through unchanged.
+    """
+
+    def decorate(parse: Callable[[Reader], Facts]) -> Callable[[Reader], Facts]:
+        @functools.wraps(parse)
+        def guarded(reader: Reader) -> Facts:
+            try:
+                return parse(reader)
+            except MALFORMED as exc:
+                raise ParseError(f"{what} ({exc})") from exc
+
+        return guarded
+
+    return decorate

@@ -10,13 +10,12 @@ file is ``truncated``; the header Duration is still reported.
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from archive_analyzer.errors import ParseError
 from archive_analyzer.probe import codecs, ebml, elementary, mkv_clusters, riff
-from archive_analyzer.probe.facts import Facts, Reader
+from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
 CONTAINER = "matroska,webm"
@@ -106,18 +105,12 @@ class _Segment:
     first_cluster: int | None = None
 
 
+@malformed_is_parse_error("matroska: malformed element")
 def parse(reader: Reader) -> Facts:
     """Read a Matroska / WebM file's facts from its header (and its tail when live).
 
     Raises ParseError when the bytes are not Matroska; lets BudgetExceeded through.
     """
-    try:
-        return _parse(reader)
-    except (IndexError, struct.error, ValueError, OverflowError) as exc:
-        raise ParseError(f"matroska: malformed element ({exc})") from exc
-
-
-def _parse(reader: Reader) -> Facts:
     size = reader.size
     head = reader.read(0, min(size, _HEADER_READ))
     if len(head) < 4 or ebml.read_id(head, 0)[0] != ebml.EBML:

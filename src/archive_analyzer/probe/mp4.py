@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from archive_analyzer.errors import ParseError
-from archive_analyzer.probe.facts import Facts, Reader
+from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.mp4_entries import SampleEntry, parse_stsd
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
@@ -124,15 +124,9 @@ class _Movie:
     tracks: list[_Track] = field(default_factory=list)
 
 
+@malformed_is_parse_error("malformed MP4/MOV")
 def parse(reader: Reader) -> Facts:
     """Facts of an MP4/MOV file. Raises ``ParseError`` when the bytes are not ISO BMFF."""
-    try:
-        return _parse(reader)
-    except (struct.error, IndexError, ValueError, ZeroDivisionError, OverflowError) as exc:
-        raise ParseError(f"malformed MP4/MOV: {exc}") from exc
-
-
-def _parse(reader: Reader) -> Facts:
     size = reader.size
     moov: Box | None = None
     mdat_seen = False

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from archive_analyzer.errors import ParseError
 from archive_analyzer.probe import elementary, mxf_labels, riff
-from archive_analyzer.probe.facts import Facts, Reader
+from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
 CONTAINER = "mxf"
@@ -96,18 +96,12 @@ class _Partition:
         return self.status == 4
 
 
+@malformed_is_parse_error("mxf: malformed KLV")
 def parse(reader: Reader) -> Facts:
     """Read an MXF file's facts from its header partition (and footer when open).
 
     Raises ParseError when the bytes are not MXF; lets BudgetExceeded through.
     """
-    try:
-        return _parse(reader)
-    except (IndexError, struct.error, ValueError, OverflowError) as exc:
-        raise ParseError(f"mxf: malformed KLV ({exc})") from exc
-
-
-def _parse(reader: Reader) -> Facts:
     size = reader.size
     head = reader.read(0, min(size, 16 * 1024))
     start = head.find(_PARTITION)

@@ -7,12 +7,11 @@ the last PTS in the tail minus the first in the head, as for TS (see ``pes.py``)
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable
 
 from archive_analyzer.errors import ParseError
 from archive_analyzer.probe import elementary, pes
-from archive_analyzer.probe.facts import Facts, Reader
+from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.pes import Stream
 
 _Callback = Callable[[bytes], bool]
@@ -34,18 +33,12 @@ def looks_like_ps(head: bytes) -> bool:
     return pos >= 0 and pos + 12 <= len(head) and _pack_length(head, pos) is not None
 
 
+@malformed_is_parse_error("mpeg-ps: malformed pack")
 def parse(reader: Reader) -> Facts:
     """Read an MPEG program stream's facts from its head and tail.
 
     Raises ParseError when the bytes are not a program stream; lets BudgetExceeded through.
     """
-    try:
-        return _parse(reader)
-    except (IndexError, struct.error, ValueError) as exc:
-        raise ParseError(f"mpeg-ps: malformed pack ({exc})") from exc
-
-
-def _parse(reader: Reader) -> Facts:
     size = reader.size
     head = reader.read(0, min(size, _CHUNK))
     start = head.find(PACK, 0, 2048)

@@ -9,11 +9,9 @@ TS and M2TS as ``mpegts``; program streams (``.vob``, ``.mpg``) go to ``ps.py`` 
 
 from __future__ import annotations
 
-import struct
-
 from archive_analyzer.errors import ParseError
 from archive_analyzer.probe import pes, ps
-from archive_analyzer.probe.facts import Facts, Reader
+from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.pes import Stream
 from archive_analyzer.probe.result import ProbeStatus
 
@@ -88,18 +86,12 @@ _DESCRIPTOR_CODECS: dict[int, tuple[str, str]] = {
 }
 
 
+@malformed_is_parse_error("mpegts: malformed packet")
 def parse(reader: Reader) -> Facts:
     """Read an MPEG-TS / M2TS (or, delegated, MPEG-PS) file's facts from its head and tail.
 
     Raises ParseError when the bytes are neither; lets BudgetExceeded through.
     """
-    try:
-        return _parse(reader)
-    except (IndexError, struct.error, ValueError) as exc:
-        raise ParseError(f"mpegts: malformed packet ({exc})") from exc
-
-
-def _parse(reader: Reader) -> Facts:
     size = reader.size
     head = reader.read(0, min(size, _CHUNK))
     layout = detect(head)
