@@ -8,10 +8,11 @@ then the defaults below. A few standard Google variables are honoured for the Fi
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -38,29 +39,33 @@ class Settings(BaseSettings):
     source: str | None = None  # path or smb://[user@]host[:port]/share/path
     smb_password: SecretStr | None = None
     smb_credentials_file: Path | None = None
-    smb_timeout_s: float = 30.0
-    smb_list_concurrency: int = 8
+    smb_timeout_s: float = Field(default=30.0, gt=0)
+    smb_list_concurrency: int = Field(default=8, ge=1)
 
     # scanning / probing
-    scan_batch_size: int = 2000  # measured: docs/benchmarks.md "Full scan"
+    scan_batch_size: int = Field(default=2000, ge=1)  # measured: docs/benchmarks.md "Full scan"
     probe_strategy: Literal["smart", "ladder", "full"] = "smart"
-    probe_concurrency: int = 4
-    probe_budget_bytes: int = 8 * 1024 * 1024
-    probe_timeout_s: float = 30.0
+    probe_concurrency: int = Field(default=4, ge=1)
+    probe_budget_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
+    probe_timeout_s: float = Field(default=30.0, gt=0)
 
     # watching
-    poll_interval_s: float = 60.0
-    missing_grace_s: float = 24 * 3600.0
-    vanish_threshold: float = 0.20
+    poll_interval_s: float = Field(default=60.0, gt=0)
+    missing_grace_s: float = Field(default=24 * 3600.0, ge=0)
+    vanish_threshold: float = Field(default=0.20, ge=0, le=1)
 
     # jobs
     redis_url: SecretStr | None = None
-    workers: int = 2
-    job_retries: int = 3  # retries after the first attempt, delay doubling from the next
-    job_retry_delay_s: float = 10.0
-    probe_lease_s: float = 300.0  # an unanswered probe job is dispatched again after this
-    probe_max_dispatches: int = 3  # then the file goes to the failure list (poison file)
-    reconcile_hour: int = 3  # nightly full reconcile scan at this UTC hour; -1 disables it
+    workers: int = Field(default=2, ge=0)
+    # retries after the first attempt, delay doubling from the next
+    job_retries: int = Field(default=3, ge=0)
+    job_retry_delay_s: float = Field(default=10.0, ge=0)
+    # an unanswered probe job is dispatched again after this
+    probe_lease_s: float = Field(default=300.0, gt=0)
+    # then the file goes to the failure list (poison file)
+    probe_max_dispatches: int = Field(default=3, ge=1)
+    # nightly full reconcile scan at this UTC hour; -1 disables it
+    reconcile_hour: int = Field(default=3, ge=-1, le=23)
 
     # sync
     firestore_project: str | None = Field(
@@ -77,24 +82,28 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("ARCHIVE_FIRESTORE_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST"),
     )
-    sync_batch_size: int = 500
-    sync_retry_s: float = 60.0  # total time one Firestore batch may spend on retries
-    sync_debounce_s: float = 10.0
+    sync_batch_size: int = Field(default=500, ge=1, le=500)  # Firestore's batch limit
+    # total time one Firestore batch may spend on retries
+    sync_retry_s: float = Field(default=60.0, ge=0)
+    sync_debounce_s: float = Field(default=10.0, ge=0)
 
     # web
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=0, le=65535)
     session_secret: SecretStr | None = None  # generated into data_dir when unset
     hls_cache_dir: Path | None = None  # default: data_dir / "hls"
-    hls_cache_bytes: int = 2 * 1024**3
-    max_transcodes: int = 2
-    hls_segment_s: float = 6.0
-    transcode_wait_s: float = 3.0  # a segment waits this long for a free slot, then 503 busy
-    transcode_timeout_s: float = 120.0  # one segment's ffmpeg is killed after this
-    transcode_max_height: int = 720
+    hls_cache_bytes: int = Field(default=2 * 1024**3, ge=0)
+    max_transcodes: int = Field(default=2, ge=1)
+    hls_segment_s: float = Field(default=6.0, gt=0)
+    # a segment waits this long for a free slot, then 503 busy
+    transcode_wait_s: float = Field(default=3.0, ge=0)
+    # one segment's ffmpeg is killed after this
+    transcode_timeout_s: float = Field(default=120.0, gt=0)
+    transcode_max_height: int = Field(default=720, ge=16)
     transcode_preset: str = "veryfast"
-    thumb_width: int = 320
-    thumb_budget_bytes: int = 16 * 1024 * 1024  # a thumbnail reading more is logged as too costly
+    thumb_width: int = Field(default=320, ge=16)
+    # a thumbnail reading more is logged as too costly
+    thumb_budget_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
 
     @classmethod
     def settings_customise_sources(
@@ -132,18 +141,39 @@ def _config_file() -> Path | None:
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build the settings once, for an entrypoint. ``overrides`` are CLI flags (None = unset).
 
-    Raises ``ConfigError`` with a one-line message when a value is malformed.
+    Raises ``ConfigError`` with a one-line message when the config file is missing or not TOML,
+    or a value is malformed. The message names the settings, never the values given (a
+    misspelt ``smb_pasword`` would otherwise print the password).
     """
     global _CONFIG_OVERRIDE
+    named = os.environ.get("ARCHIVE_CONFIG")
     if config_file is not None and not config_file.is_file():
         raise ConfigError(f"config file not found: {config_file}")
+    if config_file is None and named and not Path(named).is_file():
+        raise ConfigError(f"config file not found: {named} (from ARCHIVE_CONFIG)")
     _CONFIG_OVERRIDE = config_file
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**given)
-    except Exception as exc:  # pydantic's ValidationError; keep the message on one line
-        first = str(exc).splitlines()
-        detail = " ".join(line.strip() for line in first[:3])
-        raise ConfigError(f"invalid settings: {detail}") from exc
+    except ValidationError as exc:
+        raise ConfigError(f"invalid settings: {describe_errors(exc)}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {_config_file()} is not valid TOML: {exc}") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(f"cannot read config file {_config_file()}: {exc}") from None
     finally:
         _CONFIG_OVERRIDE = None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line naming each bad setting and what is wrong with it, without the values given."""
+    parts: list[str] = []
+    for error in exc.errors(include_input=False, include_url=False, include_context=False):
+        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        if error["type"] == "extra_forbidden":
+            parts.append(f"{name}: unknown setting (misspelt?)")
+            continue
+        field = Settings.model_fields.get(str(error["loc"][0])) if error["loc"] else None
+        env = f" [env ARCHIVE_{name.upper()}]" if field is not None else ""
+        parts.append(f"{name}{env}: {error['msg']}")
+    return "; ".join(parts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
@@ -17,7 +18,13 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of ``archive-analyzer``: run a command, turning errors into one line."""
     command = build_command()
     try:
-        command.main(args=argv, prog_name="archive-analyzer", standalone_mode=False)
+        # Without standalone mode click *returns* the code of a ``typer.Exit`` (and typer
+        # turns Ctrl-C into ``Exit(130)``) instead of raising it: the code must not be lost.
+        code = command.main(args=argv, prog_name="archive-analyzer", standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool) and code != 0:
+            if code == 130:
+                print("interrupted", file=sys.stderr)
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except click_exc.ClickException as exc:
@@ -33,6 +40,24 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     except OSError as exc:
-        print(f"error: {exc.strerror or exc}", file=sys.stderr)
+        print(f"error: {_os_message(exc)}", file=sys.stderr)
+        sys.exit(1)
+    except Exception as exc:  # a bug, not bad input: still one line; the traceback with -v
+        logging.getLogger("archive_analyzer").debug("unexpected error", exc_info=True)
+        print(f"error: unexpected {type(exc).__name__}: {_first_line(exc)}", file=sys.stderr)
         sys.exit(1)
     sys.exit(0)
+
+
+def _os_message(exc: OSError) -> str:
+    """``strerror: filename`` (the file matters: --db, --config and CSV paths all end here)."""
+    if not exc.strerror:
+        return _first_line(exc)
+    if exc.filename is None:
+        return exc.strerror
+    return f"{exc.strerror}: {exc.filename}"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else "(no message)"
