@@ -200,6 +200,18 @@ def web_summary(conn: sqlite3.Connection, limit: int) -> Section:
     return Section("web", "Web app", rows)
 
 
+def poster_frames(conn: sqlite3.Connection, limit: int) -> Section:
+    """Poster frames made by the web app (issue 9) and what they cost to read."""
+    rows = _rows(
+        conn,
+        "SELECT count(*) FILTER (WHERE error IS NULL) AS made, "
+        "count(*) FILTER (WHERE error IS NOT NULL) AS failed, "
+        "CAST(avg(bytes_read) AS INTEGER) AS avg_bytes_read, max(bytes_read) AS max_bytes_read, "
+        "round(avg(ms), 1) AS avg_ms FROM thumbnails",
+    )
+    return Section("poster_frames", "Poster frames", rows)
+
+
 PROVIDERS: list[Provider] = [
     files_by_status,
     files_by_extension,
@@ -217,4 +229,5 @@ PROVIDERS: list[Provider] = [
     sync_state,
     catalog_contents,
     web_summary,
+    poster_frames,
 ]
