@@ -213,7 +213,10 @@ def test_nonsense_is_a_parse_error(data: bytes) -> None:
         parse_bytes(data)
 
 
-@pytest.mark.parametrize("name", ["mxf_closed", "mxf_open", "mxf_truncated", "mxf_interlaced"])
+@pytest.mark.parametrize(
+    "name",
+    ["mxf_closed", "mxf_open", "mxf_truncated", "mxf_interlaced", "mxf_dnxhr", "mxf_avc_intra"],
+)
 def test_corpus_accuracy(name: str, corpus: dict[str, Path]) -> None:
     problems, read = accuracy(name, mxf.parse, corpus)
     assert problems == []

@@ -200,6 +200,26 @@ def test_mpeg4_visual_and_vp9_headers() -> None:
     assert elementary.vp9_frame(bytes.fromhex("86") + b"\0" * 8) is None  # inter frame
 
 
+def test_dnxhd_frame_header() -> None:
+    def header(cid: int, depth_code: int, flags_2c: int = 0, kind: int = 1) -> bytes:
+        h = bytearray(0x280)
+        h[0:5] = bytes([0, 0, 0x02, 0x80, kind])
+        h[0x21] = depth_code << 5
+        h[0x28:0x2C] = cid.to_bytes(4, "big")
+        h[0x2C] = flags_2c
+        return b"KLV key and length" + bytes(h)
+
+    found = elementary.dnxhd_frame(header(1235, 2))  # DNxHD 220x, 10 bit
+    assert found is not None and (found.profile, found.pix_fmt) == ("DNXHD", "yuv422p10le")
+    found = elementary.dnxhd_frame(header(1274, 1, kind=3))  # DNxHR LB
+    assert found is not None and (found.profile, found.pix_fmt) == ("DNXHR LB", "yuv422p")
+    found = elementary.dnxhd_frame(header(1270, 3, flags_2c=0x41, kind=3))  # 4:4:4, YCbCr
+    assert found is not None and (found.profile, found.pix_fmt) == ("DNXHR 444", "yuv444p12le")
+    found = elementary.dnxhd_frame(header(1270, 2, flags_2c=0x40, kind=3))  # 4:4:4 RGB
+    assert found is not None and found.pix_fmt == "gbrp10le"
+    assert elementary.dnxhd_frame(bytes(0x400)) is None
+
+
 def test_emulation_prevention_is_removed() -> None:
     assert elementary.unescape(b"\x00\x00\x03\x01\x00\x00\x03") == b"\x00\x00\x01\x00\x00"
 
@@ -269,7 +289,16 @@ def test_nonsense_is_a_parse_error(data: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["ts_2audio", "m2ts", "vob", "ts_truncated", "ts_mpeg2_interlaced", "ts_he_aac"]
+    "name",
+    [
+        "ts_2audio",
+        "m2ts",
+        "vob",
+        "ts_truncated",
+        "ts_mpeg2_interlaced",
+        "ts_he_aac",
+        "ts_hevc_10bit",
+    ],
 )
 def test_corpus_accuracy(name: str, corpus: dict[str, Path]) -> None:
     problems, read = accuracy(name, ts.parse, corpus)

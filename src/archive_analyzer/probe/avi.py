@@ -148,7 +148,7 @@ def _in_band(reader: Reader, pos: int, index: int, codec: str | None) -> codecs.
     few chunks (JUNK padding, INFO). Codecs with one output format need no frame.
     """
     fixed = codecs.fixed_pix_fmt(codec)
-    if fixed is not None or codec not in ("h264", "mpeg1video", "mpeg2video", "mpeg4"):
+    if fixed is not None or codec not in ("h264", "mpeg1video", "mpeg2video", "mpeg4", "dnxhd"):
         return codecs.VideoConfig(pix_fmt=fixed)
     wanted = (f"{index:02d}dc".encode(), f"{index:02d}db".encode())
     for _ in range(_FRAME_CHUNKS):

@@ -143,7 +143,7 @@ def _h264_sps(b: Bits, timing: bool) -> VideoConfig | None:
     # the field order is per picture (SEI / slice headers): left to ffprobe's decoder.
     return VideoConfig(
         profile=h264_profile(profile_idc, constraints),
-        pix_fmt=_PIX.get((chroma, depth)),
+        pix_fmt=pix_fmt(chroma, depth),
         width=width,
         height=height,
         field_order="progressive" if frame_mbs_only else None,
@@ -222,7 +222,17 @@ def hevc_from_hvcc(hvcc: bytes) -> VideoConfig:
     profile_idc = hvcc[1] & 0x1F
     chroma = hvcc[16] & 0x03
     depth = (hvcc[17] & 0x07) + 8
-    return VideoConfig(_HEVC_PROFILES.get(profile_idc), _PIX.get((chroma, depth)))
+    return VideoConfig(hevc_profile(profile_idc), pix_fmt(chroma, depth))
+
+
+def hevc_profile(profile_idc: int) -> str | None:
+    """ffprobe's HEVC profile name for general_profile_idc."""
+    return _HEVC_PROFILES.get(profile_idc)
+
+
+def pix_fmt(chroma_format: int, bit_depth: int) -> str | None:
+    """ffprobe's pix_fmt for an H.264 / HEVC chroma_format_idc and luma bit depth."""
+    return _PIX.get((chroma_format, bit_depth))
 
 
 # Sampling frequency index -> Hz (ISO 14496-3), shared by ADTS, AudioSpecificConfig and LATM.

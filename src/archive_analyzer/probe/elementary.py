@@ -71,7 +71,7 @@ def h264_sps(nal: bytes) -> VideoHeader | None:
 
 
 def hevc_sps(nal: bytes) -> VideoHeader | None:
-    """Decode an HEVC SPS NAL unit (with its two-byte header): size only."""
+    """Decode an HEVC SPS NAL unit (with its two-byte header): size, profile, pix_fmt."""
     if len(nal) < 3 or (nal[0] >> 1) & 0x3F != 33:
         return None
     try:
@@ -79,7 +79,7 @@ def hevc_sps(nal: bytes) -> VideoHeader | None:
         b.skip(4)
         sub_layers = b.u(3)
         b.skip(1)
-        _hevc_profile_tier_level(b, sub_layers)
+        profile_idc = _hevc_profile_tier_level(b, sub_layers)
         b.ue()
         chroma = b.ue()
         if chroma == 3:
@@ -91,11 +91,13 @@ def hevc_sps(nal: bytes) -> VideoHeader | None:
             sub_h = 2 if chroma == 1 else 1
             width -= sub_w * (left + right)
             height -= sub_h * (top + bottom)
+        depth = b.ue() + 8  # bit_depth_luma_minus8
     except IndexError:
         return None
     if width <= 0 or height <= 0 or width > 16384 or height > 16384:
         return None
-    return VideoHeader("hevc", width, height)
+    profile = codecs.hevc_profile(profile_idc)
+    return VideoHeader("hevc", width, height, None, profile, codecs.pix_fmt(chroma, depth))
 
 
 def hevc_vps_rate(nal: bytes) -> float | None:
@@ -126,13 +128,17 @@ def hevc_vps_rate(nal: bytes) -> float | None:
     return scale / units if units and scale else None
 
 
-def _hevc_profile_tier_level(b: Bits, sub_layers: int) -> None:
-    b.skip(96)
+def _hevc_profile_tier_level(b: Bits, sub_layers: int) -> int:
+    """Skip a profile_tier_level structure; returns general_profile_idc."""
+    b.skip(3)  # general_profile_space, general_tier_flag
+    profile_idc = b.u(5)
+    b.skip(88)
     present = [(b.u(1), b.u(1)) for _ in range(sub_layers)]
     if sub_layers > 0:
         b.skip(2 * (8 - sub_layers))
     for profile, level in present:
         b.skip((88 if profile else 0) + (8 if level else 0))
+    return profile_idc
 
 
 _MPEG2_RATES = {
@@ -288,9 +294,10 @@ def vp9_frame(frame: bytes) -> codecs.VideoConfig | None:
 def in_band(codec: str | None, data: bytes) -> codecs.VideoConfig | None:
     """Profile, pix_fmt and field order from the headers at the start of a video frame.
 
-    For containers whose headers leave them out (AVI, Matroska without CodecPrivate): an
-    Annex B H.264 SPS, an MPEG-1/2 sequence header, an MPEG-4 part 2 visual object
-    sequence, a VP9 key frame header. None when ``data`` holds none of these.
+    For containers whose headers leave them out (AVI, Matroska without CodecPrivate, MXF
+    essence): an Annex B H.264 SPS, an MPEG-1/2 sequence header, an MPEG-4 part 2 visual
+    object sequence, a VP9 key frame header, a DNxHD frame header. None when ``data`` holds
+    none of these.
     """
     if codec == "h264":
         for nal in nal_units(data):
@@ -306,6 +313,47 @@ def in_band(codec: str | None, data: bytes) -> codecs.VideoConfig | None:
         return mpeg4_visual(data)
     if codec == "vp9":
         return vp9_frame(data)
+    if codec == "dnxhd":
+        return dnxhd_frame(data)
+    return None
+
+
+# DNxHR compression IDs -> libavcodec's profile; every other CID is plain DNxHD.
+_DNXHR_PROFILES = {
+    1270: "DNXHR 444",
+    1271: "DNXHR HQX",
+    1272: "DNXHR HQ",
+    1273: "DNXHR SQ",
+    1274: "DNXHR LB",
+}
+_DNXHD_HEADER = 0x2D  # the frame header bytes read: up to the 4:4:4 / colour transform byte
+
+
+def dnxhd_frame(data: bytes) -> codecs.VideoConfig | None:
+    """Profile and pix_fmt from the first DNxHD / DNxHR frame header in ``data``.
+
+    As libavcodec's decoder: profile from the compression ID (0x28), bit depth from 0x21,
+    4:4:4 and the colour transform from 0x2C.
+    """
+    pos = data.find(b"\x00\x00\x02")
+    while pos >= 0 and pos + _DNXHD_HEADER <= len(data):
+        prefix = int.from_bytes(data[pos : pos + 5], "big") << 8  # byte 5: field flags
+        offset = prefix >> 16
+        hr = prefix & 0xFFFF0000FFFF == 0x0300 and 0x280 <= offset <= 0x2170 and not offset & 3
+        if prefix in (0x000002800100, 0x000002800200) or hr:
+            h = data[pos : pos + _DNXHD_HEADER]
+            depth = {1: 8, 2: 10, 3: 12}.get(h[0x21] >> 5)
+            cid = int.from_bytes(h[0x28:0x2C], "big")
+            profile = _DNXHR_PROFILES.get(cid, "DNXHD")
+            if depth is None:
+                return codecs.VideoConfig(profile=profile)
+            if (h[0x2C] >> 6) & 1:  # 4:4:4, with or without the colour transform
+                rgb = "gbrp" if not h[0x2C] & 0x07 else "yuv444p"
+                fmt = None if depth == 8 else f"{rgb}{depth}le"
+            else:
+                fmt = "yuv422p" if depth == 8 else f"yuv422p{depth}le"
+            return codecs.VideoConfig(profile=profile, pix_fmt=fmt)
+        pos = data.find(b"\x00\x00\x02", pos + 1)
     return None
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from archive_analyzer.errors import ParseError
-from archive_analyzer.probe import codecs, ebml, elementary, mkv_clusters, riff
+from archive_analyzer.probe import codecs, ebml, elementary, mkv_clusters, mp4_entries, riff
 from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
@@ -220,6 +220,9 @@ def _codec_name(track: _Track) -> str | None:
     if cid == "A_MS/ACM":
         wave = riff.parse_waveformat(track.private)
         return wave.codec if wave else None
+    if cid == "V_QUICKTIME":  # CodecPrivate is a QuickTime sample description
+        entry = mp4_entries.parse_stsd(bytes(8) + track.private, b"vide")
+        return entry.codec if entry else None
     best = ""
     for prefix in _CODECS:
         if cid.startswith(prefix) and len(prefix) > len(best):
@@ -293,7 +296,7 @@ def _video_config(
         return codecs.h264_from_avcc(track.private)
     if track.codec_id.startswith("V_MPEGH/ISO/HEVC"):
         return codecs.hevc_from_hvcc(track.private)
-    if codec not in ("h264", "mpeg1video", "mpeg2video", "mpeg4", "vp9"):
+    if codec not in ("h264", "mpeg1video", "mpeg2video", "mpeg4", "vp9", "dnxhd"):
         return codecs.VideoConfig(pix_fmt=codecs.fixed_pix_fmt(codec))
     found = elementary.in_band(codec, track.private)
     if found is None and segment.first_cluster is not None:

@@ -36,7 +36,8 @@ _RUN_IN_MAX = 65536  # SMPTE 377 allows a run-in before the header partition
 _MAX_HEADER_METADATA = 4 * 1024 * 1024
 _MAX_INDEX_READ = 64 * 1024  # index segment heads: their entry arrays are not needed
 _MAX_SETS = 20_000
-_ESSENCE_PEEK = 4096  # of the first essence: its MPEG sequence header and first picture
+_ESSENCE_PEEK = 4096  # of the first essence: sequence header / SPS / frame header
+_IN_BAND = ("mpeg1video", "mpeg2video", "h264", "dnxhd")  # codecs whose headers are in-band
 
 # Local set kinds (byte 13-14 of the set key).
 _MATERIAL_PACKAGE = 0x0136
@@ -128,21 +129,23 @@ def parse(reader: Reader) -> Facts:
             if footer is not None and footer.index_bytes:
                 index_duration = _index_duration(reader, footer)
     facts = _facts(sets, status, index_duration)
-    if facts.video is not None and facts.video.codec in ("mpeg2video", "mpeg1video"):
+    if facts.video is not None and facts.video.codec in _IN_BAND:
         facts = replace(facts, video=_with_essence(reader, header, facts.video))
     return facts
 
 
 def _with_essence(reader: Reader, header: _Partition, video: VideoInfo) -> VideoInfo:
-    """Profile, pix_fmt and field order of MPEG video from its first sequence header.
+    """Profile, pix_fmt and field order from the headers at the start of the first essence.
 
-    The first essence follows the header partition's metadata and index; the descriptor's
-    profile is behind a dynamic local tag, and ffprobe reports what the stream says.
+    The first essence follows the header partition's metadata and index. The descriptors
+    rarely name the profile (MPEG-2's is behind a dynamic local tag), and ffprobe reports
+    what the stream says.
     """
     start = _skip_fill(reader, header.end) + header.header_bytes + header.index_bytes
     if start >= reader.size:
         return video
-    found = elementary.mpeg2_sequence(reader.read(start, min(_ESSENCE_PEEK, reader.size - start)))
+    data = reader.read(start, min(_ESSENCE_PEEK, reader.size - start))
+    found = elementary.in_band(video.codec, data)
     if found is None:
         return video
     return replace(

@@ -8,7 +8,7 @@ rate, channels, sample rate) come from the first bytes of each stream's payload.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from archive_analyzer.probe import elementary
 from archive_analyzer.probe.elementary import AudioHeader, VideoHeader
@@ -171,7 +171,7 @@ def _video_header(stream: Stream, chunk: bytes, *, partial: bool) -> VideoHeader
                 stream.vps_rate = rate
             found = elementary.hevc_sps(nal)
             if found is not None:
-                return VideoHeader(found.codec, found.width, found.height, stream.vps_rate)
+                return replace(found, frame_rate=stream.vps_rate)
     return None
 
 
