@@ -177,7 +177,6 @@ async def hls_segment(request: Request, content_id: str, segment: str, conn: Con
     "/thumb/{content_id}", summary="Poster frame of a content (JPEG)", response_class=Response
 )
 async def thumbnail(request: Request, content_id: str, conn: Conn) -> Response:
-    web = context(request)
     found = await run_in_threadpool(_target, conn, content_id)
     file = found.file
     state = playback(request)
@@ -187,17 +186,27 @@ async def thumbnail(request: Request, content_id: str, conn: Conn) -> Response:
     if path.exists():
         return FileResponse(path, media_type="image/jpeg", headers=headers)
     known = await run_in_threadpool(thumbs.load, conn, file.file_id)
-    failed_before = (
-        known is not None
-        and known.error
-        and (known.size, known.mtime)
-        == (
-            file.size,
-            file.mtime,
-        )
-    )
+    same_version = known is not None and (known.size, known.mtime) == (file.size, file.mtime)
+    failed_before = same_version and known is not None and known.error is not None
     if found.facts is None or failed_before:
         return _placeholder()
+    try:
+        async with state.thumb_slots.hold():
+            return await _make_thumbnail(request, conn, found, path, content_id)
+    except Busy:
+        # a page of new tiles asks for many frames at once: a placeholder now, the frame on
+        # the next view (not cached by the browser)
+        return _placeholder(cache=False)
+
+
+async def _make_thumbnail(
+    request: Request, conn: Conn, found: playable.PlayTarget, path: Path, content_id: str
+) -> Response:
+    web = context(request)
+    state = playback(request)
+    file = found.file
+    assert found.facts is not None
+    headers = {"Cache-Control": "private, max-age=3600"}
     source = await _source(request, file.source)
     at_s = thumbs.position(found.facts.duration_s)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -205,35 +214,34 @@ async def thumbnail(request: Request, content_id: str, conn: Conn) -> Response:
     watch = thumbs.Stopwatch()
     error: str | None = None
     stderr = ""
-    async with state.thumb_slots.hold():
-        try:
-            with loopback.ffmpeg_input(
-                _tokens(request), source, file.path, request.scope.get("server")
-            ) as source_arg:
-                stderr = await run(
-                    thumbs.args(
-                        source_arg,
-                        str(temp),
-                        at_s,
-                        web.settings.thumb_width,
-                        hls.input_options(found.facts.container),
-                    ),
-                    gone=request.is_disconnected,
-                    timeout_s=web.settings.transcode_timeout_s,
-                    processes=state.processes,
-                    label=f"thumbnail {content_id}",
-                )
-            if not temp.exists() or temp.stat().st_size == 0:
-                error = "no frame decoded"
-            else:
-                temp.replace(path)
-        except Cancelled:
-            temp.unlink(missing_ok=True)
-            return Response(status_code=499)
-        except TranscodeFailed as exc:
-            error = str(exc)
-        finally:
-            temp.unlink(missing_ok=True)
+    try:
+        with loopback.ffmpeg_input(
+            _tokens(request), source, file.path, request.scope.get("server")
+        ) as source_arg:
+            stderr = await run(
+                thumbs.args(
+                    source_arg,
+                    str(temp),
+                    at_s,
+                    web.settings.thumb_width,
+                    hls.input_options(found.facts.container),
+                ),
+                gone=request.is_disconnected,
+                timeout_s=web.settings.transcode_timeout_s,
+                processes=state.processes,
+                label=f"thumbnail {content_id}",
+            )
+        if not temp.exists() or temp.stat().st_size == 0:
+            error = "no frame decoded"
+        else:
+            temp.replace(path)
+    except Cancelled:
+        temp.unlink(missing_ok=True)
+        return Response(status_code=499)
+    except TranscodeFailed as exc:
+        error = str(exc)
+    finally:
+        temp.unlink(missing_ok=True)
     bytes_read, seeks = thumbs.read_stats(stderr)
     if bytes_read > web.settings.thumb_budget_bytes:
         log.warning(
@@ -256,9 +264,10 @@ def _store_thumb(conn: Conn, record: thumbs.ThumbRecord, clock: db.Clock) -> Non
         thumbs.store(conn, record, clock)
 
 
-def _placeholder() -> Response:
+def _placeholder(cache: bool = True) -> Response:
+    control = "private, max-age=300" if cache else "no-store"
     return FileResponse(
-        _PLACEHOLDER, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"}
+        _PLACEHOLDER, media_type="image/svg+xml", headers={"Cache-Control": control}
     )
 
 
