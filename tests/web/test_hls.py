@@ -272,3 +272,28 @@ def test_hls_requires_login_and_known_ids(site: Site) -> None:
         assert client.get(f"/hls/{site.ids['mkv']}/999999.ts").status_code == 404
         assert client.get(f"/hls/{site.ids['mkv']}/x.ts").status_code == 404
         assert client.get("/internal/source/not-a-token").status_code == 404
+
+
+def test_closing_the_page_stops_its_ffmpeg(slow_site: Site, chromium: Any) -> None:
+    state = slow_site.playback
+    cid = slow_site.ids["big_mpeg2"]
+
+    def transcodes() -> list[int]:
+        return [pid for pid, what in state.processes.running.items() if what.startswith("trans")]
+
+    with serve_app(slow_site.app) as server:
+        context = chromium.new_context()
+        page = context.new_page()
+        page.goto(f"{server.url}/login")
+        page.fill("input[name=username]", "viewer")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/")
+        killed = state.processes.killed
+        page.goto(f"{server.url}/watch/{cid}")
+        pids = wait_for(transcodes, timeout=30, what="the page's transcode")
+        page.close()
+        context.close()
+        wait_for(lambda: not transcodes(), timeout=15, what="ffmpeg to stop with the page")
+        assert not any(psutil.pid_exists(p) for p in pids)
+        assert state.processes.killed > killed
