@@ -222,13 +222,18 @@ def tag_id(name: str) -> str:
 # --- players -------------------------------------------------------------------------------
 
 
-def import_players(conn: sqlite3.Connection, text: str, *, now: Clock) -> ImportReport:
-    """Create or update players from a players sheet. Runs in the caller's transaction."""
+def import_players(
+    conn: sqlite3.Connection, text: str, *, now: Clock, source: str = "file"
+) -> ImportReport:
+    """Create or update players from a players sheet. Runs in the caller's transaction.
+
+    ``source`` names the sheet in error messages (the CLI passes the file name).
+    """
     stamp = db.timestamp(now())
     counts = _Counts()
     seen: dict[str, int] = {}
     total = 0
-    for line, row in rows_of(text, "players"):
+    for line, row in rows_of(text, "players", source):
         total += 1
         try:
             values = _player_values(row)
@@ -421,20 +426,26 @@ def resolve_file(conn: sqlite3.Connection, ref: str) -> str:
 
 
 def import_hands(
-    conn: sqlite3.Connection, text: str, *, now: Clock, rules: Rules | None = None
+    conn: sqlite3.Connection,
+    text: str,
+    *,
+    now: Clock,
+    rules: Rules | None = None,
+    source: str = "file",
 ) -> ImportReport:
     """Create or update clip contents from a hands sheet. Runs in the caller's transaction.
 
     Each hand becomes a clip of the episode of the file it names (same hand id -> same clip,
     which moves if the sheet now names another file). Players and the winner must be known
-    players (imported or found in paths); tags are created as needed.
+    players (imported or found in paths); tags are created as needed. ``source`` names the
+    sheet in error messages.
     """
     clock_stamp = db.timestamp(now())
     counts = _Counts()
     seen: dict[str, int] = {}
     total = 0
     player_index = _PlayerIndex(conn)
-    for line, row in rows_of(text, "hands"):
+    for line, row in rows_of(text, "hands", source):
         total += 1
         try:
             hand = _parse_hand(row)

@@ -85,6 +85,19 @@ def settings(db: Path | None = None, config: Path | None = None, **overrides: An
     return load_settings(config, db=db, **overrides)
 
 
+def existing_catalog(cfg: Settings) -> Path:
+    """``cfg.db`` for a command that reads or amends a catalog; it must exist already.
+
+    Raises ``CatalogError`` when it does not: opening would create an empty catalog, and a
+    mistyped ``--db`` would then read as "nothing in the archive".
+    """
+    if not cfg.db.exists():
+        from archive_analyzer.errors import CatalogError
+
+        raise CatalogError(f"catalog not found: {cfg.db} (check --db / ARCHIVE_DB, or scan first)")
+    return cfg.db
+
+
 def emit_json(obj: Any) -> None:
     """Print one JSON Lines record to stdout."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")

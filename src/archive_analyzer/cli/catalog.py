@@ -14,7 +14,15 @@ from rich.table import Table
 from archive_analyzer.catalog import db as catalog_db
 from archive_analyzer.catalog.classify import Classification, classify, unique_titles
 from archive_analyzer.catalog.rules import Rules, load_rules
-from archive_analyzer.cli.app import ConfigOption, DbOption, JsonOption, app, emit_json, settings
+from archive_analyzer.cli.app import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    app,
+    emit_json,
+    existing_catalog,
+    settings,
+)
 
 RulesOption = Annotated[
     Path | None,
@@ -116,10 +124,14 @@ def _run_import(kind: str, file: Path, db: Path | None, config: Path | None, as_
     try:
         with catalog_db.transaction(conn):
             if kind == "players":
-                report = imports.import_players(conn, text, now=catalog_db.utc_now)
+                report = imports.import_players(
+                    conn, text, now=catalog_db.utc_now, source=str(file)
+                )
             else:
                 rules = load_rules(cfg.rules_file)
-                report = imports.import_hands(conn, text, now=catalog_db.utc_now, rules=rules)
+                report = imports.import_hands(
+                    conn, text, now=catalog_db.utc_now, rules=rules, source=str(file)
+                )
     finally:
         conn.close()
     if as_json:
@@ -164,7 +176,7 @@ def reclassify_command(
 
     cfg = settings(db, config, rules_file=rules)
     compiled = load_rules(cfg.rules_file)
-    conn = catalog_db.connect(cfg.db)
+    conn = catalog_db.connect(existing_catalog(cfg))
     log.info("reclassifying %s with rules %s", cfg.db, compiled.version)
     progress = for_terminal("reclassify")
     try:

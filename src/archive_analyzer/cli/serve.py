@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from archive_analyzer.cli.app import ConfigOption, DbOption, JsonOption, app, emit_json, settings
+from archive_analyzer.cli.app import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    app,
+    emit_json,
+    existing_catalog,
+    settings,
+)
 
 users_app = typer.Typer(help="Manage viewer accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -93,7 +101,7 @@ def users_passwd(
     from archive_analyzer.web import accounts
 
     cfg = settings(db, config)
-    conn = catalog_db.connect(cfg.db)
+    conn = catalog_db.connect(existing_catalog(cfg))
     try:
         if accounts.find_user(conn, username) is None:
             from archive_analyzer.errors import AuthError
@@ -112,7 +120,7 @@ def users_list(db: DbOption = None, config: ConfigOption = None, json: JsonOptio
     from archive_analyzer.web import accounts
 
     cfg = settings(db, config)
-    conn = catalog_db.connect(cfg.db)
+    conn = catalog_db.connect(existing_catalog(cfg))
     try:
         users = accounts.list_users(conn)
     finally:

@@ -9,7 +9,15 @@ from rich.console import Console
 from rich.table import Table
 
 from archive_analyzer.catalog import db as catalog_db
-from archive_analyzer.cli.app import ConfigOption, DbOption, JsonOption, app, emit_json, settings
+from archive_analyzer.cli.app import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    app,
+    emit_json,
+    existing_catalog,
+    settings,
+)
 from archive_analyzer.status import Section, collect
 
 
@@ -22,7 +30,7 @@ def status(
 ) -> None:
     """Show scans, polls, counts, failures, incoming and missing files, events and sync lag."""
     cfg = settings(db, config)
-    conn = catalog_db.connect(cfg.db)
+    conn = catalog_db.connect(existing_catalog(cfg))
     try:
         sections = collect(conn, limit=limit)
     finally:
