@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from archive_analyzer.errors import ParseError
+from archive_analyzer.probe import elementary
 from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.mp4_entries import SampleEntry, parse_stsd
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
@@ -33,6 +34,8 @@ _SUBTITLE_HANDLERS = frozenset({b"sbtl", b"subt", b"text", b"clcp"})
 _MAX_TOP_LEVEL = 100_000
 _MAX_CHILDREN = 10_000
 _STTS_ENTRIES = 512  # enough to find the dominant sample delta
+_IN_BAND = frozenset({"mpeg1video", "mpeg2video", "mpeg4", "dnxhd"})  # headers in the samples
+_FRAME_PEEK = 2048  # of the first sample: sequence and first picture headers, DNxHD header
 _MAC_EPOCH = datetime(1904, 1, 1, tzinfo=UTC)
 
 
@@ -272,11 +275,46 @@ def _read_stbl(reader: Reader, stbl: Box, track: _Track) -> None:
     for box in children(reader, stbl):
         if box.type == b"stsd":
             track.entry = parse_stsd(body(reader, box, 64 * 1024), track.handler)
+            if _needs_first_sample(track.entry):
+                want.add(b"stco")
         elif box.type == b"stts":
             track.frame_rate = _stts_rate(reader, box, track.timescale)
+        elif box.type in (b"stco", b"co64") and track.entry is not None:
+            track.entry = _with_first_sample(reader, box, track.entry)
+            want.discard(b"stco")
         want.discard(box.type)
         if not want:
             return  # the sample tables that follow are not needed
+
+
+def _needs_first_sample(entry: SampleEntry | None) -> bool:
+    """Codecs whose profile / pix_fmt only the stream carries (MPEG-2 as XDCAM, DNxHD)."""
+    return entry is not None and entry.profile is None and entry.codec in _IN_BAND
+
+
+def _with_first_sample(reader: Reader, chunks: Box, entry: SampleEntry) -> SampleEntry:
+    """The sample entry completed from the headers at the start of the first chunk.
+
+    One small read of the chunk offset table, one of the media data (often a block already
+    read: a moov-at-end file's media data starts the file).
+    """
+    wide = chunks.type == b"co64"
+    head = body(reader, chunks, 16 if wide else 12)
+    if len(head) < (16 if wide else 12) or not struct.unpack(">I", head[4:8])[0]:  # no entries
+        return entry
+    offset = struct.unpack(">Q", head[8:16])[0] if wide else struct.unpack(">I", head[8:12])[0]
+    if offset >= reader.size:
+        return entry
+    data = reader.read(offset, min(_FRAME_PEEK, reader.size - offset))
+    found = elementary.in_band(entry.codec, data)
+    if found is None:
+        return entry
+    return replace(
+        entry,
+        profile=found.profile,
+        pix_fmt=found.pix_fmt,
+        field_order=entry.field_order or found.field_order,  # ``fiel`` wins, as in libavformat
+    )
 
 
 def _stts_rate(reader: Reader, stts: Box, timescale: int) -> float | None:
