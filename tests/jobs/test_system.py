@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from tests.fixtures.net import wait_for
 from tests.fixtures.redis import RedisServer
@@ -153,3 +154,16 @@ def test_unreachable_redis_is_a_one_line_error(system: System) -> None:
         assert "error: cannot reach Redis at redis://:***@127.0.0.1" in out
         assert "Traceback" not in out
         assert "secret" not in out
+
+
+def test_embedded_queue_over_smb(system: System, corpus: dict[str, Path], smb_folder: Any) -> None:
+    expected = drop(corpus, smb_folder.root, SMALL, prefix="HCL/2025/")
+    system.env["ARCHIVE_SOURCE"] = smb_folder.url
+    system.env["ARCHIVE_SMB_PASSWORD"] = smb_folder.server.password
+    run = system.start("run", "--no-web", name="run")
+    _wait_probed(system, expected, run)
+    expected += drop(corpus, smb_folder.root, SMALL[:2], prefix="HCL/2026/")
+    _wait_probed(system, expected, run)
+    assert system.stop(run) == 0
+    _one_row_each(system, expected)
+    assert smb_folder.server.password not in system.log("run")
