@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archive_analyzer.probe import aac_sbr, codecs
+from archive_analyzer.probe import codecs, libav
 from archive_analyzer.probe.bitstream import Bits, unescape
 
 
@@ -360,10 +360,10 @@ def dnxhd_frame(data: bytes) -> codecs.VideoConfig | None:
 def adts(data: bytes, *, partial: bool = False) -> AudioHeader | None:
     """Decode the first ADTS (AAC) header in ``data``.
 
-    When ``data`` holds whole frames, implicit SBR (HE-AAC) is looked for (``aac_sbr``):
-    found, the rate is twice the core's and a mono core is two channels (parametric
-    stereo), as libavcodec reports them. With ``partial`` (``data`` is the start of a
-    payload that goes on), None until two frames are whole.
+    When ``data`` holds the whole first frame, libavcodec decodes it (``libav``): with
+    implicitly signalled SBR (HE-AAC) the decoder reports twice the header's core rate and
+    a mono core as two channels, as ffprobe does. With ``partial`` (``data`` is the start
+    of a payload that goes on), None until the first frame is whole.
     """
     for pos in _syncs(data, 0xFFF0, 0xFFF6):
         h = data[pos : pos + 7]
@@ -375,12 +375,12 @@ def adts(data: bytes, *, partial: bool = False) -> AudioHeader | None:
             continue
         channels = 8 if config == 7 else config
         rate = codecs.AAC_RATES[index]
-        # a payload still arriving: wait for two whole frames (one could agree by chance)
-        sbr = aac_sbr.implicit_sbr(data, pos, need=2 if partial else 1)
-        if sbr is None and partial:
-            return None
-        if sbr:
-            return AudioHeader("aac", 2 if channels == 1 else channels, rate * 2)
+        length = ((h[3] & 0x03) << 11) | (h[4] << 3) | (h[5] >> 5)
+        if pos + length > len(data):
+            if partial:
+                return None
+        elif length > 7 and (decoded := libav.decoded_audio("aac", data[pos : pos + length])):
+            rate, channels = decoded
         return AudioHeader("aac", channels, rate)
     return None
 
