@@ -258,7 +258,8 @@ class Playback:
             slots=Slots(settings.max_transcodes, settings.transcode_wait_s),
             processes=Processes.empty(),
             thumbs_dir=data / "thumbs",
-            thumb_slots=Slots(2, 30.0, what="thumbnails"),
+            # short wait: a page of new tiles must not hold the browser's few connections
+            thumb_slots=Slots(2, 2.0, what="thumbnails"),
             hls_sessions={},
         )
 
