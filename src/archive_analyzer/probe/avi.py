@@ -160,8 +160,8 @@ def _in_band(reader: Reader, pos: int, index: int, codec: str | None) -> codecs.
             pos += 12  # descend: the frames are its chunks
             continue
         if fourcc in wanted:
-            frame = reader.read(pos + 8, min(size, _FRAME_PEEK))
-            return elementary.in_band(codec, frame) or codecs.VideoConfig()
+            found = elementary.in_band_at(reader, codec, pos + 8, min(size, _FRAME_PEEK))
+            return found or codecs.VideoConfig()
         pos += 8 + size + (size & 1)
     return codecs.VideoConfig()
 

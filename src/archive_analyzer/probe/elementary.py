@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from archive_analyzer.probe import codecs, libav
 from archive_analyzer.probe.bitstream import Bits, unescape
+from archive_analyzer.probe.facts import Reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +317,15 @@ def in_band(codec: str | None, data: bytes) -> codecs.VideoConfig | None:
     if codec == "dnxhd":
         return dnxhd_frame(data)
     return None
+
+
+def in_band_at(
+    reader: Reader, codec: str | None, offset: int, length: int
+) -> codecs.VideoConfig | None:
+    """``in_band`` over the first ``length`` bytes of a frame at ``offset`` of the file."""
+    if offset >= reader.size:
+        return None
+    return in_band(codec, reader.read(offset, min(length, reader.size - offset)))
 
 
 # DNxHR compression IDs -> libavcodec's profile; every other CID is plain DNxHD.

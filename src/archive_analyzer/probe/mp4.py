@@ -303,10 +303,7 @@ def _with_first_sample(reader: Reader, chunks: Box, entry: SampleEntry) -> Sampl
     if len(head) < (16 if wide else 12) or not struct.unpack(">I", head[4:8])[0]:  # no entries
         return entry
     offset = struct.unpack(">Q", head[8:16])[0] if wide else struct.unpack(">I", head[8:12])[0]
-    if offset >= reader.size:
-        return entry
-    data = reader.read(offset, min(_FRAME_PEEK, reader.size - offset))
-    found = elementary.in_band(entry.codec, data)
+    found = elementary.in_band_at(reader, entry.codec, offset, _FRAME_PEEK)
     if found is None:
         return entry
     return replace(

@@ -142,10 +142,7 @@ def _with_essence(reader: Reader, header: _Partition, video: VideoInfo) -> Video
     what the stream says.
     """
     start = _skip_fill(reader, header.end) + header.header_bytes + header.index_bytes
-    if start >= reader.size:
-        return video
-    data = reader.read(start, min(_ESSENCE_PEEK, reader.size - start))
-    found = elementary.in_band(video.codec, data)
+    found = elementary.in_band_at(reader, video.codec, start, _ESSENCE_PEEK)
     if found is None:
         return video
     return replace(
