@@ -27,12 +27,14 @@ from archive_analyzer.web.transcode import Playback
 from tests.fixtures.browser import serve_app
 from tests.fixtures.net import wait_for
 from tests.web.conftest import PASSWORD, login
-from tests.web.playback_data import seed_corpus
+from tests.web.playback_data import VIDEOS, seed_corpus
 from tests.web.playback_media import media_folder
 
 pytestmark = pytest.mark.slow
 
 PLAYED = ("mxf_closed", "mov_prores", "mkv", "ts_2audio")
+# Every other video of the corpus (direct, remux or transcode): it starts playing.
+OTHERS = tuple(n for n in (*VIDEOS, "mxf_open", "mkv_live") if n not in PLAYED)
 
 
 @dataclass
@@ -84,7 +86,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, media: dict[str, Path]) -> Si
     return make_site(
         tmp_path_factory.mktemp("hls"),
         media,
-        (*PLAYED, "long_mkv", "mp4_faststart"),
+        (*PLAYED, *OTHERS, "long_mkv"),
         hls_segment_s=2.0,
         transcode_max_height=180,
     )
@@ -145,6 +147,17 @@ def test_plays_and_seeks_in_chromium(
     page.screenshot(path=artifacts / f"hls-{name}.png")
     assert any(url.endswith("index.m3u8") for url in segments)
     assert any(url.endswith(".ts") for url in segments)
+
+
+def test_every_corpus_video_plays(site: Site, live: str, browser_page: Any) -> None:
+    page = browser_page
+    for name in OTHERS:
+        page.goto(f"{live}/watch/{site.ids[name]}")
+        page.evaluate("document.getElementById('player').play()")
+        try:
+            _advances(page, 0.3)
+        except TimeoutError as exc:
+            raise AssertionError(f"{name} does not play") from exc
 
 
 def test_seek_far_ahead_does_not_wait(site: Site, live: str, browser_page: Any) -> None:
