@@ -160,6 +160,20 @@ def test_every_corpus_video_plays(site: Site, live: str, browser_page: Any) -> N
             raise AssertionError(f"{name} does not play") from exc
 
 
+def test_lists_show_poster_frames(
+    site: Site, live: str, browser_page: Any, artifacts: Path
+) -> None:
+    page = browser_page
+    page.goto(f"{live}/series/s-corpus")
+    _until(
+        page,
+        # poster frames are 320 px wide, the placeholder 160: the rows in view get frames
+        "Array.from(document.querySelectorAll('img.row-thumb'))"
+        ".filter(i => i.complete && i.naturalWidth === 320).length >= 4",
+    )
+    page.screenshot(path=artifacts / "series-thumbnails.png", full_page=True)
+
+
 def test_seek_far_ahead_does_not_wait(site: Site, live: str, browser_page: Any) -> None:
     page = browser_page
     cid = site.ids["long_mkv"]

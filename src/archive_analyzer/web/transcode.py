@@ -259,7 +259,7 @@ class Playback:
             processes=Processes.empty(),
             thumbs_dir=data / "thumbs",
             # short wait: a page of new tiles must not hold the browser's few connections
-            thumb_slots=Slots(2, 2.0, what="thumbnails"),
+            thumb_slots=Slots(2, 5.0, what="thumbnails"),
             hls_sessions={},
         )
 
