@@ -297,6 +297,7 @@ def test_nonsense_is_a_parse_error(data: bytes) -> None:
         "ts_mpeg2_interlaced",
         "ts_he_aac",
         "ts_hevc_10bit",
+        "ts_h264_interlaced",
     ],
 )
 def test_corpus_accuracy(name: str, corpus: dict[str, Path]) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archive_analyzer.probe.bitstream import Bits, unescape
+from archive_analyzer.probe import h264
+from archive_analyzer.probe.bitstream import Bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,6 @@ _PIX = {
     (3, 12): "yuv444p12le",
 }
 
-_H264_HIGH = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135}
-
 
 def h264_profile(profile_idc: int, constraints: int) -> str | None:
     """ffprobe's H.264 profile name from ``profile_idc`` and the constraint-flags byte."""
@@ -86,97 +85,19 @@ def h264_sps(nal: bytes, *, timing: bool = False) -> VideoConfig | None:
     num_units_in_tick) when the SPS carries timing info (an SPS cut inside its VUI is then
     None as well, so a caller reading a stream's first bytes can try again with more).
     """
-    if len(nal) < 4:
+    sps = h264.parse_sps(nal, vui=timing)
+    if sps is None:
         return None
-    try:
-        return _h264_sps(Bits(unescape(nal[1 : 64 * 1024])), timing)
-    except IndexError:
-        return None
-
-
-def _h264_sps(b: Bits, timing: bool) -> VideoConfig | None:
-    profile_idc = b.u(8)
-    constraints = b.u(8)
-    b.skip(8)  # level_idc
-    b.ue()  # seq_parameter_set_id
-    chroma, depth = 1, 8
-    if profile_idc in _H264_HIGH:
-        chroma = b.ue()
-        if chroma == 3:
-            b.skip(1)  # separate_colour_plane_flag
-        depth = b.ue() + 8
-        b.ue()  # bit_depth_chroma_minus8
-        b.skip(1)  # qpprime_y_zero_transform_bypass_flag
-        if b.u(1):  # seq_scaling_matrix_present_flag
-            for i in range(8 if chroma != 3 else 12):
-                if b.u(1):
-                    _skip_scaling_list(b, 16 if i < 6 else 64)
-    b.ue()  # log2_max_frame_num_minus4
-    poc_type = b.ue()
-    if poc_type == 0:
-        b.ue()
-    elif poc_type == 1:
-        b.skip(1)
-        b.se()
-        b.se()
-        for _ in range(min(b.ue(), 255)):
-            b.se()
-    b.ue()  # max_num_ref_frames
-    b.skip(1)  # gaps_in_frame_num_value_allowed_flag
-    width = (b.ue() + 1) * 16
-    map_units = b.ue() + 1
-    frame_mbs_only = b.u(1)
-    height = map_units * 16 * (2 - frame_mbs_only)
-    if not frame_mbs_only:
-        b.skip(1)  # mb_adaptive_frame_field_flag
-    b.skip(1)  # direct_8x8_inference_flag
-    if b.u(1):  # frame_cropping_flag
-        left, right, top, bottom = b.ue(), b.ue(), b.ue(), b.ue()
-        sub_w = 2 if chroma in (1, 2) else 1
-        sub_h = 2 if chroma == 1 else 1
-        width -= (left + right) * (sub_w if chroma else 1)
-        height -= (top + bottom) * (sub_h if chroma else 1) * (2 - frame_mbs_only)
-    if width <= 0 or height <= 0 or width > 16384 or height > 16384:
-        return None
-    rate = _h264_vui_rate(b) if timing and b.u(1) else None
     # frame_mbs_only_flag = 1: frames only, which ffprobe reports as progressive. Otherwise
-    # the field order is per picture (SEI / slice headers): left to ffprobe's decoder.
+    # the field order is per picture: ``h264.field_order`` over the stream's first NAL units.
     return VideoConfig(
-        profile=h264_profile(profile_idc, constraints),
-        pix_fmt=pix_fmt(chroma, depth),
-        width=width,
-        height=height,
-        field_order="progressive" if frame_mbs_only else None,
-        frame_rate=rate,
+        profile=h264_profile(sps.profile_idc, sps.constraints),
+        pix_fmt=pix_fmt(sps.chroma, sps.depth),
+        width=sps.width,
+        height=sps.height,
+        field_order="progressive" if sps.frame_mbs_only else None,
+        frame_rate=sps.frame_rate,
     )
-
-
-def _skip_scaling_list(b: Bits, size: int) -> None:
-    last = nxt = 8
-    for _ in range(size):
-        if nxt:
-            nxt = (last + b.se() + 256) % 256
-        last = nxt or last
-
-
-def _h264_vui_rate(b: Bits) -> float | None:
-    if b.u(1) and b.u(8) == 255:  # aspect_ratio_info, Extended_SAR
-        b.skip(32)
-    if b.u(1):  # overscan_info_present_flag
-        b.skip(1)
-    if b.u(1):  # video_signal_type_present_flag
-        b.skip(4)
-        if b.u(1):
-            b.skip(24)
-    if b.u(1):  # chroma_loc_info_present_flag
-        b.ue()
-        b.ue()
-    if not b.u(1):  # timing_info_present_flag
-        return None
-    units, scale = b.u(32), b.u(32)
-    if not units or not scale:
-        return None
-    return scale / (2 * units)
 
 
 def h264_from_avcc(avcc: bytes) -> VideoConfig:

@@ -10,9 +10,9 @@ bytes of payload and returns None when it finds nothing sensible.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from archive_analyzer.probe import codecs, libav
+from archive_analyzer.probe import codecs, h264, libav
 from archive_analyzer.probe.bitstream import Bits, unescape
 from archive_analyzer.probe.facts import Reader
 
@@ -301,9 +301,13 @@ def in_band(codec: str | None, data: bytes) -> codecs.VideoConfig | None:
     none of these.
     """
     if codec == "h264":
-        for nal in nal_units(data):
+        nals = nal_units(data)
+        for nal in nals:
             if nal and nal[0] & 0x1F == 7:
-                return codecs.h264_sps(nal)
+                config = codecs.h264_sps(nal)
+                if config is not None and config.field_order is None:
+                    config = replace(config, field_order=h264.field_order(nals))
+                return config
         return None
     if codec in ("mpeg1video", "mpeg2video"):
         found = mpeg2_sequence(data)

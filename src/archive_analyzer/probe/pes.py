@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 
-from archive_analyzer.probe import elementary
+from archive_analyzer.probe import elementary, h264
 from archive_analyzer.probe.elementary import AudioHeader, VideoHeader
 from archive_analyzer.probe.facts import Facts
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
@@ -160,10 +160,17 @@ def _video_header(stream: Stream, chunk: bytes, *, partial: bool) -> VideoHeader
             return found_mpeg
         codec = "h264"  # a program stream's video id says nothing about the codec
     if codec == "h264":
-        for nal in elementary.nal_units(chunk):
+        nals = elementary.nal_units(chunk)
+        for nal in nals:
             found = elementary.h264_sps(nal)
-            if found is not None:
-                return found
+            if found is None:
+                continue
+            if found.field_order is None:  # may be interlaced: the first picture tells
+                order = h264.field_order(nals)
+                if order is None and partial:
+                    return None  # its slice header may be in the next packet
+                found = replace(found, field_order=order)
+            return found
     if codec == "hevc":
         for nal in elementary.nal_units(chunk):
             rate = elementary.hevc_vps_rate(nal)
