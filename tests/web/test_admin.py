@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from archive_analyzer.catalog import db
 from archive_analyzer.jobs import ledger
-from tests.web.conftest import csrf_from, login
+from tests.fixtures.browser import serve_app
+from tests.web.conftest import PASSWORD, csrf_from, login
 from tests.web.test_hls import Site, make_site
 
 
@@ -137,3 +139,25 @@ def _rows(html: str) -> dict[str, str]:
         if cells:
             found[cells[0].strip()] = " ".join(re.sub(r"<[^>]+>", " ", c) for c in cells[1:])
     return found
+
+
+@pytest.mark.slow
+def test_admin_pages_in_chromium(site: Site, chromium: Any, artifacts: Path) -> None:
+    with serve_app(site.app) as server:
+        context = chromium.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(f"{server.url}/login")
+        page.fill("input[name=username]", "boss")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{server.url}/")
+        page.click("text=Admin")
+        page.wait_for_url(f"{server.url}/admin")
+        page.screenshot(path=artifacts / "admin.png", full_page=True)
+        page.click("text=Failure list")
+        page.wait_for_url(f"{server.url}/admin/failures")
+        assert page.locator("td.reason").count() >= 2
+        page.click("tr:has-text('random_bytes.mp4') button:has-text('Re-probe')")
+        page.wait_for_url("**/admin/failures?done=invalid")
+        page.screenshot(path=artifacts / "admin-failures.png", full_page=True)
+        context.close()
