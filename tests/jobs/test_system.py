@@ -137,6 +137,7 @@ def test_sigterm_mid_run_loses_nothing(system: System, corpus: dict[str, Path]) 
     assert "archive-analyzer stopped" in system.log("run1")
 
     again = system.start("run", "--no-web", "--workers", "2", name="run2")
+    wait_for(lambda: "archive-analyzer running" in system.log("run2"), timeout=60, what="run2")
     _wait_probed(system, expected, again)
     assert system.stop(again) == 0
     _one_row_each(system, expected)

@@ -70,9 +70,18 @@ class StopFlag:
         signal.signal(signal.SIGINT, handler)
 
 
+class _HostConsumer(Consumer):  # type: ignore[misc]  # huey is untyped
+    """A Huey consumer that leaves signals alone: the host's main loop owns SIGTERM/SIGINT
+    (Huey's handlers would only record the signal for its own ``run()`` loop, unused here)."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
 def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer:
     """A Huey consumer of the probe queue with ``workers`` threads (not started)."""
-    return queues.probe.create_consumer(
+    return _HostConsumer(
+        queues.probe,
         workers=workers,
         worker_type="thread",
         periodic=False,
@@ -86,13 +95,13 @@ def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer
 def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
     """Consume probe jobs with ``settings.workers`` threads until SIGTERM/SIGINT (or ``stop``)."""
     flag = stop or StopFlag()
+    if stop is None:
+        flag.install()  # a signal during start-up stops the worker once it is up
     queues = build_queues(settings)
     queues.storage.ping()
     register_tasks(queues, settings)
     consumer = probe_consumer(queues, settings, max(1, settings.workers))
     consumer.start()
-    if stop is None:
-        flag.install()  # after consumer.start(), which installs huey's own handlers
     log.info(
         "probe worker up: %d thread(s), queue %s %s",
         max(1, settings.workers),
@@ -118,6 +127,8 @@ def run_system(
     """Run the writer, ``settings.workers`` probe threads and (with ``app_factory``) the web
     app until SIGTERM/SIGINT (or ``stop``). ``settings.source`` must be set."""
     flag = stop or StopFlag()
+    if stop is None:
+        flag.install()  # a signal during start-up stops the system once it is up
     db.connect(settings.db).close()  # migrate once, before any thread opens the catalog
     queues = build_queues(settings)
     queues.storage.ping()
@@ -126,7 +137,8 @@ def run_system(
     for flag_key in (POLL_FLAG, INGEST_FLAG):  # flags left by a crash would block them
         queues.writer.delete(flag_key)
 
-    writer_consumer = queues.writer.create_consumer(
+    writer_consumer = _HostConsumer(
+        queues.writer,
         workers=1,  # the single writer
         worker_type="thread",
         periodic=True,  # the nightly reconcile
@@ -140,8 +152,6 @@ def run_system(
     writer_consumer.start()
     if probers is not None:
         probers.start()
-    if stop is None:
-        flag.install()
     log.info(
         "archive-analyzer running: source %s, queue %s %s, %d probe worker(s)%s",
         writer.source.name,
