@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psutil
 import pytest
@@ -22,6 +25,15 @@ from archive_analyzer.web.transcode import (
     TranscodeFailed,
     run,
 )
+
+T = TypeVar("T")
+
+
+def _in_fresh_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` on a new event loop in its own thread (Playwright's sync API may hold a
+    running loop in this one when browser tests ran earlier in the session)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def facts(
@@ -139,7 +151,7 @@ def test_slots_refuse_with_a_clear_message() -> None:
             except Busy as exc:
                 return str(exc)
 
-    message = asyncio.run(scenario())
+    message = _in_fresh_loop(scenario())
     assert message.startswith("busy: 1 transcodes running (limit 1)")
 
 
@@ -163,6 +175,6 @@ def test_run_kills_on_disconnect_and_reports_failures() -> None:
         with pytest.raises(TranscodeFailed, match="exited with 1"):
             await run(["false"], gone=never, timeout_s=5, processes=processes, label="t")
 
-    asyncio.run(scenario())
+    _in_fresh_loop(scenario())
     assert processes.killed == 2 and processes.failed == 1 and not processes.running
     assert seen and not any(psutil.pid_exists(pid) for pid in seen)
