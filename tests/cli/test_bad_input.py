@@ -315,7 +315,7 @@ def test_half_uploaded_and_garbage_files_are_recorded_results(work: Path) -> Non
 @pytest.fixture
 def many_files(tmp_path: Path) -> Iterator[Path]:
     root = tmp_path / "many"
-    for d in range(100):
+    for d in range(40):
         folder = root / f"d{d:03}"
         folder.mkdir(parents=True)
         for f in range(100):
@@ -340,7 +340,7 @@ def test_ctrl_c_during_a_scan_exits_130_and_resume_finishes(
 ) -> None:
     db = tmp_path / "c.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
-    env["ARCHIVE_SCAN_BATCH_SIZE"] = "100"  # frequent checkpoints: interrupt mid-scan
+    env["ARCHIVE_SCAN_BATCH_SIZE"] = "10"  # many small checkpoints: a wide window to interrupt
     scan = [sys.executable, "-m", "archive_analyzer", "scan", str(many_files), "--db", str(db)]
     proc = subprocess.Popen(
         [*scan, "--no-probe"],
@@ -381,4 +381,16 @@ def test_ctrl_c_during_a_scan_exits_130_and_resume_finishes(
     assert resumed.returncode == 0, resumed.stderr
     record = json.loads(resumed.stdout)
     assert record["status"] == "completed" and record["resumed"] is True
-    assert record["files_seen"] == 10000 and record["missing"] == 0
+    assert record["files_seen"] == 4000 and record["missing"] == 0
+
+
+def test_serve_on_a_busy_port_is_one_error_before_the_admin_password(work: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = cli("serve", "--db", "a.db", "--port", str(port), cwd=work, timeout=30)
+    one_line_error(proc, f"127.0.0.1:{port}", "in use")
+    assert "one-time password" not in proc.stderr

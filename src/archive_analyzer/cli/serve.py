@@ -34,12 +34,35 @@ def serve(
     from archive_analyzer.web import accounts, server
 
     cfg = settings(db, config, host=host, port=port)
+    check_can_listen(cfg.host, cfg.port)
     conn = catalog_db.connect(cfg.db)
     try:
         announce_first_admin(accounts.ensure_first_admin(conn))
     finally:
         conn.close()
     server.serve(cfg)
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Raise ``ConfigError`` when ``host:port`` cannot be bound (in use, not our address).
+
+    Checked before anything else so a busy port is one clear line and exit 1, not uvicorn's
+    log lines and exit 3 after the one-time admin password went by.
+    """
+    import socket
+
+    from archive_analyzer.errors import ConfigError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            # as uvicorn does: a port in TIME_WAIT from a previous run is not "in use"
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"cannot listen on {host}:{port}: {reason}") from None
 
 
 def announce_first_admin(password: str | None) -> None:
