@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from archive_analyzer.probe import elementary, h264
 from tests.probe.test_codecs import SPS_160x90
@@ -52,3 +54,10 @@ def test_field_order_as_libavcodec_reports_it(tmp_path: Path, x264: str, expecte
 def test_field_order_needs_a_picture() -> None:
     assert h264.field_order([SPS_160x90]) is None  # no slice yet: a caller waits for more
     assert h264.field_order([]) is None
+
+
+@given(st.lists(st.binary(max_size=96), max_size=12))
+def test_random_nal_units_never_raise(nals: list[bytes]) -> None:
+    assert h264.field_order(nals) in (None, "progressive", "tt", "bb")
+    for nal in nals:
+        h264.parse_sps(nal, vui=True)
