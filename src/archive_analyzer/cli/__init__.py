@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 
 import typer
@@ -41,6 +42,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(1)
     except OSError as exc:
         print(f"error: {_os_message(exc)}", file=sys.stderr)
+        sys.exit(1)
+    except sqlite3.Error as exc:  # escaped a catalog module: still the catalog's problem
+        hint = " (another process is writing it; try again)" if "locked" in str(exc) else ""
+        print(f"error: catalog database: {_first_line(exc)}{hint}", file=sys.stderr)
         sys.exit(1)
     except Exception as exc:  # a bug, not bad input: still one line; the traceback with -v
         logging.getLogger("archive_analyzer").debug("unexpected error", exc_info=True)
