@@ -268,3 +268,31 @@ def test_rename_without_server_ids_is_found_by_fingerprint(watch: Watch, tree: T
     summary = watch.poll()
     assert (summary.poll.moved, summary.poll.new, summary.poll.missing) == (1, 0, 0)
     assert watch.row("HCL/2025/b.mp4").id == row.id
+
+
+def test_quiet_polls_reuse_the_rows_until_anyone_writes(
+    watch: Watch, tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree.write("a/x.mp4", b"x")
+    tree.write("a/y.mp4", b"y")
+    watch.poll(), watch.poll(), watch.poll()
+    loads: list[str] = []
+    real_load = repo.load
+    monkeypatch.setattr(
+        repo, "load", lambda conn, source: loads.append(source) or real_load(conn, source)
+    )
+    watch.poll(), watch.poll()
+    assert loads == []  # nothing changed anywhere: the rows of the last quiet poll are reused
+    watch.probed("a/x.mp4")  # a write on the watcher's own connection
+    watch.poll()
+    assert len(loads) == 1
+    watch.poll()
+    assert len(loads) == 1
+    other = db.connect(tree.settings.db)  # a write by another connection (another process)
+    try:
+        with db.transaction(other):
+            other.execute("UPDATE files SET size = 99, updated_at = 'z' WHERE path = 'a/y.mp4'")
+    finally:
+        other.close()
+    summary = watch.poll()
+    assert len(loads) == 2 and summary.poll.changed == 1  # saw the other writer's change

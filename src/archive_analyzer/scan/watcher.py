@@ -51,6 +51,25 @@ class WatchState:
     polls: int = 0
     suspect_polls: int = 0
     backlog_offered: bool = False
+    # The source's rows as of the last poll that changed nothing, reused while the catalog is
+    # provably untouched since: no commit by another connection (``PRAGMA data_version``) and
+    # none by this one (``total_changes``). A no-change poll of a big tree then skips reading
+    # every row again; any write anywhere means a fresh load.
+    cached_rows: dict[str, FileRow] | None = field(default=None, repr=False)
+    cached_token: tuple[int, int] | None = None
+
+
+def _token(conn: sqlite3.Connection) -> tuple[int, int]:
+    return int(conn.execute("PRAGMA data_version").fetchone()[0]), conn.total_changes
+
+
+def _previous_rows(
+    conn: sqlite3.Connection, source: str, state: WatchState, token: tuple[int, int]
+) -> dict[str, FileRow]:
+    if state.cached_rows is not None and state.cached_token == token:
+        return state.cached_rows
+    state.cached_rows = state.cached_token = None
+    return repo.load(conn, source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +120,8 @@ def poll(
     started = now()
     t0 = monotonic()
     state.polls += 1
-    previous = repo.load(conn, source.name)
+    before = _token(conn)
+    previous = _previous_rows(conn, source.name, state, before)
     try:
         listed = unique_files(source.list_directory("", recursive=True))
     except SourceError as exc:
@@ -127,6 +147,13 @@ def poll(
         duration = monotonic() - t0
         status = "completed" if the_plan.suspect is None else "suspect"
         scan_id = _insert_poll(conn, source.name, the_plan, stamp, now(), duration, status)
+    # Keep the rows for the next poll only when this poll wrote no file row and no other
+    # connection committed while it ran.
+    after = _token(conn)
+    if the_plan.is_empty and not new_prints and after[0] == before[0]:
+        state.cached_rows, state.cached_token = previous, after
+    else:
+        state.cached_rows = state.cached_token = None
     if the_plan.suspect is not None:
         state.suspect_polls += 1
         log.warning("poll of %s is suspect, nothing marked missing: %s", source.name,
