@@ -154,6 +154,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     _CONFIG_OVERRIDE = config_file
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
+        _check_secrets_private(_config_file())
         return Settings(**given)
     except ValidationError as exc:
         raise ConfigError(f"invalid settings: {describe_errors(exc)}") from None
@@ -163,6 +164,24 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(f"cannot read config file {_config_file()}: {exc}") from None
     finally:
         _CONFIG_OVERRIDE = None
+
+
+def _check_secrets_private(toml_file: Path | None) -> None:
+    """Refuse a TOML file that holds a secret but is readable by others (as for credentials)."""
+    if toml_file is None or not toml_file.is_file():
+        return
+    mode = toml_file.stat().st_mode & 0o777
+    if not mode & 0o077:
+        return
+    values = tomllib.loads(toml_file.read_text(encoding="utf-8"))
+    redis = values.get("redis_url")
+    held: list[str] = [k for k in ("smb_password", "session_secret") if k in values]
+    held += ["redis_url"] if isinstance(redis, str) and "@" in redis else []
+    if held:
+        raise ConfigError(
+            f"config file {toml_file} holds {', '.join(held)} but is readable by others "
+            f"(mode {mode:04o}); run: chmod 600 {toml_file}, or set them in the environment"
+        )
 
 
 def describe_errors(exc: ValidationError) -> str:

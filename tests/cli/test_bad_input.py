@@ -184,6 +184,7 @@ def test_unknown_toml_key_is_named_and_its_value_never_printed(work: Path) -> No
 
 def test_bad_values_are_one_line_without_the_value(work: Path) -> None:
     (work / "types.toml").write_text("smb_password = 7\n")
+    (work / "types.toml").chmod(0o600)
     proc = cli("status", "--config", "types.toml", cwd=work)
     line = one_line_error(proc, "smb_password")
     assert "7" not in line.split(":", 2)[-1]
@@ -193,6 +194,17 @@ def test_bad_values_are_one_line_without_the_value(work: Path) -> None:
     ]:
         proc = cli("scan", "src", "--db", "a.db", cwd=work, env={name: value})
         one_line_error(proc, name)
+
+
+def test_a_secret_in_a_config_file_readable_by_others_is_refused(work: Path) -> None:
+    config = work / "archive.toml"  # found without --config too
+    config.write_text(f'source = "src"\nsmb_password = "{SECRET}"\n')
+    config.chmod(0o644)
+    proc = cli("scan", "--db", "a.db", cwd=work)
+    line = one_line_error(proc, "archive.toml", "smb_password", "chmod 600")
+    no_secret(line, proc.stdout)
+    config.chmod(0o600)
+    assert cli("scan", "--db", "a.db", "--no-probe", cwd=work).returncode == 0
 
 
 def test_missing_config_files(work: Path) -> None:
