@@ -218,19 +218,25 @@ async def _make_thumbnail(
         with loopback.ffmpeg_input(
             _tokens(request), source, file.path, request.scope.get("server")
         ) as source_arg:
-            stderr = await run(
-                thumbs.args(
-                    source_arg,
-                    str(temp),
-                    at_s,
-                    web.settings.thumb_width,
-                    hls.input_options(found.facts.container),
-                ),
-                gone=request.is_disconnected,
-                timeout_s=web.settings.transcode_timeout_s,
-                processes=state.processes,
-                label=f"thumbnail {content_id}",
-            )
+            for position in (at_s, 0.0) if at_s > 0 else (0.0,):
+                # A seek can land after the last key frame (one GOP for the whole file, no
+                # index in MPEG-TS): no frame comes out, so take the first frame instead.
+                stderr += await run(
+                    thumbs.args(
+                        source_arg,
+                        str(temp),
+                        position,
+                        web.settings.thumb_width,
+                        hls.input_options(found.facts.container),
+                    ),
+                    gone=request.is_disconnected,
+                    timeout_s=web.settings.transcode_timeout_s,
+                    processes=state.processes,
+                    label=f"thumbnail {content_id}",
+                )
+                at_s = position
+                if temp.exists() and temp.stat().st_size > 0:
+                    break
         if not temp.exists() or temp.stat().st_size == 0:
             error = "no frame decoded"
         else:
