@@ -304,6 +304,12 @@ def test_probe_of_odd_targets_is_a_result_per_target(work: Path) -> None:
     assert all(s in {"invalid", "error"} for s in statuses[3:5])
 
 
+def test_probe_of_an_empty_target_is_a_usage_error(work: Path) -> None:
+    proc = cli("probe", "--json", "", cwd=work)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "target is empty" in proc.stderr and proc.stdout == ""
+
+
 def test_half_uploaded_and_garbage_files_are_recorded_results(work: Path) -> None:
     (work / "src" / "garbage.mkv").write_bytes(os.urandom(8192))
     proc = cli("scan", "src", "--db", "a.db", "--json", cwd=work)

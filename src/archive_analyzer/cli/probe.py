@@ -41,6 +41,9 @@ def probe(
     """Probe media files and print their technical metadata."""
     from archive_analyzer.probe.engine import probe_path
 
+    if any(not target.strip() for target in targets):
+        # an empty target would probe the current folder as if it were a file
+        raise typer.BadParameter("a target is empty", param_hint="TARGETS")
     cfg = settings(db, config, probe_strategy=strategy.value if strategy else None)
     rows: list[dict[str, Any]] = []
     for target in targets:
