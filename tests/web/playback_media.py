@@ -4,6 +4,8 @@
   a seek far ahead must not wait for the segments before it.
 * ``big_mpeg2``: 20 s of 1080p MPEG-2 in MPEG-TS, slow enough to transcode that a segment's
   ffmpeg is still running when a test disconnects or asks for a second slot.
+* ``ts_odd_gop``: 30 s of H.264 in MPEG-TS with a key frame every 1.48 s, so segment
+  boundaries fall inside GOPs (remuxed segments must not leave holes there).
 
 Built once under ``~/.cache/archive-analyzer/playback-<VERSION>/`` (file lock), reused.
 """
@@ -21,6 +23,7 @@ CACHE_ROOT = Path(os.environ.get("ARCHIVE_CORPUS_CACHE", "~/.cache/archive-analy
 EXTRA = {
     "long_mkv": "long_mkv.mkv",
     "big_mpeg2": "big_mpeg2.ts",
+    "ts_odd_gop": "ts_odd_gop.ts",
 }
 
 
@@ -28,6 +31,13 @@ def _make(name: str, corpus: dict[str, Path], out: Path) -> None:
     base = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
     if name == "long_mkv":
         args = ["-stream_loop", "-1", "-i", str(corpus["mkv"]), "-t", "600", "-c", "copy"]
+    elif name == "ts_odd_gop":
+        args = [
+            *("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=30"),
+            *("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=30"),
+            *("-c:v", "libx264", "-preset", "ultrafast", "-g", "37", "-sc_threshold", "0"),
+            *("-b:v", "100k", "-c:a", "aac", "-b:a", "32k", "-f", "mpegts"),
+        ]
     else:
         args = [
             *("-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25:duration=20"),

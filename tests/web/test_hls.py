@@ -6,7 +6,9 @@ its cap.
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +88,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, media: dict[str, Path]) -> Si
     return make_site(
         tmp_path_factory.mktemp("hls"),
         media,
-        (*PLAYED, *OTHERS, "long_mkv"),
+        (*PLAYED, *OTHERS, "long_mkv", "ts_odd_gop"),
         hls_segment_s=2.0,
         transcode_max_height=180,
     )
@@ -175,6 +177,36 @@ def test_lists_show_poster_frames(
         ".filter(i => i.complete && i.naturalWidth === 320).length >= 4",
     )
     page.screenshot(path=artifacts / "series-thumbnails.png", full_page=True)
+
+
+def test_remux_has_no_holes_at_segment_boundaries(media: dict[str, Path], tmp_path: Path) -> None:
+    """Every remuxed segment starts at or before its playlist start (key frames every 1.48 s,
+    boundaries every 6 s): the player never meets a hole it would have to paper over (hls.js
+    stretches a frame over such a hole, so a browser check cannot see it; ffprobe can)."""
+    source = media["ts_odd_gop"]
+    facts = hls.MediaFacts("mpegts", "h264", "yuv420p", ("aac",), 30.0, 90, False)
+    chosen = hls.hls_plan(facts)
+    assert chosen.mode is hls.Mode.REMUX
+    starts = []
+    for n in range(hls.segment_count(30.0, 6.0)):
+        out = tmp_path / f"{n}.ts"
+        subprocess.run(hls.segment_args(str(source), str(out), chosen, n, 30.0, 6.0), check=True)
+        probe = subprocess.run(
+            [
+                *("ffprobe", "-v", "error", "-select_streams", "v", "-show_entries"),
+                *("packet=pts_time,flags", "-of", "json", str(out)),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        packets = json.loads(probe.stdout)["packets"]
+        assert packets[0]["flags"].startswith("K"), n  # starts with a key frame
+        starts.append(min(float(p["pts_time"]) for p in packets))
+    offset = starts[0]  # the muxer's constant delay
+    for n, first in enumerate(starts):
+        nominal, _ = hls.segment_span(n, 30.0, 6.0)
+        assert first - offset <= nominal + 0.05, (n, first - offset, nominal)
 
 
 def test_seek_far_ahead_does_not_wait(site: Site, live: str, browser_page: Any) -> None:

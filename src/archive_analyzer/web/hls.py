@@ -188,6 +188,12 @@ def segment_args(
     up in the player. Transcoded segments start with a key frame exactly at their start.
     """
     start, length = segment_span(n, duration_s, segment_s)
+    if chosen.copy_video and start > 0:
+        # Stream copy starts at a key frame, and MPEG-TS seeks by time, not key frame: cut at
+        # the start, segment N would begin at the next key frame, a hole of up to a GOP. Start
+        # up to half a segment earlier instead: an overlap the player replaces seamlessly.
+        lead = min(start, segment_s / 2)
+        start, length = start - lead, length + lead
     args = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", *chosen.input_options]
     if start > 0:
         args += ["-ss", f"{start:.3f}"]

@@ -35,7 +35,7 @@ internal = APIRouter(include_in_schema=False)
 _SEGMENT = re.compile(r"^(\d{1,6})\.ts$")
 _PLACEHOLDER = Path(__file__).resolve().parents[1] / "static" / "poster.svg"
 # Bumped when segment boundaries or encoding change, so old cached segments are not reused.
-SEGMENT_LAYOUT = "v2"
+SEGMENT_LAYOUT = "v3"
 
 
 def install(app: FastAPI) -> None:
