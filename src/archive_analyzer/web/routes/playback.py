@@ -122,23 +122,26 @@ async def hls_segment(request: Request, content_id: str, segment: str, conn: Con
     state = playback(request)
     state.hls_sessions[content_id] = time.monotonic()
     chosen = hls.hls_plan(facts)
+    encoding = hls.Encoding(
+        max_height=settings.transcode_max_height, preset=settings.transcode_preset
+    )
     seg_ms = int(settings.hls_segment_s * 1000)
-    key = f"{found.cache_key}/{chosen.mode.value}-{seg_ms}-{SEGMENT_LAYOUT}/{n}.ts"
+    variant = f"{chosen.mode.value}-{seg_ms}-{SEGMENT_LAYOUT}"
+    if chosen.mode is hls.Mode.TRANSCODE:  # other settings make other segments
+        variant += f"-{encoding.max_height}p-{encoding.preset}"
+    key = f"{found.cache_key}/{variant}/{n}.ts"
     headers = {"Cache-Control": "private, max-age=86400", "X-Playback-Mode": chosen.mode.value}
     cached = await run_in_threadpool(state.segments.get, key)
     if cached is not None:
         return FileResponse(cached, media_type="video/mp2t", headers=headers)
     source = await _source(request, found.file.source)
-    encoding = hls.Encoding(
-        max_height=settings.transcode_max_height, preset=settings.transcode_preset
-    )
     async with state.slots.hold():
         cached = await run_in_threadpool(state.segments.get, key)  # made while we waited
         if cached is None:
             temp = state.segments.temp_path(key)
             try:
                 with loopback.ffmpeg_input(
-                    request.app.state.source_tokens,
+                    _tokens(request),
                     source,
                     found.file.path,
                     request.scope.get("server"),
