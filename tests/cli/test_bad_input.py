@@ -263,7 +263,7 @@ def test_bad_csv_files(work: Path) -> None:
 
 
 def test_users_add_with_an_empty_password(work: Path) -> None:
-    one_line_error(cli("users", "add", "alice", "--db", "a.db", cwd=work, stdin="\n"))
+    one_line_error(cli("users", "add", "alice", "--db", "a.db", cwd=work), "no password")
     ok = cli("users", "add", "alice", "--db", "a.db", cwd=work, stdin=SECRET + "\n")
     assert ok.returncode == 0, ok.stderr
     no_secret(ok.stdout, ok.stderr, dump(work / "a.db"))

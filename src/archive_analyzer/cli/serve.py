@@ -78,8 +78,12 @@ def announce_first_admin(password: str | None) -> None:
 
 def _read_password() -> str:
     if not sys.stdin.isatty():
-        line = sys.stdin.readline()
-        return line.rstrip("\r\n")
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            from archive_analyzer.errors import AuthError
+
+            raise AuthError("no password on stdin: pipe it in, or run on a terminal to be asked")
+        return line
     first = getpass.getpass("Password: ")
     second = getpass.getpass("Repeat password: ")
     if first != second:
