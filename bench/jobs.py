@@ -115,6 +115,7 @@ def queued(jobs: list[ProbeJob], settings: Settings, workers: int, expect: str =
         elapsed = time.perf_counter() - start
     finally:
         consumer.stop(graceful=True)
+        tasks.sources.close()
     outcomes = queues.results.take(len(jobs))
     assert len(outcomes) == len(jobs)
     assert all(o.result is not None and o.result.status.value == expect for o in outcomes)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import pytest
 
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db, media
 from archive_analyzer.catalog import files as repo
+from archive_analyzer.config import Settings
+from archive_analyzer.errors import SourceUnavailable
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
+from archive_analyzer.sources import Source, open_source
 from tests.scan.conftest import make_settings
 
 
@@ -75,3 +81,73 @@ def test_watch_loop_polls_and_probes_inline(tmp_path: Path, corpus: dict[str, Pa
         assert kinds == ["poll", "poll"]
     finally:
         conn.close()
+
+
+class _Counting:
+    """An opener that records every source it opens and how often each is closed."""
+
+    def __init__(self) -> None:
+        self.opened: list[object] = []
+        self.closes: dict[int, int] = {}
+
+    def __call__(self, spec: str, settings: Settings) -> Source:
+        source = open_source(spec, settings)
+        real_close = source.close
+        self.opened.append(source)
+
+        def close() -> None:
+            self.closes[id(source)] = self.closes.get(id(source), 0) + 1
+            real_close()
+
+        source.close = close  # type: ignore[method-assign]
+        return source
+
+
+def test_source_pool_reuses_one_source_per_thread_and_spec(
+    tmp_path: Path, corpus: dict[str, Path]
+) -> None:
+    root = tmp_path / "share"
+    root.mkdir()
+    for n in range(3):
+        shutil.copy(corpus["mp4_faststart"], root / f"ep{n}.mp4")
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(corpus["mkv"], other / "a.mkv")
+    settings = make_settings(tmp_path / "c.db")
+    size = (root / "ep0.mp4").stat().st_size
+    jobs = [pipeline.ProbeJob(f"id{n}", str(root), f"ep{n}.mp4", size, 0.0) for n in range(3)]
+    opener = _Counting()
+    pool = pipeline.SourcePool(settings, opener=opener)
+    for job in jobs:
+        assert pipeline.run_probe(job, settings, sources=pool).status is ProbeStatus.OK
+    assert len(opener.opened) == 1 and not opener.closes  # one source, kept open
+    mkv = pipeline.ProbeJob("m", str(other), "a.mkv", (other / "a.mkv").stat().st_size, 0.0)
+    assert pipeline.run_probe(mkv, settings, sources=pool).status is ProbeStatus.OK
+    assert len(opener.opened) == 2  # another spec, another source
+    # Another thread gets its own source for the same spec.
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        executor.submit(pipeline.run_probe, jobs[0], settings, sources=pool).result()
+    assert len(opener.opened) == 3 and len(pool) == 3
+    pool.close()
+    assert len(pool) == 0
+    assert sorted(opener.closes.values()) == [1, 1, 1]
+    pool.close()  # idempotent
+    assert sorted(opener.closes.values()) == [1, 1, 1]
+    # After close a job still runs, on a source opened and closed for it alone.
+    assert pipeline.run_probe(jobs[1], settings, sources=pool).status is ProbeStatus.OK
+    assert len(opener.opened) == 4 and opener.closes[id(opener.opened[3])] == 1
+    assert len(pool) == 0
+
+
+def test_source_pool_drops_an_unavailable_source(tmp_path: Path) -> None:
+    (tmp_path / "share").mkdir()
+    settings = make_settings(tmp_path / "c.db")
+    opener = _Counting()
+    pool = pipeline.SourcePool(settings, opener=opener)
+    spec = str(tmp_path / "share")
+    with pytest.raises(SourceUnavailable), pool.use(spec):
+        raise SourceUnavailable("share went away")
+    assert len(pool) == 0 and opener.closes == {id(opener.opened[0]): 1}
+    with pool.use(spec) as again:
+        assert again is opener.opened[1]
+    pool.close()

@@ -7,16 +7,18 @@ dataclasses (``ProbeJob``, ``ProbeResult``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from archive_analyzer.catalog import db, media
 from archive_analyzer.catalog import files as repo
 from archive_analyzer.config import Settings
-from archive_analyzer.errors import ArchiveError, ConfigError, SourceError
+from archive_analyzer.errors import ArchiveError, ConfigError, SourceError, SourceUnavailable
 from archive_analyzer.probe import engine
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
 from archive_analyzer.scan.diff import DiffRules
@@ -220,12 +222,104 @@ def poll_once(
     return PollSummary(result, jobs_for(result.ready, _spec(settings, source)))
 
 
-def run_probe(job: ProbeJob, settings: Settings) -> ProbeResult:
-    """Probe one file (on any host): open the job's source, probe with the configured strategy,
-    budget and timeout, close. Raises ``SourceError`` when the source cannot be reached."""
-    source = open_source(job.source, settings)
+class SourcePool:
+    """Open sources kept for reuse by probe workers: one per (thread, source spec), so a
+    worker thread logs in to a share once instead of once per job (over SMB the session is
+    most of a probe's cost). Reconnecting after a dropped connection is the source's own job;
+    a source that reports ``SourceUnavailable`` is closed and opened afresh next time.
+
+    The owner (a probe consumer) calls ``close()`` once its threads have stopped; a ``use``
+    after that opens and closes a source for that one call, as without a pool.
+    """
+
+    def __init__(
+        self, settings: Settings, *, opener: Callable[[str, Settings], Source] = open_source
+    ) -> None:
+        self._settings = settings
+        self._opener = opener
+        self._lock = threading.Lock()
+        self._open: dict[tuple[int, str], Source] = {}
+        self._closed = False
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._open)
+
+    @contextlib.contextmanager
+    def use(self, spec: str) -> Iterator[Source]:
+        """This thread's connected source for ``spec`` (opened on first use). Raises
+        ``SourceError`` when it cannot be opened or connected."""
+        key = (threading.get_ident(), spec)
+        with self._lock:
+            closed = self._closed
+            source = self._open.get(key)
+        if closed:
+            with _one_off(spec, self._settings, self._opener) as once:
+                yield once
+            return
+        if source is None:
+            source = _connected(spec, self._settings, self._opener)
+            with self._lock:
+                self._open[key] = source
+        try:
+            yield source
+        except SourceUnavailable:
+            self._discard(key)
+            raise
+
+    def _discard(self, key: tuple[int, str]) -> None:
+        with self._lock:
+            source = self._open.pop(key, None)
+        if source is not None:
+            _close_quietly(source)
+
+    def close(self) -> None:
+        """Close every pooled source (idempotent)."""
+        with self._lock:
+            self._closed = True
+            sources, self._open = list(self._open.values()), {}
+        for source in sources:
+            _close_quietly(source)
+
+
+def _connected(spec: str, settings: Settings, opener: Callable[[str, Settings], Source]) -> Source:
+    source = opener(spec, settings)
     try:
         source.connect()
+    except BaseException:
+        _close_quietly(source)
+        raise
+    return source
+
+
+@contextlib.contextmanager
+def _one_off(
+    spec: str, settings: Settings, opener: Callable[[str, Settings], Source] = open_source
+) -> Iterator[Source]:
+    source = _connected(spec, settings, opener)
+    try:
+        yield source
+    finally:
+        source.close()
+
+
+def _close_quietly(source: Source) -> None:
+    try:
+        source.close()
+    except Exception as exc:  # closing a broken connection may fail; nothing is lost
+        log.debug("closing %s: %s", source.name, exc)
+
+
+def run_probe(
+    job: ProbeJob, settings: Settings, *, sources: SourcePool | None = None
+) -> ProbeResult:
+    """Probe one file (on any host) with the configured strategy, budget and timeout.
+
+    With ``sources`` the job's source comes from that pool (kept open for the next job on this
+    thread); without, it is opened for this job and closed again. Raises ``SourceError`` when
+    the source cannot be reached."""
+    opened = sources.use(job.source) if sources is not None else _one_off(job.source, settings)
+    with opened as source:
         found: ProbeResult = engine.probe_file(
             source,
             job.path,
@@ -234,8 +328,6 @@ def run_probe(job: ProbeJob, settings: Settings) -> ProbeResult:
             timeout_s=settings.probe_timeout_s,
         )
         return found
-    finally:
-        source.close()
 
 
 def ingest(conn: sqlite3.Connection, job: ProbeJob, result: ProbeResult, *, now: db.Clock) -> bool:

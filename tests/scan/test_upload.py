@@ -42,3 +42,11 @@ def test_upload_in_steps_is_probed_once_with_the_final_metadata(
     assert info is not None
     assert info["status"] == "ok" and info["probed_size"] == len(data)
     assert info["duration_s"] == pytest.approx(result.duration_s)
+    # Through a pool (what probe workers use): one open source serves both probes.
+    pool = pipeline.SourcePool(tree.settings)
+    try:
+        again = [pipeline.run_probe(jobs[0], tree.settings, sources=pool) for _ in range(2)]
+        assert len(pool) == 1
+    finally:
+        pool.close()
+    assert [r.duration_s for r in again] == [result.duration_s] * 2

@@ -99,7 +99,7 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
         flag.install()  # a signal during start-up stops the worker once it is up
     queues = build_queues(settings)
     queues.storage.ping()
-    register_tasks(queues, settings)
+    tasks = register_tasks(queues, settings)
     consumer = probe_consumer(queues, settings, max(1, settings.workers))
     consumer.start()
     log.info(
@@ -114,6 +114,7 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
             next_check = time.monotonic() + HEALTH_CHECK_S
             consumer.check_worker_health()
     consumer.stop(graceful=True)
+    tasks.sources.close()
     log.info("probe worker stopped")
 
 
@@ -188,6 +189,7 @@ def run_system(
             flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
     finally:
         _shutdown(server, probers, writer_consumer, writer)
+        tasks.sources.close()
 
 
 def _poll_waiting(queues: Queues) -> bool:

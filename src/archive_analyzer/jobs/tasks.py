@@ -63,6 +63,8 @@ class Tasks:
     reconcile: TaskWrapper
     request_poll: Callable[[], bool]
     request_sync: Callable[[], None]
+    # The probe threads' open sources; the owner of the probe consumer closes it after stopping.
+    sources: pipeline.SourcePool
 
 
 def describe(exc: BaseException) -> str:
@@ -87,6 +89,7 @@ def register_tasks(
     any task). Only a process given ``writer`` can execute the writer tasks."""
     writer_huey = queues.writer
     probe_huey = queues.probe
+    sources = pipeline.SourcePool(settings)
     retry: dict[str, Any] = {
         "retries": settings.job_retries,
         "retry_delay": settings.job_retry_delay_s,
@@ -191,7 +194,7 @@ def register_tasks(
         attempts = settings.job_retries - remaining + 1
         final = remaining == 0
         try:
-            result = pipeline.run_probe(job, settings)
+            result = pipeline.run_probe(job, settings, sources=sources)
         except Exception as exc:
             if not final:
                 log.warning("probe of %s failed (%s); retrying", path, describe(exc))
@@ -223,6 +226,7 @@ def register_tasks(
         reconcile=reconcile,
         request_poll=request_poll,
         request_sync=request_sync,
+        sources=sources,
     )
 
 

@@ -66,8 +66,10 @@ class SMBSource:
 
     ``backoff`` are the waits before each reconnect attempt and ``sleep`` how to wait (tests
     inject both). ``fast_listing=False`` lists through smbprotocol only. ``stat``,
-    ``read_partial`` and file objects may be used from several threads at once (smbprotocol's
-    connection is shared under a lock); a listing belongs to the thread that iterates it.
+    ``read_partial`` and file objects may be used from several threads at once: they share one
+    smbprotocol connection, (re)opened under a lock, whose sends smbprotocol serialises and
+    whose answers it matches by message id. A listing belongs to the thread that iterates it
+    (the fast listing client is not shared), and ``close``/``reconnect`` must not race reads.
     """
 
     def __init__(
