@@ -227,7 +227,24 @@ def test_db_path_problems(work: Path) -> None:
     one_line_error(cli("status", "--db", "folder.db", cwd=work), "folder.db")
     one_line_error(cli("status", "--db", "text.db", cwd=work), "not a database")
     assert (work / "text.db").read_text().startswith("this is not")  # not overwritten
-    one_line_error(cli("users", "add", "bob", "--db", "/proc/nope/x.db", cwd=work), "/proc/nope")
+    one_line_error(cli("scan", "src", "--db", "/proc/nope/x.db", cwd=work), "/proc/nope")
+
+
+def test_another_programs_database_is_not_migrated(work: Path) -> None:
+    other = work / "queue.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE task (id INTEGER PRIMARY KEY, data BLOB)")
+    conn.close()
+    before = other.read_bytes()
+    for args in (["status"], ["scan", "src", "--no-probe"]):
+        one_line_error(cli(*args, "--db", "queue.db", cwd=work), "not an archive catalog")
+    assert other.read_bytes() == before
+    newer = work / "newer.db"
+    conn = sqlite3.connect(newer)
+    conn.execute("PRAGMA user_version = 9999")
+    conn.execute("CREATE TABLE files (id TEXT)")
+    conn.close()
+    one_line_error(cli("status", "--db", "newer.db", cwd=work), "newer than this program")
 
 
 def test_a_missing_catalog_is_not_created_by_readers(work: Path) -> None:

@@ -81,6 +81,8 @@ def connect(
         conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute("PRAGMA foreign_keys = ON")
         if not readonly:
+            if migrate:  # before the WAL pragma, which would change a foreign file too
+                _check_is_catalog(conn, target)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             if migrate:
@@ -88,6 +90,27 @@ def connect(
         return conn
     except sqlite3.DatabaseError as exc:
         raise CatalogError(f"cannot open catalog {target}: {exc}") from exc
+
+
+def _check_is_catalog(conn: sqlite3.Connection, target: Path) -> None:
+    """Refuse to migrate another program's SQLite file or a catalog newer than this program.
+
+    A version-0 file with tables is someone else's database (a mistyped ``--db`` pointing at
+    the job queue, say): the catalog's tables would be written into it.
+    """
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version == 0:
+        tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+        if int(tables.fetchone()[0]):
+            conn.close()
+            raise CatalogError(f"{target} is an SQLite database but not an archive catalog")
+        return
+    newest = migrations()[-1][0]
+    if version > newest:
+        conn.close()
+        raise CatalogError(
+            f"catalog {target} has schema {version}, newer than this program's {newest}"
+        )
 
 
 def apply_migrations(conn: sqlite3.Connection) -> int:
