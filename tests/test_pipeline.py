@@ -13,8 +13,9 @@ from archive_analyzer import pipeline
 from archive_analyzer.catalog import db, media
 from archive_analyzer.catalog import files as repo
 from archive_analyzer.config import Settings
-from archive_analyzer.errors import SourceUnavailable
+from archive_analyzer.errors import ConfigError, SourceUnavailable
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
+from archive_analyzer.scan.watcher import WatchState
 from archive_analyzer.sources import Source, open_source
 from tests.scan.conftest import make_settings
 
@@ -151,3 +152,49 @@ def test_source_pool_drops_an_unavailable_source(tmp_path: Path) -> None:
     with pool.use(spec) as again:
         assert again is opener.opened[1]
     pool.close()
+
+
+def test_scans_and_polls_classify_with_the_user_rules_file(
+    tmp_path: Path, corpus: dict[str, Path]
+) -> None:
+    root = tmp_path / "share"
+    (root / "Triton Series/2025").mkdir(parents=True)
+    shutil.copy(corpus["mkv"], root / "Triton Series/2025/Day 1.mkv")
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text(
+        '[[catalog]]\nid = "triton"\ntitle = "Triton Poker"\norder = 5\n'
+        "folders = ['^triton series$']\n",
+        encoding="utf-8",
+    )
+    settings = make_settings(tmp_path / "c.db", source=str(root), rules_file=rules_file)
+    pipeline.scan(settings, probe=False)
+    # A file that arrives later is classified by the watcher with the same rules.
+    shutil.copy(corpus["mkv"], root / "Triton Series/2025/Day 2.mkv")
+    conn = db.connect(settings.db)
+    try:
+        state = WatchState()
+        source = open_source(str(root), settings)
+        try:
+            pipeline.poll_once(conn, source, settings, state, now=db.utc_now)
+        finally:
+            source.close()
+        rows = conn.execute(
+            "SELECT f.name, c.catalog_id FROM contents c JOIN files f ON f.id = c.file_id"
+            " ORDER BY f.name"
+        ).fetchall()
+        assert [tuple(r) for r in rows] == [("Day 1.mkv", "triton"), ("Day 2.mkv", "triton")]
+        title = conn.execute("SELECT title FROM catalogs WHERE id = 'triton'").fetchone()
+        assert title[0] == "Triton Poker"
+    finally:
+        conn.close()
+
+
+def test_a_bad_rules_file_fails_the_scan_before_listing(tmp_path: Path) -> None:
+    (tmp_path / "share").mkdir()
+    settings = make_settings(
+        tmp_path / "c.db", source=str(tmp_path / "share"), rules_file=tmp_path / "nope.toml"
+    )
+    with pytest.raises(ConfigError, match="cannot read rules file"):
+        pipeline.scan(settings)
+    with pytest.raises(ConfigError, match="cannot read rules file"):
+        pipeline.watch(settings, max_polls=1)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from archive_analyzer.catalog import db, media
 from archive_analyzer.catalog import files as repo
+from archive_analyzer.catalog.rules import Rules, load_rules
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import ArchiveError, ConfigError, SourceError, SourceUnavailable
 from archive_analyzer.probe import engine
@@ -79,12 +80,13 @@ def rules_from(settings: Settings) -> DiffRules:
     )
 
 
-def contents_hook(now: db.Clock) -> RefreshHook:
-    """The catalog model's ``contents.refresh``, called inside scan/poll transactions."""
+def contents_hook(now: db.Clock, rules: Rules | None = None) -> RefreshHook:
+    """The catalog model's ``contents.refresh`` with ``rules`` (None: the shipped rules),
+    called inside scan/poll transactions."""
     from archive_analyzer.catalog import contents
 
     def refresh(conn: sqlite3.Connection, file_ids: Sequence[str]) -> None:
-        contents.refresh(conn, file_ids, now=now)
+        contents.refresh(conn, file_ids, now=now, rules=rules)
 
     return refresh
 
@@ -117,6 +119,7 @@ def scan(
     """
     if not settings.source:
         raise ConfigError("no source given: pass SOURCE or set ARCHIVE_SOURCE / source in TOML")
+    rules = load_rules(settings.rules_file)  # once per scan; a bad file fails before listing
     source = open_source(settings.source, settings)
     conn = db.connect(settings.db)
     try:
@@ -128,7 +131,7 @@ def scan(
             rules=rules_from(settings),
             clock=clock,
             progress=progress or for_terminal("scan"),
-            refresh=contents_hook(clock),
+            refresh=contents_hook(clock, rules),
         )
         result = scanner.scan(resume=resume)
         if not probe:
@@ -210,14 +213,17 @@ def poll_once(
 ) -> PollSummary:
     """One watcher poll: list the source, diff with the catalog, apply, classify new and moved
     files. Returns the counts and a probe job for every file that became stable (on the first
-    poll of a ``state``: every file still pending a probe)."""
+    poll of a ``state``: every file still pending a probe). The classification rules
+    (``settings.rules_file``) are loaded on a state's first poll and kept in it."""
+    if state.rules is None:
+        state.rules = load_rules(settings.rules_file)
     result = poll(
         conn,
         source,
         rules_from(settings),
         state,
         now=now,
-        refresh=contents_hook(now),
+        refresh=contents_hook(now, state.rules),
     )
     return PollSummary(result, jobs_for(result.ready, _spec(settings, source)))
 
@@ -362,9 +368,9 @@ def watch(
     workers). Returns the number of polls made (runs until ``should_stop`` or ``max_polls``)."""
     if not settings.source:
         raise ConfigError("no source given: pass SOURCE or set ARCHIVE_SOURCE / source in TOML")
+    state = WatchState(rules=load_rules(settings.rules_file))  # a bad file fails at start
     source = open_source(settings.source, settings)
     conn = db.connect(settings.db)
-    state = WatchState()
 
     def one_poll() -> None:
         summary = poll_once(conn, source, settings, state, now=clock)

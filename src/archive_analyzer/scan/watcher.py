@@ -19,6 +19,7 @@ from datetime import datetime
 from archive_analyzer.catalog import db
 from archive_analyzer.catalog import files as repo
 from archive_analyzer.catalog.files import FileRow
+from archive_analyzer.catalog.rules import Rules
 from archive_analyzer.errors import ArchiveError, SourceError
 from archive_analyzer.scan.diff import DiffRules, Plan, fingerprint_candidates, plan, unique_files
 from archive_analyzer.sources.base import Source
@@ -57,6 +58,8 @@ class WatchState:
     # every row again; any write anywhere means a fresh load.
     cached_rows: dict[str, FileRow] | None = field(default=None, repr=False)
     cached_token: tuple[int, int] | None = None
+    # Classification rules for the contents hook, loaded once per watch (by the pipeline).
+    rules: Rules | None = field(default=None, repr=False)
 
 
 def _token(conn: sqlite3.Connection) -> tuple[int, int]:
