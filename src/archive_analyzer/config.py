@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(default=60.0, gt=0)
     missing_grace_s: float = Field(default=24 * 3600.0, ge=0)
     vanish_threshold: float = Field(default=0.20, ge=0, le=1)
+    # a mass vanish seen unchanged by every poll for this long is accepted as real (docs/scan.md)
+    vanish_confirm_s: float = Field(default=3600.0, ge=0)
 
     # jobs
     redis_url: SecretStr | None = None

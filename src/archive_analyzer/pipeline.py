@@ -76,7 +76,9 @@ class PollSummary:
 def rules_from(settings: Settings) -> DiffRules:
     """The diff thresholds from the settings."""
     return DiffRules(
-        missing_grace_s=settings.missing_grace_s, vanish_threshold=settings.vanish_threshold
+        missing_grace_s=settings.missing_grace_s,
+        vanish_threshold=settings.vanish_threshold,
+        vanish_confirm_s=settings.vanish_confirm_s,
     )
 
 

@@ -153,3 +153,47 @@ def test_reused_inode_is_not_a_move() -> None:
     assert not p.moved and len(p.new) == 1
     p = plan(known(dead), [info("new/a.mp4", file_id="6", mtime=1.0)], NOW, RULES)
     assert [(r.id, s) for r, _, s in p.moved] == [("id-old/a.mp4", "active")]
+
+
+def test_mass_vanish_is_confirmed_only_after_the_window() -> None:
+    rows = filler(100)
+    prev = known(*rows)
+    kept = [info(r.path) for r in rows[:50]]
+    first = plan(prev, kept, NOW, RULES)
+    assert first.suspect and not first.missing and first.pending is not None
+    assert first.pending.since == NOW and len(first.pending.ids) == 50
+    assert "3600 s" in first.suspect
+    later = NOW + timedelta(seconds=3599)
+    waiting = plan(prev, kept, later, RULES, pending=first.pending)
+    assert waiting.suspect and not waiting.missing and waiting.pending == first.pending
+    done = plan(prev, kept, NOW + timedelta(seconds=3600), RULES, pending=waiting.pending)
+    assert done.suspect is None and len(done.missing) == 50 and done.pending is None
+    assert done.confirmed and "accepted as deleted" in done.confirmed
+
+
+def test_a_different_vanished_set_starts_the_wait_again() -> None:
+    rows = filler(100)
+    prev = known(*rows)
+    first = plan(prev, [info(r.path) for r in rows[:50]], NOW, RULES)
+    # Some came back, the rest is still away (still a mass vanish): a new wait from now.
+    later = NOW + timedelta(hours=2)
+    other = plan(prev, [info(r.path) for r in rows[:60]], later, RULES, pending=first.pending)
+    assert other.suspect and not other.missing
+    assert other.pending is not None and other.pending.since == later
+    # Everything back: nothing pending any more.
+    back = plan(prev, [info(r.path) for r in rows], later, RULES, pending=other.pending)
+    assert back.suspect is None and back.pending is None and not back.missing
+
+
+def test_empty_listing_or_nothing_known_left_is_never_confirmed() -> None:
+    rows = filler(20)
+    prev = known(*rows)
+    first = plan(prev, [info(r.path) for r in rows[:5]], NOW, RULES)
+    assert first.pending is not None
+    empty = plan(prev, [], NOW + timedelta(hours=5), RULES, pending=first.pending)
+    assert empty.suspect and empty.pending is None and not empty.missing
+    # Only unknown files listed (another share mounted in its place): never accepted.
+    strangers = [info(f"other/{i}.mp4") for i in range(3)]
+    for hours in (0, 2, 4):
+        p = plan(prev, strangers, NOW + timedelta(hours=hours), RULES, pending=first.pending)
+        assert p.suspect and p.pending is None and not p.missing

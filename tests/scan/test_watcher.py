@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import unicodedata
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ from archive_analyzer.catalog import files as repo
 from archive_analyzer.scan.watcher import WatchState
 from archive_analyzer.sources import Source
 from archive_analyzer.sources.base import FileInfo
-from tests.scan.conftest import ManualClock, Tree
+from tests.scan.conftest import ManualClock, Tree, make_settings
 
 
 class Watch:
@@ -296,3 +297,103 @@ def test_quiet_polls_reuse_the_rows_until_anyone_writes(
         other.close()
     summary = watch.poll()
     assert len(loads) == 2 and summary.poll.changed == 1  # saw the other writer's change
+
+
+# --- mass vanish confirmation (settings.vanish_confirm_s, default 1 h) -----------------------
+
+
+@pytest.fixture
+def local_watch(tmp_path: Path, conn: sqlite3.Connection, clock: ManualClock) -> Iterator[Watch]:
+    root = tmp_path / "share"
+    root.mkdir()
+    tree = Tree("local", root, str(root), make_settings(tmp_path / "catalog.db", source=str(root)))
+    w = Watch(tree, conn, clock)
+    try:
+        yield w
+    finally:
+        w.source.close()
+
+
+def _brand_archive(watch: Watch) -> None:
+    """30 WSOP files (the brand folder that goes away) and 10 HCL files (the rest), settled."""
+    for i in range(30):
+        watch.tree.write(f"WSOP/2025/EP{i:02d}.mp4", b"w" * (i + 1))
+    for i in range(10):
+        watch.tree.write(f"HCL/2025/EP{i:02d}.mp4", b"h" * (i + 1))
+    watch.poll(), watch.poll()
+
+
+def _statuses(watch: Watch) -> dict[str, str]:
+    rows = repo.load(watch.conn, watch.source.name).values()
+    return {r.path: r.status for r in rows}
+
+
+def test_real_mass_removal_is_marked_missing_after_the_window(
+    local_watch: Watch, tmp_path: Path
+) -> None:
+    watch = local_watch
+    _brand_archive(watch)
+    ids = {p: watch.row(p).id for p in _statuses(watch) if p.startswith("WSOP/")}
+    shutil.move(watch.tree.root / "WSOP", tmp_path / "moved-off-the-share")
+    first = watch.poll()
+    assert first.poll.status == "suspect" and first.poll.missing == 0
+    assert first.poll.message and "3600 s" in first.poll.message
+    for _ in range(3):  # 20 minutes apart: still inside the window
+        summary = watch.poll(advance=1200 - 5)
+        assert summary.poll.status == "suspect" and summary.poll.missing == 0
+    watch.tree.write("HCL/2025/EP99.mp4", b"new")  # uploads elsewhere do not reset the wait
+    confirmed = watch.poll(advance=60)
+    assert confirmed.poll.status == "completed" and confirmed.poll.missing == 30
+    assert confirmed.poll.message and "accepted as deleted" in confirmed.poll.message
+    statuses = _statuses(watch)
+    assert {statuses[p] for p in ids} == {"missing"}
+    assert {s for p, s in statuses.items() if p.startswith("HCL/")} <= {"active", "incoming"}
+    # ... and deleted (soft, same rows) after the normal grace period (1 h in these settings).
+    watch.poll(advance=1800)
+    assert {_statuses(watch)[p] for p in ids} == {"missing"}
+    later = watch.poll(advance=1800)
+    assert later.poll.deleted == 30
+    assert {repo.get(watch.conn, i).status for i in ids.values()} == {"deleted"}  # type: ignore[union-attr]
+
+
+def test_files_back_within_the_window_cancel_it(local_watch: Watch, tmp_path: Path) -> None:
+    watch = local_watch
+    _brand_archive(watch)
+    away = tmp_path / "away"
+    shutil.move(watch.tree.root / "WSOP", away)
+    assert watch.poll().poll.status == "suspect"
+    assert watch.poll(advance=3000).poll.status == "suspect"
+    shutil.move(away, watch.tree.root / "WSOP")
+    back = watch.poll(advance=60)
+    assert back.poll.status == "completed" and back.poll.missing == 0
+    assert watch.state.pending_vanish is None
+    # Gone again: a fresh wait, so 40 minutes later it is still only suspect.
+    shutil.move(watch.tree.root / "WSOP", away)
+    assert watch.poll(advance=60).poll.status == "suspect"
+    assert watch.poll(advance=2400).poll.status == "suspect"
+    assert set(_statuses(watch).values()) == {"active"}
+
+
+def test_blips_during_the_window_never_mark_anything(local_watch: Watch, tmp_path: Path) -> None:
+    watch = local_watch
+    _brand_archive(watch)
+    root = watch.tree.root
+    away = tmp_path / "away"
+    shutil.move(root / "WSOP", away)
+    assert watch.poll().poll.status == "suspect"
+    # The root renamed away (listing fails) half-way through, then back: the wait restarts.
+    root.rename(tmp_path / "root-away")
+    assert watch.poll(advance=1800).poll.status == "suspect"
+    (tmp_path / "root-away").rename(root)
+    assert watch.poll(advance=1800).poll.status == "suspect"  # 1 h after the first sighting
+    assert watch.poll(advance=1800).poll.status == "suspect"  # 30 min into the new wait
+    # The root empty for hours (share emptied): never confirmed, whatever the time.
+    hcl = tmp_path / "hcl"
+    shutil.move(root / "HCL", hcl)
+    for _ in range(4):
+        summary = watch.poll(advance=3600)
+        assert summary.poll.status == "suspect" and summary.poll.missing == 0
+    shutil.move(hcl, root / "HCL")
+    shutil.move(away, root / "WSOP")
+    assert watch.poll(advance=60).poll.status == "completed"
+    assert set(_statuses(watch).values()) == {"active"}

@@ -15,7 +15,10 @@ Semantics (issue 4):
 - a present row that vanished becomes *missing*; a missing row older than the grace period is
   *deleted* (soft); a missing or deleted row seen again is *restored*;
 - offline safety: an empty listing, or more than ``vanish_threshold`` of the present rows
-  vanishing in one poll, makes the poll *suspect*: nothing is marked missing or deleted.
+  vanishing in one poll, makes the poll *suspect*: nothing is marked missing or deleted;
+- mass vanish confirmation: the same set of rows vanished (and nothing else), the listing not
+  empty and some known files still listed, in every poll for ``vanish_confirm_s``, is a real
+  deletion: those rows are marked missing. Any other poll in between starts the wait again.
 """
 
 from __future__ import annotations
@@ -42,6 +45,16 @@ class DiffRules:
     missing_grace_s: float = 24 * 3600.0
     vanish_threshold: float = 0.20
     vanish_min_files: int = 10
+    vanish_confirm_s: float = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class PendingVanish:
+    """A mass vanish waiting to be confirmed: the vanished row ids and when they were first
+    seen vanished together (the poll time). Carried from poll to poll by the watcher."""
+
+    ids: frozenset[str]
+    since: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +72,9 @@ class Plan:
     listed: int = 0
     unchanged: int = 0
     suspect: str | None = None  # why the poll is not trusted for deletions, if it is not
+    # A mass vanish still waiting for confirmation after this poll (None: none, or confirmed).
+    pending: PendingVanish | None = None
+    confirmed: str | None = None  # set when this poll accepted a mass vanish as real
 
     @property
     def is_empty(self) -> bool:
@@ -144,6 +160,42 @@ def vanish_suspect(vanished: int, present: int, listed: int, rules: DiffRules) -
     return None
 
 
+def confirm_vanish(
+    pending: PendingVanish | None,
+    vanished: frozenset[str],
+    kept: int,
+    now: datetime,
+    rules: DiffRules,
+) -> tuple[PendingVanish | None, bool, str]:
+    """Weigh a poll whose only problem is a mass vanish (the listing is not empty).
+
+    ``vanished`` are the row ids that vanished in this poll, ``kept`` how many known present
+    files are still listed. Returns the pending vanish to carry on (None when confirmed or
+    when it cannot be), whether it is confirmed now, and a sentence for the poll's message.
+    It is confirmed when ``pending`` names exactly the same ids and was first seen at least
+    ``rules.vanish_confirm_s`` ago.
+    """
+    if kept == 0:  # nothing known is left: looks like a different share, never confirmed
+        return None, False, "no known file is left, so it is never taken as a deletion"
+    if pending is None or pending.ids != vanished:
+        return (
+            PendingVanish(vanished, now),
+            False,
+            (f"accepted as deleted if the same files stay away for {rules.vanish_confirm_s:.0f} s"),
+        )
+    waited = (now - pending.since).total_seconds()
+    if waited >= rules.vanish_confirm_s:
+        return None, True, f"the same files stayed away for {waited:.0f} s: accepted as deleted"
+    return (
+        pending,
+        False,
+        (
+            f"the same files away for {waited:.0f} s; accepted as deleted after "
+            f"{rules.vanish_confirm_s:.0f} s"
+        ),
+    )
+
+
 def plan(
     previous: Mapping[str, FileRow],
     listing: Mapping[str, FileInfo] | Iterable[FileInfo],
@@ -151,10 +203,12 @@ def plan(
     rules: DiffRules,
     *,
     fingerprints: Mapping[str, str] | None = None,
+    pending: PendingVanish | None = None,
 ) -> Plan:
     """Diff the catalog rows of one source (``previous``, keyed by path, every status) with a
     complete fresh ``listing``. ``fingerprints`` maps new paths to their content fingerprint
-    (see :func:`fingerprint_candidates`). Returns the plan; applies nothing.
+    (see :func:`fingerprint_candidates`); ``pending`` is the mass vanish the previous poll left
+    waiting (see :func:`confirm_vanish`). Returns the plan; applies nothing.
     """
     listed = listing if isinstance(listing, Mapping) else unique_files(listing)
     prints = fingerprints or {}
@@ -216,6 +270,15 @@ def plan(
     vanished = [row for row in gone if row.id not in taken and row.status in PRESENT]
     present = sum(1 for row in previous.values() if row.status in PRESENT)
     suspect = vanish_suspect(len(vanished), present, len(listed), rules)
+    waiting: PendingVanish | None = None
+    confirmed: str | None = None
+    if suspect is not None and listed:  # a mass vanish, not an empty listing
+        ids = frozenset(row.id for row in vanished)
+        waiting, accepted, note = confirm_vanish(pending, ids, present - len(vanished), now, rules)
+        if accepted:
+            confirmed, suspect = f"{suspect}; {note}", None
+        else:
+            suspect = f"{suspect}; {note}"
 
     missing: tuple[FileRow, ...] = ()
     deleted: tuple[FileRow, ...] = ()
@@ -242,4 +305,6 @@ def plan(
         listed=len(listed),
         unchanged=unchanged,
         suspect=suspect,
+        pending=waiting,
+        confirmed=confirmed,
     )

@@ -21,7 +21,14 @@ from archive_analyzer.catalog import files as repo
 from archive_analyzer.catalog.files import FileRow
 from archive_analyzer.catalog.rules import Rules
 from archive_analyzer.errors import ArchiveError, SourceError
-from archive_analyzer.scan.diff import DiffRules, Plan, fingerprint_candidates, plan, unique_files
+from archive_analyzer.scan.diff import (
+    DiffRules,
+    PendingVanish,
+    Plan,
+    fingerprint_candidates,
+    plan,
+    unique_files,
+)
 from archive_analyzer.sources.base import Source
 
 log = logging.getLogger(__name__)
@@ -60,6 +67,9 @@ class WatchState:
     cached_token: tuple[int, int] | None = None
     # Classification rules for the contents hook, loaded once per watch (by the pipeline).
     rules: Rules | None = field(default=None, repr=False)
+    # A mass vanish waiting for confirmation (``diff.confirm_vanish``); any poll that does not
+    # see the very same vanish again (a failed or empty listing included) clears it.
+    pending_vanish: PendingVanish | None = field(default=None, repr=False)
 
 
 def _token(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -129,11 +139,18 @@ def poll(
         listed = unique_files(source.list_directory("", recursive=True))
     except SourceError as exc:
         message = f"listing failed, nothing changed: {exc}"
+        state.pending_vanish = None  # a mass vanish must be seen by every poll of its window
         return _record_suspect(conn, source, state, started, t0, monotonic, message, 0)
 
     candidates = fingerprint_candidates(previous, listed)
     prints = _fingerprints_for(source, [(c.path, c.size) for c in candidates])
-    the_plan = plan(previous, listed, started, rules, fingerprints=prints)
+    the_plan = plan(
+        previous, listed, started, rules, fingerprints=prints, pending=state.pending_vanish
+    )
+    if state.pending_vanish is not None and the_plan.pending is None and not the_plan.confirmed:
+        log.info("poll of %s: the mass vanish being watched is over (files back or changed)",
+                 source.name)  # fmt: skip
+    state.pending_vanish = the_plan.pending
 
     # Rows settling now on a server without file ids get a fingerprint (I/O before the
     # transaction) so a later rename can still be recognised.
@@ -161,6 +178,9 @@ def poll(
         state.suspect_polls += 1
         log.warning("poll of %s is suspect, nothing marked missing: %s", source.name,
                     the_plan.suspect)  # fmt: skip
+    if the_plan.confirmed is not None:
+        log.warning("poll of %s: %d files marked missing after a confirmed mass vanish: %s",
+                    source.name, len(the_plan.missing), the_plan.confirmed)  # fmt: skip
     if not the_plan.is_empty:
         log.info(
             "poll %s: %d new, %d changed, %d moved, %d restored, %d stable, %d missing, "
@@ -186,7 +206,7 @@ def poll(
     return PollResult(
         scan_id=scan_id,
         status=status,
-        message=the_plan.suspect,
+        message=the_plan.suspect or the_plan.confirmed,
         listed=the_plan.listed,
         new=len(the_plan.new),
         changed=len(the_plan.changed),
@@ -291,7 +311,7 @@ def _insert_poll(
             len(the_plan.restored),
             len(the_plan.stable),
             duration,
-            the_plan.suspect,
+            the_plan.suspect or the_plan.confirmed,
         ),
     )
     return int(cursor.lastrowid or 0)
