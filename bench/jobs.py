@@ -11,8 +11,9 @@ other, in this process. Overhead per job = (queue with 1 worker - direct) / file
 Worker threads in one process (``worker --workers N``) and N worker processes (``worker``
 started N times, the model for more hosts) are both measured.
 
-Every probe opens its own SMB session (``pipeline.run_probe`` connects per job so any host can
-run any job); the reference line "one shared connection" shows what that costs.
+The baseline opens an SMB session per probe (``pipeline.run_probe`` without a pool); queued
+workers reuse one open source per thread (``pipeline.SourcePool``); the reference line "one
+shared connection" is the engine alone on one open connection.
 """
 
 from __future__ import annotations
