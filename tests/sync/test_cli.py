@@ -143,3 +143,56 @@ def test_one_sync_at_a_time_and_abandoned_runs_are_closed(
     statuses = [r[0] for r in conn.execute("SELECT status FROM sync_runs ORDER BY id")]
     assert statuses == ["failed", "completed"]
     conn.close()
+
+
+def test_sync_refuses_a_missing_catalog(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    typo = tmp_path / "typo.db"
+    for argv in (["sync", "--db", str(typo)], ["sync", "--full", "--dry-run", "--db", str(typo)]):
+        code, out, err = run(argv, capsys)
+        assert code == 1 and out == ""
+        assert err.strip().splitlines() == [err.strip()] and "catalog not found" in err
+    assert not typo.exists()
+
+
+def test_full_sync_refuses_mass_delete_unless_allowed(
+    db_path: Path,
+    tmp_path: Path,
+    firestore: FirestoreEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    conn = filled(db_path)
+    monkeypatch.setenv("ARCHIVE_FIRESTORE_PROJECT", "demo-mass")
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore.host)
+    assert run(["sync", "--db", str(db_path)], capsys)[0] == 0
+    published = firestore.dump()
+    assert len(without_metadata(published)) >= 10
+
+    # a catalog with no rows (another, freshly created one): nothing may be deleted
+    empty = tmp_path / "empty.db"
+    db.connect(empty).close()
+    code, out, err = run(["sync", "--full", "--db", str(empty)], capsys)
+    assert code == 1 and out == ""
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and lines[0].startswith("error: refusing")
+    assert "no rows" in lines[0] and "--allow-mass-delete" in lines[0]
+    assert firestore.dump() == published
+
+    # a catalog that knows another small part of the archive: the prune is over the share
+    other = tmp_path / "other.db"
+    other_conn = db.connect(other)
+    add_file(other_conn, PATHS[3], TickClock())
+    other_conn.close()
+    code, _, err = run(["sync", "--full", "--db", str(other)], capsys)
+    assert code == 1 and "error: refusing: sync --full would prune" in err
+    assert "--allow-mass-delete" in err
+    assert len([line for line in err.splitlines() if line.startswith("error:")]) == 1
+    assert set(published) <= set(firestore.dump())  # nothing deleted (the sets are harmless)
+
+    # a dry run shows the counts and deletes nothing; the explicit flag lets it through
+    code, out, _ = run(["sync", "--full", "--dry-run", "--json", "--db", str(other)], capsys)
+    assert code == 0 and json.loads(out)["docs_deleted"] >= 10
+    code, out, _ = run(["sync", "--full", "--allow-mass-delete", "--db", str(empty)], capsys)
+    assert code == 0 and out.startswith("sync full:")
+    assert without_metadata(firestore.dump()) == {}
+    conn.close()

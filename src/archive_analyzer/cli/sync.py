@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from archive_analyzer.cli.app import ConfigOption, DbOption, JsonOption, app, emit_json, settings
+from archive_analyzer.cli.app import (
+    ConfigOption,
+    DbOption,
+    JsonOption,
+    app,
+    emit_json,
+    existing_catalog,
+    settings,
+)
 from archive_analyzer.sync.replicator import Progress
 
 log = logging.getLogger(__name__)
@@ -55,6 +63,13 @@ def sync(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would be written; write nothing.")
     ] = False,
+    allow_mass_delete: Annotated[
+        bool,
+        typer.Option(
+            "--allow-mass-delete",
+            help="Let --full prune from an empty catalog or more than 20% of the documents.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Publish catalog changes since the last sync to Firestore (off until a project is set:
@@ -62,13 +77,20 @@ def sync(
     from archive_analyzer.sync.engine import NOT_CONFIGURED, run_sync
 
     cfg = settings(db, config)
+    existing_catalog(cfg)  # a mistyped --db must not be created, nor read as an empty archive
     if not cfg.sync_enabled and not dry_run:
         typer.echo(NOT_CONFIGURED, err=True)
         if as_json:
             emit_json({"status": "disabled"})
         return
     with _progress(not as_json) as progress:
-        report = run_sync(cfg, full=full, dry_run=dry_run, progress=progress)
+        report = run_sync(
+            cfg,
+            full=full,
+            dry_run=dry_run,
+            progress=progress,
+            allow_mass_delete=allow_mass_delete,
+        )
     if report is None:  # not configured (checked above; kept for the type)
         return
     if as_json:

@@ -45,16 +45,24 @@ def run_sync(
     full: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
+    allow_mass_delete: bool = False,
 ) -> SyncReport | None:
     """Run one sync of ``settings.db``; None when sync is not configured.
 
     A dry run plans against the catalog's record of what was synced and writes nothing (it
-    needs no Firestore connection for an incremental plan). Raises ``SyncError``.
+    needs no Firestore connection for an incremental plan). ``allow_mass_delete`` lets a full
+    run prune past the replicator's mass-delete guard. Raises ``SyncError``.
     """
     if not settings.sync_enabled and not dry_run:
         return None
     with _exclusive(settings.db):
-        return _run(settings, full=full, dry_run=dry_run, progress=progress)
+        return _run(
+            settings,
+            full=full,
+            dry_run=dry_run,
+            progress=progress,
+            allow_mass_delete=allow_mass_delete,
+        )
 
 
 @contextmanager
@@ -75,7 +83,14 @@ def _exclusive(db: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _run(settings: Settings, *, full: bool, dry_run: bool, progress: Progress | None) -> SyncReport:
+def _run(
+    settings: Settings,
+    *,
+    full: bool,
+    dry_run: bool,
+    progress: Progress | None,
+    allow_mass_delete: bool,
+) -> SyncReport:
     conn = catalog_db.connect(settings.db)
     sink: Sink | None = None
     try:
@@ -87,6 +102,7 @@ def _run(settings: Settings, *, full: bool, dry_run: bool, progress: Progress | 
             sink if sink is not None else MemorySink(),
             batch_size=settings.sync_batch_size,
             progress=progress,
+            allow_mass_delete=allow_mass_delete,
         )
         return replicator.run(full=full, dry_run=dry_run)
     finally:

@@ -9,7 +9,10 @@ by the next run, committed ones are not rewritten (their digests match). Changes
 run is going are left to the next run (the run stops at the log's head as it was at the start).
 
 ``--full`` replans every row, rewrites every document, deletes documents whose rows are gone
-and prunes documents in the synced collections that the catalog does not know.
+and prunes documents in the synced collections that the catalog does not know. A prune from a
+catalog with no rows, or one that would delete more than ``PRUNE_SHARE`` of the documents it
+lists (and at least ``PRUNE_MIN_DOCS``), is refused unless ``allow_mass_delete``: a mistyped
+``--db`` or a catalog restored from the wrong backup must not empty the published archive.
 """
 
 from __future__ import annotations
@@ -39,6 +42,11 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (rows done, rows total)
 SCHEMA_VERSION = 1
+# Mass-delete guard for --full prunes (same shape as the watcher's vanish threshold): below
+# PRUNE_MIN_DOCS deletions the share check does not apply, so a few strays are always pruned.
+PRUNE_SHARE = 0.20
+PRUNE_MIN_DOCS = 10
+MASS_DELETE_HINT = "check --db, or pass --allow-mass-delete if that is intended"
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,7 @@ class Replicator:
         batch_size: int = MAX_BATCH_OPS,
         window: int = 2000,
         progress: Progress | None = None,
+        allow_mass_delete: bool = False,
     ) -> None:
         if not 3 <= batch_size <= MAX_BATCH_OPS:  # a move (2 writes) + the metadata mirror
             raise SyncError(f"sync batch size must be between 3 and {MAX_BATCH_OPS}")
@@ -96,6 +105,7 @@ class Replicator:
         self._max_ops = batch_size - 1  # one slot for the _sync_metadata mirror
         self._window = window
         self._progress = progress
+        self._allow_mass_delete = allow_mass_delete
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -103,7 +113,9 @@ class Replicator:
         """One sync run; raises ``SyncError`` (after recording it) when the sink fails.
 
         ``prune`` (full runs) also deletes documents the catalog does not account for, which
-        costs a listing of every synced collection.
+        costs a listing of every synced collection. Without ``allow_mass_delete`` the prune
+        raises ``SyncError`` (deleting nothing) when the catalog has no rows or when it would
+        delete more than ``PRUNE_SHARE`` of the listed documents; a dry run only warns.
         """
         kind = "full" if full else "incremental"
         has_log = self._conn.execute(
@@ -216,6 +228,11 @@ class Replicator:
             keys.extend(k for k in state.all_synced_keys(self._conn) if k not in known)
         finally:
             self._conn.execute("COMMIT")
+        empty = not known
+        if prune and empty and keys:
+            # before anything is written: the plan would delete the documents of the rows it
+            # once synced (all of them gone) ahead of the prune
+            self._refuse_empty(len(keys), dry_run)
         total = len(keys)
         wanted_paths: set[str] = set()
         for start in range(0, total, self._window):
@@ -241,14 +258,22 @@ class Replicator:
             )
             self._report(min(start + len(part), total), total)
         if prune:
-            self._prune(wanted_paths, tally, dry_run)
+            self._prune(wanted_paths, tally, dry_run, empty=empty)
         if not dry_run:
             now = self._now()
             self._commit_ops([self._metadata_op(stop, "full")], tally)
             with transaction(self._conn):
                 state.set_watermark(self._conn, stop, now)
 
-    def _prune(self, wanted: set[str], tally: _Tally, dry_run: bool) -> None:
+    def _refuse_empty(self, deletes: int, dry_run: bool) -> None:
+        """The mass-delete guard for a catalog with no rows (it accounts for no document)."""
+        message = f"the catalog has no rows: sync --full would delete {deletes} documents"
+        if dry_run:
+            log.warning("%s; a real run would refuse", message)
+        elif not self._allow_mass_delete:
+            raise SyncError(f"refusing: {message} in Firestore; {MASS_DELETE_HINT}")
+
+    def _prune(self, wanted: set[str], tally: _Tally, dry_run: bool, *, empty: bool) -> None:
         """Delete documents in the synced collections that no catalog row accounts for.
 
         Collection-group queries are avoided (the test emulator lacks them): the walk lists
@@ -274,6 +299,18 @@ class Replicator:
         for collection in ("files", "players"):
             found += [f"{collection}/{i}" for i in self._sink.list_ids(collection)]
         ops = [DocOp("delete", p) for p in sorted(set(found) - wanted)]
+        remote = len(set(found))
+        if empty and ops:
+            self._refuse_empty(len(ops), dry_run)
+        elif len(ops) >= PRUNE_MIN_DOCS and len(ops) > PRUNE_SHARE * remote:
+            message = (
+                f"sync --full would prune {len(ops)} of {remote} documents in Firestore "
+                f"(more than {PRUNE_SHARE:.0%}) that the catalog does not know"
+            )
+            if dry_run:
+                log.warning("%s; a real run would refuse", message)
+            elif not self._allow_mass_delete:
+                raise SyncError(f"refusing: {message}; {MASS_DELETE_HINT}")
         if ops:
             log.info("pruning %d documents the catalog does not know", len(ops))
         tally.docs_deleted += len(ops)
