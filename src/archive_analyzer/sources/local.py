@@ -48,9 +48,12 @@ class LocalSource:
         return str(self._root)
 
     def connect(self) -> None:
-        """Check the root folder exists; raise ``SourceUnavailable`` if not."""
-        if not self._root.is_dir():
-            raise SourceUnavailable(f"source folder not found: {self._root}")
+        """Check the root folder exists; raise ``SourceUnavailable`` if not (or not a folder)."""
+        if self._root.is_dir():
+            return
+        if self._root.exists():
+            raise SourceUnavailable(f"not a folder: {self._root}")
+        raise SourceUnavailable(f"source folder not found: {self._root}")
 
     def close(self) -> None:
         """Nothing to release."""
@@ -72,7 +75,7 @@ class LocalSource:
         try:
             entries = self._read_dir(disk)
         except OSError as exc:
-            raise _translate(exc, start) from exc
+            raise _translate(exc, start, self._root) from exc
         yield from self._walk(start, entries, recursive)
 
     def _walk(
@@ -81,12 +84,18 @@ class LocalSource:
         for name, entry in entries:
             rel = paths.join(parent, name)
             try:
-                info = _info_from_stat(rel, entry.stat(follow_symlinks=True))
+                st = entry.stat(follow_symlinks=True)
             except FileNotFoundError:
                 continue  # vanished between readdir and stat: not there any more
             except OSError as exc:
                 log.warning("skipping unreadable entry %r: %s", rel, exc.strerror or exc)
                 continue
+            if not (statmod.S_ISREG(st.st_mode) or statmod.S_ISDIR(st.st_mode)):
+                # a FIFO, socket or device (or a link to one) is no archive file; opening a
+                # FIFO would block a probe worker
+                log.debug("skipping %r: not a regular file", rel)
+                continue
+            info = _info_from_stat(rel, st)
             if info.is_dir and entry.is_symlink():
                 continue  # a link to a folder could loop; the folder is listed where it lives
             yield info
@@ -124,7 +133,7 @@ class LocalSource:
         try:
             return _info_from_stat(rel, os.stat(self._disk_path(rel)))
         except OSError as exc:
-            raise _translate(exc, rel) from exc
+            raise _translate(exc, rel, self._root) from exc
 
     def read_partial(self, path: str, offset: int, length: int) -> bytes:
         """Up to ``length`` bytes at ``offset``."""
@@ -135,18 +144,33 @@ class LocalSource:
                 handle.seek(offset)
                 return handle.read(length)
             except OSError as exc:
-                raise _translate(exc, paths.normalize(path)) from exc
+                raise _translate(exc, paths.normalize(path), self._root) from exc
 
     def open(self, path: str) -> BinaryIO:
-        """The file opened read-only in binary mode (seekable)."""
+        """The file opened read-only in binary mode (seekable).
+
+        Only regular files: a FIFO, socket or device raises ``SourceError`` (a FIFO is opened
+        non-blocking, so this never waits for a writer).
+        """
         rel = paths.normalize(path)
         disk = self._disk_path(rel)
         try:
             if os.path.isdir(disk):
                 raise IsADirectoryError(errno.EISDIR, "is a folder")
-            return open(disk, "rb")
+            fd = os.open(disk, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         except OSError as exc:
-            raise _translate(exc, rel) from exc
+            raise _translate(exc, rel, self._root) from exc
+        try:
+            mode = os.fstat(fd).st_mode
+            if statmod.S_ISDIR(mode):
+                raise _translate(IsADirectoryError(errno.EISDIR, "is a folder"), rel, self._root)
+            if not statmod.S_ISREG(mode):
+                raise SourceError(f"not a regular file: {rel or self._root}")
+            os.set_blocking(fd, True)
+            return os.fdopen(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
 
     # --- paths -----------------------------------------------------------------------------
 
@@ -186,8 +210,8 @@ def _info_from_stat(rel: str, st: os.stat_result) -> FileInfo:
     )
 
 
-def _translate(exc: OSError, rel: str) -> SourceError:
-    shown = rel or "/"
+def _translate(exc: OSError, rel: str, root: Path) -> SourceError:
+    shown = rel or str(root)  # the source's own folder, not "/" (read as the machine's root)
     if isinstance(exc, FileNotFoundError):
         return FileVanished(f"no longer exists: {shown}")
     if isinstance(exc, PermissionError):
