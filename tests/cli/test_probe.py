@@ -85,6 +85,20 @@ def test_bad_strategy_is_a_usage_error(corpus: dict[str, Path]) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_folders_and_missing_targets_are_errors_in_their_own_words(tmp_path: Path) -> None:
+    missing = tmp_path / "nope" / "x.mp4"
+    targets = [str(tmp_path), str(tmp_path / "missing.mp4"), str(missing), f"file://{tmp_path}"]
+    proc = run("--json", *targets)
+    assert proc.returncode == 0, proc.stderr
+    got = records(proc.stdout)
+    assert [(r["path"], r["status"], r["error"]) for r in got] == [
+        (str(tmp_path), "error", f"is a folder: {tmp_path}"),
+        (targets[1], "error", f"not found: {targets[1]}"),
+        (str(missing), "error", f"not found: {missing}"),
+        (targets[3], "error", f"is a folder: {tmp_path}"),
+    ]
+
+
 @pytest.mark.smb
 def test_smb_url(corpus: dict[str, Path], smb_server: Any) -> None:
     folder = smb_server.new_folder("cli")
@@ -100,3 +114,11 @@ def test_smb_url(corpus: dict[str, Path], smb_server: Any) -> None:
     assert record["path"] == url
     assert record["status"] == "ok" and record["container"] == "matroska,webm"
     assert smb_server.password not in proc.stdout + proc.stderr
+
+    env = {"ARCHIVE_SMB_PASSWORD": smb_server.password}
+    (sub,) = records(run("--json", folder.url + "/", env=env).stdout)  # the folder itself
+    (gone,) = records(run("--json", f"{folder.url}/gone.mp4", env=env).stdout)
+    assert sub["status"] == gone["status"] == "error"
+    assert sub["error"].startswith("is a folder: smb://")
+    assert smb_server.password not in sub["error"]
+    assert gone["error"] == f"not found: {folder.url}/gone.mp4"

@@ -29,6 +29,7 @@ from archive_analyzer import paths
 from archive_analyzer.errors import (
     ArchiveError,
     BudgetExceeded,
+    FileVanished,
     ParseError,
     ProbeError,
     ProbeTimeout,
@@ -277,11 +278,27 @@ def probe_path(target: str, settings: Settings, *, strategy: str | None = None) 
     else:
         text = unquote(target[len("file://") :]) if target.startswith("file://") else target
         file = Path(text).expanduser().absolute()
+        try:
+            if file.is_dir():
+                return _target_error(target, chosen, f"is a folder: {file}")
+            file.stat()  # a missing parent folder is the target's problem, not the source's
+        except (FileNotFoundError, NotADirectoryError):
+            return _target_error(target, chosen, f"not found: {file}")
+        except OSError:
+            pass  # e.g. permission denied: the probe reports it in its own words
         folder, name = str(file.parent), file.name
         source = open_source(folder, settings)
         local = file
     try:
         source.connect()
+        # the target's own problems in its own words, before the probe reads it as a file
+        # ("I/O: no longer exists" for a typo, "empty file" for a folder misled users)
+        try:
+            info = source.stat(name)
+        except FileVanished:
+            return _target_error(target, chosen, f"not found: {local or target}")
+        if info.is_dir:
+            return _target_error(target, chosen, f"is a folder: {local or target}")
         result = probe_file(
             source,
             name,
@@ -292,6 +309,10 @@ def probe_path(target: str, settings: Settings, *, strategy: str | None = None) 
         )
         return replace(result, path=target)
     except SourceError as exc:
-        return ProbeResult(path=target, status=ProbeStatus.ERROR, strategy=chosen, error=str(exc))
+        return _target_error(target, chosen, str(exc))
     finally:
         source.close()
+
+
+def _target_error(target: str, strategy: str, message: str) -> ProbeResult:
+    return ProbeResult(path=target, status=ProbeStatus.ERROR, strategy=strategy, error=message)
