@@ -47,6 +47,15 @@ def test_short_password(conn: sqlite3.Connection) -> None:
         accounts.add_user(conn, "bob", "short")
 
 
+@pytest.mark.parametrize("blank", [" " * 12, "\t" * 8 + "  ", "\u3000" * 9, ""])
+def test_whitespace_only_password(conn: sqlite3.Connection, blank: str) -> None:
+    with pytest.raises(AuthError, match="only whitespace"):
+        accounts.add_user(conn, "bob", blank)
+    accounts.add_user(conn, "bob", "  spaced out  ")  # spaces inside a real one are fine
+    with pytest.raises(AuthError, match="only whitespace"):
+        accounts.set_password(conn, "bob", blank)
+
+
 def test_throttling_per_user_and_ip(conn: sqlite3.Connection) -> None:
     clock = FakeClock()
     accounts.add_user(conn, "carol", "long enough")
@@ -119,6 +128,8 @@ def test_users_cli(
     assert "error: user already exists: frank" in capsys.readouterr().err
     assert run(["users", "add", "gus", "--db", str(database)], "short\n") == 1
     assert "at least 8" in capsys.readouterr().err
+    assert run(["users", "add", "gus", "--db", str(database)], " " * 10 + "\n") == 1
+    assert "error: password must not be empty or only whitespace" in capsys.readouterr().err
     assert run(["users", "list", "--db", str(database), "--json"]) == 0
     listed = capsys.readouterr().out
     assert '"username": "erin", "role": "admin"' in listed and "frank" in listed

@@ -91,7 +91,11 @@ def validate_username(username: str) -> str:
 
 
 def validate_password(password: str) -> str:
-    """The password if acceptable (at least ``MIN_PASSWORD`` characters); else ``AuthError``."""
+    """The password if acceptable (at least ``MIN_PASSWORD`` characters, as the web form's
+    ``minlength``, and not only whitespace); else ``AuthError``."""
+    if not password.strip():
+        # eight spaces pass a length rule but are no secret (and read as "no password")
+        raise AuthError("password must not be empty or only whitespace")
     if len(password) < MIN_PASSWORD:
         raise AuthError(f"password must have at least {MIN_PASSWORD} characters")
     return password
