@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import psutil
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive_analyzer.errors import Busy
@@ -72,6 +72,7 @@ def test_remux_copies_aac_and_converts_other_audio() -> None:
     assert hls.plan(facts("mpeg2video", audio=())).has_audio is False
 
 
+@settings(deadline=None)  # a pure check; a loaded machine made it DeadlineExceeded
 @given(
     duration=st.floats(min_value=0.05, max_value=3_000, allow_nan=False),
     segment=st.sampled_from([2.0, 4.0, 6.0, 10.0]),
