@@ -174,6 +174,37 @@ def build(raw: dict[str, Any]) -> Rules:
     )
 
 
+# What a rules file may hold; anything else is a typo that would silently change nothing
+TOP_KEYS = frozenset(
+    {"rules_version", "replace", "catalog", "sub_brand", "location", "version_marker"}
+    | {"structure", "kinds", "players"}
+)
+TABLE_KEYS: dict[str, frozenset[str]] = {
+    "structure": frozenset({"location_fallback", "containers", "formats", "copies"}),
+    "kinds": frozenset({"clip"}),
+    "players": frozenset({"stop_words", "max_words"}),
+}
+
+
+def check_keys(raw: dict[str, Any], where: str) -> None:
+    """Raise ``ConfigError`` naming the first unknown key of a parsed rules file (top level
+    and the ``[structure]``, ``[kinds]``, ``[players]`` tables)."""
+    for key in raw:
+        if key not in TOP_KEYS:
+            known = ", ".join(sorted(TOP_KEYS))
+            raise ConfigError(f"rules file {where}: unknown key {key!r} (known: {known})")
+    for table, allowed in TABLE_KEYS.items():
+        value = raw.get(table)
+        if not isinstance(value, dict):
+            continue
+        for key in value:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                raise ConfigError(
+                    f"rules file {where}: unknown key {table}.{key!r} (known: {known})"
+                )
+
+
 def builtin_text() -> str:
     """The shipped rules file's text."""
     return resources.files("archive_analyzer.catalog").joinpath("rules.toml").read_text("utf-8")
@@ -200,4 +231,6 @@ def load_rules(path: Path | None) -> Rules:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read rules file {path}: {exc.strerror or exc}") from exc
-    return build(merge(_parse(builtin_text(), "rules.toml"), _parse(text, str(path))))
+    user = _parse(text, str(path))
+    check_keys(user, str(path))
+    return build(merge(_parse(builtin_text(), "rules.toml"), user))
