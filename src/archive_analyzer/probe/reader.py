@@ -10,7 +10,6 @@ counts every byte and call that reached the source, refuses to fetch past its bu
 
 from __future__ import annotations
 
-import io
 import os
 import time
 from collections import OrderedDict
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from archive_analyzer.errors import ArchiveError, BudgetExceeded, ProbeTimeout, SourceError
 from archive_analyzer.sources.base import Source
+from archive_analyzer.sources.rangefile import RangeFile
 
 Fetch = Callable[[int, int], bytes]
 
@@ -169,57 +169,28 @@ def local_reader(
     return CountingReader(fetch, size, budget=budget, deadline=deadline), lambda: os.close(fd)
 
 
-class ReaderFile(io.RawIOBase):
+class ReaderFile(RangeFile):
     """A read-only, seekable file object over a ``CountingReader`` (for PyAV / libavformat).
 
     Reads go through the reader, so they count against the same budget and deadline.
     """
 
     def __init__(self, reader: CountingReader) -> None:
-        super().__init__()
-        self._reader = reader
-        self._pos = 0
+        super().__init__(reader.read, reader.size)
         # The first budget / time / I/O failure. Later reads return EOF instead of raising
         # again: libavformat retries reads, and PyAV would print and drop the first error.
         self.failure: ArchiveError | None = None
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_SET:
-            target = offset
-        elif whence == io.SEEK_CUR:
-            target = self._pos + offset
-        elif whence == io.SEEK_END:
-            target = self._reader.size + offset
-        else:
-            raise ValueError(f"bad whence {whence}")
-        if target < 0:
-            raise OSError("seek before start of file")
-        self._pos = target
-        return target
-
-    def read(self, size: int = -1) -> bytes:
-        if self.failure is not None:
-            return b""
+    def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
-            size = max(0, self._reader.size - self._pos)
+            size = max(0, self._size - self.tell())  # the rest in one read, not a readall loop
+        return super().read(size) or b""
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.failure is not None:
+            return 0
         try:
-            data = self._reader.read(self._pos, size)
+            return super().readinto(buffer)
         except (BudgetExceeded, ProbeTimeout, SourceError) as exc:
             self.failure = exc
             raise
-        self._pos += len(data)
-        return data
-
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
