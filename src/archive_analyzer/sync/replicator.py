@@ -118,16 +118,15 @@ class Replicator:
         delete more than ``PRUNE_SHARE`` of the listed documents; a dry run only warns.
         """
         kind = "full" if full else "incremental"
-        has_log = self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_changes'"
+        # sync_state, not sync_changes: migration 0009 gives even such a catalog a change log
+        has_tables = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sync_state'"
         ).fetchone()
-        if has_log is None:
+        if has_tables is None:
             raise SyncError(
                 "the catalog has no sync tables (migration 0005): it was created before that "
                 "migration existed; recreate it with a fresh scan"
             )
-        if not dry_run:
-            state.ensure_thumbnail_triggers(self._conn)
         tally = _Tally()
         run_id = 0 if dry_run else state.start_run(self._conn, kind, self._now())
         try:
