@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     # total time one Firestore batch may spend on retries
     sync_retry_s: float = Field(default=60.0, ge=0)
     sync_debounce_s: float = Field(default=10.0, ge=0)
+    # mass-delete guard of --full prunes (docs/sync.md): refuse deleting more than this share
+    # of the listed documents, once at least sync_prune_min_docs would go
+    sync_prune_max_share: float = Field(default=0.2, ge=0, le=1)
+    sync_prune_min_docs: int = Field(default=10, ge=0)
 
     # web
     host: str = "127.0.0.1"

@@ -192,6 +192,20 @@ def test_full_sync_refuses_mass_delete_unless_allowed(
     # a dry run shows the counts and deletes nothing; the explicit flag lets it through
     code, out, _ = run(["sync", "--full", "--dry-run", "--json", "--db", str(other)], capsys)
     assert code == 0 and json.loads(out)["docs_deleted"] >= 10
+    # the thresholds are settings: out of range is a one-line error, a higher minimum lets it by
+    monkeypatch.setenv("ARCHIVE_SYNC_PRUNE_MAX_SHARE", "1.5")
+    code, _, err = run(["sync", "--full", "--db", str(other)], capsys)
+    assert code == 1 and err.strip().splitlines() == [err.strip()]
+    assert "sync_prune_max_share" in err
+    assert set(published) <= set(firestore.dump())
+    monkeypatch.delenv("ARCHIVE_SYNC_PRUNE_MAX_SHARE")
+    monkeypatch.setenv("ARCHIVE_SYNC_PRUNE_MIN_DOCS", "1000")
+    code, out, _ = run(["sync", "--full", "--db", str(other)], capsys)
+    assert code == 0 and out.startswith("sync full:")
+    other_conn = db.connect(other)
+    assert without_metadata(firestore.dump()) == expected_documents(other_conn)
+    other_conn.close()
+    monkeypatch.delenv("ARCHIVE_SYNC_PRUNE_MIN_DOCS")
     code, out, _ = run(["sync", "--full", "--allow-mass-delete", "--db", str(empty)], capsys)
     assert code == 0 and out.startswith("sync full:")
     assert without_metadata(firestore.dump()) == {}

@@ -67,7 +67,8 @@ def sync(
         bool,
         typer.Option(
             "--allow-mass-delete",
-            help="Let --full prune from an empty catalog or more than 20% of the documents.",
+            help="Let --full prune from an empty catalog or more than sync_prune_max_share "
+            "(default 20%) of the documents.",
         ),
     ] = False,
     as_json: JsonOption = False,

@@ -103,6 +103,8 @@ def _run(
             batch_size=settings.sync_batch_size,
             progress=progress,
             allow_mass_delete=allow_mass_delete,
+            prune_max_share=settings.sync_prune_max_share,
+            prune_min_docs=settings.sync_prune_min_docs,
         )
         return replicator.run(full=full, dry_run=dry_run)
     finally:

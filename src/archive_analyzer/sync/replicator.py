@@ -10,9 +10,10 @@ run is going are left to the next run (the run stops at the log's head as it was
 
 ``--full`` replans every row, rewrites every document, deletes documents whose rows are gone
 and prunes documents in the synced collections that the catalog does not know. A prune from a
-catalog with no rows, or one that would delete more than ``PRUNE_SHARE`` of the documents it
-lists (and at least ``PRUNE_MIN_DOCS``), is refused unless ``allow_mass_delete``: a mistyped
-``--db`` or a catalog restored from the wrong backup must not empty the published archive.
+catalog with no rows, or one that would delete more than ``prune_max_share`` of the documents
+it lists (and at least ``prune_min_docs``; settings ``sync_prune_*``), is refused unless
+``allow_mass_delete``: a mistyped ``--db`` or a catalog restored from the wrong backup must not
+empty the published archive.
 """
 
 from __future__ import annotations
@@ -42,10 +43,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (rows done, rows total)
 SCHEMA_VERSION = 1
-# Mass-delete guard for --full prunes (same shape as the watcher's vanish threshold): below
-# PRUNE_MIN_DOCS deletions the share check does not apply, so a few strays are always pruned.
-PRUNE_SHARE = 0.20
-PRUNE_MIN_DOCS = 10
 MASS_DELETE_HINT = "check --db, or pass --allow-mass-delete if that is intended"
 
 
@@ -96,9 +93,16 @@ class Replicator:
         window: int = 2000,
         progress: Progress | None = None,
         allow_mass_delete: bool = False,
+        prune_max_share: float = 0.2,
+        prune_min_docs: int = 10,
     ) -> None:
+        """``prune_max_share``/``prune_min_docs``: the mass-delete guard of full runs (same
+        shape as the watcher's vanish threshold): below ``prune_min_docs`` deletions the share
+        check does not apply, so a few strays are always pruned."""
         if not 3 <= batch_size <= MAX_BATCH_OPS:  # a move (2 writes) + the metadata mirror
             raise SyncError(f"sync batch size must be between 3 and {MAX_BATCH_OPS}")
+        if not 0 <= prune_max_share <= 1 or prune_min_docs < 0:
+            raise SyncError("sync prune guard: share must be in [0, 1], minimum at least 0")
         self._conn = conn
         self._sink = sink
         self._clock = clock
@@ -106,6 +110,8 @@ class Replicator:
         self._window = window
         self._progress = progress
         self._allow_mass_delete = allow_mass_delete
+        self._prune_max_share = prune_max_share
+        self._prune_min_docs = prune_min_docs
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -115,7 +121,7 @@ class Replicator:
         ``prune`` (full runs) also deletes documents the catalog does not account for, which
         costs a listing of every synced collection. Without ``allow_mass_delete`` the prune
         raises ``SyncError`` (deleting nothing) when the catalog has no rows or when it would
-        delete more than ``PRUNE_SHARE`` of the listed documents; a dry run only warns.
+        delete more than ``prune_max_share`` of the listed documents; a dry run only warns.
         """
         kind = "full" if full else "incremental"
         # sync_state, not sync_changes: migration 0009 gives even such a catalog a change log
@@ -301,10 +307,10 @@ class Replicator:
         remote = len(set(found))
         if empty and ops:
             self._refuse_empty(len(ops), dry_run)
-        elif len(ops) >= PRUNE_MIN_DOCS and len(ops) > PRUNE_SHARE * remote:
+        elif len(ops) >= self._prune_min_docs and len(ops) > self._prune_max_share * remote:
             message = (
                 f"sync --full would prune {len(ops)} of {remote} documents in Firestore "
-                f"(more than {PRUNE_SHARE:.0%}) that the catalog does not know"
+                f"(more than {self._prune_max_share:.0%}) that the catalog does not know"
             )
             if dry_run:
                 log.warning("%s; a real run would refuse", message)
