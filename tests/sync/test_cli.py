@@ -154,6 +154,25 @@ def test_sync_refuses_a_missing_catalog(tmp_path: Path, capsys: pytest.CaptureFi
     assert not typo.exists()
 
 
+def test_run_sync_refuses_a_missing_catalog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry point queued jobs use: the CLI's error, and nothing created."""
+    from archive_analyzer.config import Settings
+    from archive_analyzer.errors import CatalogError
+    from archive_analyzer.sync.engine import run_sync
+
+    typo = tmp_path / "nowhere" / "typo.db"
+    for project in (None, "demo-missing"):  # off, and configured
+        if project:
+            monkeypatch.setenv("ARCHIVE_FIRESTORE_PROJECT", project)
+        settings = Settings(db=typo)
+        assert settings.sync_enabled == bool(project)
+        with pytest.raises(CatalogError, match=r"catalog not found: .*typo\.db"):
+            run_sync(settings, full=True)
+    assert not typo.parent.exists()
+
+
 def test_full_sync_refuses_mass_delete_unless_allowed(
     db_path: Path,
     tmp_path: Path,

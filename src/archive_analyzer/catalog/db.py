@@ -56,6 +56,15 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+def require_existing(path: Path) -> Path:
+    """``path`` when a catalog file exists there; else ``CatalogError`` (callers that read or
+    amend a catalog: opening would create an empty one, and a mistyped ``--db`` would then
+    read as "nothing in the archive")."""
+    if not path.exists():
+        raise CatalogError(f"catalog not found: {path} (check --db / ARCHIVE_DB, or scan first)")
+    return path
+
+
 def connect(
     path: Path | str, *, readonly: bool = False, migrate: bool = True
 ) -> sqlite3.Connection:

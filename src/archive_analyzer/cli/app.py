@@ -91,11 +91,9 @@ def existing_catalog(cfg: Settings) -> Path:
     Raises ``CatalogError`` when it does not: opening would create an empty catalog, and a
     mistyped ``--db`` would then read as "nothing in the archive".
     """
-    if not cfg.db.exists():
-        from archive_analyzer.errors import CatalogError
+    from archive_analyzer.catalog.db import require_existing
 
-        raise CatalogError(f"catalog not found: {cfg.db} (check --db / ARCHIVE_DB, or scan first)")
-    return cfg.db
+    return require_existing(cfg.db)
 
 
 def emit_json(obj: Any) -> None:

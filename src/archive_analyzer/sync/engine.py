@@ -51,8 +51,11 @@ def run_sync(
 
     A dry run plans against the catalog's record of what was synced and writes nothing (it
     needs no Firestore connection for an incremental plan). ``allow_mass_delete`` lets a full
-    run prune past the replicator's mass-delete guard. Raises ``SyncError``.
+    run prune past the replicator's mass-delete guard. Raises ``SyncError``, and
+    ``CatalogError`` when ``settings.db`` does not exist (it is never created: a mistyped path
+    must not read as an empty archive, whose ``--full`` run would prune everything).
     """
+    catalog_db.require_existing(settings.db)
     if not settings.sync_enabled and not dry_run:
         return None
     with _exclusive(settings.db):
