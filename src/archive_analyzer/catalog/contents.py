@@ -59,24 +59,12 @@ _SERIES_FIELDS = ("catalog_id", "title", "sub_brand", "location", "year", "seaso
 _EDITABLE = {
     "catalogs": frozenset({"title", "sort_order"}),
     "series": frozenset({"title", "sub_brand", "location", "year", "season", "sort_key"}),
-    "contents": frozenset(
+    # A content's facts are the classifier's (less its bookkeeping), its status, and the
+    # hand fields that imports write.
+    "contents": (frozenset(_EPISODE_FIELDS) - {"kind", "rules_version"})
+    | frozenset(
         {
-            "series_id",
-            "catalog_id",
-            "title",
-            "sort_key",
             "status",
-            "year",
-            "season",
-            "episode",
-            "day",
-            "part",
-            "event_number",
-            "event_name",
-            "buy_in",
-            "stream_date",
-            "versions",
-            "duplicate",
             "start_sec",
             "end_sec",
             "highlight_score",
