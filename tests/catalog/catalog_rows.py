@@ -9,6 +9,27 @@ from archive_analyzer.catalog import db
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
+# The keys issue 5 promises in every `classify --json` record (other tools parse them).
+CLASSIFY_KEYS = frozenset(
+    {
+        "path",
+        "catalog",
+        "series",
+        "series_title",
+        "title",
+        "year",
+        "season",
+        "episode",
+        "day",
+        "part",
+        "event_number",
+        "location",
+        "players",
+        "kind",
+        "duplicate",
+    }
+)
+
 
 class FakeClock:
     """A clock that moves one second per reading."""

@@ -13,25 +13,7 @@ import pytest
 
 from archive_analyzer.catalog import contents, db
 from archive_analyzer.cli import main
-from tests.catalog.catalog_rows import FakeClock, add_file
-
-KEYS = {
-    "path",
-    "catalog",
-    "series",
-    "series_title",
-    "title",
-    "year",
-    "season",
-    "episode",
-    "day",
-    "part",
-    "event_number",
-    "location",
-    "players",
-    "kind",
-    "duplicate",
-}
+from tests.catalog.catalog_rows import CLASSIFY_KEYS, FakeClock, add_file
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -80,7 +62,7 @@ def test_classify_json_contract(tmp_path: Path) -> None:
     got = records(result.stdout)
     assert [g["path"] for g in got] == paths
     for record in got:
-        assert set(record) >= KEYS
+        assert set(record) >= CLASSIFY_KEYS
     assert got[0]["catalog"] == "wsop"
     assert (got[0]["day"], got[0]["location"], got[0]["year"]) == ("1A", "cyprus", 2025)
     assert got[1]["players"] == ["Nik Airball", "Sashimi"]
