@@ -214,3 +214,27 @@ def test_mutated_files_never_crash(corpus: dict[str, Path], data: st.DataObject)
 @given(budget=st.integers(0, 256 * 1024))
 def test_any_budget_is_respected(corpus: dict[str, Path], budget: int) -> None:
     robust(mkv.parse, corpus["mkv_live"].read_bytes(), budget=budget)
+
+
+def test_subtitle_streams_have_codec_and_language(tmp_path: Path) -> None:
+    """Issue 15: playback offers subtitle tracks from the probed codec and language."""
+    import subprocess
+
+    from archive_analyzer.probe import engine
+    from archive_analyzer.sources.local import LocalSource
+
+    srt = tmp_path / "s.srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:01,500\nHello\n", encoding="utf-8")
+    for name, codec, expected in (("m.mkv", "srt", "subrip"), ("m.mp4", "mov_text", "mov_text")):
+        subprocess.run(
+            [
+                *("ffmpeg", "-v", "error", "-y", "-f", "lavfi"),
+                *("-i", "testsrc2=size=64x36:rate=5:duration=2", "-i", str(srt)),
+                *("-map", "0", "-map", "1", "-c:v", "libx264", "-c:s", codec),
+                *("-metadata:s:s:0", "language=kor", str(tmp_path / name)),
+            ],
+            check=True,
+        )
+        result = engine.probe_file(LocalSource(tmp_path), name)
+        assert [(s.codec, s.language) for s in result.subtitles] == [(expected, "kor")], name
+        assert result.subtitle_count == 1

@@ -31,6 +31,7 @@ _COLUMNS = (
     "field_order",
     "audio",
     "subtitle_count",
+    "subtitles",
     "creation_time",
     "error",
     "bytes_read",
@@ -83,6 +84,10 @@ def row_values(
         video.field_order if video else None,
         json.dumps(audio, ensure_ascii=False),
         result.subtitle_count,
+        json.dumps(
+            [{"codec": s.codec, "language": s.language} for s in result.subtitles],
+            ensure_ascii=False,
+        ),
         result.creation_time,
         result.error,
         result.bytes_read,
@@ -121,4 +126,5 @@ def load(conn: sqlite3.Connection, file_id: str) -> dict[str, Any] | None:
         return None
     data = dict(row)
     data["audio"] = json.loads(data["audio"])
+    data["subtitles"] = json.loads(data["subtitles"])
     return data

@@ -199,6 +199,7 @@ def _apply(base: ProbeResult, facts: Facts, size: int) -> ProbeResult:
         video=facts.video,
         audio=facts.audio,
         subtitle_count=facts.subtitle_count,
+        subtitles=facts.subtitles,
         creation_time=facts.creation_time,
         error=facts.error,
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from archive_analyzer.errors import ParseError
-from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
+from archive_analyzer.probe.result import AudioInfo, ProbeStatus, SubtitleInfo, VideoInfo
 
 
 class Reader(Protocol):
@@ -47,6 +47,7 @@ class Facts:
     video: VideoInfo | None = None
     audio: tuple[AudioInfo, ...] = field(default_factory=tuple)
     subtitle_count: int = 0
+    subtitles: tuple[SubtitleInfo, ...] = field(default_factory=tuple)
     creation_time: str | None = None
     error: str | None = None
 

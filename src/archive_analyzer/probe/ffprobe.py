@@ -24,7 +24,7 @@ from typing import Any
 
 from archive_analyzer.errors import ProbeError, ProbeTimeout
 from archive_analyzer.probe.facts import Facts, Reader
-from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
+from archive_analyzer.probe.result import AudioInfo, ProbeStatus, SubtitleInfo, VideoInfo
 
 FFPROBE = "ffprobe"
 _OUTPUT = ["-v", "quiet", "-print_format", "json", "-show_format", "-show_streams"]
@@ -42,7 +42,7 @@ def facts_from_json(data: dict[str, Any]) -> Facts | None:
         return None
     video: VideoInfo | None = None
     audio: list[AudioInfo] = []
-    subtitles = 0
+    subtitles: list[SubtitleInfo] = []
     for stream in streams:
         kind = stream.get("codec_type")
         if kind == "video" and video is None and not _attached_picture(stream):
@@ -65,7 +65,8 @@ def facts_from_json(data: dict[str, Any]) -> Facts | None:
                 )
             )
         elif kind == "subtitle":
-            subtitles += 1
+            language = (stream.get("tags") or {}).get("language")
+            subtitles.append(SubtitleInfo(codec=stream.get("codec_name"), language=language))
     tags = fmt.get("tags") or {}
     return Facts(
         container=str(fmt.get("format_name")),
@@ -74,7 +75,8 @@ def facts_from_json(data: dict[str, Any]) -> Facts | None:
         bit_rate=_int(fmt.get("bit_rate")),
         video=video,
         audio=tuple(audio),
-        subtitle_count=subtitles,
+        subtitle_count=len(subtitles),
+        subtitles=tuple(subtitles),
         creation_time=tags.get("creation_time"),
     )
 

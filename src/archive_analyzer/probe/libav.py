@@ -15,7 +15,7 @@ import av
 from archive_analyzer.errors import BudgetExceeded, ParseError, ProbeTimeout, SourceError
 from archive_analyzer.probe.facts import Facts
 from archive_analyzer.probe.reader import CountingReader, ReaderFile
-from archive_analyzer.probe.result import AudioInfo, VideoInfo
+from archive_analyzer.probe.result import AudioInfo, SubtitleInfo, VideoInfo
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def _facts(container: Any) -> Facts:
         raise ParseError(f"not a media file (libavformat guessed {name!r})")
     video: VideoInfo | None = None
     audio: list[AudioInfo] = []
-    subtitles = 0
+    subtitles: list[SubtitleInfo] = []
     for stream in container.streams:
         kind = stream.type
         ctx = stream.codec_context
@@ -104,7 +104,9 @@ def _facts(container: Any) -> Facts:
                 )
             )
         elif kind == "subtitle":
-            subtitles += 1
+            subtitles.append(
+                SubtitleInfo(codec=_codec_name(ctx), language=stream.metadata.get("language"))
+            )
     if video is None and not audio:
         raise ParseError(f"no audio or video streams (libavformat format {name!r})")
     duration = container.duration / 1_000_000 if container.duration else None
@@ -114,7 +116,8 @@ def _facts(container: Any) -> Facts:
         duration_s=duration,
         video=video,
         audio=tuple(audio),
-        subtitle_count=subtitles,
+        subtitle_count=len(subtitles),
+        subtitles=tuple(subtitles),
         creation_time=container.metadata.get("creation_time"),
     )
 

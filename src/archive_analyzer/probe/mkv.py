@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from archive_analyzer.errors import ParseError
 from archive_analyzer.probe import codecs, ebml, elementary, mkv_clusters, mp4_entries, riff
 from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
-from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
+from archive_analyzer.probe.result import AudioInfo, ProbeStatus, SubtitleInfo, VideoInfo
 
 CONTAINER = "matroska,webm"
 LONG_NAME = "Matroska / WebM"
@@ -73,6 +73,17 @@ _CODECS: dict[str, str] = {
     "A_WAVPACK4": "wavpack",
     "A_QUICKTIME/QDM2": "qdm2",
     "A_QUICKTIME/QDMC": "qdmc",
+    "S_TEXT/UTF8": "subrip",
+    "S_TEXT/ASCII": "subrip",
+    "S_TEXT/ASS": "ass",
+    "S_TEXT/SSA": "ass",
+    "S_ASS": "ass",
+    "S_SSA": "ass",
+    "S_TEXT/WEBVTT": "webvtt",
+    "S_VOBSUB": "dvd_subtitle",
+    "S_HDMV/PGS": "hdmv_pgs_subtitle",
+    "S_HDMV/TEXTST": "hdmv_text_subtitle",
+    "S_DVBSUB": "dvb_subtitle",
 }
 
 
@@ -156,7 +167,7 @@ def _facts(
 ) -> Facts:
     video: VideoInfo | None = None
     audio: list[AudioInfo] = []
-    subtitles = 0
+    subtitles: list[SubtitleInfo] = []
     for track in segment.tracks:
         if track.type == TRACK_VIDEO and video is None:
             rate = None
@@ -189,7 +200,8 @@ def _facts(
                 )
             )
         elif track.type == TRACK_SUBTITLE:
-            subtitles += 1
+            language = None if track.language in ("und", "") else track.language
+            subtitles.append(SubtitleInfo(codec=_codec_name(track), language=language))
     creation = None
     if segment.date_utc is not None:
         when = _MKV_EPOCH + timedelta(microseconds=segment.date_utc // 1000)
@@ -201,7 +213,8 @@ def _facts(
         duration_s=duration_s,
         video=video,
         audio=tuple(audio),
-        subtitle_count=subtitles,
+        subtitle_count=len(subtitles),
+        subtitles=tuple(subtitles),
         creation_time=creation,
     )
 

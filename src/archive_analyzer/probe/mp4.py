@@ -20,7 +20,7 @@ from archive_analyzer.errors import ParseError
 from archive_analyzer.probe import elementary
 from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.mp4_entries import SampleEntry, parse_stsd
-from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
+from archive_analyzer.probe.result import AudioInfo, ProbeStatus, SubtitleInfo, VideoInfo
 
 FORMAT_NAME = "mov,mp4,m4a,3gp,3g2,mj2"
 FORMAT_LONG_NAME = "QuickTime / MOV"
@@ -31,6 +31,9 @@ TOP_LEVEL = frozenset(
 )
 _CONTAINERS = frozenset({b"trak", b"mdia", b"minf", b"stbl", b"edts", b"mvex", b"traf", b"moof"})
 _SUBTITLE_HANDLERS = frozenset({b"sbtl", b"subt", b"text", b"clcp"})
+# What the handler says of a subtitle track's codec (tx3g timed text under sbtl/text; subt
+# may be WebVTT or TTML, which only the sample entry tells: left unknown).
+_SUBTITLE_CODECS = {b"sbtl": "mov_text", b"text": "mov_text", b"clcp": "eia_608"}
 _MAX_TOP_LEVEL = 100_000
 _MAX_CHILDREN = 10_000
 _STTS_ENTRIES = 512  # enough to find the dominant sample delta
@@ -504,7 +507,7 @@ def _trun_duration(reader: Reader, trun: Box, default_duration: int, deltas: dic
 def _facts(movie: _Movie, duration_s: float | None, status: ProbeStatus) -> Facts:
     video: VideoInfo | None = None
     audio: list[AudioInfo] = []
-    subtitles = 0
+    subtitles: list[SubtitleInfo] = []
     for track in movie.tracks:
         entry = track.entry
         if track.handler == b"vide" and video is None and entry is not None:
@@ -530,7 +533,8 @@ def _facts(movie: _Movie, duration_s: float | None, status: ProbeStatus) -> Fact
                 )
             )
         elif track.handler in _SUBTITLE_HANDLERS:
-            subtitles += 1
+            codec = _SUBTITLE_CODECS.get(track.handler)
+            subtitles.append(SubtitleInfo(codec=codec, language=track.language))
     creation = None
     if movie.creation:
         moment = _MAC_EPOCH + timedelta(seconds=movie.creation)
@@ -542,7 +546,8 @@ def _facts(movie: _Movie, duration_s: float | None, status: ProbeStatus) -> Fact
         duration_s=duration_s,
         video=video,
         audio=tuple(audio),
-        subtitle_count=subtitles,
+        subtitle_count=len(subtitles),
+        subtitles=tuple(subtitles),
         creation_time=creation,
         error="file ends before the media data" if status is ProbeStatus.TRUNCATED else None,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from archive_analyzer.probe import elementary, h264
 from archive_analyzer.probe.elementary import AudioHeader, VideoHeader
 from archive_analyzer.probe.facts import Facts
-from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
+from archive_analyzer.probe.result import AudioInfo, ProbeStatus, SubtitleInfo, VideoInfo
 
 PTS_WRAP = 1 << 33
 CLOCK = 90_000
@@ -239,7 +239,7 @@ def facts(
     _, duration = timing(streams)
     video: VideoInfo | None = None
     audio: list[AudioInfo] = []
-    subtitles = 0
+    subtitles: list[SubtitleInfo] = []
     for s in streams:
         if s.kind == "video" and video is None:
             codec = s.video.codec if s.video is not None else s.codec
@@ -263,7 +263,7 @@ def facts(
                 )
             )
         elif s.kind == "subtitle":
-            subtitles += 1
+            subtitles.append(SubtitleInfo(codec=s.codec, language=s.language))
     return Facts(
         container=container,
         format_long_name=long_name,
@@ -271,5 +271,6 @@ def facts(
         duration_s=duration,
         video=video,
         audio=tuple(audio),
-        subtitle_count=subtitles,
+        subtitle_count=len(subtitles),
+        subtitles=tuple(subtitles),
     )

@@ -41,6 +41,15 @@ class AudioInfo:
     language: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SubtitleInfo:
+    """One subtitle stream: ffprobe's codec name (None when the container does not say) and
+    its language."""
+
+    codec: str | None = None
+    language: str | None = None
+
+
 # H.264 (and AAC or no audio) in MP4/MOV plays natively in every browser.
 _BROWSER_VIDEO = frozenset({"h264"})
 _BROWSER_AUDIO = frozenset({"aac", "mp3"})
@@ -62,6 +71,7 @@ class ProbeResult:
     video: VideoInfo | None = None
     audio: tuple[AudioInfo, ...] = field(default_factory=tuple)
     subtitle_count: int = 0
+    subtitles: tuple[SubtitleInfo, ...] = field(default_factory=tuple)
     creation_time: str | None = None
     error: str | None = None
     bytes_read: int = 0
@@ -86,5 +96,6 @@ class ProbeResult:
         data = asdict(self)
         data["status"] = self.status.value
         data["audio"] = [asdict(a) for a in self.audio]
+        data["subtitles"] = [asdict(s) for s in self.subtitles]
         data["browser_playable"] = self.browser_playable
         return data

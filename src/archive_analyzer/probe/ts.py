@@ -377,7 +377,8 @@ def _registration(data: bytes) -> bytes | None:
 
 def _language(descriptors: bytes) -> str | None:
     for tag, body in _descriptors(descriptors):
-        if tag == 0x0A and len(body) >= 3:
+        # ISO 639 language, teletext and DVB subtitling descriptors all start with the code
+        if tag in (0x0A, 0x56, 0x59) and len(body) >= 3:
             code = body[:3].decode("latin-1").strip("\0 ")
             return code if code.isalpha() else None
     return None
