@@ -30,7 +30,16 @@ from archive_analyzer.web.security import session_secret
 
 SESSION_COOKIE = "archive_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
-_MACHINE_PREFIXES = ("/api", "/stream", "/hls", "/thumb", "/internal", "/metrics")
+_MACHINE_PREFIXES = (
+    "/api",
+    "/stream",
+    "/hls",
+    "/thumb",
+    "/subtitles",
+    "/previews",
+    "/internal",
+    "/metrics",
+)
 _PAGES_UNDER_API = frozenset({"/api/docs"})
 
 
@@ -49,7 +58,7 @@ def create_app(
     ``source_factory`` maps a ``files.source`` name to an open Source; ``clock`` stamps
     progress and login attempts. The catalog must be migrated already.
     """
-    from archive_analyzer.web.routes import admin, api, auth, pages, playback, stream
+    from archive_analyzer.web.routes import admin, api, auth, pages, playback, stream, tracks
 
     app = FastAPI(
         title="Archive Analyzer",
@@ -82,6 +91,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(stream.router)
     playback.install(app)
+    app.include_router(tracks.router)
     admin.install(app)
     _handlers(app)
     return app

@@ -12,11 +12,13 @@ from __future__ import annotations
 import enum
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from archive_analyzer.web import capabilities, tracks
+from archive_analyzer.web.capabilities import Capabilities
 
 # Browsers decode H.264 in 8-bit 4:2:0 only; 4:2:2 / 10-bit H.264 (XAVC, AVC-Intra) transcodes.
 _BROWSER_PIX_FMTS = frozenset({None, "", "yuv420p", "yuvj420p", "nv12"})
-_DIRECT_CONTAINERS = ("mp4", "mov", "m4v", "3gp")
 _BROWSER_AUDIO = frozenset({"aac"})
 
 
@@ -30,7 +32,7 @@ class Mode(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class MediaFacts:
-    """The probed facts playback needs (from ``media_info``)."""
+    """The probed facts playback needs (from ``media_info`` and the file row)."""
 
     container: str | None
     video_codec: str | None
@@ -39,6 +41,10 @@ class MediaFacts:
     duration_s: float | None
     height: int | None
     browser_playable: bool
+    audio: tuple[tracks.AudioStream, ...] = ()
+    subtitles: tuple[tuple[str | None, str | None], ...] = ()  # (codec, language)
+    file_name: str = ""
+    ext: str = ""
 
     @classmethod
     def from_row(
@@ -50,47 +56,120 @@ class MediaFacts:
         duration_s: float | None,
         height: int | None,
         browser_playable: bool,
+        subtitles_json: str | None = None,
+        file_name: str = "",
     ) -> MediaFacts:
-        """Build from ``media_info`` columns (``audio`` is its JSON list)."""
-        try:
-            audio = json.loads(audio_json or "[]")
-        except json.JSONDecodeError:
-            audio = []
-        codecs = tuple(str(a.get("codec") or "") for a in audio if isinstance(a, dict))
-        return cls(container, video_codec, pix_fmt, codecs, duration_s, height, browser_playable)
+        """Build from ``media_info`` columns (``audio`` and ``subtitles`` are JSON lists)."""
+        audio = [a for a in _json_list(audio_json) if isinstance(a, dict)]
+        streams = tuple(
+            tracks.AudioStream(
+                str(a.get("codec") or "") or None, a.get("channels"), a.get("language")
+            )
+            for a in audio
+        )
+        subs = tuple(
+            (s.get("codec"), s.get("language"))
+            for s in _json_list(subtitles_json)
+            if isinstance(s, dict)
+        )
+        ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
+        return cls(
+            container,
+            video_codec,
+            pix_fmt,
+            tuple(str(a.get("codec") or "") for a in audio),
+            duration_s,
+            height,
+            browser_playable,
+            streams,
+            subs,
+            file_name,
+            ext,
+        )
+
+    @property
+    def audio_streams(self) -> tuple[tracks.AudioStream, ...]:
+        if self.audio or not self.audio_codecs:
+            return self.audio
+        return tuple(tracks.AudioStream(c, None, None) for c in self.audio_codecs)
+
+
+def _json_list(text: str | None) -> list[object]:
+    try:
+        found = json.loads(text or "[]")
+    except json.JSONDecodeError:
+        return []
+    return found if isinstance(found, list) else []
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """The decision for one file: mode, and what the segments do with each stream."""
+    """The decision for one file: mode, and what the segments do with each stream.
+
+    ``audio`` lists the audio options; with more than one (``separate_audio``) HLS has a
+    master playlist with video-only segments and one audio rendition per option.
+    """
 
     mode: Mode
     copy_video: bool
     copy_audio: bool
     has_audio: bool
     input_options: tuple[str, ...] = ()
+    audio: tuple[tracks.AudioOption, ...] = field(default_factory=tuple)
+
+    @property
+    def separate_audio(self) -> bool:
+        return len(self.audio) > 1
 
 
-def plan(facts: MediaFacts) -> Plan:
-    """Direct play for browser-playable MP4/MOV, remux for other H.264, else transcode."""
-    has_audio = bool(facts.audio_codecs)
-    copy_audio = has_audio and facts.audio_codecs[0] in _BROWSER_AUDIO
+def plan(facts: MediaFacts, caps: Capabilities | None = None) -> Plan:
+    """Direct play when the browser plays every stream as it is (``capabilities.direct``),
+    remux for other H.264 8-bit 4:2:0, else transcode.
+
+    Without ``caps`` the baseline (H.264/AAC in MP4, every browser) decides.
+    """
+    caps = caps or Capabilities.parse(None)
+    options = tuple(tracks.audio_options(facts.audio_streams, facts.file_name))
+    has_audio = bool(options)
+    single = options[0] if len(options) == 1 else None
+    copy_audio = (
+        single is not None
+        and len(single.streams) == 1
+        and facts.audio_codecs[single.streams[0]] in _BROWSER_AUDIO
+    )
     h264 = facts.video_codec == "h264" and facts.pix_fmt in _BROWSER_PIX_FMTS
-    container = (facts.container or "").lower()
-    direct_container = any(part in _DIRECT_CONTAINERS for part in container.split(","))
-    opts = tuple(input_options(container))
-    if facts.browser_playable or (h264 and direct_container and (copy_audio or not has_audio)):
-        return Plan(Mode.DIRECT, True, copy_audio, has_audio, opts)
+    opts = tuple(input_options(facts.container))
+    playable = capabilities.direct(
+        caps,
+        container=facts.container,
+        ext=facts.ext,
+        video_codec=facts.video_codec,
+        pix_fmt=facts.pix_fmt,
+        audio_codecs=facts.audio_codecs,
+        subtitle_codecs=[codec for codec, _ in facts.subtitles],
+    )
+    if playable:
+        return Plan(Mode.DIRECT, True, copy_audio, has_audio, opts, options)
     if h264:
-        return Plan(Mode.REMUX, True, copy_audio, has_audio, opts)
-    return Plan(Mode.TRANSCODE, False, False, has_audio, opts)
+        return Plan(Mode.REMUX, True, copy_audio, has_audio, opts, options)
+    return Plan(Mode.TRANSCODE, False, False, has_audio, opts, options)
 
 
 def hls_plan(facts: MediaFacts) -> Plan:
-    """The plan for HLS segments: like ``plan`` but never DIRECT (direct files remux)."""
+    """The plan for HLS segments: like ``plan`` but never DIRECT (direct files remux).
+
+    It does not depend on the browser: segments are the same for every viewer (one cache).
+    """
     chosen = plan(facts)
     if chosen.mode is Mode.DIRECT:
-        return Plan(Mode.REMUX, True, chosen.copy_audio, chosen.has_audio, chosen.input_options)
+        return Plan(
+            Mode.REMUX,
+            True,
+            chosen.copy_audio,
+            chosen.has_audio,
+            chosen.input_options,
+            chosen.audio,
+        )
     return chosen
 
 
@@ -161,6 +240,43 @@ def playlist(duration_s: float, segment_s: float, uri: str = "{n}.ts") -> str:
     return "\n".join(lines) + "\n"
 
 
+def _quoted(value: str) -> str:
+    # attribute values are quoted strings: no quotes or line breaks inside
+    return '"' + value.replace('"', "'").replace("\n", " ").replace("\r", " ") + '"'
+
+
+def master_playlist(
+    options: tuple[tracks.AudioOption, ...], default: int, ui: str, height: int | None
+) -> str:
+    """A master playlist: video-only segments (``video.m3u8``) and every audio option as an
+    alternate rendition (``EXT-X-MEDIA TYPE=AUDIO``, ``audio<k>.m3u8``), ``default`` first
+    choice."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:4", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    for option in options:
+        attrs = [
+            "TYPE=AUDIO",
+            'GROUP-ID="audio"',
+            f"NAME={_quoted(option.title(ui))}",
+        ]
+        if option.language:
+            attrs.append(f"LANGUAGE={_quoted(option.language)}")
+        attrs += [
+            f"DEFAULT={'YES' if option.index == default else 'NO'}",
+            "AUTOSELECT=YES",
+            f'CHANNELS="{option.channels}"',
+            f'URI="audio{option.index}.m3u8"',
+        ]
+        lines.append("#EXT-X-MEDIA:" + ",".join(attrs))
+    rows = min(height or 720, 720)
+    width = (rows * 16 // 9) // 2 * 2
+    lines.append(
+        '#EXT-X-STREAM-INF:BANDWIDTH=3000000,CODECS="avc1.64001f,mp4a.40.2",'
+        f'RESOLUTION={width}x{rows},AUDIO="audio"'
+    )
+    lines.append("video.m3u8")
+    return "\n".join(lines) + "\n"
+
+
 @dataclass(frozen=True, slots=True)
 class Encoding:
     """Transcode parameters (from settings)."""
@@ -169,6 +285,13 @@ class Encoding:
     preset: str = "veryfast"
     crf: int = 23
     audio_bitrate: str = "128k"
+
+
+# What one segment carries: video and the only audio ("av"), video only ("v"), or audio
+# option k (an int).
+Rendition = str | int
+MUXED: Rendition = "av"
+VIDEO: Rendition = "v"
 
 
 def segment_args(
@@ -180,15 +303,18 @@ def segment_args(
     segment_s: float,
     encoding: Encoding = Encoding(),
     ffmpeg: str = "ffmpeg",
+    rendition: Rendition = MUXED,
 ) -> list[str]:
     """The ffmpeg command writing segment ``n`` of ``source`` (a path or URL) to ``output``.
 
     The input seek lands at (remux: the key frame before) ``n * segment_s``; the output keeps
     the source timeline (``-output_ts_offset``), so segments made by separate processes line
     up in the player. Transcoded segments start with a key frame exactly at their start.
+    Audio renditions are always encoded (AAC stereo): cut exactly, they need no overlap.
     """
     start, length = segment_span(n, duration_s, segment_s)
-    if chosen.copy_video and start > 0:
+    with_video = rendition in (MUXED, VIDEO)
+    if with_video and chosen.copy_video and start > 0:
         # Stream copy starts at a key frame, and MPEG-TS seeks by time, not key frame: cut at
         # the start, segment N would begin at the next key frame, a hole of up to a GOP. Start
         # up to half a segment earlier instead: an overlap the player replaces seamlessly.
@@ -197,31 +323,63 @@ def segment_args(
     args = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", *chosen.input_options]
     if start > 0:
         args += ["-ss", f"{start:.3f}"]
-    args += ["-i", source, "-t", f"{length:.3f}", "-map", "0:v:0", "-map", "0:a:0?", "-sn", "-dn"]
-    if chosen.copy_video:
-        args += ["-c:v", "copy"]
-    else:
-        scale = f"scale=-2:'min({encoding.max_height},ih)':flags=fast_bilinear"
-        args += [
-            "-vf",
-            f"yadif=deint=interlaced,{scale}",
-            "-c:v",
-            "libx264",
-            "-preset",
-            encoding.preset,
-            "-crf",
-            str(encoding.crf),
-            "-pix_fmt",
-            "yuv420p",
-            "-profile:v",
-            "high",
-            "-force_key_frames",
-            "expr:eq(n,0)",
-        ]
-    if chosen.has_audio:
+    args += ["-i", source, "-t", f"{length:.3f}"]
+    if with_video:
+        args += ["-map", "0:v:0"]
+        if rendition == MUXED:
+            args += ["-map", f"0:a:{chosen.audio[0].streams[0]}?" if chosen.audio else "0:a:0?"]
+        args += ["-sn", "-dn"]
+        if chosen.copy_video:
+            args += ["-c:v", "copy"]
+        else:
+            scale = f"scale=-2:'min({encoding.max_height},ih)':flags=fast_bilinear"
+            args += [
+                "-vf",
+                f"yadif=deint=interlaced,{scale}",
+                "-c:v",
+                "libx264",
+                "-preset",
+                encoding.preset,
+                "-crf",
+                str(encoding.crf),
+                "-pix_fmt",
+                "yuv420p",
+                "-profile:v",
+                "high",
+                "-force_key_frames",
+                "expr:eq(n,0)",
+            ]
+    aac = ["-c:a", "aac", "-b:a", encoding.audio_bitrate, "-ac", "2", "-ar", "48000"]
+    if rendition == MUXED and chosen.has_audio:
         if chosen.copy_audio:
             args += ["-c:a", "copy"]
         else:
-            args += ["-c:a", "aac", "-b:a", encoding.audio_bitrate, "-ac", "2", "-ar", "48000"]
+            if chosen.audio and len(chosen.audio[0].streams) == 2:
+                first, second = chosen.audio[0].streams
+                args = _paired(args, first, second, video=True)
+            args += aac
+    elif rendition == VIDEO:
+        args += ["-an"]
+    elif isinstance(rendition, int):
+        option = chosen.audio[rendition]
+        args += ["-vn", "-sn", "-dn"]
+        if len(option.streams) == 2:
+            args = _paired(args, *option.streams, video=False)
+        else:
+            args += ["-map", f"0:a:{option.streams[0]}"]
+        args += aac
     args += ["-output_ts_offset", f"{start:.3f}", "-f", "mpegts", output]
     return args
+
+
+def _paired(args: list[str], left: int, right: int, *, video: bool) -> list[str]:
+    """Replace the audio map with two mono tracks merged into stereo (left, right)."""
+    out = [a for a in args if not a.startswith("0:a:")]
+    # drop the dangling "-map" left before a removed audio map
+    cleaned: list[str] = []
+    for i, a in enumerate(out):
+        if a == "-map" and (i + 1 >= len(out) or out[i + 1].startswith("-")):
+            continue
+        cleaned.append(a)
+    graph = f"[0:a:{left}][0:a:{right}]amerge=inputs=2[aout]"
+    return [*cleaned, "-filter_complex", graph, "-map", "[aout]"]

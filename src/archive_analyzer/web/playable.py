@@ -27,16 +27,18 @@ def target(conn: sqlite3.Connection, content_id: str) -> PlayTarget | None:
     found = queries.playback_file(conn, content_id)
     if found is None:
         return None
-    return PlayTarget(found, facts(conn, found.file_id))
+    return PlayTarget(found, facts(conn, found.file_id, found.path.rsplit("/", 1)[-1]))
 
 
-def facts(conn: sqlite3.Connection, file_id: str) -> MediaFacts | None:
+def facts(conn: sqlite3.Connection, file_id: str, file_name: str = "") -> MediaFacts | None:
     """The media facts of a file with a usable probe (a video stream and a duration)."""
     row = conn.execute(
         "SELECT container, video_codec, pix_fmt, audio, duration_s, height, browser_playable, "
-        "status FROM media_info WHERE id = ?",
+        "status, subtitles FROM media_info WHERE id = ?",
         (file_id,),
     ).fetchone()
     if row is None or not row[1] or not row[4] or row[7] not in ("ok", "incomplete"):
         return None
-    return MediaFacts.from_row(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]))
+    return MediaFacts.from_row(
+        row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[8], file_name
+    )

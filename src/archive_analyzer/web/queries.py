@@ -436,6 +436,38 @@ def playback_file(conn: sqlite3.Connection, content_id: str) -> PlaybackFile | N
     return PlaybackFile(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
 
 
+@dataclass(frozen=True, slots=True)
+class SidecarFile:
+    """A catalogued non-media file beside a video whose name starts with the video's stem."""
+
+    file_id: str
+    path: str
+    name: str
+    size: int
+    mtime: float
+
+
+def sidecar_files(conn: sqlite3.Connection, source: str, path: str) -> list[SidecarFile]:
+    """Active non-media files next to ``path`` named ``<stem>.*`` (the subtitle candidates;
+    ``web.tracks.sidecar`` decides which are subtitles). One index range on (source, path)."""
+    stem = path.rsplit(".", 1)[0] if "." in path.rsplit("/", 1)[-1] else path
+    rows = conn.execute(
+        "SELECT id, path, name, size, mtime FROM files WHERE source = ? AND path > ? "
+        "AND path < ? AND status = 'active' AND is_media = 0 ORDER BY path",
+        (source, stem + ".", stem + "/"),
+    ).fetchall()
+    return [SidecarFile(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def sidecar_file(conn: sqlite3.Connection, file_id: str) -> SidecarFile | None:
+    r = conn.execute(
+        "SELECT id, path, name, size, mtime FROM files WHERE id = ? AND status = 'active' "
+        "AND is_media = 0",
+        (file_id,),
+    ).fetchone()
+    return None if r is None else SidecarFile(r[0], r[1], r[2], r[3], r[4])
+
+
 def progress_of(conn: sqlite3.Connection, user_id: str, content_id: str) -> float | None:
     r = conn.execute(
         "SELECT position_s, finished FROM watch_progress WHERE user_id = ? AND content_id = ?",

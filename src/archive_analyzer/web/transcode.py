@@ -27,6 +27,7 @@ from archive_analyzer.errors import ArchiveError, Busy
 log = logging.getLogger(__name__)
 
 _TMP_PREFIX = ".partial-"
+SUBTITLE_CACHE_BYTES = 256 * 1024 * 1024
 
 
 class TranscodeFailed(ArchiveError):
@@ -241,7 +242,9 @@ class Playback:
     """The playback resources of one app (``app.state.playback``), built by ``from_settings``."""
 
     segments: SegmentCache
+    subtitles: SegmentCache  # WebVTT made from embedded streams and sidecar files
     slots: Slots
+    audio_slots: Slots  # audio renditions: cheap encodes, kept off the video slots
     processes: Processes
     thumbs_dir: Path
     thumb_slots: Slots
@@ -255,7 +258,9 @@ class Playback:
         data = Path(settings.data_dir)
         return cls(
             segments=SegmentCache(settings.hls_cache_dir or data / "hls", settings.hls_cache_bytes),
+            subtitles=SegmentCache(data / "subtitles", SUBTITLE_CACHE_BYTES),
             slots=Slots(settings.max_transcodes, settings.transcode_wait_s),
+            audio_slots=Slots(2 * settings.max_transcodes, settings.transcode_wait_s, "audio"),
             processes=Processes.empty(),
             thumbs_dir=data / "thumbs",
             # short wait: a page of new tiles must not hold the browser's few connections

@@ -10,11 +10,23 @@ import math
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from archive_analyzer.web import accounts, progress, queries, search
-from archive_analyzer.web.deps import Conn, CurrentUser, api_csrf, context, current_user
+from archive_analyzer.web import accounts, playinfo, progress, queries, search
+from archive_analyzer.web import capabilities as caps
+from archive_analyzer.web import trickplay as previews_store
+from archive_analyzer.web.capabilities import Capabilities
+from archive_analyzer.web.deps import (
+    Conn,
+    CsrfFailed,
+    CurrentUser,
+    api_csrf,
+    context,
+    current_user,
+)
+from archive_analyzer.web.render import language
+from archive_analyzer.web.security import csrf_ok
 
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(current_user)])
 
@@ -68,11 +80,28 @@ def get_series(conn: Conn, series_id: str) -> dict[str, Any]:
     return {**asdict(row), "contents": contents}
 
 
-@router.get("/contents/{content_id}", summary="One content: media, players, tags, clips")
-def get_content(conn: Conn, content_id: str) -> dict[str, Any]:
+def capabilities_of(request: Request, query: str | None = None) -> Capabilities:
+    """What the browser plays: the ``caps`` query value, else the player's cookie."""
+    return Capabilities.parse(query if query is not None else request.cookies.get(caps.COOKIE))
+
+
+@router.get(
+    "/contents/{content_id}",
+    summary="One content: media, players, tags, clips, playback (tracks), trickplay",
+)
+def get_content(
+    request: Request,
+    conn: Conn,
+    user: CurrentUser,
+    content_id: str,
+    caps_text: Annotated[str | None, Query(alias="caps", max_length=2000)] = None,
+) -> dict[str, Any]:
     found = queries.detail(conn, _id(content_id))
     if found is None:
         raise HTTPException(404, "not found")
+    info = playinfo.for_content(
+        conn, found.card.id, user.id, capabilities_of(request, caps_text), language(request)
+    )
     return {
         **_card_json(found.card),
         "media": asdict(found.media) if found.media else None,
@@ -81,6 +110,8 @@ def get_content(conn: Conn, content_id: str) -> dict[str, Any]:
         "clips": [_card_json(c) for c in found.clips],
         "parent": _card_json(found.parent) if found.parent else None,
         "facts": found.facts,
+        "playback": info.api() if info else None,
+        "trickplay_url": previews_store.trickplay_url(conn, found.card.id),
     }
 
 
@@ -164,6 +195,32 @@ def post_progress(
     conn: Conn,
     body: ProgressIn,
     user: Annotated[accounts.User, Depends(api_csrf)],
+) -> dict[str, Any]:
+    return _save_progress(request, conn, user, body)
+
+
+@router.post(
+    "/progress/beacon",
+    summary="Save the position from navigator.sendBeacon (form fields, CSRF token in `csrf`)",
+)
+def post_progress_beacon(
+    request: Request,
+    conn: Conn,
+    user: CurrentUser,
+    content_id: Annotated[str, Form(max_length=200)],
+    position_s: Annotated[float, Form(ge=0, le=10 * 24 * 3600)],
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> dict[str, Any]:
+    # A beacon cannot set headers: the session's CSRF token comes as a form field instead.
+    if not csrf_ok(request, csrf):
+        raise CsrfFailed
+    return _save_progress(
+        request, conn, user, ProgressIn(content_id=content_id, position_s=position_s)
+    )
+
+
+def _save_progress(
+    request: Request, conn: Conn, user: accounts.User, body: ProgressIn
 ) -> dict[str, Any]:
     if not math.isfinite(body.position_s):
         raise HTTPException(422, "position must be finite")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from archive_analyzer.web import queries, search
+from archive_analyzer.web import capabilities, i18n, playinfo, queries, search, trickplay
+from archive_analyzer.web.capabilities import Capabilities
 from archive_analyzer.web.deps import Conn, PageUser, page_user
-from archive_analyzer.web.render import render
+from archive_analyzer.web.render import language, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_user)])
 
@@ -56,6 +59,24 @@ def series_page(request: Request, conn: Conn, series_id: str) -> Response:
     )
 
 
+def _player(request: Request, conn: Conn, user_id: str, content_id: str) -> dict[str, Any] | None:
+    """What the player script reads (``playinfo.PlaybackInfo.page``), None when unplayable."""
+    caps = Capabilities.parse(request.cookies.get(capabilities.COOKIE))
+    info = playinfo.for_content(conn, content_id, user_id, caps, language(request))
+    if info is None:
+        return None
+    t = i18n.translator(language(request))
+    labels = {
+        k: t(k) for k in ("play", "pause", "seek", "fullscreen", "subtitles", "subtitles_off")
+    }
+    return {
+        **info.page(),
+        "labels": {**labels, "audio": t("audio_track")},
+        "caps": caps.encode() if caps.reported else None,
+        "trickplay_url": trickplay.trickplay_url(conn, content_id),
+    }
+
+
 @router.get("/content/{content_id}")
 def content_page(request: Request, conn: Conn, user: PageUser, content_id: str) -> Response:
     found = queries.detail(conn, _checked(content_id))
@@ -64,19 +85,38 @@ def content_page(request: Request, conn: Conn, user: PageUser, content_id: str) 
     return render(
         request,
         "content.html",
-        {"d": found, "resume": queries.progress_of(conn, user.id, found.card.id)},
+        {
+            "d": found,
+            "resume": queries.progress_of(conn, user.id, found.card.id),
+            "player": _player(request, conn, user.id, found.card.id),
+            "autoplay": False,
+        },
     )
 
 
 @router.get("/watch/{content_id}")
 def watch_page(
-    request: Request, conn: Conn, user: PageUser, content_id: str, t: float | None = None
+    request: Request,
+    conn: Conn,
+    user: PageUser,
+    content_id: str,
+    t: float | None = None,
+    autoplay: int = 0,
 ) -> Response:
     found = queries.detail(conn, _checked(content_id))
     if found is None:
         raise HTTPException(404)
     resume = t if t is not None else queries.progress_of(conn, user.id, found.card.id)
-    return render(request, "watch.html", {"d": found, "resume": resume})
+    return render(
+        request,
+        "watch.html",
+        {
+            "d": found,
+            "resume": resume,
+            "player": _player(request, conn, user.id, found.card.id),
+            "autoplay": bool(autoplay),
+        },
+    )
 
 
 @router.get("/search")

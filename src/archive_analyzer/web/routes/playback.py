@@ -23,8 +23,19 @@ from starlette.concurrency import run_in_threadpool
 from archive_analyzer.catalog import db
 from archive_analyzer.errors import Busy, FileVanished, PermissionDenied, SourceError
 from archive_analyzer.sources.base import Source
-from archive_analyzer.web import hls, loopback, playable, queries, ranges, streaming, thumbs
-from archive_analyzer.web.deps import Conn, context, current_user
+from archive_analyzer.web import (
+    hls,
+    loopback,
+    playable,
+    prefs,
+    queries,
+    ranges,
+    streaming,
+    thumbs,
+    tracks,
+)
+from archive_analyzer.web.deps import Conn, CurrentUser, context, current_user
+from archive_analyzer.web.render import language
 from archive_analyzer.web.transcode import Cancelled, Playback, TranscodeFailed, run
 
 log = logging.getLogger(__name__)
@@ -32,10 +43,10 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["playback"], dependencies=[Depends(current_user)])
 internal = APIRouter(include_in_schema=False)
 
-_SEGMENT = re.compile(r"^(\d{1,6})\.ts$")
+_SEGMENT = re.compile(r"^(?:(v)|a(\d{1,2})-)?(\d{1,6})\.ts$")
 _PLACEHOLDER = Path(__file__).resolve().parents[1] / "static" / "poster.svg"
 # Bumped when segment boundaries or encoding change, so old cached segments are not reused.
-SEGMENT_LAYOUT = "v3"
+SEGMENT_LAYOUT = "v4"
 
 
 def install(app: FastAPI) -> None:
@@ -80,25 +91,46 @@ async def _source(request: Request, name: str) -> Source:
     return source
 
 
-@router.get(
-    "/hls/{content_id}/index.m3u8",
-    summary="HLS playlist of a content (segments made on demand)",
-    response_class=Response,
-)
-async def hls_playlist(request: Request, content_id: str, conn: Conn) -> Response:
-    found = await run_in_threadpool(_target, conn, content_id)
+def _hls_facts(conn: Conn, content_id: str) -> tuple[playable.PlayTarget, hls.MediaFacts]:
+    found = _target(conn, content_id)
     if found.facts is None or not found.facts.duration_s:
         raise HTTPException(404, "not playable (no probed video)")
+    return found, found.facts
+
+
+_PLAYLIST_HEADERS = {"Cache-Control": "private, no-cache"}
+_M3U8 = "application/vnd.apple.mpegurl"
+
+
+@router.get(
+    "/hls/{content_id}/{name}.m3u8",
+    summary="HLS playlists of a content: index (master or media), video, audio<k>",
+    response_class=Response,
+)
+async def hls_playlist(
+    request: Request, content_id: str, name: str, conn: Conn, user: CurrentUser
+) -> Response:
+    _, facts = await run_in_threadpool(_hls_facts, conn, content_id)
+    assert facts.duration_s is not None
     settings = context(request).settings
-    text = hls.playlist(found.facts.duration_s, settings.hls_segment_s)
-    return Response(
-        text,
-        media_type="application/vnd.apple.mpegurl",
-        headers={
-            "Cache-Control": "private, no-cache",
-            "X-Playback-Mode": hls.plan(found.facts).mode.value,
-        },
-    )
+    chosen = hls.hls_plan(facts)
+    headers = {**_PLAYLIST_HEADERS, "X-Playback-Mode": chosen.mode.value}
+    duration, seg = facts.duration_s, settings.hls_segment_s
+    if name == "index" and chosen.separate_audio:
+        remembered = await run_in_threadpool(prefs.load, conn, user.id)
+        ui = language(request)
+        default = tracks.default_audio(chosen.audio, [remembered.audio_language, ui])
+        text = hls.master_playlist(chosen.audio, default, ui, facts.height)
+    elif name == "index":
+        text = hls.playlist(duration, seg)
+    elif name == "video" and chosen.separate_audio:
+        text = hls.playlist(duration, seg, "v{n}.ts")
+    elif name.startswith("audio") and name[5:].isdigit() and int(name[5:]) < len(chosen.audio):
+        k = int(name[5:])
+        text = hls.playlist(duration, seg, f"a{k}-{{n}}.ts")
+    else:
+        raise HTTPException(404, "not found")
+    return Response(text, media_type=_M3U8, headers=headers)
 
 
 @router.get(
@@ -111,31 +143,46 @@ async def hls_segment(request: Request, content_id: str, segment: str, conn: Con
     match = _SEGMENT.match(segment)
     if match is None:
         raise HTTPException(404, "not found")
-    n = int(match.group(1))
-    found = await run_in_threadpool(_target, conn, content_id)
-    facts = found.facts
-    if facts is None or not facts.duration_s:
-        raise HTTPException(404, "not playable (no probed video)")
+    n = int(match.group(3))
+    found, facts = await run_in_threadpool(_hls_facts, conn, content_id)
+    assert facts.duration_s is not None
     settings = context(request).settings
     if n >= hls.segment_count(facts.duration_s, settings.hls_segment_s):
         raise HTTPException(404, "no such segment")
+    chosen = hls.hls_plan(facts)
+    rendition: hls.Rendition = hls.MUXED
+    if match.group(1):
+        rendition = hls.VIDEO
+    elif match.group(2) is not None:
+        rendition = int(match.group(2))
+    if (rendition == hls.MUXED) == chosen.separate_audio or (
+        isinstance(rendition, int) and rendition >= len(chosen.audio)
+    ):
+        raise HTTPException(404, "no such segment")
     state = playback(request)
     state.hls_sessions[content_id] = time.monotonic()
-    chosen = hls.hls_plan(facts)
     encoding = hls.Encoding(
         max_height=settings.transcode_max_height, preset=settings.transcode_preset
     )
     seg_ms = int(settings.hls_segment_s * 1000)
-    variant = f"{chosen.mode.value}-{seg_ms}-{SEGMENT_LAYOUT}"
-    if chosen.mode is hls.Mode.TRANSCODE:  # other settings make other segments
-        variant += f"-{encoding.max_height}p-{encoding.preset}"
-    key = f"{found.cache_key}/{variant}/{n}.ts"
+    if isinstance(rendition, int):
+        variant = f"audio-{seg_ms}-{SEGMENT_LAYOUT}"
+        option = chosen.audio[rendition]
+        name = f"a{'+'.join(str(s) for s in option.streams)}-{n}.ts"
+        slots = state.audio_slots
+    else:
+        variant = f"{chosen.mode.value}-{seg_ms}-{SEGMENT_LAYOUT}"
+        if chosen.mode is hls.Mode.TRANSCODE:  # other settings make other segments
+            variant += f"-{encoding.max_height}p-{encoding.preset}"
+        name = f"{rendition}{n}.ts"
+        slots = state.slots
+    key = f"{found.cache_key}/{variant}/{name}"
     headers = {"Cache-Control": "private, max-age=86400", "X-Playback-Mode": chosen.mode.value}
     cached = await run_in_threadpool(state.segments.get, key)
     if cached is not None:
         return FileResponse(cached, media_type="video/mp2t", headers=headers)
     source = await _source(request, found.file.source)
-    async with state.slots.hold():
+    async with slots.hold():
         cached = await run_in_threadpool(state.segments.get, key)  # made while we waited
         if cached is None:
             temp = state.segments.temp_path(key)
@@ -154,13 +201,15 @@ async def hls_segment(request: Request, content_id: str, segment: str, conn: Con
                         facts.duration_s,
                         settings.hls_segment_s,
                         encoding,
+                        rendition=rendition,
                     )
+                    label = chosen.mode.value if not isinstance(rendition, int) else "audio"
                     await run(
                         args,
                         gone=request.is_disconnected,
                         timeout_s=settings.transcode_timeout_s,
                         processes=state.processes,
-                        label=f"{chosen.mode.value} {content_id} #{n}",
+                        label=f"{label} {content_id} {name}",
                     )
                 cached = await run_in_threadpool(state.segments.put, key, temp)
             except Cancelled as exc:
@@ -168,7 +217,7 @@ async def hls_segment(request: Request, content_id: str, segment: str, conn: Con
                 return Response(status_code=499, content=str(exc))
             except TranscodeFailed as exc:
                 temp.unlink(missing_ok=True)
-                log.warning("segment %s #%d: %s", content_id, n, exc)
+                log.warning("segment %s %s: %s", content_id, name, exc)
                 raise HTTPException(500, "segment could not be made") from exc
             except BaseException:
                 temp.unlink(missing_ok=True)
