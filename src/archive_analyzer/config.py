@@ -111,6 +111,12 @@ class Settings(BaseSettings):
     # a thumbnail reading more is logged as too costly
     thumb_budget_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
 
+    # scrubbing previews (docs/playback.md): one key frame every trickplay_interval_s, tiled
+    trickplay_interval_s: float = Field(default=10.0, gt=0)
+    previews_cache_bytes: int = Field(default=20 * 1024**3, ge=0)
+    # threads of `run` making previews in the background (0: only `archive-analyzer previews`)
+    preview_workers: int = Field(default=1, ge=0)
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -1,7 +1,7 @@
 """Media for the playback tests: corpus files plus two made here, in one cached folder.
 
-* ``long_mkv``: 10 minutes of H.264/AAC in Matroska (the corpus MKV looped by stream copy), so
-  a seek far ahead must not wait for the segments before it.
+* ``long_mkv`` / ``long_ts``: 10 minutes of H.264/AAC in Matroska / MPEG-TS (the corpus MKV
+  looped by stream copy), so a seek far ahead must not wait for the segments before it.
 * ``big_mpeg2``: 20 s of 1080p MPEG-2 in MPEG-TS, slow enough to transcode that a segment's
   ffmpeg is still running when a test disconnects or asks for a second slot.
 * ``ts_odd_gop``: 30 s of H.264 in MPEG-TS with a key frame every 1.48 s, so segment
@@ -22,6 +22,7 @@ CACHE_ROOT = Path(os.environ.get("ARCHIVE_CORPUS_CACHE", "~/.cache/archive-analy
 
 EXTRA = {
     "long_mkv": "long_mkv.mkv",
+    "long_ts": "long_ts.ts",
     "big_mpeg2": "big_mpeg2.ts",
     "ts_odd_gop": "ts_odd_gop.ts",
 }
@@ -31,6 +32,9 @@ def _make(name: str, corpus: dict[str, Path], out: Path) -> None:
     base = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
     if name == "long_mkv":
         args = ["-stream_loop", "-1", "-i", str(corpus["mkv"]), "-t", "600", "-c", "copy"]
+    elif name == "long_ts":  # browsers do not play MPEG-TS files: this one stays HLS
+        args = [*("-stream_loop", "-1", "-i", str(corpus["mkv"]), "-t", "600", "-c", "copy")]
+        args += ["-f", "mpegts"]
     elif name == "ts_odd_gop":
         args = [
             *("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=30"),

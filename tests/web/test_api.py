@@ -71,7 +71,7 @@ def test_static_assets_are_local(anon: TestClient) -> None:
     assert page.status_code == 200
     assert "http://" not in page.text and "https://" not in page.text
     assert anon.get("/static/app.css").status_code == 200
-    assert anon.get("/static/app.js").status_code == 200
+    assert anon.get("/static/player/main.js").status_code == 200
     assert anon.get("/static/../web.db").status_code == 404
 
 

@@ -26,6 +26,7 @@ from huey.consumer import Consumer
 
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
+from archive_analyzer.jobs import previews
 from archive_analyzer.jobs.queue import Queues, build_queues
 from archive_analyzer.jobs.tasks import INGEST_FLAG, POLL_FLAG, register_tasks
 from archive_analyzer.jobs.writer import Writer
@@ -148,11 +149,28 @@ def run_system(
         check_worker_health=True,
     )
     probers = probe_consumer(queues, settings, settings.workers) if settings.workers > 0 else None
+    preview_jobs = previews.register(queues.storage, settings)
+    preview_jobs.huey.delete(previews.PREVIEWS_FLAG)  # a flag left by a crash would block it
+    previewers = (
+        _HostConsumer(
+            preview_jobs.huey,
+            workers=settings.preview_workers,
+            worker_type="thread",
+            periodic=False,
+            max_delay=MAX_IDLE_DELAY_S,
+            check_worker_health=True,
+            shutdown_timeout=60.0,
+        )
+        if settings.preview_workers > 0
+        else None
+    )
     server = _start_web(app_factory, settings) if app_factory is not None else None
 
     writer_consumer.start()
     if probers is not None:
         probers.start()
+    if previewers is not None:
+        previewers.start()
     log.info(
         "archive-analyzer running: source %s, queue %s %s, %d probe worker(s)%s",
         writer.source.name,
@@ -174,6 +192,8 @@ def run_system(
             if now >= next_poll:
                 next_poll = now + settings.poll_interval_s
                 try:
+                    if previewers is not None:
+                        preview_jobs.request()  # strips for what the last polls probed
                     skipped = 0 if tasks.request_poll() else skipped + 1
                     if skipped >= 3 and not _poll_waiting(queues):
                         # The flag outlived its task (lost with a queue): clear it.
@@ -188,6 +208,8 @@ def run_system(
                     probers.check_worker_health()
             flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
     finally:
+        if previewers is not None:
+            previewers.stop(graceful=True)  # the file in hand finishes (one file, bounded)
         _shutdown(server, probers, writer_consumer, writer)
         tasks.sources.close()
 

@@ -11,7 +11,9 @@ Only catalogued content ids reach the source, as for ``/stream``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
 import time
 from pathlib import Path
@@ -33,6 +35,7 @@ from archive_analyzer.web import (
     streaming,
     thumbs,
     tracks,
+    trickplay,
 )
 from archive_analyzer.web.deps import Conn, CurrentUser, context, current_user
 from archive_analyzer.web.render import language
@@ -368,4 +371,33 @@ async def internal_source(request: Request, token: str) -> Response:
         status_code=status,
         headers=headers,
         media_type="application/octet-stream",
+    )
+
+
+_PREVIEW_FILE = re.compile(r"^(thumbs\.vtt|sprite-\d{1,5}\.jpg)$")
+
+
+@router.get(
+    "/previews/{content_id}/{name}",
+    summary="Scrubbing previews: the WebVTT thumbnails track and its JPEG sprites",
+    response_class=Response,
+)
+async def preview_file(request: Request, content_id: str, name: str, conn: Conn) -> Response:
+    if not queries.valid_id(content_id) or _PREVIEW_FILE.match(name) is None:
+        raise HTTPException(404, "not found")
+    root = context(request).settings.data_dir / "previews"
+    folder = await run_in_threadpool(trickplay.current_folder, conn, root, content_id)
+    path = folder / name if folder is not None else None
+    if path is None or not path.is_file():
+        raise HTTPException(404, "no previews yet")
+    if name == "thumbs.vtt":
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recency for the size cap's eviction
+        return FileResponse(
+            path,
+            media_type="text/vtt; charset=utf-8",
+            headers={"Cache-Control": "private, no-cache"},
+        )
+    return FileResponse(
+        path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
     )
