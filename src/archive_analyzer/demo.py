@@ -1,9 +1,14 @@
 """A small demo archive of real media files, for ``archive-analyzer run`` without a source.
 
-Files are made with ffmpeg's lavfi test sources (1-2 s, tiny frames) in the folder layout of
-the real poker archive: brands, seasons, days, a Korean copy folder, names with ``$``, ``#`` and
-runs of spaces, plus junk (an upload in progress, a Thumbs.db, a sidecar). Generated once into
-``data_dir/demo`` and reused while ``DEMO_VERSION`` stays the same.
+Files are made with ffmpeg's lavfi test sources (a minute each of moving pictures, small
+frames) in the folder layout of the real poker archive: brands, seasons, days, a Korean copy
+folder, names with ``$``, ``#`` and runs of spaces, plus junk (an upload in progress, a
+Thumbs.db, an XMP sidecar). For playback (issue 15) it holds a two-language broadcast TS
+(``(KOR+ENG)``: Korean and English commentary tracks) with a Korean sidecar subtitle file, an
+MKV with an embedded SubRip track, a ProRes MOV, a WebM (VP8 + Opus, played directly by
+Chromium), a Korean-titled episode, and players and hands sheets (``demo-sheets/``, beside the
+tree) that the first ``run`` imports: Korean player names, and hands (clips) on one episode.
+Generated once into ``data_dir/demo`` and reused while ``DEMO_VERSION`` stays the same.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from archive_analyzer.errors import ArchiveError
 
 log = logging.getLogger(__name__)
 
-DEMO_VERSION = "1"
+DEMO_VERSION = "2"
 _MARKER = ".version"
 
 _H264 = ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p")
@@ -28,12 +33,17 @@ _AAC = ("-c:a", "aac", "-b:a", "64k")
 
 @dataclass(frozen=True, slots=True)
 class DemoFile:
-    """One generated file: where it goes and the ffmpeg output options that make it."""
+    """One generated file: where it goes and the ffmpeg output options that make it.
+
+    ``audio`` lists (tone Hz, language) per audio track; ``subtitles`` embeds the demo SRT
+    with that language."""
 
     path: str
     options: tuple[str, ...]
-    seconds: float = 1.0
-    size: str = "160x90"
+    seconds: float = 60.0
+    size: str = "320x180"
+    audio: tuple[tuple[int, str | None], ...] = ((440, None),)
+    subtitles: str | None = None
 
 
 WSOP_BR = "WSOP/WSOP-BR"
@@ -61,9 +71,16 @@ DEMO_FILES: tuple[DemoFile, ...] = (
         (*_H264, *_AAC, "-f", "mpegts"),
     ),
     DemoFile(
+        f"{WSOP_BR}/WSOP-LAS VEGAS/2024 WSOP-LAS VEGAS MAIN EVENT/"
+        "2024 WSOP Main Event Day 5 (KOR+ENG).ts",
+        (*_H264, *_AAC, "-f", "mpegts"),
+        audio=((330, "kor"), (880, "eng")),
+    ),
+    DemoFile(
         "WSOP/WSOP-SC/2025 WSOP-SC (Cyprus)/$5M GTD   WSOP Super Circuit Cyprus Main Event 2025/"
         "Day 1.mkv",
-        (*_H264, *_AAC),
+        (*_H264, *_AAC, "-c:s", "srt"),
+        subtitles="eng",
     ),
     DemoFile(
         f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2007/MXFs/WSOP 2007 Main Event (1).mxf",
@@ -73,7 +90,7 @@ DEMO_FILES: tuple[DemoFile, ...] = (
     DemoFile(
         f"{ARCHIVE}/WSOP Archive (2011-2016)/WSOP 2015/Main Event MOVs/"
         "WSOP 2015 Main Event Day 7.mov",
-        (*_H264, *_AAC),
+        ("-c:v", "prores", "-profile:v", "0", "-pix_fmt", "yuv422p10le", "-c:a", "pcm_s16le"),
     ),
     DemoFile(
         f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2003 - 복사본/"
@@ -85,6 +102,7 @@ DEMO_FILES: tuple[DemoFile, ...] = (
         (*_H264, *_AAC),
     ),
     DemoFile("HCL/2025/20250611 - Nik Airball, Sashimi.mp4", (*_H264, *_AAC)),
+    DemoFile("HCL/2025/20250618 - 닉 에어볼, 사시미 (한국어 중계).mp4", (*_H264, *_AAC)),
     DemoFile("HCL/HCL Poker Clip/Hand 12 - Nik Airball vs Sashimi.mp4", (*_H264, *_AAC)),
     DemoFile("PAD/PAD S12/PAD S12 EP05.mp4", (*_H264, *_AAC)),
     DemoFile(
@@ -93,6 +111,39 @@ DEMO_FILES: tuple[DemoFile, ...] = (
     ),
     DemoFile("MPP/$1M GTD   $1K PokerOK Mystery Bounty/Final Table.mp4", (*_H264, *_AAC)),
 )
+
+TWO_LANGUAGE_TS = next(item.path for item in DEMO_FILES if "(KOR+ENG)" in item.path)
+SUBTITLES = (
+    "1\n00:00:01,000 --> 00:00:05,000\n{first}\n\n"
+    "2\n00:00:06,000 --> 00:00:12,000\n{second}\n\n"
+    "3\n00:00:30,000 --> 00:00:40,000\n{third}\n"
+)
+SUBTITLE_TEXT = {
+    "kor": ("메인 이벤트 5일차에 오신 것을 환영합니다", "닉 에어볼이 레이즈합니다", "올인!"),
+    "eng": ("Welcome to Day 1 in Cyprus", "Nik Airball raises", "All in!"),
+}
+# A Korean sidecar subtitle file beside the two-language TS (picked up like any file).
+SIDECARS = {
+    TWO_LANGUAGE_TS.rsplit(".", 1)[0] + ".ko.srt": "kor",
+}
+# Players (with Korean names) and hands (clips) of one episode, imported by the first run.
+PLAYERS_CSV = (
+    "id,name,display_name,name_kr,country\n"
+    "p1,Nik Airball,Nik Airball,닉 에어볼,US\n"
+    "p2,Sashimi,Sashimi,사시미,US\n"
+    "p3,Daniel Negreanu,Daniel Negreanu,다니엘 네그레아누,CA\n"
+    "p4,Chris Moneymaker,Chris Moneymaker,크리스 머니메이커,US\n"
+)
+HANDS_CSV = (
+    "id,file_id,start_sec,end_sec,highlight_score,players,tags,winner,pot_size_bb,"
+    "is_all_in,is_showdown,board,display_title\n"
+    "h1,\"{file}\",5,18,3,Nik Airball;Sashimi,bluff,Nik Airball,85,1,1,Ah Kd 7c 2s 9h,"
+    "Airball's river bluff\n"
+    "h2,\"{file}\",25,40,2,Sashimi;Nik Airball,hero call,Sashimi,40,0,1,Qs Qh 4d 8c 8s,"
+    "Sashimi's hero call\n"
+    "h3,\"{file}\",44,58,1,Nik Airball;Sashimi,,Nik Airball,12,0,0,,\n"
+)
+HANDS_EPISODE = "HCL/2025/20250611 - Nik Airball, Sashimi.mp4"
 
 # Junk the archive really contains: an upload in progress, Windows thumbnails, a sidecar.
 JUNK = {
@@ -121,6 +172,8 @@ def ensure_demo_archive(root: Path) -> Path:
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+        for rel, lang in SIDECARS.items():
+            (staging / rel).write_text(_srt(lang), encoding="utf-8")
         if root.exists():
             shutil.rmtree(root)
         staging.rename(root)
@@ -131,28 +184,53 @@ def ensure_demo_archive(root: Path) -> Path:
     return root
 
 
+def _srt(lang: str) -> str:
+    first, second, third = SUBTITLE_TEXT[lang]
+    return SUBTITLES.format(first=first, second=second, third=third)
+
+
+def sheets(root: Path) -> tuple[str, str]:
+    """The demo's players and hands sheets (CSV text) for the archive at ``root``."""
+    return PLAYERS_CSV, HANDS_CSV.format(file=HANDS_EPISODE)
+
+
 def _make(ffmpeg: str, target: Path, item: DemoFile) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        ffmpeg,
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-f",
-        "lavfi",
-        "-i",
-        f"testsrc=size={item.size}:rate=25:duration={item.seconds}",
-        "-f",
-        "lavfi",
-        "-i",
-        f"sine=frequency=440:sample_rate=48000:duration={item.seconds}",
-        *item.options,
-        "-shortest",
-        str(target),
+    inputs = [
+        *("-f", "lavfi", "-i"),
+        f"testsrc2=size={item.size}:rate=25:duration={item.seconds}",
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    maps = ["-map", "0:v"]
+    for n, (tone, _lang) in enumerate(item.audio, start=1):
+        inputs += [
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency={tone}:sample_rate=48000:duration={item.seconds}",
+        ]
+        maps += ["-map", f"{n}:a"]
+    tags: list[str] = []
+    for n, (_tone, lang) in enumerate(item.audio):
+        if lang:
+            tags += [f"-metadata:s:a:{n}", f"language={lang}"]
+    with tempfile.TemporaryDirectory() as tmp:
+        if item.subtitles:
+            srt = Path(tmp) / "demo.srt"
+            srt.write_text(_srt(item.subtitles), encoding="utf-8")
+            inputs += ["-i", str(srt)]
+            maps += ["-map", f"{len(item.audio) + 1}:s"]
+            tags += ["-metadata:s:s:0", f"language={item.subtitles}"]
+        command = [
+            *(ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y"),
+            *inputs,
+            *maps,
+            *item.options,
+            *tags,
+            "-t",
+            str(item.seconds),
+            str(target),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         detail = done.stderr.strip().splitlines()[-1:] or ["no output"]
         raise ArchiveError(f"ffmpeg could not make {item.path}: {detail[0]}")

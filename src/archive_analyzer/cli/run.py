@@ -108,7 +108,34 @@ def _with_demo_archive(cfg: Settings) -> Settings:
 
     root = ensure_demo_archive(cfg.data_dir.resolve() / "demo")
     typer.echo(f"no source configured: using the demo archive in {root}", err=True)
-    return cfg.model_copy(update={"source": str(root)})
+    demo_cfg = cfg.model_copy(update={"source": str(root)})
+    _import_demo_sheets(demo_cfg, root)
+    return demo_cfg
+
+
+def _import_demo_sheets(cfg: Settings, root: Any) -> None:
+    """On the demo's first run: list it (no probing: the workers do that) and import its
+    players (Korean names) and hands (clips of one episode), as an archive team would."""
+    from archive_analyzer import pipeline
+    from archive_analyzer.catalog import db, imports
+    from archive_analyzer.demo import sheets
+
+    conn = db.connect(cfg.db)
+    try:
+        if conn.execute("SELECT 1 FROM players LIMIT 1").fetchone() is not None:
+            return
+    finally:
+        conn.close()
+    pipeline.scan(cfg, probe=False)
+    players, hands = sheets(root)
+    conn = db.connect(cfg.db)
+    try:
+        with db.transaction(conn):
+            imports.import_players(conn, players, now=db.utc_now, source="demo players")
+            report = imports.import_hands(conn, hands, now=db.utc_now, source="demo hands")
+        log.info("demo sheets imported: %s", report.summary())
+    finally:
+        conn.close()
 
 
 def _web_app_factory() -> Any:

@@ -192,8 +192,6 @@ def run_system(
             if now >= next_poll:
                 next_poll = now + settings.poll_interval_s
                 try:
-                    if previewers is not None:
-                        preview_jobs.request()  # strips for what the last polls probed
                     skipped = 0 if tasks.request_poll() else skipped + 1
                     if skipped >= 3 and not _poll_waiting(queues):
                         # The flag outlived its task (lost with a queue): clear it.
@@ -203,6 +201,11 @@ def run_system(
                     log.warning("cannot enqueue a poll: %s", exc)
             if now >= next_check:
                 next_check = now + HEALTH_CHECK_S
+                if previewers is not None:
+                    try:
+                        preview_jobs.request()  # strips for what was probed since
+                    except Exception as exc:  # queue backend down: next check
+                        log.warning("cannot enqueue previews: %s", exc)
                 writer_consumer.check_worker_health()
                 if probers is not None:
                     probers.check_worker_health()
