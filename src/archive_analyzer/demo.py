@@ -59,7 +59,6 @@ DEMO_FILES: tuple[DemoFile, ...] = (
         f"{WSOP_BR}/WSOP-PARADISE/2024 WSOP-PARADISE SUPER MAIN EVENT/Day 4/"
         "2024 WSOP-PARADISE SUPER MAIN EVENT Day 4.mp4",
         (*_H264, *_AAC),  # moov at the end, like many archive files
-        seconds=2.0,
     ),
     DemoFile(
         f"{WSOP_BR}/WSOP-LAS VEGAS/2024 WSOP-LAS VEGAS (PokerGo Clip)/"
@@ -137,11 +136,11 @@ PLAYERS_CSV = (
 HANDS_CSV = (
     "id,file_id,start_sec,end_sec,highlight_score,players,tags,winner,pot_size_bb,"
     "is_all_in,is_showdown,board,display_title\n"
-    "h1,\"{file}\",5,18,3,Nik Airball;Sashimi,bluff,Nik Airball,85,1,1,Ah Kd 7c 2s 9h,"
+    'h1,"{file}",5,18,3,Nik Airball;Sashimi,bluff,Nik Airball,85,1,1,Ah Kd 7c 2s 9h,'
     "Airball's river bluff\n"
-    "h2,\"{file}\",25,40,2,Sashimi;Nik Airball,hero call,Sashimi,40,0,1,Qs Qh 4d 8c 8s,"
+    'h2,"{file}",25,40,2,Sashimi;Nik Airball,hero call,Sashimi,40,0,1,Qs Qh 4d 8c 8s,'
     "Sashimi's hero call\n"
-    "h3,\"{file}\",44,58,1,Nik Airball;Sashimi,,Nik Airball,12,0,0,,\n"
+    'h3,"{file}",44,58,1,Nik Airball;Sashimi,,Nik Airball,12,0,0,,\n'
 )
 HANDS_EPISODE = "HCL/2025/20250611 - Nik Airball, Sashimi.mp4"
 

@@ -13,6 +13,7 @@ here is a fixed list of browsers. Without a report the baseline is what every br
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -52,6 +53,7 @@ class Capabilities:
         """From the cookie or query value: tokens separated by commas, unknown ones dropped."""
         if not text:
             return cls(BASELINE, reported=False)
+        text = unquote(text[:4000])  # the cookie is percent-encoded by the script
         found = {t for t in text[:2000].lower().split(",") if _TOKEN.match(t) and t in KNOWN}
         return cls(frozenset(found))
 

@@ -109,8 +109,10 @@ export class Player {
     const to = this.rangeEnd();
     const target = Math.max(from, to > from ? Math.min(t, to) : t);
     this.positioned = true;
-    this.video.currentTime = target;
     this.lastPos = target;
+    // HLS not loading yet (the content page loads nothing before Play): start loading there
+    // instead of seeking an element that has no media
+    if (!(this.deferSeek && this.deferSeek(target))) this.video.currentTime = target;
     this.emit('seek', target);
   }
 

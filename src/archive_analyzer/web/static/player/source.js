@@ -51,12 +51,12 @@ export function attach(player, { lazy }) {
         hls.startLoad(player.lastPos !== null ? player.lastPos : begin);
       }
     });
-    player.on('seek', (t) => {
-      if (!loading) {
-        loading = true;
-        hls.startLoad(t);
-      }
-    });
+    player.deferSeek = (t) => {
+      if (loading) return false;
+      loading = true;
+      hls.startLoad(t);
+      return true;
+    };
     hls.loadSource(data.url);
     hls.attachMedia(video);
     player.hls = hls;
