@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 
 CACHE = Path(os.environ.get("ARCHIVE_CORPUS_CACHE", "~/.cache/archive-analyzer")).expanduser()
 TS = demo.TWO_LANGUAGE_TS
-MXF = "WSOP/WSOP ARCHIVE (PRE-2016)/WSOP Archive (2003-2010)/WSOP 2007/MXFs/WSOP 2007 Main Event (1).mxf"
+MXF = next(f.path for f in demo.DEMO_FILES if f.path.endswith(".mxf"))
 MP4 = demo.HANDS_EPISODE
 WEBM = "PAD/PAD S13/PAD S13 EP01.webm"
 

@@ -13,9 +13,9 @@ here is a fixed list of browsers. Without a report the baseline is what every br
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 COOKIE = "aa_caps"
 QUERY = "caps"
