@@ -12,7 +12,7 @@ Worker threads in one process (``worker --workers N``) and N worker processes (`
 started N times, the model for more hosts) are both measured.
 
 The baseline opens an SMB session per probe (``pipeline.run_probe`` without a pool); queued
-workers reuse one open source per thread (``pipeline.SourcePool``); the reference line "one
+workers reuse one open source per thread (``sources.SourcePool``); the reference line "one
 shared connection" is the engine alone on one open connection.
 """
 
@@ -40,9 +40,8 @@ from archive_analyzer.config import Settings
 from archive_analyzer.jobs.host import probe_consumer
 from archive_analyzer.jobs.queue import build_queues
 from archive_analyzer.jobs.tasks import register_tasks
-from archive_analyzer.pipeline import ProbeJob, run_probe
+from archive_analyzer.pipeline import ProbeJob, probe_options, run_probe, source_opener
 from archive_analyzer.probe.engine import probe_file
-from archive_analyzer.sources import open_source
 
 # Small files of each container family the archive holds (sizes 40 KB - 1 MB).
 NAMES = ("mp4_faststart", "mp4_moov_end", "mov_h264", "mxf_closed", "mkv", "ts_2audio", "webm")
@@ -77,19 +76,12 @@ def direct(jobs: list[ProbeJob], settings: Settings, expect: str = "ok") -> floa
 
 def shared_connection(jobs: list[ProbeJob], settings: Settings) -> float:
     """Seconds to probe every job on one open source (the engine alone, no per-job login)."""
-    source = open_source(jobs[0].source, settings)
+    source = source_opener(settings)(jobs[0].source)
     source.connect()
     try:
         start = time.perf_counter()
         for job in jobs:
-            result = probe_file(
-                source,
-                job.path,
-                strategy=settings.probe_strategy,
-                budget=settings.probe_budget_bytes,
-                timeout_s=settings.probe_timeout_s,
-                size=job.size,
-            )
+            result = probe_file(source, job.path, probe_options(settings), size=job.size)
             assert result.status.value == "ok", result
         return time.perf_counter() - start
     finally:

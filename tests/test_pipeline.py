@@ -12,11 +12,10 @@ import pytest
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db, media
 from archive_analyzer.catalog import files as repo
-from archive_analyzer.config import Settings
-from archive_analyzer.errors import ConfigError, SourceUnavailable
+from archive_analyzer.errors import ConfigError
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
 from archive_analyzer.scan.watcher import WatchState
-from archive_analyzer.sources import Source, open_source
+from archive_analyzer.sources import Source, SourcePool, open_source
 from tests.scan.conftest import make_settings
 
 
@@ -91,8 +90,8 @@ class _Counting:
         self.opened: list[object] = []
         self.closes: dict[int, int] = {}
 
-    def __call__(self, spec: str, settings: Settings) -> Source:
-        source = open_source(spec, settings)
+    def __call__(self, spec: str) -> Source:
+        source = open_source(spec)
         real_close = source.close
         self.opened.append(source)
 
@@ -118,7 +117,7 @@ def test_source_pool_reuses_one_source_per_thread_and_spec(
     size = (root / "ep0.mp4").stat().st_size
     jobs = [pipeline.ProbeJob(f"id{n}", str(root), f"ep{n}.mp4", size, 0.0) for n in range(3)]
     opener = _Counting()
-    pool = pipeline.SourcePool(settings, opener=opener)
+    pool = SourcePool(opener)
     for job in jobs:
         assert pipeline.run_probe(job, settings, sources=pool).status is ProbeStatus.OK
     assert len(opener.opened) == 1 and not opener.closes  # one source, kept open
@@ -140,20 +139,6 @@ def test_source_pool_reuses_one_source_per_thread_and_spec(
     assert len(pool) == 0
 
 
-def test_source_pool_drops_an_unavailable_source(tmp_path: Path) -> None:
-    (tmp_path / "share").mkdir()
-    settings = make_settings(tmp_path / "c.db")
-    opener = _Counting()
-    pool = pipeline.SourcePool(settings, opener=opener)
-    spec = str(tmp_path / "share")
-    with pytest.raises(SourceUnavailable), pool.use(spec):
-        raise SourceUnavailable("share went away")
-    assert len(pool) == 0 and opener.closes == {id(opener.opened[0]): 1}
-    with pool.use(spec) as again:
-        assert again is opener.opened[1]
-    pool.close()
-
-
 def test_scans_and_polls_classify_with_the_user_rules_file(
     tmp_path: Path, corpus: dict[str, Path]
 ) -> None:
@@ -173,7 +158,7 @@ def test_scans_and_polls_classify_with_the_user_rules_file(
     conn = db.connect(settings.db)
     try:
         state = WatchState()
-        source = open_source(str(root), settings)
+        source = open_source(str(root))
         try:
             pipeline.poll_once(conn, source, settings, state, now=db.utc_now)
         finally:

@@ -36,6 +36,7 @@ from archive_analyzer.jobs.queue import Queues
 from archive_analyzer.jobs.writer import Writer
 from archive_analyzer.pipeline import ProbeJob
 from archive_analyzer.probe.result import ProbeStatus
+from archive_analyzer.sources import SourcePool
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class Tasks:
     request_poll: Callable[[], bool]
     request_sync: Callable[[], None]
     # The probe threads' open sources; the owner of the probe consumer closes it after stopping.
-    sources: pipeline.SourcePool
+    sources: SourcePool
 
 
 def describe(exc: BaseException) -> str:
@@ -89,7 +90,7 @@ def register_tasks(
     any task). Only a process given ``writer`` can execute the writer tasks."""
     writer_huey = queues.writer
     probe_huey = queues.probe
-    sources = pipeline.SourcePool(settings)
+    sources = SourcePool(pipeline.source_opener(settings))
     retry: dict[str, Any] = {
         "retries": settings.job_retries,
         "retry_delay": settings.job_retry_delay_s,

@@ -25,7 +25,7 @@ from archive_analyzer.pipeline import ProbeJob
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
 from archive_analyzer.scan.progress import LogProgress
 from archive_analyzer.scan.watcher import WatchState
-from archive_analyzer.sources import Source, open_source
+from archive_analyzer.sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class Writer:
         self.queues = queues
         self.clock = clock
         self.conn: sqlite3.Connection = db.connect(settings.db)
-        self.source: Source = source or open_source(settings.source, settings)
+        self.source: Source = source or pipeline.source_opener(settings)(settings.source)
         self.state = WatchState()
         self.enqueue_probe: EnqueueProbe | None = None  # set by jobs.tasks.register_tasks
         self.on_change: Callable[[], None] | None = None  # debounced sync request
