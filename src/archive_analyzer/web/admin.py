@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive_analyzer.catalog import db, report
+from archive_analyzer.catalog.report import Section
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import ArchiveError
-from archive_analyzer.status import Section
 
 log = logging.getLogger(__name__)
 
