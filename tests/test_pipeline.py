@@ -118,15 +118,16 @@ def test_source_pool_reuses_one_source_per_thread_and_spec(
     jobs = [pipeline.ProbeJob(f"id{n}", str(root), f"ep{n}.mp4", size, 0.0) for n in range(3)]
     opener = _Counting()
     pool = SourcePool(opener)
+    options = pipeline.probe_options(settings)
     for job in jobs:
-        assert pipeline.run_probe(job, settings, sources=pool).status is ProbeStatus.OK
+        assert pipeline.run_probe(job, pool, options).status is ProbeStatus.OK
     assert len(opener.opened) == 1 and not opener.closes  # one source, kept open
     mkv = pipeline.ProbeJob("m", str(other), "a.mkv", (other / "a.mkv").stat().st_size, 0.0)
-    assert pipeline.run_probe(mkv, settings, sources=pool).status is ProbeStatus.OK
+    assert pipeline.run_probe(mkv, pool, options).status is ProbeStatus.OK
     assert len(opener.opened) == 2  # another spec, another source
     # Another thread gets its own source for the same spec.
     with ThreadPoolExecutor(max_workers=1) as executor:
-        executor.submit(pipeline.run_probe, jobs[0], settings, sources=pool).result()
+        executor.submit(pipeline.run_probe, jobs[0], pool, options).result()
     assert len(opener.opened) == 3 and len(pool) == 3
     pool.close()
     assert len(pool) == 0
@@ -134,7 +135,7 @@ def test_source_pool_reuses_one_source_per_thread_and_spec(
     pool.close()  # idempotent
     assert sorted(opener.closes.values()) == [1, 1, 1]
     # After close a job still runs, on a source opened and closed for it alone.
-    assert pipeline.run_probe(jobs[1], settings, sources=pool).status is ProbeStatus.OK
+    assert pipeline.run_probe(jobs[1], pool, options).status is ProbeStatus.OK
     assert len(opener.opened) == 4 and opener.closes[id(opener.opened[3])] == 1
     assert len(pool) == 0
 

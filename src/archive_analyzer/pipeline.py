@@ -31,7 +31,6 @@ from archive_analyzer.scan.progress import Progress, for_terminal
 from archive_analyzer.scan.scanner import Scanner, ScanResult
 from archive_analyzer.scan.watcher import PollResult, RefreshHook, WatchState, poll, run_loop
 from archive_analyzer.sources import SMBOptions, Source, SourceOpener, SourcePool, open_source
-from archive_analyzer.sources.pool import one_off
 
 log = logging.getLogger(__name__)
 
@@ -258,20 +257,12 @@ def poll_once(
     return PollSummary(result, jobs_for(result.ready, _spec(settings, source)))
 
 
-def run_probe(
-    job: ProbeJob, settings: Settings, *, sources: SourcePool | None = None
-) -> ProbeResult:
-    """Probe one file (on any host) with the configured strategy, budget and timeout.
-
-    With ``sources`` the job's source comes from that pool (kept open for the next job on this
-    thread); without, it is opened for this job and closed again. Raises ``SourceError`` when
-    the source cannot be reached."""
-    if sources is not None:
-        opened = sources.use(job.source)
-    else:
-        opened = one_off(job.source, source_opener(settings))
-    with opened as source:
-        return engine.probe_file(source, job.path, probe_options(settings))
+def run_probe(job: ProbeJob, sources: SourcePool, options: ProbeOptions) -> ProbeResult:
+    """Probe one file (on any host) with ``options``; the job's source comes from ``sources``
+    (kept open for the next job on this thread). Raises ``SourceError`` when the source cannot
+    be reached."""
+    with sources.use(job.source) as source:
+        return engine.probe_file(source, job.path, options)
 
 
 def ingest(conn: sqlite3.Connection, job: ProbeJob, result: ProbeResult, *, now: db.Clock) -> bool:
