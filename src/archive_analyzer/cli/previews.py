@@ -29,43 +29,27 @@ def previews(
 ) -> None:
     """Make the scrubbing previews (thumbnail strips and WebVTT track) and poster frames of
     every content that lacks them, newest first, reading key frames by seeking."""
-    from archive_analyzer.catalog import db as catalog_db
-    from archive_analyzer.errors import ConfigError
-    from archive_analyzer.previews import make, options
-    from archive_analyzer.previews import store as preview_store
+    from archive_analyzer import pipeline
+    from archive_analyzer.previews import store
     from archive_analyzer.scan.progress import for_terminal
-    from archive_analyzer.sources import open_source
 
     cfg = settings(db, config, source=source)
-    path = existing_catalog(cfg)
-    if not cfg.source:
-        raise ConfigError("no source given: pass --source or set ARCHIVE_SOURCE / source in TOML")
-    conn = catalog_db.connect(path)
-    src = open_source(cfg.source, cfg)
-    bar = for_terminal("previews")
-    try:
-        src.connect()
-        todo = preview_store.pending(conn, src.name, 1_000_000)
-        bar.start(len(todo))
+    existing_catalog(cfg)
 
-        def advance(item: preview_store.Pending, record: preview_store.PreviewRecord) -> None:
-            bar.advance(1, record.bytes_read)
-            if as_json:
-                emit_json(
-                    {
-                        "path": item.path,
-                        "status": record.status,
-                        "frames": record.frames,
-                        "bytes_read": record.bytes_read,
-                        "ms": record.ms,
-                        "error": record.error,
-                    }
-                )
+    def line(item: store.Pending, record: store.PreviewRecord) -> None:
+        emit_json(
+            {
+                "path": item.path,
+                "status": record.status,
+                "frames": record.frames,
+                "bytes_read": record.bytes_read,
+                "ms": record.ms,
+                "error": record.error,
+            }
+        )
 
-        result = make.sweep(conn, src, options.from_settings(cfg), on_item=advance)
-    finally:
-        bar.finish()
-        src.close()
-        conn.close()
+    result = pipeline.make_previews(
+        cfg, progress=for_terminal("previews"), on_item=line if as_json else None
+    )
     if not as_json:
         typer.echo(f"previews: {result.made} made, {result.failed} failed")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import resource
 import shutil
 import sqlite3
 import threading
@@ -183,10 +182,5 @@ def sweep(
             log.warning("previews of %s failed: %s", item.path, record.error)
         if on_item is not None:
             on_item(item, record)
-    left = len(store.pending(conn, source.name, 1_000_000)) if limit is not None else 0
+    left = store.count_pending(conn, source.name) if limit is not None else 0
     return SweepResult(made, failed, left)
-
-
-def children_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime

@@ -88,21 +88,33 @@ class Pending:
     duration_s: float
 
 
+_PENDING = (
+    "FROM contents c "
+    "JOIN files f ON f.id = c.file_id JOIN media_info m ON m.id = f.id "
+    "LEFT JOIN previews p ON p.file = f.id "
+    "WHERE c.status = 'active' AND f.status = 'active' AND f.source = ? "
+    "AND m.video_codec IS NOT NULL AND m.duration_s > 0 "
+    "AND m.status IN ('ok', 'incomplete') "
+    "AND (p.file IS NULL OR p.size != f.size OR p.mtime != f.mtime) "
+)
+
+
 def pending(conn: sqlite3.Connection, source: str, limit: int) -> list[Pending]:
     """Files of ``source`` with a probed video and no previews for their current version,
     newest content first. A version that failed or was evicted is not offered again."""
     rows = conn.execute(
-        "SELECT f.id, f.path, f.size, f.mtime, m.duration_s FROM contents c "
-        "JOIN files f ON f.id = c.file_id JOIN media_info m ON m.id = f.id "
-        "LEFT JOIN previews p ON p.file = f.id "
-        "WHERE c.status = 'active' AND f.status = 'active' AND f.source = ? "
-        "AND m.video_codec IS NOT NULL AND m.duration_s > 0 "
-        "AND m.status IN ('ok', 'incomplete') "
-        "AND (p.file IS NULL OR p.size != f.size OR p.mtime != f.mtime) "
-        "GROUP BY f.id ORDER BY max(c.created_at) DESC, f.id LIMIT ?",
+        "SELECT f.id, f.path, f.size, f.mtime, m.duration_s "
+        + _PENDING
+        + "GROUP BY f.id ORDER BY max(c.created_at) DESC, f.id LIMIT ?",
         (source, limit),
     ).fetchall()
     return [Pending(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def count_pending(conn: sqlite3.Connection, source: str) -> int:
+    """How many files ``pending`` would offer."""
+    row = conn.execute("SELECT count(DISTINCT f.id) " + _PENDING, (source,)).fetchone()
+    return int(row[0])
 
 
 def current(conn: sqlite3.Connection, file_id: str) -> PreviewRecord | None:

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
 from archive_analyzer.errors import Busy, FileVanished, PermissionDenied, SourceError
 from archive_analyzer.sources.base import Source
@@ -385,7 +386,7 @@ _PREVIEW_FILE = re.compile(r"^(thumbs\.vtt|sprite-\d{1,5}\.jpg)$")
 async def preview_file(request: Request, content_id: str, name: str, conn: Conn) -> Response:
     if not queries.valid_id(content_id) or _PREVIEW_FILE.match(name) is None:
         raise HTTPException(404, "not found")
-    root = context(request).settings.data_dir / "previews"
+    root = pipeline.preview_options(context(request).settings).root
     folder = await run_in_threadpool(trickplay.current_folder, conn, root, content_id)
     path = folder / name if folder is not None else None
     if path is None or not path.is_file():
