@@ -24,10 +24,12 @@ from archive_analyzer.errors import ArchiveError
 
 log = logging.getLogger(__name__)
 
-DEMO_VERSION = "2"
+DEMO_VERSION = "3"
 _MARKER = ".version"
 
-_H264 = ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p")
+# A 2 s GOP like broadcast files (x264's default is 10 s): a remuxed segment copies from the
+# key frame before its start, which ffmpeg cannot find in a TS further back than the lead.
+_H264 = ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "50")
 _AAC = ("-c:a", "aac", "-b:a", "64k")
 
 
