@@ -1,6 +1,7 @@
 """The player in Chromium on the demo archive (issue 15, "Done when"): resume after leaving the
 page for direct and HLS files, one-click start on a cold transcode with a loading state,
-keyboard, choosing the second audio track of the two-language TS, a subtitle cue appearing,
+keyboard (space, arrows, f, m) and the seek bar (click and drag) in both modes, choosing the
+second audio track of the two-language TS, a subtitle cue appearing,
 WebM playing directly, and a scrubbing preview on hovering the seek bar.
 """
 
@@ -184,6 +185,50 @@ def test_resume_after_leaving_mid_play(
     _until(page, f"document.getElementById('player').currentTime > {saved + 0.2}")
     assert _time(page) >= saved - 1
     page.screenshot(path=artifacts / f"player-resume-{mode}.png")
+
+
+@pytest.mark.parametrize(("path", "mode"), [(MP4, "direct"), (TS, "hls")])
+def test_keyboard_and_seek_bar(site: Demo, live: str, page: Any, path: str, mode: str) -> None:
+    cid = site.ids[path]
+    page.goto(f"{live}/watch/{cid}")
+    _ready(page)
+    assert page.evaluate("window.archivePlayer.data.mode") == mode
+    page.evaluate("window.archivePlayer.play()")
+    _until(page, "!document.getElementById('player').paused")
+    _until(page, "document.getElementById('player').duration > 50")
+    # f: full screen on the player (not the bare video: the controls come along), f again leaves
+    page.keyboard.press("f")
+    _until(page, "document.fullscreenElement === document.querySelector('.player-wrap')")
+    page.keyboard.press("f")
+    _until(page, "document.fullscreenElement === null")
+    # m mutes, space pauses and plays again
+    page.keyboard.press("m")
+    assert page.evaluate("document.getElementById('player').muted")
+    page.keyboard.press(" ")
+    _until(page, "document.getElementById('player').paused")
+    page.keyboard.press(" ")
+    _until(page, "!document.getElementById('player').paused")
+    # the seek bar: a click jumps there, playback goes on from it
+    box = page.locator(".seek").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.hover(".player-wrap")
+    page.mouse.click(box["x"] + box["width"] * 0.25, y)
+    _until(page, "Math.abs(document.getElementById('player').currentTime - 15) < 2.5")
+    # a drag: the handle follows the pointer and the seek happens on release
+    page.mouse.move(box["x"] + box["width"] * 0.25, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.5, y, steps=5)
+    page.mouse.move(box["x"] + box["width"] * 0.75, y, steps=5)
+    assert page.evaluate("window.archivePlayer.dragging") > 40  # not seeked yet, only shown
+    page.mouse.up()
+    _until(page, "Math.abs(document.getElementById('player').currentTime - 45) < 2.5")
+    started = _time(page)
+    _until(page, f"document.getElementById('player').currentTime > {started + 1}")
+    assert not page.evaluate("document.getElementById('player').paused")
+    # arrows step from there: left goes back 5 s
+    before = _time(page)
+    page.keyboard.press("ArrowLeft")
+    _until(page, f"document.getElementById('player').currentTime < {before - 3}")
 
 
 def test_clip_resumes_inside_its_range(site: Demo, live: str, page: Any) -> None:
