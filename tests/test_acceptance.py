@@ -5,8 +5,8 @@ episode in Chromium.
 empty folder with a clean ``ARCHIVE_*`` environment, so it generates the demo archive itself,
 creates the first admin and prints the one-time password. The browser logs in with it, sets a
 new password when told to, waits until the demo has been scanned and probed, searches for a
-player from the demo file names, opens the episode and plays it. SIGTERM then stops the system
-cleanly. Screenshots go to ./artifacts/acceptance-*.png.
+player from the demo file names, opens the episode and plays it with one click on Play (in the
+page, issue 15). SIGTERM then stops the system cleanly. Screenshots go to ./artifacts/acceptance-*.png.
 """
 
 from __future__ import annotations
@@ -176,14 +176,14 @@ def test_new_user_runs_logs_in_finds_and_plays_a_demo_episode(
         results.first.click()
         page.wait_for_url("**/content/*")
         page.screenshot(path=artifacts / "acceptance-content.png", full_page=True)
-        page.click("a.button.primary[href^='/watch/']")
-        page.wait_for_url("**/watch/*")
-        # polled from here with evaluate: wait_for_function evals a string, which the app's
-        # CSP (script-src 'self') refuses, and the CSP stays on to test the real page
+        # one click on Play plays in the page (issue 15); polled with evaluate:
+        # wait_for_function evals a string, which the app's CSP (script-src 'self') refuses,
+        # and the CSP stays on to test the real page
         player = "document.getElementById('player')"
-        wait_for(lambda: page.evaluate(f"{player}.readyState >= 1"), timeout=20, what="metadata")
-        page.evaluate(f"{player}.play()")
-        wait_for(lambda: page.evaluate(f"{player}.currentTime > 0.3"), timeout=20, what="playback")
+        wait_for(lambda: page.evaluate("!!window.archivePlayer"), timeout=20, what="the player")
+        page.click("a.button.primary#play")
+        wait_for(lambda: page.evaluate(f"{player}.currentTime > 0.3"), timeout=30, what="playback")
+        assert "/content/" in page.url
         assert page.evaluate(f"{player}.error") is None
         page.screenshot(path=artifacts / "acceptance-playing.png")
     finally:

@@ -1,0 +1,84 @@
+"""Key frames by seeking (``previews/frames.py``) on real files made with ffmpeg: every point
+lands on its key frame, and an index-less MPEG-TS is searched by bytes, not read through."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from archive_analyzer.previews import frames
+from archive_analyzer.sources.local import LocalSource
+
+SECONDS = 40
+POINTS = [float(t) for t in range(0, SECONDS, 4)]
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 640x360 H.264 stream with B-frames and a 2 s GOP (a broadcast-like TS) and the same
+    stream in MP4."""
+    root = tmp_path_factory.mktemp("frames")
+    common = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
+    subprocess.run(
+        [
+            *common,
+            *("-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=25:duration={SECONDS}"),
+            *("-f", "lavfi", "-i", f"sine=frequency=440:duration={SECONDS}"),
+            *("-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-b:v", "1500k"),
+            *("-g", "50", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "mpegts"),
+            str(root / "broadcast.ts"),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        [*common, "-i", str(root / "broadcast.ts"), "-c", "copy", str(root / "broadcast.mp4")],
+        check=True,
+    )
+    return root
+
+
+@pytest.mark.parametrize("name", ["broadcast.ts", "broadcast.mp4"])
+def test_each_point_gets_its_key_frame(media: Path, name: str) -> None:
+    with frames.open_frames(LocalSource(media), name) as reader:
+        found = [reader.frame_at(t) for t in POINTS]
+        share = reader.bytes_read / (media / name).stat().st_size
+    assert [f.time_s if f else None for f in found] == pytest.approx(POINTS, abs=0.05)
+    assert all(f is not None and f.frame.width == 640 for f in found)
+    # a point every 4 s, a 2 s GOP: never the whole file (the TS read 30 % before the byte search)
+    assert share < 0.25, share
+
+
+def test_a_ts_is_searched_by_bytes_after_the_gop_is_known(media: Path) -> None:
+    """Once two key frames are known, a point costs about its key frame: the bytes read per
+    point stay under an eighth of the stream between points."""
+    path = media / "broadcast.ts"
+    per_point = path.stat().st_size / SECONDS * 4
+    with frames.open_frames(LocalSource(media), path.name) as reader:
+        reader.frame_at(0.0)
+        reader.frame_at(4.0)  # the GOP is measured by now
+        before = reader.bytes_read
+        for t in POINTS[2:]:
+            assert reader.frame_at(t) is not None
+        spent = (reader.bytes_read - before) / len(POINTS[2:])
+    assert spent < per_point / 8, (spent, per_point)  # libav's timestamp search: 1/6
+
+
+def test_frames_at_scales_for_other_features(media: Path) -> None:
+    got = list(frames.frames_at(LocalSource(media), "broadcast.mp4", [10.0, 20.0], width=160))
+    assert [t for t, _ in got] == [10.0, 20.0]
+    assert all(f.width == 160 and f.height == 90 for _, f in got)
+
+
+def test_a_file_without_video_is_a_frame_error(tmp_path: Path) -> None:
+    (tmp_path / "tone.m4a").write_bytes(b"")
+    subprocess.run(
+        [
+            *("ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi"),
+            *("-i", "sine=duration=1", str(tmp_path / "tone.m4a")),
+        ],
+        check=True,
+    )
+    with pytest.raises(frames.FrameError), frames.open_frames(LocalSource(tmp_path), "tone.m4a"):
+        pass
