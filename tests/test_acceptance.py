@@ -6,7 +6,8 @@ empty folder with a clean ``ARCHIVE_*`` environment, so it generates the demo ar
 creates the first admin and prints the one-time password. The browser logs in with it, sets a
 new password when told to, waits until the demo has been scanned and probed, searches for a
 player from the demo file names, opens the episode and plays it with one click on Play (in the
-page, issue 15). SIGTERM then stops the system cleanly. Screenshots go to ./artifacts/acceptance-*.png.
+page, issue 15). SIGTERM then stops the system cleanly. Screenshots go to
+./artifacts/acceptance-*.png.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 -- poster are files in the data folder (data_dir/previews/xx/<file>-<size>-<mtime ms>/, the
 -- poster in data_dir/thumbs like the on-demand frames); this row says what was made and what
 -- making it cost. status: done; failed (no retry for this version); evicted (over the size
--- cap: made again when the content is played).
+-- cap; made again only when the file changes).
 CREATE TABLE previews (
     file         TEXT PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE,
     size         INTEGER NOT NULL,
