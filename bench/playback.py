@@ -4,17 +4,20 @@ per transcoded stream.
 Makes three 1080p files once (cached under ``~/.cache/archive-analyzer/bench-playback-<V>/``):
 an H.264/AAC MP4 (direct play, the baseline), the same streams in MPEG-TS (remux) and an
 MPEG-2 4:2:2 MXF with PCM audio like an XDCAM master (transcode), plus a ProRes 422 MOV.
-Catalogs them with the real probe engine, serves the app (uvicorn, in-process thread) and
-opens each in headless Chromium with a cold segment cache and a fresh browser cache:
+Serves them from a throwaway ``smbd`` on a loopback port (``--local``: the local folder),
+catalogs them with the real probe engine, serves the app (uvicorn, in-process thread) and
+opens each in headless Chromium, always with a fresh browser context:
 
-* first frame: from navigation start to the first ``timeupdate`` past 0 after ``play()``;
+* first frame: ``/watch/{id}?autoplay=1`` (what the content page's Play does), from navigation
+  start to the first ``timeupdate`` past 0; **cold** with an empty segment cache, then
+  **warm**: the same page again once the cold run's segments are made (cache filled);
 * seek: from setting ``currentTime`` to 80 % to playback past that point (a cold segment).
 
 Poster frames: bytes ffmpeg read (its AVIO statistics) for the app's input seek vs an output
 seek (decode from the start, the naive way) on the same files. CPU: ``RUSAGE_CHILDREN`` over
 the segment ffmpeg runs of 30 s of each file with the app's settings (720p cap, veryfast).
 
-    .venv/bin/python -m bench.playback [--runs 3] [--seconds 30]
+    .venv/bin/python -m bench.playback [--runs 3] [--seconds 30] [--local]
 """
 
 from __future__ import annotations
@@ -28,14 +31,19 @@ import statistics
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, serve_app
+from tests.fixtures.smb import SambaServer, smb_options
 from tests.web.playback_data import seed_corpus
 
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
+from archive_analyzer.sources import Source, open_source
+from archive_analyzer.sources.local import LocalSource
 from archive_analyzer.web import accounts, hls, thumbs
 from archive_analyzer.web.app import create_app
 from archive_analyzer.web.server import SourceRegistry
@@ -78,7 +86,6 @@ document.addEventListener('DOMContentLoaded', () => {
   v.addEventListener('timeupdate', () => {
     if (v.currentTime > 0 && !window.__t.first) window.__t.first = performance.now();
   });
-  v.play().catch(() => {});
 });
 """
 
@@ -104,8 +111,35 @@ def media(seconds: int) -> dict[str, Path]:
     return out
 
 
-def first_frame(chromium: Any, url: str, cid: str, duration: float) -> tuple[float, float]:
-    """(ms to first frame from navigation start, ms from a seek to 80 % to playing there)."""
+SPANS: list[tuple[str, float, float]] = []  # (ffmpeg label, start, end) in epoch seconds
+
+
+def trace_ffmpeg() -> None:
+    """Record every segment ffmpeg run of the app (for the cold-start breakdown)."""
+    from archive_analyzer.web.routes import playback as routes
+
+    original = routes.run  # type: ignore[attr-defined]
+
+    async def traced(args: list[str], **kwargs: Any) -> str:
+        started = time.time()
+        try:
+            return await original(args, **kwargs)
+        finally:
+            SPANS.append((str(kwargs.get("label", "")), started, time.time()))
+
+    setattr(routes, "run", traced)  # noqa: B010
+
+
+@dataclass
+class Visit:
+    first_ms: float  # navigation start -> first frame
+    seek_ms: float = 0.0  # seek to 80 % -> playing there (0: not measured)
+    phases: dict[str, float] = field(default_factory=dict)  # where a cold HLS start went
+
+
+def first_frame(chromium: Any, url: str, cid: str, duration: float, *, seek: bool = True) -> Visit:
+    """Open ``/watch/{cid}?autoplay=1`` in a fresh browser context and time its first frame
+    (and, with ``seek``, a seek to 80 %)."""
     context = chromium.new_context()  # a fresh browser cache
     context.add_init_script(INIT)
     page = context.new_page()
@@ -114,27 +148,52 @@ def first_frame(chromium: Any, url: str, cid: str, duration: float) -> tuple[flo
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/")
-    page.goto(f"{url}/watch/{cid}")
+    SPANS.clear()
+    page.goto(f"{url}/watch/{cid}?autoplay=1")
     try:
-        first = _poll(page, "window.__t.first || 0")
+        first = float(_poll(page, "window.__t.first || 0"))
     except TimeoutError:
         state = page.evaluate(
             "(() => { const v = document.getElementById('player'); return [v.readyState, "
             "v.networkState, v.currentTime, v.paused, v.error && v.error.message]; })()"
         )
         raise TimeoutError(f"{cid}: no first frame; video state {state}") from None
-    target = round(duration * 0.8, 2)
-    started = page.evaluate(
-        f"(() => {{ const v = document.getElementById('player'); v.currentTime = {target}; "
-        "return performance.now(); })()"
-    )
-    reached = _poll(
-        page,
-        "(() => { const v = document.getElementById('player'); "
-        f"return (!v.seeking && v.currentTime > {target + 0.1}) ? performance.now() : 0; }})()",
-    )
+    visit = Visit(first, phases=_phases(page, first))
+    if seek:
+        target = round(duration * 0.8, 2)
+        started = page.evaluate(
+            f"(() => {{ const v = document.getElementById('player'); v.currentTime = {target}; "
+            "return performance.now(); })()"
+        )
+        reached = _poll(
+            page,
+            "(() => { const v = document.getElementById('player'); "
+            f"return (!v.seeking && v.currentTime > {target + 0.1}) ? performance.now() : 0; }})()",
+        )
+        visit.seek_ms = float(reached) - float(started)
     context.close()
-    return float(first), float(reached) - float(started)
+    return visit
+
+
+def _phases(page: Any, first: float) -> dict[str, float]:
+    """The first video segment's request in the browser's resource timing and its ffmpeg run
+    on the server, on one clock (ms from navigation start)."""
+    found = page.evaluate(
+        "(() => ({origin: performance.timeOrigin, domReady: "
+        "performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd, "
+        "segments: performance.getEntriesByType('resource').filter(e => /\\/hls\\/.*(av|v)0\\.ts/"
+        ".test(e.name)).map(e => [e.name, e.requestStart, e.responseStart, e.responseEnd])}))()"
+    )
+    if not found["segments"]:
+        return {}
+    _, request, first_byte, end = found["segments"][0]
+    runs = [(b, e) for label, b, e in SPANS if label.endswith(("av0.ts", "v0.ts"))]
+    phases = {"page": found["domReady"], "request": request}
+    if runs:
+        began, ended = ((t * 1000 - found["origin"]) for t in runs[0])
+        phases.update(ffmpeg_start=began, ffmpeg_end=ended)
+    phases.update(first_byte=first_byte, response_end=end, first_frame=first)
+    return phases
 
 
 def _poll(page: Any, expression: str, timeout: float = 60.0) -> Any:
@@ -185,15 +244,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--local", action="store_true", help="the local folder, not SMB")
     args = parser.parse_args()
 
     files = media(args.seconds)
     tmp = Path(tempfile.mkdtemp(prefix="bench-playback-"))
+    samba: SambaServer | None = None
     try:
         root = files["direct"].parent
-        settings = Settings(db=tmp / "web.db", data_dir=tmp / "data", source=str(root))
+        if args.local:
+            settings = Settings(db=tmp / "web.db", data_dir=tmp / "data", source=str(root))
+            source: Source = LocalSource(root)
+        else:
+            samba = SambaServer()
+            for path in files.values():
+                try:
+                    os.link(path, samba.root / path.name)
+                except OSError:
+                    shutil.copyfile(path, samba.root / path.name)
+            samba.start()
+            settings = Settings(
+                db=tmp / "web.db",
+                data_dir=tmp / "data",
+                source=samba.url,
+                smb_password=SecretStr(samba.password),
+            )
+            source = open_source(samba.url, smb_options(samba))
+        source.connect()
         conn = db.connect(settings.db)
-        ids = seed_corpus(conn, files, list(files))
+        ids = seed_corpus(conn, files, list(files), source)
+        source.close()
         accounts.add_user(conn, "bench", PASSWORD, role="admin")
         facts = {
             mode: hls.MediaFacts.from_row(*row)
@@ -216,39 +296,68 @@ def main() -> None:
             conn_factory=lambda: db.connect(settings.db, migrate=False),
             source_factory=SourceRegistry(settings),
         )
-        print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; files {root}")
+        where = settings.source if samba is not None else f"local {root}"
+        print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; files on {where}")
         for mode, f in facts.items():
             print(f"  {mode:17} {files[mode].name}: {hls.plan(f).mode.value}, {f.video_codec}")
 
         from playwright.sync_api import sync_playwright
 
-        results: dict[str, list[tuple[float, float]]] = {m: [] for m in files}
+        trace_ffmpeg()
+        results: dict[str, list[Visit]] = {m: [] for m in files}
+        warm: dict[str, list[float]] = {m: [] for m in files}
+
+        def settle() -> None:
+            # segments still being made for the previous page finish first
+            state = app.state.playback
+            deadline = time.monotonic() + 120
+            while state.processes.running and time.monotonic() < deadline:
+                time.sleep(0.05)
+
         with serve_app(app) as server, sync_playwright() as pw:
             chromium = pw.chromium.launch(
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
             )
             for run in range(args.runs):
                 for mode in files:
-                    # the previous page's segments still being made finish into the old cache
-                    state = app.state.playback
-                    deadline = time.monotonic() + 120
-                    while state.processes.running and time.monotonic() < deadline:
-                        time.sleep(0.05)
+                    settle()
                     cache_dir = tmp / f"hls-{run}-{mode}"
                     app.state.playback.segments = SegmentCache(cache_dir, settings.hls_cache_bytes)
                     duration = facts[mode].duration_s or args.seconds
                     results[mode].append(first_frame(chromium, server.url, ids[mode], duration))
+                    settle()
+                    again = first_frame(chromium, server.url, ids[mode], duration, seek=False)
+                    warm[mode].append(again.first_ms)
             chromium.close()
 
-            print("\ntime to first frame and to play after a seek to 80 % (cold cache), ms:")
-            base = statistics.median(r[0] for r in results["direct"])
+            print("\ntime to first frame (cold and warm segment cache) and to play after a seek")
+            print("to 80 % (cold), ms, median of the runs:")
+            base = statistics.median(r.first_ms for r in results["direct"])
             for mode, rows in results.items():
-                ttff = statistics.median(r[0] for r in rows)
-                seek = statistics.median(r[1] for r in rows)
-                print(
-                    f"  {mode:17} first frame {ttff:7.0f} (x{ttff / base:4.1f} direct)"
-                    f"   seek {seek:7.0f}   runs {[round(r[0]) for r in rows]}"
+                ttff = statistics.median(r.first_ms for r in rows)
+                seek = statistics.median(r.seek_ms for r in rows)
+                hot = statistics.median(warm[mode])
+                cold_runs, warm_runs = (
+                    [round(r.first_ms) for r in rows],
+                    [round(w) for w in warm[mode]],
                 )
+                print(
+                    f"  {mode:17} cold {ttff:7.0f} (x{ttff / base:4.1f} direct)"
+                    f"  warm {hot:7.0f}   seek {seek:7.0f}"
+                    f"   runs cold {cold_runs} warm {warm_runs}"
+                )
+            print("\ncold HLS starts, ms from navigation start (median of the runs):")
+            print("  page ready | segment 0 asked | ffmpeg start | ffmpeg end | first byte |")
+            print("  response end | first frame")
+            for mode, rows in results.items():
+                keys = rows[0].phases.keys()
+                if not keys:
+                    continue
+                cells = "  ".join(
+                    f"{k} {statistics.median(r.phases.get(k, 0.0) for r in rows):6.0f}"
+                    for k in keys
+                )
+                print(f"  {mode:17} {cells}")
 
             import httpx
 
@@ -287,6 +396,8 @@ def main() -> None:
                 f"on {os.cpu_count()} cores"
             )
     finally:
+        if samba is not None:
+            samba.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
