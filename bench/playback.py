@@ -114,6 +114,19 @@ def media(seconds: int) -> dict[str, Path]:
 SPANS: list[tuple[str, float, float]] = []  # (ffmpeg label, start, end) in epoch seconds
 
 
+_RAMP = (hls.RAMP, hls._RAMP_ENDS, hls.Encoding.preset_for)
+
+
+def issue9_start(on: bool) -> None:
+    """Make HLS starts as issue 9 did (``on``: first segments 1/3 and 2/3 of the length, all
+    at ``transcode_preset``) or as now; a fresh segment cache per visit keeps them apart."""
+    if on:
+        hls.RAMP, hls._RAMP_ENDS = (1 / 3, 2 / 3), (1 / 3, 1.0)
+        hls.Encoding.preset_for = lambda self, n: self.preset  # type: ignore[method-assign]
+    else:
+        hls.RAMP, hls._RAMP_ENDS, hls.Encoding.preset_for = _RAMP  # type: ignore[method-assign]
+
+
 def trace_ffmpeg() -> None:
     """Record every segment ffmpeg run of the app (for the cold-start breakdown)."""
     from archive_analyzer.web.routes import playback as routes
@@ -181,7 +194,7 @@ def _phases(page: Any, first: float) -> dict[str, float]:
     found = page.evaluate(
         "(() => ({origin: performance.timeOrigin, domReady: "
         "performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd, "
-        "segments: performance.getEntriesByType('resource').filter(e => /\\/hls\\/.*(av|v)0\\.ts/"
+        "segments: performance.getEntriesByType('resource').filter(e => /\\/hls\\/[^/]+\\/v?0\\.ts/"
         ".test(e.name)).map(e => [e.name, e.requestStart, e.responseStart, e.responseEnd])}))()"
     )
     if not found["segments"]:
@@ -245,6 +258,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--local", action="store_true", help="the local folder, not SMB")
+    parser.add_argument(
+        "--compare-start",
+        action="store_true",
+        help="also time HLS starts as issue 9 made them (2 s + 4 s ramp, transcode_preset)",
+    )
     args = parser.parse_args()
 
     files = media(args.seconds)
@@ -304,8 +322,10 @@ def main() -> None:
         from playwright.sync_api import sync_playwright
 
         trace_ffmpeg()
-        results: dict[str, list[Visit]] = {m: [] for m in files}
-        warm: dict[str, list[float]] = {m: [] for m in files}
+        variants = ["now"] + (["issue-9 start"] if args.compare_start else [])
+        keys = [(m, v) for m in files for v in variants if v == "now" or m != "direct"]
+        results: dict[tuple[str, str], list[Visit]] = {k: [] for k in keys}
+        warm: dict[tuple[str, str], list[float]] = {k: [] for k in keys}
 
         def settle() -> None:
             # segments still being made for the previous page finish first
@@ -319,45 +339,48 @@ def main() -> None:
                 executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
             )
             for run in range(args.runs):
-                for mode in files:
+                for mode, variant in keys:
+                    issue9_start(variant != "now")
                     settle()
-                    cache_dir = tmp / f"hls-{run}-{mode}"
+                    cache_dir = tmp / f"hls-{run}-{mode}-{variant}"
                     app.state.playback.segments = SegmentCache(cache_dir, settings.hls_cache_bytes)
                     duration = facts[mode].duration_s or args.seconds
-                    results[mode].append(first_frame(chromium, server.url, ids[mode], duration))
+                    visit = first_frame(chromium, server.url, ids[mode], duration)
+                    results[mode, variant].append(visit)
                     settle()
                     again = first_frame(chromium, server.url, ids[mode], duration, seek=False)
-                    warm[mode].append(again.first_ms)
+                    warm[mode, variant].append(again.first_ms)
+            issue9_start(False)
             chromium.close()
 
             print("\ntime to first frame (cold and warm segment cache) and to play after a seek")
             print("to 80 % (cold), ms, median of the runs:")
-            base = statistics.median(r.first_ms for r in results["direct"])
-            for mode, rows in results.items():
+            base = statistics.median(r.first_ms for r in results["direct", "now"])
+            for (mode, variant), rows in results.items():
                 ttff = statistics.median(r.first_ms for r in rows)
                 seek = statistics.median(r.seek_ms for r in rows)
-                hot = statistics.median(warm[mode])
+                hot = statistics.median(warm[mode, variant])
                 cold_runs, warm_runs = (
                     [round(r.first_ms) for r in rows],
-                    [round(w) for w in warm[mode]],
+                    [round(w) for w in warm[mode, variant]],
                 )
                 print(
-                    f"  {mode:17} cold {ttff:7.0f} (x{ttff / base:4.1f} direct)"
+                    f"  {mode:17} {variant:13} cold {ttff:7.0f} (x{ttff / base:4.1f} direct)"
                     f"  warm {hot:7.0f}   seek {seek:7.0f}"
                     f"   runs cold {cold_runs} warm {warm_runs}"
                 )
-            print("\ncold HLS starts, ms from navigation start (median of the runs):")
-            print("  page ready | segment 0 asked | ffmpeg start | ffmpeg end | first byte |")
-            print("  response end | first frame")
-            for mode, rows in results.items():
-                keys = rows[0].phases.keys()
-                if not keys:
+            print("\ncold HLS starts, ms from navigation start (median of the runs): page ready,")
+            print(
+                "segment 0 asked, its ffmpeg start and end, first byte, response end, first frame"
+            )
+            for (mode, variant), rows in results.items():
+                names = [k for k in rows[0].phases if all(k in r.phases for r in rows)]
+                if not names:
                     continue
                 cells = "  ".join(
-                    f"{k} {statistics.median(r.phases.get(k, 0.0) for r in rows):6.0f}"
-                    for k in keys
+                    f"{k} {statistics.median(r.phases[k] for r in rows):6.0f}" for k in names
                 )
-                print(f"  {mode:17} {cells}")
+                print(f"  {mode:17} {variant:13} {cells}")
 
             import httpx
 

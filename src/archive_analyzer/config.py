@@ -114,6 +114,8 @@ class Settings(BaseModel):
     transcode_timeout_s: float = Field(default=120.0, gt=0)
     transcode_max_height: int = Field(default=720, ge=16)
     transcode_preset: str = "veryfast"
+    # the x264 preset of the first (ramp) segments: a cold start waits for the first one
+    transcode_start_preset: str = "ultrafast"
     thumb_width: int = Field(default=320, ge=16)
     # a thumbnail reading more is logged as too costly
     thumb_budget_bytes: int = Field(default=16 * 1024 * 1024, ge=1)

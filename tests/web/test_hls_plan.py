@@ -98,18 +98,26 @@ def test_playlist_lists_every_segment() -> None:
         "1.ts",
         "2.ts",
         "3.ts",
+        "4.ts",
     ]
-    assert "#EXTINF:2.000," in text and "#EXTINF:4.000," in text
+    # the ramp (1, 2, 3 s) ends at 6 s, then 6 s segments; the last one is shorter
+    extinf = [line for line in text.splitlines() if line.startswith("#EXTINF:")]
+    assert extinf == [f"#EXTINF:{d:.3f}," for d in (1, 2, 3, 6, 2)]
 
 
 def test_segment_args_seek_before_input_and_keep_the_timeline() -> None:
     chosen = hls.hls_plan(facts("prores", "mov,mp4,m4a,3gp,3g2,mj2"))
-    args = hls.segment_args("file:/x.mov", "/out.ts", chosen, 3, 60.0, 6.0)
+    args = hls.segment_args("file:/x.mov", "/out.ts", chosen, 4, 60.0, 6.0)
     assert args.index("-ss") < args.index("-i")
     assert args[args.index("-ss") + 1] == "12.000"
     assert args[args.index("-output_ts_offset") + 1] == "12.000"
     assert args[args.index("-use_mfra_for") + 1] == "pts"  # seek fragmented MP4 by mfra
     assert "libx264" in args and args[-1] == "/out.ts"
+    assert args[args.index("-preset") + 1] == "veryfast"
+    # the ramp segments: short, and made with the start preset (a cold start waits for them)
+    ramp = hls.segment_args("file:/x.mov", "/out.ts", chosen, 0, 60.0, 6.0)
+    assert ramp[ramp.index("-t") + 1] == "1.000"
+    assert ramp[ramp.index("-preset") + 1] == "ultrafast"
     first = hls.segment_args("in.ts", "o.ts", hls.hls_plan(facts("h264")), 0, 60.0, 6.0)
     assert "-ss" not in first and first[first.index("-c:v") + 1] == "copy"
     assert "-use_mfra_for" not in first

@@ -184,39 +184,41 @@ def input_options(container: str | None) -> list[str]:
     return []
 
 
+# The first segments ramp up to the full length (1/6, 1/3 and 1/2 of ``segment_s``: 1 s, 2 s
+# and 3 s for 6 s): a cold transcode has its first frame after one second of media is made,
+# and each ramp segment is ready before the one before it has played out.
+RAMP: tuple[float, ...] = (1 / 6, 1 / 3, 1 / 2)
+_RAMP_ENDS: tuple[float, ...] = tuple(sum(RAMP[: k + 1]) for k in range(len(RAMP)))  # 1/6, 1/2, 1
+
+
 def segment_count(duration_s: float, segment_s: float) -> int:
     """How many segments cover ``duration_s`` (at least one); see ``segment_span``."""
-    first, second = segment_s / 3, segment_s
-    if duration_s <= first + 1e-6:
-        return 1
-    if duration_s <= second + 1e-6:
-        return 2
-    return 2 + math.ceil((duration_s - second) / segment_s - 1e-6)
+    for k, end in enumerate(_RAMP_ENDS):
+        if duration_s <= end * segment_s + 1e-6:
+            return k + 1
+    return len(RAMP) + math.ceil((duration_s - segment_s) / segment_s - 1e-6)
 
 
 def segment_span(n: int, duration_s: float, segment_s: float) -> tuple[float, float]:
     """(start, length) in seconds of segment ``n``.
 
-    The first two segments are a third and two thirds of ``segment_s`` (2 s and 4 s for 6 s),
-    then every segment is ``segment_s``: a transcoded start is ready three times sooner, and
-    every boundary still follows from the duration alone. The last one is shorter.
+    The first ``len(RAMP)`` segments ramp up (``RAMP``) and end at ``segment_s``; then every
+    segment is ``segment_s``, so every boundary still follows from the duration alone. The
+    last one is shorter.
     """
-    if n == 0:
-        start, length = 0.0, segment_s / 3
-    elif n == 1:
-        start, length = segment_s / 3, segment_s * 2 / 3
+    if n < len(RAMP):
+        start, length = (_RAMP_ENDS[n] - RAMP[n]) * segment_s, RAMP[n] * segment_s
     else:
-        start, length = (n - 1) * segment_s, segment_s
+        start, length = (n - len(RAMP) + 1) * segment_s, segment_s
     return start, max(0.0, min(length, duration_s - start))
 
 
 def segment_at(position_s: float, segment_s: float) -> int:
     """The segment holding ``position_s``."""
-    if position_s < segment_s / 3:
-        return 0
-    if position_s < segment_s:
-        return 1
-    return 1 + int(position_s // segment_s)
+    for k, end in enumerate(_RAMP_ENDS):
+        if position_s < end * segment_s:
+            return k
+    return len(RAMP) - 1 + int(position_s // segment_s)
 
 
 def playlist(duration_s: float, segment_s: float, uri: str = "{n}.ts") -> str:
@@ -279,12 +281,18 @@ def master_playlist(
 
 @dataclass(frozen=True, slots=True)
 class Encoding:
-    """Transcode parameters (from settings)."""
+    """Transcode parameters (from settings). ``start_preset`` encodes the ramp segments (the
+    first ``len(RAMP)``): a cold start waits for the first one, and each must be made faster
+    than the one before plays."""
 
     max_height: int = 720
     preset: str = "veryfast"
     crf: int = 23
     audio_bitrate: str = "128k"
+    start_preset: str = "ultrafast"
+
+    def preset_for(self, n: int) -> str:
+        return self.start_preset if n < len(RAMP) else self.preset
 
 
 # What one segment carries: video and the only audio ("av"), video only ("v"), or audio
@@ -339,7 +347,7 @@ def segment_args(
                 "-c:v",
                 "libx264",
                 "-preset",
-                encoding.preset,
+                encoding.preset_for(n),
                 "-crf",
                 str(encoding.crf),
                 "-pix_fmt",

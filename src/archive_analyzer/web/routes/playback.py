@@ -50,7 +50,7 @@ internal = APIRouter(include_in_schema=False)
 _SEGMENT = re.compile(r"^(?:(v)|a(\d{1,2})-)?(\d{1,6})\.ts$")
 _PLACEHOLDER = Path(__file__).resolve().parents[1] / "static" / "poster.svg"
 # Bumped when segment boundaries or encoding change, so old cached segments are not reused.
-SEGMENT_LAYOUT = "v4"
+SEGMENT_LAYOUT = "v5"
 
 
 def install(app: FastAPI) -> None:
@@ -166,7 +166,9 @@ async def hls_segment(request: Request, content_id: str, segment: str, conn: Con
     state = playback(request)
     state.hls_sessions[content_id] = time.monotonic()
     encoding = hls.Encoding(
-        max_height=settings.transcode_max_height, preset=settings.transcode_preset
+        max_height=settings.transcode_max_height,
+        preset=settings.transcode_preset,
+        start_preset=settings.transcode_start_preset,
     )
     seg_ms = int(settings.hls_segment_s * 1000)
     if isinstance(rendition, int):
@@ -177,7 +179,7 @@ async def hls_segment(request: Request, content_id: str, segment: str, conn: Con
     else:
         variant = f"{chosen.mode.value}-{seg_ms}-{SEGMENT_LAYOUT}"
         if chosen.mode is hls.Mode.TRANSCODE:  # other settings make other segments
-            variant += f"-{encoding.max_height}p-{encoding.preset}"
+            variant += f"-{encoding.max_height}p-{encoding.preset}-{encoding.start_preset}"
         name = f"{rendition}{n}.ts"
         slots = state.slots
     key = f"{found.cache_key}/{variant}/{name}"
