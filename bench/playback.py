@@ -8,7 +8,7 @@ Serves them from a throwaway ``smbd`` on a loopback port (``--local``: the local
 catalogs them with the real probe engine, serves the app (uvicorn, in-process thread) and
 opens each in headless Chromium, always with a fresh browser context:
 
-* first frame: ``/watch/{id}?autoplay=1`` (what the content page's Play does), from navigation
+* first frame: ``/watch/{id}?t=0&autoplay=1`` (what the content page's Play does), from navigation
   start to the first ``timeupdate`` past 0; **cold** with an empty segment cache, then
   **warm**: the same page again once the cold run's segments are made (cache filled);
 * seek: from setting ``currentTime`` to 80 % to playback past that point (a cold segment).
@@ -150,9 +150,16 @@ class Visit:
     phases: dict[str, float] = field(default_factory=dict)  # where a cold HLS start went
 
 
-def first_frame(chromium: Any, url: str, cid: str, duration: float, *, seek: bool = True) -> Visit:
+def first_frame(
+    chromium: Any, url: str, cid: str, duration: float, catalog: Path, *, seek: bool = True
+) -> Visit:
     """Open ``/watch/{cid}?autoplay=1`` in a fresh browser context and time its first frame
-    (and, with ``seek``, a seek to 80 %)."""
+    (and, with ``seek``, a seek to 80 %). Every visit starts at 0 (``t=0``; saved positions are
+    forgotten too): a resume would start at the last visit's seek."""
+    conn = db.connect(catalog, migrate=False)
+    with db.transaction(conn):
+        conn.execute("DELETE FROM watch_progress")
+    conn.close()
     context = chromium.new_context()  # a fresh browser cache
     context.add_init_script(INIT)
     page = context.new_page()
@@ -162,7 +169,7 @@ def first_frame(chromium: Any, url: str, cid: str, duration: float, *, seek: boo
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/")
     SPANS.clear()
-    page.goto(f"{url}/watch/{cid}?autoplay=1")
+    page.goto(f"{url}/watch/{cid}?t=0&autoplay=1")
     try:
         first = float(_poll(page, "window.__t.first || 0"))
     except TimeoutError:
@@ -198,6 +205,9 @@ def _phases(page: Any, first: float) -> dict[str, float]:
         ".test(e.name)).map(e => [e.name, e.requestStart, e.responseStart, e.responseEnd])}))()"
     )
     if not found["segments"]:
+        if os.environ.get("BENCH_DEBUG"):
+            names = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+            print("no segment 0 in", names)
         return {}
     _, request, first_byte, end = found["segments"][0]
     runs = [(b, e) for label, b, e in SPANS if label.endswith(("av0.ts", "v0.ts"))]
@@ -345,10 +355,12 @@ def main() -> None:
                     cache_dir = tmp / f"hls-{run}-{mode}-{variant}"
                     app.state.playback.segments = SegmentCache(cache_dir, settings.hls_cache_bytes)
                     duration = facts[mode].duration_s or args.seconds
-                    visit = first_frame(chromium, server.url, ids[mode], duration)
+                    visit = first_frame(chromium, server.url, ids[mode], duration, settings.db)
                     results[mode, variant].append(visit)
                     settle()
-                    again = first_frame(chromium, server.url, ids[mode], duration, seek=False)
+                    again = first_frame(
+                        chromium, server.url, ids[mode], duration, settings.db, seek=False
+                    )
                     warm[mode, variant].append(again.first_ms)
             issue9_start(False)
             chromium.close()
