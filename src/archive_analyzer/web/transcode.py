@@ -19,7 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from archive_analyzer.config import Settings
@@ -250,6 +250,8 @@ class Playback:
     thumbs_dir: Path
     thumb_slots: Slots
     hls_sessions: dict[str, float]  # content id -> last segment request (monotonic), for metrics
+    # segment cache key -> the run making it now (another request for it waits for that one)
+    making: dict[str, asyncio.Future[Path]] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Playback:

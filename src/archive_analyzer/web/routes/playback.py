@@ -11,6 +11,7 @@ Only catalogued content ids reach the source, as for ``/stream``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -24,7 +25,13 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
-from archive_analyzer.errors import Busy, FileVanished, PermissionDenied, SourceError
+from archive_analyzer.errors import (
+    ArchiveError,
+    Busy,
+    FileVanished,
+    PermissionDenied,
+    SourceError,
+)
 from archive_analyzer.sources.base import Source
 from archive_analyzer.web import (
     hls,
@@ -187,10 +194,20 @@ async def hls_segment(request: Request, content_id: str, segment: str, conn: Con
     cached = await run_in_threadpool(state.segments.get, key)
     if cached is not None:
         return FileResponse(cached, media_type="video/mp2t", headers=headers)
+    # Being made for another request (a preload from the watch page, a second tab): wait for
+    # that run instead of starting a second ffmpeg; make it here if that one was cancelled.
+    making = state.making.get(key)
+    if making is not None:
+        with contextlib.suppress(ArchiveError):
+            cached = await asyncio.shield(making)
+        if cached is not None:
+            return FileResponse(cached, media_type="video/mp2t", headers=headers)
     source = await _source(request, found.file.source)
     async with slots.hold():
         cached = await run_in_threadpool(state.segments.get, key)  # made while we waited
         if cached is None:
+            done: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
+            state.making[key] = done
             temp = state.segments.temp_path(key)
             try:
                 with loopback.ffmpeg_input(
@@ -218,16 +235,25 @@ async def hls_segment(request: Request, content_id: str, segment: str, conn: Con
                         label=f"{label} {content_id} {name}",
                     )
                 cached = await run_in_threadpool(state.segments.put, key, temp)
+                done.set_result(cached)
             except Cancelled as exc:
                 temp.unlink(missing_ok=True)
+                done.set_exception(exc)
                 return Response(status_code=499, content=str(exc))
             except TranscodeFailed as exc:
                 temp.unlink(missing_ok=True)
+                done.set_exception(exc)
                 log.warning("segment %s %s: %s", content_id, name, exc)
                 raise HTTPException(500, "segment could not be made") from exc
-            except BaseException:
+            except BaseException as exc:
                 temp.unlink(missing_ok=True)
+                done.set_exception(Cancelled(f"{name}: {type(exc).__name__}"))
                 raise
+            finally:
+                if done.exception() is not None:  # retrieved: no "never retrieved" warning
+                    log.debug("segment %s %s not made", content_id, name)
+                if state.making.get(key) is done:
+                    del state.making[key]
     return FileResponse(cached, media_type="video/mp2t", headers=headers)
 
 
