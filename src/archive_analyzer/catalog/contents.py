@@ -24,11 +24,11 @@ from archive_analyzer.catalog.classify import (
     Rules,
     classify,
     default_rules,
-    normalise,
     series_id,
     unique_titles,
 )
 from archive_analyzer.catalog.db import Clock
+from archive_analyzer.catalog.pathfacts import normalise
 from archive_analyzer.errors import CatalogError, NotFound
 
 UNSORTED_CATALOG = "unsorted"

@@ -24,8 +24,8 @@ from typing import Any
 
 from archive_analyzer import paths
 from archive_analyzer.catalog import contents, db
-from archive_analyzer.catalog.classify import normalise
 from archive_analyzer.catalog.db import Clock
+from archive_analyzer.catalog.pathfacts import normalise
 from archive_analyzer.catalog.rules import Rules
 from archive_analyzer.errors import ImportFileError
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from archive_analyzer.catalog import classify_json
 from archive_analyzer.catalog import db as catalog_db
 from archive_analyzer.catalog.classify import Classification, classify, unique_titles
 from archive_analyzer.catalog.rules import Rules, load_rules
@@ -80,7 +81,7 @@ def classify_command(
     results = classify_paths(paths, _rules(config, rules))
     if as_json:
         for result in results:
-            emit_json(result.as_json())
+            emit_json(classify_json.as_json(result))
         return
     console = Console() if sys.stdout.isatty() else Console(width=240)
     table = Table(show_lines=True)
