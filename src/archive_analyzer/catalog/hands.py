@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive_analyzer import paths
-from archive_analyzer.catalog import contents, db
+from archive_analyzer.catalog import contents, db, fields
 from archive_analyzer.catalog.db import Clock
 from archive_analyzer.catalog.pathfacts import normalise
 from archive_analyzer.catalog.rules import Rules
@@ -255,6 +255,19 @@ def _upsert_clip(
         str(conn.execute("SELECT name FROM players WHERE id = ?", (pid,)).fetchone()["name"])
         for pid in player_ids
     ]
+    winner = (
+        str(conn.execute("SELECT name FROM players WHERE id = ?", (winner_id,)).fetchone()[0])
+        if winner_id
+        else None
+    )
+    facts: dict[str, Any] = {
+        "highlight_score": hand.score,
+        "winner": winner,
+        "pot_size_bb": hand.pot_size_bb,
+        "is_all_in": hand.is_all_in,
+        "is_showdown": hand.is_showdown,
+        "board": hand.board,
+    }
     values: dict[str, Any] = {
         "kind": "clip",
         "parent_id": parent["id"],
@@ -264,22 +277,8 @@ def _upsert_clip(
         "end_sec": hand.end,
         "title": _clip_title(conn, hand, parent["id"], names),
         "sort_key": f"{hand.start:012.3f}",
-        "year": parent["year"],
-        "season": parent["season"],
-        "episode": parent["episode"],
-        "day": parent["day"],
-        "part": parent["part"],
-        "event_number": parent["event_number"],
-        "highlight_score": hand.score,
-        "winner": (
-            str(conn.execute("SELECT name FROM players WHERE id = ?", (winner_id,)).fetchone()[0])
-            if winner_id
-            else None
-        ),
-        "pot_size_bb": hand.pot_size_bb,
-        "is_all_in": hand.is_all_in,
-        "is_showdown": hand.is_showdown,
-        "board": hand.board,
+        **{name: parent[name] for name in fields.INHERITED_BY_CLIPS},
+        **{name: facts[name] for name in fields.HAND_FACTS},
     }
     existing = conn.execute("SELECT * FROM contents WHERE external_id = ?", (ext,)).fetchone()
     if existing is None:
