@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from archive_analyzer.catalog import db, fields
+from archive_analyzer.catalog import db, fields, search_index
 from archive_analyzer.catalog.classify import (
     Classification,
     Rules,
@@ -54,7 +54,8 @@ def refresh(
     files that are not deleted get one top-level content (an episode, or a clip for clip files)
     in the series their path classifies into; non-media or deleted files get none (an existing
     content is soft-deleted, its clips kept). Titles of every touched series are made unique.
-    Out: nothing; ``updated_at`` is set on every row that changed. Unknown ids are ignored.
+    Out: nothing; ``updated_at`` is set on every row that changed, and the search index is
+    brought up to date. Unknown ids are ignored.
     """
     rules = rules or default_rules()
     stamp = db.timestamp(now())
@@ -71,6 +72,7 @@ def refresh(
             _refresh_file(conn, row, rules, stamp, touched, cache)
     for sid in sorted(touched):
         _retitle_series(conn, sid, rules, stamp, cache)
+    search_index.catch_up(conn)
 
 
 def _refresh_file(
@@ -373,6 +375,7 @@ def set_manual(
         f"UPDATE {table} SET {field} = ?, locked_fields = ?, updated_at = ? WHERE id = ?",
         (value, json.dumps(names), db.timestamp(now()), row_id),
     )
+    search_index.catch_up(conn)
 
 
 def unlock(conn: sqlite3.Connection, table: str, row_id: str, field: str, *, now: Clock) -> None:
@@ -387,6 +390,7 @@ def unlock(conn: sqlite3.Connection, table: str, row_id: str, field: str, *, now
         f"UPDATE {table} SET locked_fields = ?, updated_at = ? WHERE id = ?",
         (json.dumps(names), db.timestamp(now()), row_id),
     )
+    search_index.catch_up(conn)
 
 
 @dataclass(frozen=True)

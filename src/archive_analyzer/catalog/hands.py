@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive_analyzer import paths
-from archive_analyzer.catalog import contents, db, fields
+from archive_analyzer.catalog import contents, db, fields, search_index
 from archive_analyzer.catalog.db import Clock
 from archive_analyzer.catalog.pathfacts import normalise
 from archive_analyzer.catalog.rules import Rules
@@ -186,6 +186,7 @@ def import_hands(
             _upsert_clip(conn, hand, parent, player_ids, winner_id, clock_stamp, counts)
         except ImportRowError as exc:
             counts.problems.append(Problem(line, exc.message))
+    search_index.catch_up(conn)
     return counts.report("hands", total)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from archive_analyzer.catalog import contents, db
+from archive_analyzer.catalog import contents, db, search_index
 from archive_analyzer.catalog.db import Clock
 from archive_analyzer.catalog.sheets import ImportReport, Problem, Tally, parse_number, rows_of
 from archive_analyzer.errors import ImportRowError
@@ -58,6 +58,7 @@ def import_players(
             _upsert_player(conn, ext, key, values, stamp, counts)
         except ImportRowError as exc:
             counts.problems.append(Problem(line, exc.message))
+    search_index.catch_up(conn)
     return counts.report("players", total)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from archive_analyzer import pipeline
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, search_index
 from archive_analyzer.config import Settings
 from archive_analyzer.jobs import ledger
 from archive_analyzer.jobs.messages import ProbeOutcome
@@ -67,6 +67,8 @@ class Writer:
         self.queues = queues
         self.clock = clock
         self.conn: sqlite3.Connection = db.connect(settings.db)
+        with db.transaction(self.conn):  # documents an older version left to its web app
+            search_index.catch_up(self.conn)
         self.source: Source = source or open_source(settings.source, settings)
         self.state = WatchState()
         self.enqueue_probe: EnqueueProbe | None = None  # set by jobs.tasks.register_tasks

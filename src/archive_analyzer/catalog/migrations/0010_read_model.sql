@@ -14,6 +14,9 @@
 --   year          its own, else its parent's, else its series'.
 --   visible       status 'active', and for a clip of a parent the parent is 'active' too.
 -- The other columns are the content's own (docs/classification.md, catalog/fields.py).
+--
+-- The search index (0006) is kept by the catalog's writers from here on, in the transaction of
+-- each change (catalog/search_index.py, docs/jobs.md): not by the web app as 0006 describes.
 
 CREATE VIEW content_view AS
 SELECT
