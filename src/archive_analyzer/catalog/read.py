@@ -511,13 +511,13 @@ def list_contents(
     conn: sqlite3.Connection,
     where: ContentFilter,
     *,
-    limit: int,
+    limit: int | None,
     offset: int = 0,
     after: Sequence[Any] | None = None,
 ) -> tuple[list[ContentRow], tuple[Any, ...] | None]:
-    """One page of the listing: up to ``limit`` rows after the key ``after`` (a key this
-    function returned) or, without one, after ``offset`` rows. Returns the rows and the key
-    of the last one when more follow (None on the last page)."""
+    """One page of the listing: up to ``limit`` rows (None: all) after the key ``after`` (a
+    key this function returned) or, without one, after ``offset`` rows. Returns the rows and
+    the key of the last one when more follow (None on the last page)."""
     source, condition, params, order, descending = _listing(where)
     if after is not None:
         if len(after) != len(order):
@@ -530,10 +530,13 @@ def list_contents(
         offset = 0
     direction = " DESC" if descending else ""
     ordering = ", ".join(f"{column}{direction}" for column in order)
+    # one row more than asked tells whether another page follows (-1: SQLite's "no limit")
     rows = conn.execute(
         f"SELECT v.* FROM {source} WHERE {condition} ORDER BY {ordering} LIMIT ? OFFSET ?",
-        [*params, limit + 1, max(0, offset)],
+        [*params, -1 if limit is None else limit + 1, max(0, offset)],
     ).fetchall()
+    if limit is None:
+        return [content_row(r) for r in rows], None
     page = [content_row(r) for r in rows[:limit]]
     if len(rows) <= limit or not page:
         return page, None

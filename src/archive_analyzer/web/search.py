@@ -39,7 +39,8 @@ _CHUNK = 2000
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """What a user asked for: text plus optional filters; ``page`` counts from 1."""
+    """What a user asked for: text plus optional filters; ``page`` counts from 1. ``start``
+    (an offset into the ranked results, from an API cursor) replaces ``page`` when set."""
 
     text: str = ""
     catalog_id: str | None = None
@@ -47,6 +48,7 @@ class SearchQuery:
     player_id: str | None = None
     page: int = 1
     per_page: int = 24
+    start: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +66,17 @@ class SearchPage:
     years: list[int] = field(default_factory=list)
     players: list[tuple[str, str, int]] = field(default_factory=list)  # id, name, hits
     capped: bool = False
+    start: int = 0  # offset of the first result of this page in the ranked results
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    @property
+    def next_start(self) -> int | None:
+        """The offset of the page after this one, None on the last page."""
+        following = self.start + self.per_page
+        return following if following < self.total else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +124,17 @@ def search(conn: sqlite3.Connection, query: SearchQuery, *, facets: bool = False
     text, filters alone list contents; with neither, the page is empty. ``facets`` adds the
     years and the most frequent players among the candidates (for the filter controls).
     """
-    page = max(1, query.page)
     per_page = max(1, min(100, query.per_page))
+    page = max(1, query.page)
+    start = (page - 1) * per_page
+    if query.start is not None:
+        start = max(0, query.start)
+        page = start // per_page + 1
     search_plan = plan(query.text)
     filtered = _filters(query) is not None
     nothing = search_plan.fts is None and search_plan.grams is None and not search_plan.literals
     if nothing and not filtered:
-        return SearchPage([], 0, page, per_page)
+        return SearchPage([], 0, page, per_page, start=start)
     if not filtered and len(search_plan.phrases) == 1 and len(search_plan.words) == 1:
         weights = ", ".join(str(w) for w in _WEIGHTS)
         ranked = [
@@ -139,13 +152,12 @@ def search(conn: sqlite3.Connection, query: SearchQuery, *, facets: bool = False
         matches, capped = _candidates(conn, search_plan, query)
         ranked = _boost(conn, matches, search_plan.words)
     total = len(ranked)
-    start = (page - 1) * per_page
     ids = _content_ids(conn, ranked[start : start + per_page])
     years: list[int] = []
     players: list[tuple[str, str, int]] = []
     if facets and ranked:
         years, players = _facets(conn, ranked)
-    return SearchPage(ids, total, page, per_page, years, players, capped)
+    return SearchPage(ids, total, page, per_page, years, players, capped, start)
 
 
 def _filters(query: SearchQuery) -> tuple[str, list[object]] | None:
