@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from archive_analyzer.catalog import contents, db, fields, read, search_index
-from archive_analyzer.catalog.hands import HAND_COLUMNS
+from archive_analyzer.catalog.hands import FACT_CELLS, HAND_COLUMNS
 from tests.catalog.read_data import Built, build, edit, row
 
 
@@ -138,7 +138,8 @@ def test_field_lists_match_the_schema(catalog: sqlite3.Connection) -> None:
     assert set(fields.SERIES_CLASSIFIED) <= columns(catalog, "series")
     for table, editable in fields.EDITABLE.items():
         assert editable <= columns(catalog, table), table
-    assert set(fields.HAND_FACTS) <= set(HAND_COLUMNS) | {"winner"}
+    assert set(fields.HAND_FACTS) <= set(HAND_COLUMNS)
+    assert list(FACT_CELLS) == list(fields.HAND_FACTS)
     assert ["id", *read.MEDIA_COLUMNS] == [
         str(r[1]) for r in catalog.execute("PRAGMA table_info(media_info)")
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,19 +32,16 @@ from archive_analyzer.catalog.sheets import (
 )
 from archive_analyzer.errors import ImportRowError
 
+# The sheet: the hand, its range in the file, its players and tags, its facts (a column each,
+# named after the field), and an optional title.
 HAND_COLUMNS = (
     "id",
     "file_id",
     "start_sec",
     "end_sec",
-    "highlight_score",
     "players",
     "tags",
-    "winner",
-    "pot_size_bb",
-    "is_all_in",
-    "is_showdown",
-    "board",
+    *fields.HAND_FACTS,
     "display_title",
 )
 REQUIRED_COLUMNS = ("id", "file_id", "start_sec", "end_sec")
@@ -61,15 +59,33 @@ class _Hand:
     file_ref: str
     start: float
     end: float
-    score: int | None
     players: tuple[str, ...]
     tags: tuple[str, ...]
-    winner: str | None
-    pot_size_bb: float | None
-    is_all_in: int | None
-    is_showdown: int | None
-    board: str | None
+    facts: dict[str, Any]  # fields.HAND_FACTS as read from their cells (winner: a name)
     title: str | None
+
+
+def _score(text: str) -> int | None:
+    score = parse_number(text, "highlight_score", integer=True)
+    if score is not None and not 0 <= int(score) <= 3:
+        raise ImportRowError(f"highlight_score {score} is not 0-3 stars")
+    return None if score is None else int(score)
+
+
+def _pot(text: str) -> float | None:
+    pot = parse_number(text, "pot_size_bb")
+    return None if pot is None else float(pot)
+
+
+# How each hand fact is read from its cell (the column has the field's name).
+FACT_CELLS: dict[str, Callable[[str], Any]] = {
+    "highlight_score": _score,
+    "winner": lambda text: text or None,  # a known player's name (checked on import)
+    "pot_size_bb": _pot,
+    "is_all_in": lambda text: parse_bool(text, "is_all_in"),
+    "is_showdown": lambda text: parse_bool(text, "is_showdown"),
+    "board": lambda text: text or None,
+}
 
 
 def _parse_hand(row: dict[str, str]) -> _Hand:
@@ -83,23 +99,14 @@ def _parse_hand(row: dict[str, str]) -> _Hand:
     end = parse_timecode(row.get("end_sec", ""))
     if start >= end:
         raise ImportRowError(f"start {row.get('start_sec')} is not before end {row.get('end_sec')}")
-    score = parse_number(row.get("highlight_score", ""), "highlight_score", integer=True)
-    if score is not None and not 0 <= int(score) <= 3:
-        raise ImportRowError(f"highlight_score {score} is not 0-3 stars")
-    pot = parse_number(row.get("pot_size_bb", ""), "pot_size_bb")
     return _Hand(
         ext=ext,
         file_ref=file_ref,
         start=start,
         end=end,
-        score=None if score is None else int(score),
         players=tuple(dict.fromkeys(split_list(row.get("players", "")))),
         tags=tuple(dict.fromkeys(split_list(row.get("tags", "")))),
-        winner=row.get("winner") or None,
-        pot_size_bb=None if pot is None else float(pot),
-        is_all_in=parse_bool(row.get("is_all_in", ""), "is_all_in"),
-        is_showdown=parse_bool(row.get("is_showdown", ""), "is_showdown"),
-        board=row.get("board") or None,
+        facts={name: FACT_CELLS[name](row.get(name, "")) for name in fields.HAND_FACTS},
         title=contents.tidy_name(row.get("display_title", "")) or None,
     )
 
@@ -182,7 +189,8 @@ def import_hands(
                         f"end {hand.end:.1f}s is past the episode's duration {limit:.1f}s"
                     )
             player_ids = [player_index.find(name) for name in hand.players]
-            winner_id = player_index.find(hand.winner) if hand.winner else None
+            winner = hand.facts["winner"]
+            winner_id = player_index.find(winner) if winner else None
             _upsert_clip(conn, hand, parent, player_ids, winner_id, clock_stamp, counts)
         except ImportRowError as exc:
             counts.problems.append(Problem(line, exc.message))
@@ -261,14 +269,7 @@ def _upsert_clip(
         if winner_id
         else None
     )
-    facts: dict[str, Any] = {
-        "highlight_score": hand.score,
-        "winner": winner,
-        "pot_size_bb": hand.pot_size_bb,
-        "is_all_in": hand.is_all_in,
-        "is_showdown": hand.is_showdown,
-        "board": hand.board,
-    }
+    facts = {**hand.facts, "winner": winner}
     values: dict[str, Any] = {
         "kind": "clip",
         "parent_id": parent["id"],
