@@ -263,22 +263,46 @@ def card(conn: sqlite3.Connection, content_id: str) -> Card | None:
     return found[0] if found else None
 
 
+def _ordered_cards(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Card]:
+    """Cards of the content ids ``sql`` selects, in its order. Ordering ids alone first keeps
+    the sort narrow (a card's columns are read for the chosen few only)."""
+    return cards(conn, [str(r[0]) for r in conn.execute(sql, tuple(params))])
+
+
 def recently_added(conn: sqlite3.Connection, limit: int = 12) -> list[Card]:
-    rows = conn.execute(
-        f"{_CARD_SQL} WHERE v.kind = 'episode' AND v.visible "
+    return _ordered_cards(
+        conn,
+        "SELECT v.id FROM content_view v WHERE v.kind = 'episode' AND v.visible "
         "ORDER BY v.created_at DESC, v.sort_key LIMIT ?",
         (limit,),
+    )
+
+
+def brand_rows(conn: sqlite3.Connection, limit: int = 12) -> dict[str, list[Card]]:
+    """Each brand's newest episodes (newest year first), in one pass over the catalog."""
+    rows = conn.execute(
+        "SELECT id, catalog_id FROM (SELECT v.id, v.catalog_id, row_number() OVER ("
+        "PARTITION BY v.catalog_id ORDER BY v.year IS NULL, v.year DESC, v.created_at DESC"
+        ") AS n FROM content_view v WHERE v.kind = 'episode' AND v.visible) "
+        "WHERE n <= ? ORDER BY catalog_id, n",
+        (limit,),
     ).fetchall()
-    return [_card(r) for r in rows]
+    by_id = {c.id: c for c in cards(conn, [str(r[0]) for r in rows])}
+    out: dict[str, list[Card]] = {}
+    for content_id, catalog_id in rows:
+        if content_id in by_id:
+            out.setdefault(str(catalog_id), []).append(by_id[content_id])
+    return out
 
 
 def brand_row(conn: sqlite3.Connection, catalog_id: str, limit: int = 12) -> list[Card]:
-    rows = conn.execute(
-        f"{_CARD_SQL} WHERE v.catalog_id = ? AND v.kind = 'episode' AND v.visible "
-        "ORDER BY v.year IS NULL, v.year DESC, v.created_at DESC LIMIT ?",
+    """One brand's newest episodes (newest year first)."""
+    return _ordered_cards(
+        conn,
+        "SELECT v.id FROM content_view v WHERE v.catalog_id = ? AND v.kind = 'episode' "
+        "AND v.visible ORDER BY v.year IS NULL, v.year DESC, v.created_at DESC LIMIT ?",
         (catalog_id, limit),
-    ).fetchall()
-    return [_card(r) for r in rows]
+    )
 
 
 def continue_watching(conn: sqlite3.Connection, user_id: str, limit: int = 12) -> list[Card]:

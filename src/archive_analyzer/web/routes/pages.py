@@ -20,11 +20,8 @@ def _checked(value: str) -> str:
 
 @router.get("/")
 def home(request: Request, conn: Conn, user: PageUser) -> Response:
-    brands = [
-        (row, queries.brand_row(conn, row.id))
-        for row in queries.catalogs(conn)
-        if row.content_count
-    ]
+    rows = queries.brand_rows(conn)
+    brands = [(row, rows.get(row.id, [])) for row in queries.catalogs(conn) if row.content_count]
     return render(
         request,
         "home.html",
