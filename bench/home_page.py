@@ -13,23 +13,11 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
-import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from archive_analyzer.web import queries
-
-
-def timed(fn: Callable[[], object], rounds: int) -> float:
-    """Median milliseconds of ``fn`` over ``rounds`` calls (after one warm-up call)."""
-    fn()
-    runs = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(runs)
+from bench.contents_listing import timed
 
 
 def main() -> None:

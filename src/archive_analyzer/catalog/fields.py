@@ -7,14 +7,8 @@ against the schema and against ``content_view`` (migration 0010).
 
 from __future__ import annotations
 
-# Columns of ``contents`` the classifier writes from a file's path (``contents.refresh``);
-# everything else is written by imports or by hand.
-CLASSIFIED = (
-    "kind",
-    "series_id",
-    "catalog_id",
-    "title",
-    "sort_key",
+# A content's facts found in its path (the classifier's, besides its place and title).
+PATH_FACTS = (
     "year",
     "season",
     "episode",
@@ -26,8 +20,11 @@ CLASSIFIED = (
     "stream_date",
     "versions",
     "duplicate",
-    "rules_version",
 )
+
+# Columns of ``contents`` the classifier writes from a file's path (``contents.refresh``);
+# everything else is written by imports or by hand.
+CLASSIFIED = ("kind", "series_id", "catalog_id", "title", "sort_key", *PATH_FACTS, "rules_version")
 
 # Columns of ``series`` the classifier writes.
 SERIES_CLASSIFIED = ("catalog_id", "title", "sub_brand", "location", "year", "season", "sort_key")
@@ -40,21 +37,8 @@ INHERITED_BY_CLIPS = ("year", "season", "episode", "day", "part", "event_number"
 
 # A content's descriptive facts as readers show and publish them, in this order (``year`` is
 # the effective year of ``content_view``).
-CONTENT_FACTS = (
-    "year",
-    "season",
-    "episode",
-    "day",
-    "part",
-    "event_number",
-    "event_name",
-    "buy_in",
-    "stream_date",
-    "versions",
-    "duplicate",
-    "external_id",
-    *HAND_FACTS,
-)
+CONTENT_FACTS = (*PATH_FACTS, "external_id", *HAND_FACTS)
+
 # Facts stored as 0/1 that read as booleans, and facts stored as a JSON list.
 BOOL_FACTS = frozenset({"duplicate", "is_all_in", "is_showdown"})
 LIST_FACTS = frozenset({"versions"})
