@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from jinja2 import Environment
@@ -20,6 +20,15 @@ SESSION_USER = "uid"
 SESSION_VERSION = "v"
 
 
+class WriterRequests(Protocol):
+    """What the web app may ask of the catalog's writer, through its queue (production:
+    ``jobs.client.JobClient``). The web app writes no catalog table the writer owns."""
+
+    def request_reprobe(self, file_id: str) -> None:
+        """Queue a re-probe of catalogued file ``file_id`` (``JobError``: queue down)."""
+        ...
+
+
 @dataclass(frozen=True)
 class WebContext:
     """What the app was built with (``app.state.web``): injected I/O and the clock."""
@@ -30,6 +39,7 @@ class WebContext:
     clock: Clock
     templates: Environment
     conn_release: Callable[[sqlite3.Connection], None]
+    writer: WriterRequests
 
 
 class LoginRequired(Exception):
