@@ -12,27 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from archive_analyzer.catalog import db, read
 from bench.search import build
+from bench.timing import timed
 
 PER_PAGE = 50
-
-
-def timed(fn: Callable[[], object], rounds: int) -> float:
-    """Median milliseconds of ``fn`` over ``rounds`` calls (after one warm-up call)."""
-    fn()
-    runs = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(runs)
 
 
 def main() -> None:

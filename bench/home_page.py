@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from archive_analyzer.web import queries
-from bench.contents_listing import timed
+from bench.timing import timed
 
 
 def main() -> None:
@@ -43,7 +43,6 @@ def main() -> None:
     parts: dict[str, Callable[[], object]] = {
         "catalogs (brand counts)": lambda: queries.catalogs(conn),
         "recently added": lambda: queries.recently_added(conn),
-        "one brand row": lambda: queries.brand_row(conn, "wsop"),
         "the whole home page": home,
     }
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; {queries.__file__}")

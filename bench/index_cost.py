@@ -7,7 +7,8 @@ catalog with ``contents.refresh`` in batches of ``--batch`` files, one transacti
 scan does: once as it runs now (each batch also renders its contents' search documents,
 ``search_index.catch_up``) and, as the baseline in the same run, with the index left to
 someone else (the queue filled by the triggers, nothing rendered: the writer's cost before
-issue 12). Reports ms per file for both and the difference per indexed content.
+issue 12). Reports ms per file for both, the difference per indexed content, and what
+rendering the baseline's queued documents afterwards costs (the work that moved).
 """
 
 from __future__ import annotations
@@ -50,8 +51,9 @@ def _files(conn: db.sqlite3.Connection, paths: list[str]) -> list[str]:
     return ids
 
 
-def run(tmp: Path, paths: list[str], batch: int, index: bool) -> tuple[float, int]:
-    """Seconds to classify every path in batches, and the number of documents made."""
+def run(tmp: Path, paths: list[str], batch: int, index: bool) -> tuple[float, int, float]:
+    """Seconds to classify every path in batches, the number of documents made, and (for
+    the baseline) the seconds that rendering the queued documents afterwards takes."""
     conn = db.connect(tmp / f"{'index' if index else 'queue'}-{time.monotonic_ns()}.db")
     ids = _files(conn, paths)
     rules = default_rules()
@@ -66,9 +68,15 @@ def run(tmp: Path, paths: list[str], batch: int, index: bool) -> tuple[float, in
         elapsed = time.perf_counter() - t0
     finally:
         search_index.catch_up = keep  # type: ignore[assignment]
+    later = 0.0
+    if not index:
+        t0 = time.perf_counter()
+        with db.transaction(conn):
+            search_index.catch_up(conn)
+        later = time.perf_counter() - t0
     docs = int(conn.execute("SELECT count(*) FROM search_docs").fetchone()[0])
     conn.close()
-    return elapsed, docs
+    return elapsed, docs, later
 
 
 def main() -> None:
@@ -80,18 +88,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         with_index: list[float] = []
         without: list[float] = []
+        afterwards: list[float] = []
         docs = 0
-        for _ in range(args.rounds):
-            elapsed, docs = run(Path(tmp), paths, args.batch, index=True)
-            with_index.append(elapsed)
-            without.append(run(Path(tmp), paths, args.batch, index=False)[0])
+        for n in range(args.rounds):
+            # alternate which goes first, so neither always meets a warmer machine
+            for index in (True, False) if n % 2 == 0 else (False, True):
+                elapsed, made, later = run(Path(tmp), paths, args.batch, index=index)
+                if index:
+                    with_index.append(elapsed)
+                else:
+                    without.append(elapsed)
+                    afterwards.append(later)
+                docs = made
     n = len(paths)
     a, b = statistics.median(with_index), statistics.median(without)
     print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     print(f"{n} paths, {docs} documents, batches of {args.batch}, median of {args.rounds}")
     print(f"classify + index in the transaction: {a * 1000 / n:.2f} ms/file ({a:.1f} s)")
     print(f"classify, index left queued (before): {b * 1000 / n:.2f} ms/file ({b:.1f} s)")
-    print(f"ratio {a / b:.2f}x; indexing {(a - b) * 1000 / max(1, docs):.2f} ms per document")
+    print(f"ratio {a / b:.2f}x; difference {(a - b) * 1000 / max(1, docs):.2f} ms per document")
+    later = statistics.median(afterwards)
+    print(f"rendering the {docs} queued documents afterwards: {later * 1000 / docs:.2f} ms each")
 
 
 if __name__ == "__main__":

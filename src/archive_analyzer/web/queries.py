@@ -295,16 +295,6 @@ def brand_rows(conn: sqlite3.Connection, limit: int = 12) -> dict[str, list[Card
     return out
 
 
-def brand_row(conn: sqlite3.Connection, catalog_id: str, limit: int = 12) -> list[Card]:
-    """One brand's newest episodes (newest year first)."""
-    return _ordered_cards(
-        conn,
-        "SELECT v.id FROM content_view v WHERE v.catalog_id = ? AND v.kind = 'episode' "
-        "AND v.visible ORDER BY v.year IS NULL, v.year DESC, v.created_at DESC LIMIT ?",
-        (catalog_id, limit),
-    )
-
-
 def continue_watching(conn: sqlite3.Connection, user_id: str, limit: int = 12) -> list[Card]:
     """The user's unfinished contents, most recently watched first, with their positions."""
     rows = conn.execute(
