@@ -68,7 +68,7 @@ def test_readers_agree_on_a_brand_override(built: Built) -> None:
     assert agree(b, b.episode).catalog_id == "hcl"
     assert agree(b, b.clip).catalog_id == "hcl"
     # the brand page lists it under its override, the series page under its own series
-    assert b.episode in [c.id for c in queries.brand_row(b.conn, "hcl")]
+    assert b.episode in [c.id for c in queries.brand_rows(b.conn)["hcl"]]
     series = queries.series_contents(b.conn, row(b, b.episode).series_id or "")
     assert [c.id for c in series] == [b.episode]
 
