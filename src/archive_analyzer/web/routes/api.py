@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from archive_analyzer.web import accounts, progress, queries, search
-from archive_analyzer.web.deps import Conn, CurrentUser, api_csrf, context, current_user
+from archive_analyzer.web.deps import Conn, CurrentUser, api_csrf, context, require_viewer
 
-router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(current_user)])
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(require_viewer)])
 
 
 def _id(value: str) -> str:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from archive_analyzer.web import queries, search
-from archive_analyzer.web.deps import Conn, PageUser, page_user
+from archive_analyzer.web.deps import Conn, PageUser, context, page_user
 from archive_analyzer.web.render import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_user)])
@@ -64,7 +64,11 @@ def content_page(request: Request, conn: Conn, user: PageUser, content_id: str) 
     return render(
         request,
         "content.html",
-        {"d": found, "resume": queries.progress_of(conn, user.id, found.card.id)},
+        {
+            "d": found,
+            "resume": queries.progress_of(conn, user.id, found.card.id),
+            "link_hours": f"{context(request).settings.stream_link_ttl_s / 3600:g}",
+        },
     )
 
 

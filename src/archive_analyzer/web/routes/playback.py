@@ -24,12 +24,12 @@ from archive_analyzer.catalog import db
 from archive_analyzer.errors import Busy, FileVanished, PermissionDenied, SourceError
 from archive_analyzer.sources.base import Source
 from archive_analyzer.web import hls, loopback, playable, queries, ranges, streaming, thumbs
-from archive_analyzer.web.deps import Conn, context, current_user
+from archive_analyzer.web.deps import Conn, context, require_viewer
 from archive_analyzer.web.transcode import Cancelled, Playback, TranscodeFailed, run
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["playback"], dependencies=[Depends(current_user)])
+router = APIRouter(tags=["playback"], dependencies=[Depends(require_viewer)])
 internal = APIRouter(include_in_schema=False)
 
 _SEGMENT = re.compile(r"^(\d{1,6})\.ts$")

@@ -14,11 +14,14 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.errors import FileVanished, PermissionDenied, SourceError
 from archive_analyzer.web import queries, ranges, streaming
-from archive_analyzer.web.deps import Conn, context, current_user
+from archive_analyzer.web.deps import Conn, context, require_viewer, stream_principal
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["stream"], dependencies=[Depends(current_user)])
+# A signed link (?u=&exp=&sig=) is accepted here and nowhere else.
+router = APIRouter(
+    tags=["stream"], dependencies=[Depends(stream_principal), Depends(require_viewer)]
+)
 
 
 @router.head("/stream/{content_id}", include_in_schema=False)
