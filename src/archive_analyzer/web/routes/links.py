@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from archive_analyzer.catalog import audit as audit_log
-from archive_analyzer.web import accounts, queries, tokens
+from archive_analyzer.web import accounts, queries, tokens, visibility
 from archive_analyzer.web.deps import Conn, PageUser, api_csrf, audit, context, require_viewer
 
 router = APIRouter(dependencies=[Depends(require_viewer)])
@@ -37,7 +37,7 @@ def signed_url(request: Request, user: accounts.User, content_id: str) -> tuple[
 
 def _card(conn: Conn, user: accounts.User, content_id: str) -> queries.Card:
     card = queries.card(conn, content_id) if queries.valid_id(content_id) else None
-    if card is None:
+    if card is None or not visibility.brand_visible(user, card.catalog_id):
         raise HTTPException(404, "not found")
     return card
 

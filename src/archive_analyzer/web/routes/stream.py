@@ -13,8 +13,8 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.errors import FileVanished, PermissionDenied, SourceError
-from archive_analyzer.web import queries, ranges, streaming
-from archive_analyzer.web.deps import Conn, context, require_viewer, stream_principal
+from archive_analyzer.web import queries, ranges, streaming, visibility
+from archive_analyzer.web.deps import Conn, CurrentUser, context, require_viewer, stream_principal
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,10 @@ router = APIRouter(
     response_class=Response,
     responses={206: {"description": "Partial content"}, 416: {"description": "Bad range"}},
 )
-async def stream(request: Request, content_id: str, conn: Conn) -> Response:
+async def stream(request: Request, content_id: str, conn: Conn, user: CurrentUser) -> Response:
     if not queries.valid_id(content_id):
+        raise HTTPException(404, "not found")
+    if not await run_in_threadpool(visibility.content_visible, conn, user, content_id):
         raise HTTPException(404, "not found")
     target = await run_in_threadpool(queries.playback_file, conn, content_id)
     if target is None:
