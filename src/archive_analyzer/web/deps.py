@@ -185,6 +185,9 @@ def session_user(request: Request, conn: Conn) -> accounts.User:
     return _resolve(request, conn, machine=False).user
 
 
+session_user.must_change_allowed = True  # type: ignore[attr-defined]  # read by the route matrix
+
+
 def _checked(found: Principal) -> Principal:
     if found.user.must_change_password:
         raise PasswordChangeRequired
@@ -240,6 +243,7 @@ def page_user(found: Annotated[Principal, Depends(page_session)]) -> accounts.Us
     return found.user
 
 
+page_user.required_role = Role.VIEWER  # type: ignore[attr-defined]  # read by the route matrix
 PageUser = Annotated[accounts.User, Depends(page_user)]
 
 
