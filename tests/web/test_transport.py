@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ssl
 from pathlib import Path
 
 import httpx
@@ -139,7 +140,8 @@ def test_serve_terminates_tls(tmp_path: Path, web_media: Path) -> None:
     assert options["ssl_certfile"] == str(cert) and options["proxy_headers"] is False
     with serve_app(env.app, **options) as server:
         assert server.url.startswith("https://")
-        with httpx.Client(base_url=server.url, verify=str(cert)) as client:
+        trust = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(base_url=server.url, verify=trust) as client:
             page = client.get("/login")
             assert page.status_code == 200
             assert page.headers["strict-transport-security"] == "max-age=31536000"
