@@ -204,6 +204,9 @@ def current_user(found: Annotated[Principal, Depends(principal)]) -> accounts.Us
     return found.user
 
 
+# Every enabled account is at least a viewer: a route guarded by ``current_user`` alone is a
+# viewer route (the route matrix reads this mark).
+current_user.required_role = Role.VIEWER  # type: ignore[attr-defined]
 CurrentUser = Annotated[accounts.User, Depends(current_user)]
 
 
