@@ -160,7 +160,7 @@ def test_tls_settings_are_checked(tmp_path: Path) -> None:
     from archive_analyzer.config import load_settings
 
     with pytest.raises(ConfigError, match="go together"):
-        load_settings(tls_cert_file=tmp_path / "c.pem")
+        load_settings(environ={}, cwd=tmp_path, tls_cert_file=tmp_path / "c.pem")
     missing = Settings(
         db=tmp_path / "x.db", tls_cert_file=tmp_path / "c", tls_key_file=tmp_path / "k"
     )
@@ -175,4 +175,8 @@ def test_tls_settings_are_checked(tmp_path: Path) -> None:
         "server_header": False,
     }
     with pytest.raises(ConfigError, match="trusted_proxies"):
-        load_settings(trusted_proxies="10.0.0.1, not-an-address")
+        load_settings(environ={"ARCHIVE_TRUSTED_PROXIES": "10.0.0.1, not-an-address"}, cwd=tmp_path)
+    from_env = load_settings(
+        environ={"ARCHIVE_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"}, cwd=tmp_path
+    )
+    assert from_env.trusted_proxies == ("127.0.0.1", "10.0.0.0/8")

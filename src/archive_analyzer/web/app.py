@@ -1,4 +1,4 @@
-"""The app factory: ``create_app(settings, *, conn_factory, source_factory, clock)``.
+"""The app factory: ``create_app(settings, *, conn_factory, source_factory, clock, writer)``.
 
 One router per area (``routes/auth.py``, ``pages.py``, ``api.py``, ``stream.py``); a later
 area (HLS, thumbnails, admin) adds its router in ``create_app`` and reuses ``deps`` for the
@@ -19,6 +19,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from archive_analyzer.catalog.db import Clock, utc_now
 from archive_analyzer.config import Settings
+from archive_analyzer.jobs.client import JobClient
 from archive_analyzer.sources.base import Source
 from archive_analyzer.web.deps import (
     CsrfFailed,
@@ -26,6 +27,7 @@ from archive_analyzer.web.deps import (
     LoginRequired,
     PasswordChangeRequired,
     WebContext,
+    WriterRequests,
 )
 from archive_analyzer.web.render import environment, render
 from archive_analyzer.web.security import HttpsOnlyCookies, session_secret
@@ -42,13 +44,16 @@ def create_app(
     source_factory: Callable[[str], Source],
     clock: Clock = utc_now,
     conn_release: Callable[[sqlite3.Connection], None] | None = None,
+    writer: WriterRequests | None = None,
 ) -> FastAPI:
     """Build the viewer app.
 
     ``conn_factory`` gives a catalog connection for one request and ``conn_release`` takes it
     back afterwards (default: closes it; ``server.ConnectionPool`` keeps warm ones);
     ``source_factory`` maps a ``files.source`` name to an open Source; ``clock`` stamps
-    progress and login attempts. The catalog must be migrated already.
+    progress and login attempts; ``writer`` takes the app's requests to the catalog's writer
+    (default: the job queues of ``settings``, opened on first use). The catalog must be
+    migrated already.
     """
     from archive_analyzer.web.routes import (
         account,
@@ -79,6 +84,7 @@ def create_app(
         clock,
         environment(),
         conn_release or (lambda conn: conn.close()),
+        writer or JobClient(settings),
         secret,
     )
     app.add_middleware(

@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import Depends, HTTPException, Request
 from jinja2 import Environment
@@ -36,6 +36,15 @@ from archive_analyzer.web.security import CSRF_HEADER, csrf_ok, derived_key
 SESSION_ID = "sid"  # the session cookie's key holding the session secret
 
 
+class WriterRequests(Protocol):
+    """What the web app may ask of the catalog's writer, through its queue (production:
+    ``jobs.client.JobClient``). The web app writes no catalog table the writer owns."""
+
+    def request_reprobe(self, file_id: str) -> None:
+        """Queue a re-probe of catalogued file ``file_id`` (``JobError``: queue down)."""
+        ...
+
+
 @dataclass(frozen=True)
 class WebContext:
     """What the app was built with (``app.state.web``): injected I/O and the clock."""
@@ -46,6 +55,7 @@ class WebContext:
     clock: Clock
     templates: Environment
     conn_release: Callable[[sqlite3.Connection], None]
+    writer: WriterRequests
     secret: str = ""
 
     @property

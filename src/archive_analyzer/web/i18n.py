@@ -205,6 +205,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "admin_error_brands": "Admins see every brand: give the account another role first.",
         "admin_done": "Saved.",
         "brands_all_hint": "None ticked: every brand.",
+        "reprobe_queued": "Re-probe queued: the list shows the new result once a probe worker "
+        "has read the file.",
     },
     "ko": {
         "app_name": "아카이브",
@@ -393,6 +395,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "admin_error_brands": "관리자는 모든 브랜드를 봅니다. 먼저 다른 역할을 주세요.",
         "admin_done": "저장했습니다.",
         "brands_all_hint": "아무것도 선택하지 않으면 모든 브랜드입니다.",
+        "reprobe_queued": "다시 검사하도록 요청했습니다. 프로브 작업자가 파일을 읽으면 목록에 새 "
+        "결과가 나타납니다.",
     },
 }
 
