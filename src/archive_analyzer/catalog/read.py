@@ -466,6 +466,7 @@ class ContentFilter:
     series_id: str | None = None
     year: int | None = None
     kind: str | None = None
+    brands: frozenset[str] | None = None  # only contents of these brands (None: every brand)
 
 
 # A listing's order and the key a cursor continues from ("keyset" paging: rows added or
@@ -494,6 +495,9 @@ def _listing(where: ContentFilter) -> tuple[str, str, list[Any], tuple[str, ...]
     if where.kind is not None:
         conditions.append("v.kind = ?")
         params.append(where.kind)
+    if where.brands is not None:
+        conditions.append("v.catalog_id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(sorted(where.brands)))
     if where.series_id is not None:
         return source, " AND ".join(conditions), params, _EPISODE_ORDER, False
     return source, " AND ".join(conditions), params, _NEWEST, True

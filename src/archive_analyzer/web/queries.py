@@ -269,12 +269,17 @@ def _ordered_cards(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) ->
     return cards(conn, [str(r[0]) for r in conn.execute(sql, tuple(params))])
 
 
-def recently_added(conn: sqlite3.Connection, limit: int = 12) -> list[Card]:
+def recently_added(
+    conn: sqlite3.Connection, limit: int = 12, *, brands: frozenset[str] | None = None
+) -> list[Card]:
+    """The newest episodes (of these brands only, when given: per-brand visibility)."""
+    only = "" if brands is None else "AND v.catalog_id IN (SELECT value FROM json_each(?)) "
+    params: tuple[object, ...] = () if brands is None else (json.dumps(sorted(brands)),)
     return _ordered_cards(
         conn,
-        "SELECT v.id FROM content_view v WHERE v.kind = 'episode' AND v.visible "
+        f"SELECT v.id FROM content_view v WHERE v.kind = 'episode' AND v.visible {only}"
         "ORDER BY v.created_at DESC, v.sort_key LIMIT ?",
-        (limit,),
+        (*params, limit),
     )
 
 
