@@ -80,6 +80,10 @@ class ImportRowError(CatalogError):
         self.line = line
 
 
+class HandError(CatalogError):
+    """A hand (a clip between two times of an episode) cannot be stored as given."""
+
+
 class ImportFileError(CatalogError):
     """An imported spreadsheet cannot be used at all (unreadable, not CSV, columns missing)."""
 

@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass
 
-_LABEL = re.compile(r"^\s*(\d{1,3}):([0-5]\d):([0-5]\d)([:;.,])(\d{1,3})\s*$")
+_LABEL = re.compile(r"^\s*(\d{1,3}):([0-5]\d):([0-5]\d)([:;])(\d{1,3})\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +57,9 @@ class Timecode:
 
     @classmethod
     def parse(cls, text: str, fps: int | None = None) -> Timecode:
-        """A label ``HH:MM:SS:FF`` / ``HH:MM:SS;FF`` (also ``.`` or ``,`` as some tools write
-        drop-frame) on base ``fps``. Without ``fps``: 30 for drop-frame labels, else 25.
+        """A label ``HH:MM:SS:FF`` / ``HH:MM:SS;FF`` on base ``fps``. Without ``fps``: 30 for
+        drop-frame labels, else 25. (``HH:MM:SS.FF`` is not read as drop-frame: a ``.`` means
+        fractions of a second in the hands sheets.)
 
         Raises ``ValueError`` for anything else, frames beyond the base, or a label that
         drop-frame numbering skips.
@@ -89,7 +90,7 @@ def clean_label(text: str) -> str | None:
     None: free-text tags (Matroska ``TIMECODE``) are reported only when they are labels."""
     stripped = text.strip()
     match = _LABEL.match(stripped)
-    return stripped if match is not None and match.group(4) in ":;" else None
+    return stripped if match is not None else None
 
 
 def _dropped_before(frames: int, fps: int) -> int:
