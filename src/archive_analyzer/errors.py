@@ -99,6 +99,10 @@ class SyncLimitError(SyncError):
     """A document would break a Firestore limit (size, field length); names the row."""
 
 
+class ExportError(ArchiveError):
+    """An export (clip or edit list) cannot be made as asked."""
+
+
 class JobError(ArchiveError):
     """The job queue could not be reached or a job failed permanently."""
 

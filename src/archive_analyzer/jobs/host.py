@@ -92,6 +92,20 @@ def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer
     )
 
 
+def export_consumer(queues: Queues, settings: Settings) -> Consumer:
+    """A Huey consumer of the export queue with ``settings.export_workers`` threads (not
+    started). It runs in ``run``, whose disk holds the export cache the web app serves."""
+    return _HostConsumer(
+        queues.export,
+        workers=settings.export_workers,
+        worker_type="thread",
+        periodic=False,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+        shutdown_timeout=30.0,  # an export asked to stop kills its ffmpeg at once
+    )
+
+
 def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
     """Consume probe jobs with ``settings.workers`` threads until SIGTERM/SIGINT (or ``stop``)."""
     flag = stop or StopFlag()
@@ -148,11 +162,14 @@ def run_system(
         check_worker_health=True,
     )
     probers = probe_consumer(queues, settings, settings.workers) if settings.workers > 0 else None
+    exporters = export_consumer(queues, settings) if settings.export_workers > 0 else None
     server = _start_web(app_factory, settings) if app_factory is not None else None
 
     writer_consumer.start()
     if probers is not None:
         probers.start()
+    if exporters is not None:
+        exporters.start()
     log.info(
         "archive-analyzer running: source %s, queue %s %s, %d probe worker(s)%s",
         writer.source.name,
@@ -186,8 +203,13 @@ def run_system(
                 writer_consumer.check_worker_health()
                 if probers is not None:
                     probers.check_worker_health()
+                if exporters is not None:
+                    exporters.check_worker_health()
             flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
     finally:
+        tasks.exports_stopping.set()  # running exports kill their ffmpeg and fail
+        if exporters is not None:
+            exporters.stop(graceful=True)
         _shutdown(server, probers, writer_consumer, writer)
         tasks.sources.close()
 

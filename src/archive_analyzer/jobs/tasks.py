@@ -13,13 +13,15 @@ any answer (worker killed) is found by its lease (``jobs.writer``).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,13 +31,14 @@ from huey.api import TaskWrapper
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
-from archive_analyzer.errors import ArchiveError, JobError
-from archive_analyzer.jobs import ledger
+from archive_analyzer.errors import ArchiveError, FileVanished, JobError, SourceUnavailable
+from archive_analyzer.jobs import edits, exports, ledger
 from archive_analyzer.jobs.messages import ProbeOutcome
 from archive_analyzer.jobs.queue import Queues
 from archive_analyzer.jobs.writer import Writer
 from archive_analyzer.pipeline import ProbeJob
 from archive_analyzer.probe.result import ProbeStatus
+from archive_analyzer.sources.base import Source
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,9 @@ class Tasks:
     ingest: TaskWrapper
     sync: TaskWrapper
     reconcile: TaskWrapper
+    edit: TaskWrapper  # (request id, jobs.edits.Edit): a catalog edit asked for by the web app
+    export_clip: TaskWrapper  # (content id, exact, cache key): on the export queue
+    exports_stopping: threading.Event  # set at shutdown: running exports stop their ffmpeg
     request_poll: Callable[[], bool]
     request_sync: Callable[[], None]
     # The probe threads' open sources; the owner of the probe consumer closes it after stopping.
@@ -180,9 +186,47 @@ def register_tasks(
         request_poll()
 
     reconcile = _task(writer_huey, reconcile_fn, name="reconcile")
+
+    def edit_fn(request_id: str, edit: edits.Edit) -> None:
+        active = the_writer()
+        reply = edits.apply(active.conn, edit, active.clock)
+        writer_huey.put(f"{edits.REPLY_PREFIX}{request_id}", reply)
+        if reply.changed and active.on_change is not None:
+            active.on_change()
+
+    edit = _task(writer_huey, edit_fn, name="edit")
     if settings.reconcile_hour >= 0:
         nightly = crontab(minute="0", hour=str(settings.reconcile_hour))
         _periodic(writer_huey, reconcile_fn, nightly, name="nightly_reconcile")
+
+    # --- clip exports (the export threads of ``run``) ----------------------------------------
+
+    export_options = pipeline.export_options(settings)
+    export_store = exports.Store(queues.export)
+    exports_stopping = threading.Event()
+
+    @contextlib.contextmanager
+    def export_source(name: str) -> Iterator[Source]:
+        if not settings.source:
+            raise SourceUnavailable("no source configured (settings.source)")
+        with sources.use(settings.source) as source:
+            if source.name != name:
+                raise FileVanished(f"the file is on a source that is not configured: {name}")
+            yield source
+
+    def export_fn(content_id: str, exact: bool, key: str) -> None:
+        exports.run_export(
+            content_id,
+            exact,
+            key,
+            options=export_options,
+            db_path=settings.db,
+            source_for=export_source,
+            store=export_store,
+            cancelled=exports_stopping.is_set,
+        )
+
+    export_clip = _task(queues.export, export_fn, name="export_clip")
 
     # --- probe task (any host) -----------------------------------------------------------
 
@@ -224,9 +268,28 @@ def register_tasks(
         ingest=ingest,
         sync=sync,
         reconcile=reconcile,
+        edit=edit,
+        export_clip=export_clip,
+        exports_stopping=exports_stopping,
         request_poll=request_poll,
         request_sync=request_sync,
         sources=sources,
+    )
+
+
+def edit_client(tasks: Tasks, queues: Queues, timeout_s: float) -> edits.EditClient:
+    """The web app's way to ask the writer for a catalog edit (see ``jobs.edits``)."""
+
+    def take(key: str) -> object:
+        return queues.writer.get(key)
+
+    return edits.EditClient(tasks.edit, take, timeout_s=timeout_s)
+
+
+def export_jobs(tasks: Tasks, queues: Queues, settings: Settings) -> exports.ExportJobs:
+    """The web app's way to ask for clip exports and find finished ones."""
+    return exports.ExportJobs(
+        exports.Store(queues.export), tasks.export_clip, pipeline.export_options(settings)
     )
 
 

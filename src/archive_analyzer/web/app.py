@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -19,6 +20,10 @@ from starlette.staticfiles import StaticFiles
 from archive_analyzer.catalog.db import Clock, utc_now
 from archive_analyzer.config import Settings
 from archive_analyzer.sources.base import Source
+
+if TYPE_CHECKING:
+    from archive_analyzer.jobs.edits import EditClient
+    from archive_analyzer.jobs.exports import ExportJobs
 from archive_analyzer.web.deps import (
     CsrfFailed,
     LoginRequired,
@@ -30,7 +35,16 @@ from archive_analyzer.web.security import session_secret
 
 SESSION_COOKIE = "archive_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
-_MACHINE_PREFIXES = ("/api", "/stream", "/hls", "/thumb", "/internal", "/metrics")
+_MACHINE_PREFIXES = (
+    "/api",
+    "/stream",
+    "/hls",
+    "/thumb",
+    "/internal",
+    "/metrics",
+    "/download",
+    "/exports",
+)
 _PAGES_UNDER_API = frozenset({"/api/docs"})
 
 
@@ -41,15 +55,19 @@ def create_app(
     source_factory: Callable[[str], Source],
     clock: Clock = utc_now,
     conn_release: Callable[[sqlite3.Connection], None] | None = None,
+    edits: EditClient | None = None,
+    exports: ExportJobs | None = None,
 ) -> FastAPI:
     """Build the viewer app.
 
     ``conn_factory`` gives a catalog connection for one request and ``conn_release`` takes it
     back afterwards (default: closes it; ``server.ConnectionPool`` keeps warm ones);
     ``source_factory`` maps a ``files.source`` name to an open Source; ``clock`` stamps
-    progress and login attempts. The catalog must be migrated already.
+    progress and login attempts. ``edits`` asks the catalog writer for edits (marking hands)
+    and ``exports`` runs clip exports (both from ``jobs``; without them those routes answer
+    503). The catalog must be migrated already.
     """
-    from archive_analyzer.web.routes import admin, api, auth, pages, playback, stream
+    from archive_analyzer.web.routes import admin, api, auth, editing, pages, playback, stream
 
     app = FastAPI(
         title="Archive Analyzer",
@@ -67,6 +85,8 @@ def create_app(
         clock,
         environment(),
         conn_release or (lambda conn: conn.close()),
+        edits,
+        exports,
     )
     app.add_middleware(
         SessionMiddleware,
@@ -81,6 +101,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(stream.router)
+    editing.install(app)
     playback.install(app)
     admin.install(app)
     _handlers(app)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from jinja2 import Environment
 
 from archive_analyzer.catalog.db import Clock
@@ -16,7 +16,13 @@ from archive_analyzer.sources.base import Source
 from archive_analyzer.web import accounts
 from archive_analyzer.web.security import CSRF_HEADER, csrf_ok
 
+if TYPE_CHECKING:
+    from archive_analyzer.jobs.edits import EditClient
+    from archive_analyzer.jobs.exports import ExportJobs
+
 SESSION_USER = "uid"
+# Roles that may mark hands and export (issue 14 adds "editor"; until then admins do it).
+EDITOR_ROLES = frozenset({"editor", "admin"})
 SESSION_VERSION = "v"
 
 
@@ -30,6 +36,9 @@ class WebContext:
     clock: Clock
     templates: Environment
     conn_release: Callable[[sqlite3.Connection], None]
+    # the catalog writer (marking hands) and the export jobs; None: not available here
+    edits: EditClient | None = None
+    exports: ExportJobs | None = None
 
 
 class LoginRequired(Exception):
@@ -93,3 +102,28 @@ def api_csrf(request: Request, user: CurrentUser) -> accounts.User:
     if not csrf_ok(request, request.headers.get(CSRF_HEADER)):
         raise CsrfFailed
     return user
+
+
+def is_editor(user: accounts.User) -> bool:
+    """Whether ``user`` may mark hands and export (editors and admins)."""
+    return user.role in EDITOR_ROLES
+
+
+def require_editor(user: CurrentUser) -> accounts.User:
+    """The session's user when an editor (or admin); 403 for everyone else."""
+    if not is_editor(user):
+        raise HTTPException(403, "editors only")
+    return user
+
+
+EditorUser = Annotated[accounts.User, Depends(require_editor)]
+
+
+def editor_csrf(request: Request, user: EditorUser) -> accounts.User:
+    """An editor's state-changing API call: the ``X-CSRF-Token`` header must match."""
+    if not csrf_ok(request, request.headers.get(CSRF_HEADER)):
+        raise CsrfFailed
+    return user
+
+
+EditorWrite = Annotated[accounts.User, Depends(editor_csrf)]

@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -20,6 +21,10 @@ from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import FileVanished, SourceUnavailable
 from archive_analyzer.sources.base import Source
+
+if TYPE_CHECKING:
+    from archive_analyzer.jobs.edits import EditClient
+    from archive_analyzer.jobs.exports import ExportJobs
 
 log = logging.getLogger(__name__)
 
@@ -142,13 +147,28 @@ def build(settings: Settings) -> tuple[FastAPI, SourceRegistry]:
     pool = ConnectionPool(settings.db)
     IndexRefresher(pool).start()
     registry = SourceRegistry(settings)
+    edits, exports = job_clients(settings)
     app = create_app(
         settings,
         conn_factory=pool.acquire,
         conn_release=pool.release,
         source_factory=registry,
+        edits=edits,
+        exports=exports,
     )
     return app, registry
+
+
+def job_clients(settings: Settings) -> tuple[EditClient, ExportJobs]:
+    """The web app's handles on the catalog writer (edits) and the export jobs, over the
+    configured queue backend: the process that consumes them is ``archive-analyzer run``
+    (this one when the web app runs inside it)."""
+    from archive_analyzer.jobs.queue import build_queues
+    from archive_analyzer.jobs.tasks import edit_client, export_jobs, register_tasks
+
+    queues = build_queues(settings)
+    tasks = register_tasks(queues, settings)
+    return edit_client(tasks, queues, settings.edit_timeout_s), export_jobs(tasks, queues, settings)
 
 
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
