@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from archive_analyzer.web import i18n
+from archive_analyzer.web.deps import EDITOR_ROLES
 from archive_analyzer.web.security import csrf_token
 
 
@@ -39,9 +40,11 @@ def render(
     """Render template ``name`` with the common values (user, language, ``t``, CSRF token)."""
     lang = language(request)
     env: Environment = request.app.state.web.templates
+    user = getattr(request.state, "user", None)
     common: dict[str, Any] = {
         "request": request,
-        "user": getattr(request.state, "user", None),
+        "user": user,
+        "editor": user is not None and user.role in EDITOR_ROLES,
         "lang": lang,
         "t": i18n.translator(lang),
         "csrf": csrf_token(request),
