@@ -243,10 +243,11 @@ def _id_of(external_id: str) -> str:
 
 
 def delete(conn: sqlite3.Connection, content_id: str, stamp: str) -> bool:
-    """Soft-delete a hand (``status = 'deleted'``: the sync publishes the removal)."""
+    """Soft-delete a hand (``status = 'deleted'``: the sync publishes the removal);
+    ``NotFound`` when there is no such hand or it is deleted already."""
     row = hand_row(conn, content_id)
     if row["status"] == "deleted":
-        return False
+        raise NotFound(f"hand {content_id} is deleted already")
     conn.execute(
         "UPDATE contents SET status = 'deleted', updated_at = ? WHERE id = ?", (stamp, content_id)
     )

@@ -26,6 +26,7 @@ from archive_analyzer.cli.app import (
     existing_catalog,
     settings,
 )
+from archive_analyzer.config import Settings
 from archive_analyzer.errors import ExportError
 
 log = logging.getLogger(__name__)
@@ -160,11 +161,23 @@ def _edit_list_command(fmt: str) -> Callable[..., None]:
         ] = None,
         series: Annotated[str | None, typer.Option("--series", help="A series id.")] = None,
         query: Annotated[str | None, typer.Option("--query", help="A search's results.")] = None,
+        source: SourceOption = None,
+        media_root: Annotated[
+            str | None,
+            typer.Option(
+                "--media-root",
+                help="Put in front of catalog paths so the edit suite finds the originals "
+                "(file:///Volumes/ARCHIVE, Z:/ARCHIVE) [env ARCHIVE_EXPORT_MEDIA_ROOT; "
+                "default: the source].",
+            ),
+        ] = None,
         db: DbOption = None,
         config: ConfigOption = None,
         as_json: JsonOption = False,
     ) -> None:
-        _edit_list(fmt, out, content or [], series, query, db, config, as_json)
+        overrides = {"source": source, "export_media_root": media_root}
+        cfg = settings(db, config, **{k: v for k, v in overrides.items() if v})
+        _edit_list(fmt, out, content or [], series, query, cfg, as_json)
 
     command.__doc__ = {
         "edl": "A CMX 3600 EDL of the selected hands (source timecodes, reels, clip names).",
@@ -181,8 +194,7 @@ def _edit_list(
     content: list[str],
     series: str | None,
     query: str | None,
-    db: Path | None,
-    config: Path | None,
+    cfg: Settings,
     as_json: bool,
 ) -> None:
     from archive_analyzer import pipeline
@@ -192,7 +204,6 @@ def _edit_list(
     chosen = [bool(content), series is not None, query is not None]
     if sum(chosen) != 1:
         raise typer.BadParameter("give one of --content, --series or --query")
-    cfg = settings(db, config)
     conn = catalog_db.connect(existing_catalog(cfg), readonly=True)
     try:
         if content:

@@ -10,7 +10,8 @@ files (``otio_json``, ``cmx_3600``, ``fcp_xml``); nothing is formatted by hand e
 which uses the hands sheet's columns (``catalog.imports.HAND_COLUMNS``) so that
 ``import hands`` reads it back unchanged.
 
-EDL specifics: reel names are at most 8 characters (CMX 3600): each file gets the first
+EDL specifics: an ``FCM:`` line says drop-frame or not (added here: the adapter does not
+write one); reel names are at most 8 characters (CMX 3600): each file gets the first
 letters and digits of its name, made unique within the list, and the full file name follows
 each event as ``* FROM CLIP NAME:`` with the NAS path as ``* FROM CLIP:`` (Avid style). An EDL
 has one frame rate: a selection mixing rates is refused for EDL (the other formats keep each
@@ -80,10 +81,20 @@ def render(events: Sequence[Event], fmt: Format, options: Options) -> str:
             f"an EDL has one frame rate, the selection has several ({shown} fps); "
             "export FCP XML or OTIO, which keep each clip's rate, or select fewer contents"
         )
+    rate = rates.pop()
     text = otio.adapters.write_to_string(
-        timeline, "cmx_3600", rate=rates.pop(), style="avid", reelname_len=REEL_LENGTH
+        timeline, "cmx_3600", rate=rate, style="avid", reelname_len=REEL_LENGTH
     )
-    return text
+    return _with_fcm(text, timecode.base_for(rate)[1])
+
+
+def _with_fcm(text: str, drop: bool) -> str:
+    """The EDL with its frame code mode after the title, which the adapter leaves out (a TODO
+    in otio-cmx3600-adapter 1.0); Avid and Premiere read drop-frame from it."""
+    fcm = "FCM: DROP FRAME" if drop else "FCM: NON-DROP FRAME"
+    lines = text.split("\n")
+    at = 1 if lines and lines[0].startswith("TITLE:") else 0
+    return "\n".join([*lines[:at], fcm, *lines[at:]])
 
 
 def build_timeline(events: Sequence[Event], options: Options) -> otio.schema.Timeline:

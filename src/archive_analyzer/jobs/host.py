@@ -92,6 +92,19 @@ def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer
     )
 
 
+def single_writer_consumer(queues: Queues) -> Consumer:
+    """The consumer of the writer queue: one thread, the single writer (not started)."""
+    return _HostConsumer(
+        queues.writer,
+        workers=1,  # the single writer
+        worker_type="thread",
+        periodic=True,  # the nightly reconcile
+        flush_locks=True,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+    )
+
+
 def export_consumer(queues: Queues, settings: Settings) -> Consumer:
     """A Huey consumer of the export queue with ``settings.export_workers`` threads (not
     started). It runs in ``run``, whose disk holds the export cache the web app serves."""
@@ -152,15 +165,7 @@ def run_system(
     for flag_key in (POLL_FLAG, INGEST_FLAG):  # flags left by a crash would block them
         queues.writer.delete(flag_key)
 
-    writer_consumer = _HostConsumer(
-        queues.writer,
-        workers=1,  # the single writer
-        worker_type="thread",
-        periodic=True,  # the nightly reconcile
-        flush_locks=True,
-        max_delay=MAX_IDLE_DELAY_S,
-        check_worker_health=True,
-    )
+    writer_consumer = single_writer_consumer(queues)
     probers = probe_consumer(queues, settings, settings.workers) if settings.workers > 0 else None
     exporters = export_consumer(queues, settings) if settings.export_workers > 0 else None
     server = _start_web(app_factory, settings) if app_factory is not None else None
