@@ -95,7 +95,12 @@ def test_clips_from_an_smb_share(
 
 @pytest.mark.parametrize(
     ("name", "start", "end"),
-    [("ts_2audio", 3.3, 5.1), ("mkv", 3.3, 5.1), ("mxf_closed", 3.3, 5.1), ("mov_prores", 1.0, 2.0)],
+    [
+        ("ts_2audio", 3.3, 5.1),
+        ("mkv", 3.3, 5.1),
+        ("mxf_closed", 3.3, 5.1),
+        ("mov_prores", 1.0, 2.0),
+    ],
 )
 def test_key_frames_around_a_range(
     name: str, start: float, end: float, corpus: dict[str, Path]
