@@ -67,8 +67,10 @@ DEMO_FILES: tuple[DemoFile, ...] = (
     ),
     DemoFile(
         f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2007/MXFs/WSOP 2007 Main Event (1).mxf",
-        ("-c:v", "mpeg2video", "-b:v", "1M", "-c:a", "pcm_s16le", "-ar", "48000")
-        + ("-timecode", "10:00:00:00", "-f", "mxf"),  # a master's source timecode
+        (
+            *("-c:v", "mpeg2video", "-b:v", "1M", "-c:a", "pcm_s16le", "-ar", "48000"),
+            *("-timecode", "10:00:00:00", "-f", "mxf"),
+        ),  # a master's source timecode
         size="720x576",
     ),
     DemoFile(
