@@ -8,9 +8,11 @@ CMX 3600 event lines (below), not only by OTIO's reader."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import pytest
 
 from tests.cli.test_catalog import call, records
 
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
 GOP_S = 2.0  # the corpus H.264 files: a key frame every 50 frames at 25 fps
 
 # CMX 3600: event number, reel (up to 8), track, transition, then source in / out and record
@@ -85,10 +88,11 @@ def _scan_and_import(tmp_path: Path, media: Path, name: str, start: str, end: st
     shutil.copyfile(media, target)
     db = tmp_path / "archive.db"
     subprocess.run(
-        ["archive-analyzer", "scan", str(root), "--db", str(db)],
+        [sys.executable, "-m", "archive_analyzer", "scan", str(root), "--db", str(db)],
         check=True,
         capture_output=True,
         timeout=120,
+        env=CLEAN_ENV,
     )
     sheet = tmp_path / "hands.csv"
     rel = target.relative_to(root).as_posix()
@@ -96,11 +100,12 @@ def _scan_and_import(tmp_path: Path, media: Path, name: str, start: str, end: st
         f"id,file_id,start_sec,end_sec,display_title\nH1,{rel},{start},{end},Big hand\n"
     )
     out = subprocess.run(
-        ["archive-analyzer", "import", "hands", str(sheet), "--db", str(db)],
+        [sys.executable, "-m", "archive_analyzer", "import", "hands", str(sheet), "--db", str(db)],
         check=True,
         capture_output=True,
         text=True,
         timeout=60,
+        env=CLEAN_ENV,
     )
     assert "1 created" in out.stdout
     import sqlite3
