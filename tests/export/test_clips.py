@@ -56,7 +56,7 @@ def test_clips_from_an_smb_share(
 ) -> None:
     shutil.copyfile(corpus["mov_tmcd"], smb_folder.root / "master one.mov")
     (smb_folder.root / "master one.mov").chmod(0o644)
-    source = open_source(smb_folder.url, smb_folder.settings())
+    source = open_source(smb_folder.url, smb_folder.options())
     source.connect()
     try:
         target = _target(

@@ -1,5 +1,6 @@
 """The job side the editor routes talk to, for the web tests: the catalog writer and the export
-threads on a real (SQLite) queue, as ``archive-analyzer run`` runs them, without polling."""
+threads on the real (SQLite) queues of the settings, as ``archive-analyzer run`` runs them,
+without polling. The app's default ``JobClient`` reaches them through the same queue file."""
 
 from __future__ import annotations
 
@@ -7,33 +8,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from archive_analyzer.config import Settings
-from archive_analyzer.jobs.edits import EditClient
-from archive_analyzer.jobs.exports import ExportJobs
-from archive_analyzer.jobs.host import export_consumer, single_writer_consumer
+from archive_analyzer.jobs.host import export_consumer, probing_tasks, single_writer_consumer
 from archive_analyzer.jobs.queue import build_queues
-from archive_analyzer.jobs.tasks import edit_client, export_jobs, register_tasks
 from archive_analyzer.jobs.writer import Writer
 
 
 @contextmanager
-def job_system(settings: Settings) -> Iterator[tuple[EditClient, ExportJobs]]:
-    """(edit client, export jobs) backed by a running writer and export consumer."""
+def job_system(settings: Settings) -> Iterator[None]:
+    """A running writer consumer and export consumer on the queues of ``settings``."""
     queues = build_queues(settings)
-    writer = Writer(settings, queues)
-    tasks = register_tasks(queues, settings, writer=writer)
-    consumers = [single_writer_consumer(queues), export_consumer(queues, settings)]
-    for consumer in consumers:
-        consumer.start()
-    try:
-        # a fresh client: its own Huey instances, as the web app in another process has
-        web_tasks = register_tasks(web_queues := build_queues(settings), settings)
-        yield (
-            edit_client(web_tasks, web_queues, timeout_s=30.0),
-            export_jobs(web_tasks, web_queues, settings),
+    with probing_tasks(queues, settings, exports=True) as tasks:
+        writer = Writer(
+            settings, queues, enqueue_probe=tasks.probe.enqueue, on_change=tasks.writer.request_sync
         )
-    finally:
-        tasks.exports_stopping.set()
+        tasks.writer.serve(writer)
+        consumers = [single_writer_consumer(queues), export_consumer(queues, settings)]
         for consumer in consumers:
-            consumer.stop(graceful=True)
-        writer.close()
-        tasks.sources.close()
+            consumer.start()
+        try:
+            yield
+        finally:
+            tasks.export.stopping.set()
+            for consumer in consumers:
+                consumer.stop(graceful=True)
+            writer.close()

@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 
 from archive_analyzer.catalog import db
-from archive_analyzer.web.app import create_app
-from archive_analyzer.web.server import SourceRegistry
 from tests.web.conftest import PASSWORD, WebEnv, make_env
 from tests.web.job_system import job_system
 
@@ -40,15 +38,8 @@ def site(
             (env.ids.ep2,),
         )
     conn.close()
-    with job_system(env.settings) as (edits, exports):
-        app = create_app(
-            env.settings,
-            conn_factory=lambda: db.connect(env.db_path, migrate=False),
-            source_factory=SourceRegistry(env.settings),
-            clock=env.clock,
-            edits=edits,
-            exports=exports,
-        )
+    with job_system(env.settings):
+        app = env.app
         with live_server(app) as server:
             yield env, server.url
 

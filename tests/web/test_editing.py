@@ -17,8 +17,6 @@ from fastapi.testclient import TestClient
 
 from archive_analyzer.catalog import db
 from archive_analyzer.web import search
-from archive_analyzer.web.app import create_app
-from archive_analyzer.web.server import SourceRegistry
 from tests.web.conftest import WebEnv, login, make_env
 from tests.web.job_system import job_system
 
@@ -50,15 +48,8 @@ def editing(tmp_path: Path, web_media: Path) -> Iterator[Editing]:
             (env.ids.ep2,),
         )
     conn.close()
-    with job_system(env.settings) as (edits, exports):
-        app = create_app(
-            env.settings,
-            conn_factory=lambda: db.connect(env.db_path, migrate=False),
-            source_factory=SourceRegistry(env.settings),
-            clock=env.clock,
-            edits=edits,
-            exports=exports,
-        )
+    with job_system(env.settings):
+        app = env.app
         env.app = app
         with (
             TestClient(app, base_url="http://testserver", follow_redirects=False) as editor,

@@ -68,7 +68,6 @@ def export_clip(
     from archive_analyzer.catalog import db as catalog_db
     from archive_analyzer.export import clips
     from archive_analyzer.export.selection import clip_target
-    from archive_analyzer.sources import open_source
 
     cfg = settings(db, config, **({"source": source} if source else {}))
     conn = catalog_db.connect(existing_catalog(cfg), readonly=True)
@@ -85,7 +84,7 @@ def export_clip(
     out = out if out.suffix else out.with_suffix(f".{wanted}")
     if out.exists() and out.is_dir():
         raise ExportError(f"--out is a folder: {out}")
-    origin = open_source(cfg.source, cfg)
+    origin = pipeline.source_opener(cfg)(cfg.source)
     try:
         origin.connect()
         if origin.name != target.source:

@@ -16,11 +16,9 @@ import secrets
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from archive_analyzer.errors import SourceError
 from archive_analyzer.sources.base import Source
-from archive_analyzer.sources.local import LocalSource
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +26,10 @@ CHUNK = 1024 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def local_path(source: Source, path: str) -> Path | None:
-    """The on-disk path when ``source`` is a local folder and the file is there, else None."""
-    if isinstance(source, LocalSource):
-        candidate = source.root / path
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 @contextlib.contextmanager
 def ffmpeg_input(source: Source, path: str) -> Iterator[str]:
     """What to give ``ffmpeg -i`` (or ``av.open``) for ``path`` of ``source`` in the block."""
-    disk = local_path(source, path)
+    disk = source.local_path(path)
     if disk is not None:
         yield f"file:{disk}"
         return

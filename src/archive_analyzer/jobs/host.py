@@ -1,8 +1,10 @@
 """Process model: ``run`` (the whole system on one machine) and ``worker`` (probe capacity).
 
 ``run_system`` runs in one process: the writer consumer (one thread: poll, ingest, sync,
-reconcile), the probe consumer (``settings.workers`` threads), the web app (uvicorn in a
-thread) and, on the main thread, the poll ticker, worker health checks and signal handling.
+reconcile, re-probes and the web app's edits), the probe consumer (``settings.workers``
+threads), the export consumer (``settings.export_workers`` threads: clip exports), the web
+app (uvicorn in a thread) and, on the main thread, the poll ticker, worker health checks
+and signal handling.
 ``run_worker`` runs only a probe consumer; start any number of them on any host that reaches
 the share and the Redis server.
 
@@ -14,21 +16,30 @@ the writer's leases.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
 from huey.consumer import Consumer
 
+from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
+from archive_analyzer.errors import FileVanished, SourceUnavailable
+from archive_analyzer.jobs import exports
+from archive_analyzer.jobs.client import task_options
+from archive_analyzer.jobs.export_task import RunExport
 from archive_analyzer.jobs.queue import Queues, build_queues
-from archive_analyzer.jobs.tasks import INGEST_FLAG, POLL_FLAG, register_tasks
+from archive_analyzer.jobs.tasks import POLL_FLAG, Tasks, register_tasks
 from archive_analyzer.jobs.writer import Writer
+from archive_analyzer.sources import Source, SourcePool
+from archive_analyzer.sync.engine import run_sync
 
 log = logging.getLogger(__name__)
 
@@ -78,31 +89,61 @@ class _HostConsumer(Consumer):  # type: ignore[misc]  # huey is untyped
         pass
 
 
-def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer:
-    """A Huey consumer of the probe queue with ``workers`` threads (not started)."""
-    return _HostConsumer(
-        queues.probe,
-        workers=workers,
-        worker_type="thread",
-        periodic=False,
-        max_delay=MAX_IDLE_DELAY_S,
-        check_worker_health=True,
-        # A probe is bounded by probe_timeout_s; do not wait for ever on a stuck one.
-        shutdown_timeout=settings.probe_timeout_s + 15.0,
+@contextlib.contextmanager
+def probing_tasks(
+    queues: Queues, settings: Settings, *, clock: db.Clock = db.utc_now, exports: bool = False
+) -> Iterator[Tasks]:
+    """The tasks of a process that runs probe jobs (and syncs, when sync is configured; and
+    cuts clips with ``exports``: the ``run`` process, whose disk holds the export cache), with
+    a pool of open sources for its threads, closed after the block (stop the consumers
+    first)."""
+    pool = SourcePool(pipeline.source_opener(settings))
+    run_probe = functools.partial(
+        pipeline.run_probe, sources=pool, options=pipeline.probe_options(settings)
     )
+    sync = functools.partial(run_sync, settings) if settings.sync_enabled else None
+    run_export = _export_runner(settings, queues, pool) if exports else None
+    try:
+        yield register_tasks(
+            queues,
+            task_options(settings),
+            run_probe=run_probe,
+            sync_runner=sync,
+            run_export=run_export,
+            clock=clock,
+        )
+    finally:
+        pool.close()
 
 
-def single_writer_consumer(queues: Queues) -> Consumer:
-    """The consumer of the writer queue: one thread, the single writer (not started)."""
-    return _HostConsumer(
-        queues.writer,
-        workers=1,  # the single writer
-        worker_type="thread",
-        periodic=True,  # the nightly reconcile
-        flush_locks=True,
-        max_delay=MAX_IDLE_DELAY_S,
-        check_worker_health=True,
-    )
+def _export_runner(settings: Settings, queues: Queues, pool: SourcePool) -> RunExport:
+    """``exports.run_export`` bound to the deployment: its options, catalog, the configured
+    source (from the pool) and the export queue's state store."""
+    options = pipeline.export_options(settings)
+    store = exports.Store(queues.export)
+
+    @contextlib.contextmanager
+    def source_for(name: str) -> Iterator[Source]:
+        if not settings.source:
+            raise SourceUnavailable("no source configured (settings.source)")
+        with pool.use(settings.source) as source:
+            if source.name != name:
+                raise FileVanished(f"the file is on a source that is not configured: {name}")
+            yield source
+
+    def run(content_id: str, exact: bool, key: str, cancelled: Callable[[], bool]) -> None:
+        exports.run_export(
+            content_id,
+            exact,
+            key,
+            options=options,
+            db_path=settings.db,
+            source_for=source_for,
+            store=store,
+            cancelled=cancelled,
+        )
+
+    return run
 
 
 def export_consumer(queues: Queues, settings: Settings) -> Consumer:
@@ -119,6 +160,33 @@ def export_consumer(queues: Queues, settings: Settings) -> Consumer:
     )
 
 
+def single_writer_consumer(queues: Queues) -> Consumer:
+    """The consumer of the writer queue: one thread, the single writer (not started)."""
+    return _HostConsumer(
+        queues.writer,
+        workers=1,  # the single writer
+        worker_type="thread",
+        periodic=True,  # the nightly reconcile
+        flush_locks=True,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+    )
+
+
+def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer:
+    """A Huey consumer of the probe queue with ``workers`` threads (not started)."""
+    return _HostConsumer(
+        queues.probe,
+        workers=workers,
+        worker_type="thread",
+        periodic=False,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+        # A probe is bounded by probe_timeout_s; do not wait for ever on a stuck one.
+        shutdown_timeout=settings.probe_timeout_s + 15.0,
+    )
+
+
 def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
     """Consume probe jobs with ``settings.workers`` threads until SIGTERM/SIGINT (or ``stop``)."""
     flag = stop or StopFlag()
@@ -126,22 +194,21 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
         flag.install()  # a signal during start-up stops the worker once it is up
     queues = build_queues(settings)
     queues.storage.ping()
-    tasks = register_tasks(queues, settings)
-    consumer = probe_consumer(queues, settings, max(1, settings.workers))
-    consumer.start()
-    log.info(
-        "probe worker up: %d thread(s), queue %s %s",
-        max(1, settings.workers),
-        queues.storage.kind,
-        queues.storage.location,
-    )
-    next_check = time.monotonic() + HEALTH_CHECK_S
-    while not flag.wait(0.5):
-        if time.monotonic() >= next_check:
-            next_check = time.monotonic() + HEALTH_CHECK_S
-            consumer.check_worker_health()
-    consumer.stop(graceful=True)
-    tasks.sources.close()
+    with probing_tasks(queues, settings):
+        consumer = probe_consumer(queues, settings, max(1, settings.workers))
+        consumer.start()
+        log.info(
+            "probe worker up: %d thread(s), queue %s %s",
+            max(1, settings.workers),
+            queues.storage.kind,
+            queues.storage.location,
+        )
+        next_check = time.monotonic() + HEALTH_CHECK_S
+        while not flag.wait(0.5):
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + HEALTH_CHECK_S
+                consumer.check_worker_health()
+        consumer.stop(graceful=True)
     log.info("probe worker stopped")
 
 
@@ -160,11 +227,28 @@ def run_system(
     db.connect(settings.db).close()  # migrate once, before any thread opens the catalog
     queues = build_queues(settings)
     queues.storage.ping()
-    writer = Writer(settings, queues)
-    tasks = register_tasks(queues, settings, writer=writer)
-    for flag_key in (POLL_FLAG, INGEST_FLAG):  # flags left by a crash would block them
-        queues.writer.delete(flag_key)
+    with probing_tasks(queues, settings, exports=True) as tasks:
+        tasks.writer.clear_flags()  # flags left by a crash would block requests
+        writer = Writer(
+            settings,
+            queues,
+            enqueue_probe=tasks.probe.enqueue,
+            on_change=tasks.writer.request_sync,
+        )
+        tasks.writer.serve(writer)
+        _serve(settings, queues, tasks, writer, app_factory, flag, on_ready)
 
+
+def _serve(
+    settings: Settings,
+    queues: Queues,
+    tasks: Tasks,
+    writer: Writer,
+    app_factory: AppFactory | None,
+    flag: StopFlag,
+    on_ready: Callable[[], None] | None,
+) -> None:
+    """Start the consumers (and the web app), tick polls until ``flag``, shut down."""
     writer_consumer = single_writer_consumer(queues)
     probers = probe_consumer(queues, settings, settings.workers) if settings.workers > 0 else None
     exporters = export_consumer(queues, settings) if settings.export_workers > 0 else None
@@ -188,7 +272,7 @@ def run_system(
     next_check = time.monotonic() + HEALTH_CHECK_S
     try:
         if writer.needs_initial_scan():
-            tasks.reconcile()  # a first full scan; the polls take over after it
+            tasks.writer.reconcile()  # a first full scan; the polls take over after it
         if on_ready is not None:
             on_ready()
         while not flag.is_set():
@@ -196,7 +280,7 @@ def run_system(
             if now >= next_poll:
                 next_poll = now + settings.poll_interval_s
                 try:
-                    skipped = 0 if tasks.request_poll() else skipped + 1
+                    skipped = 0 if tasks.writer.request_poll() else skipped + 1
                     if skipped >= 3 and not _poll_waiting(queues):
                         # The flag outlived its task (lost with a queue): clear it.
                         queues.writer.delete(POLL_FLAG)
@@ -212,11 +296,10 @@ def run_system(
                     exporters.check_worker_health()
             flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
     finally:
-        tasks.exports_stopping.set()  # running exports kill their ffmpeg and fail
+        tasks.export.stopping.set()  # running exports kill their ffmpeg and fail
         if exporters is not None:
             exporters.stop(graceful=True)
         _shutdown(server, probers, writer_consumer, writer)
-        tasks.sources.close()
 
 
 def _poll_waiting(queues: Queues) -> bool:

@@ -1,4 +1,4 @@
-"""The app factory: ``create_app(settings, *, conn_factory, source_factory, clock)``.
+"""The app factory: ``create_app(settings, *, conn_factory, source_factory, clock, writer)``.
 
 One router per area (``routes/auth.py``, ``pages.py``, ``api.py``, ``stream.py``); a later
 area (HLS, thumbnails, admin) adds its router in ``create_app`` and reuses ``deps`` for the
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -19,16 +18,15 @@ from starlette.staticfiles import StaticFiles
 
 from archive_analyzer.catalog.db import Clock, utc_now
 from archive_analyzer.config import Settings
+from archive_analyzer.jobs.client import JobClient
 from archive_analyzer.sources.base import Source
-
-if TYPE_CHECKING:
-    from archive_analyzer.jobs.edits import EditClient
-    from archive_analyzer.jobs.exports import ExportJobs
 from archive_analyzer.web.deps import (
     CsrfFailed,
+    ExportRequests,
     LoginRequired,
     PasswordChangeRequired,
     WebContext,
+    WriterRequests,
 )
 from archive_analyzer.web.render import environment, render
 from archive_analyzer.web.security import session_secret
@@ -55,17 +53,18 @@ def create_app(
     source_factory: Callable[[str], Source],
     clock: Clock = utc_now,
     conn_release: Callable[[sqlite3.Connection], None] | None = None,
-    edits: EditClient | None = None,
-    exports: ExportJobs | None = None,
+    writer: WriterRequests | None = None,
+    exports: ExportRequests | None = None,
 ) -> FastAPI:
     """Build the viewer app.
 
     ``conn_factory`` gives a catalog connection for one request and ``conn_release`` takes it
     back afterwards (default: closes it; ``server.ConnectionPool`` keeps warm ones);
     ``source_factory`` maps a ``files.source`` name to an open Source; ``clock`` stamps
-    progress and login attempts. ``edits`` asks the catalog writer for edits (marking hands)
-    and ``exports`` runs clip exports (both from ``jobs``; without them those routes answer
-    503). The catalog must be migrated already.
+    progress and login attempts; ``writer`` takes the app's requests to the catalog's writer
+    (re-probes, hands marked in the player) and ``exports`` runs clip exports (default for
+    both: the job queues of ``settings``, opened on first use). The catalog must be migrated
+    already.
     """
     from archive_analyzer.web.routes import admin, api, auth, editing, pages, playback, stream
 
@@ -78,6 +77,7 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
+    default_jobs = JobClient(settings)  # lazy: opens the queues on its first request
     app.state.web = WebContext(
         settings,
         conn_factory,
@@ -85,8 +85,8 @@ def create_app(
         clock,
         environment(),
         conn_release or (lambda conn: conn.close()),
-        edits,
-        exports,
+        writer or default_jobs,
+        exports or default_jobs,
     )
     app.add_middleware(
         SessionMiddleware,

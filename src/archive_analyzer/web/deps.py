@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 from fastapi import Depends, HTTPException, Request
 from jinja2 import Environment
@@ -17,13 +18,44 @@ from archive_analyzer.web import accounts
 from archive_analyzer.web.security import CSRF_HEADER, csrf_ok
 
 if TYPE_CHECKING:
-    from archive_analyzer.jobs.edits import EditClient
-    from archive_analyzer.jobs.exports import ExportJobs
+    from archive_analyzer.export.selection import ClipTarget
+    from archive_analyzer.jobs.edits import Edit, EditReply
+    from archive_analyzer.jobs.exports import ExportState
 
 SESSION_USER = "uid"
 # Roles that may mark hands and export (issue 14 adds "editor"; until then admins do it).
 EDITOR_ROLES = frozenset({"editor", "admin"})
 SESSION_VERSION = "v"
+
+
+class WriterRequests(Protocol):
+    """What the web app may ask of the catalog's writer, through its queue (production:
+    ``jobs.client.JobClient``). The web app writes no catalog table the writer owns."""
+
+    def request_reprobe(self, file_id: str) -> None:
+        """Queue a re-probe of catalogued file ``file_id`` (``JobError``: queue down)."""
+        ...
+
+    def submit_edit(self, edit: Edit) -> EditReply:
+        """Have the writer make a catalog edit (a hand marked, edited or deleted) and return
+        its reply (``JobError``: no answer in time, or the queue is down)."""
+        ...
+
+
+class ExportRequests(Protocol):
+    """Clip exports as jobs (production: ``jobs.client.JobClient`` over ``jobs.exports``)."""
+
+    def request_export(self, target: ClipTarget, exact: bool) -> ExportState:
+        """The export's state: done when cached, else queued (one job per clip)."""
+        ...
+
+    def export_state(self, key: str) -> ExportState | None:
+        """Where the export ``key`` stands (None: never asked for)."""
+        ...
+
+    def export_file(self, key: str) -> Path | None:
+        """The finished clip of ``key`` in the export cache, or None."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -36,9 +68,8 @@ class WebContext:
     clock: Clock
     templates: Environment
     conn_release: Callable[[sqlite3.Connection], None]
-    # the catalog writer (marking hands) and the export jobs; None: not available here
-    edits: EditClient | None = None
-    exports: ExportJobs | None = None
+    writer: WriterRequests
+    exports: ExportRequests
 
 
 class LoginRequired(Exception):

@@ -116,6 +116,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "export_done": "Clip ready.",
         "export_failed": "Export failed:",
         "export_got": "Got",
+        "reprobe_queued": "Re-probe queued: the list shows the new result once a probe worker "
+        "has read the file.",
     },
     "ko": {
         "app_name": "아카이브",
@@ -220,6 +222,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "export_done": "클립 준비 완료.",
         "export_failed": "내보내기 실패:",
         "export_got": "실제 구간",
+        "reprobe_queued": "다시 검사하도록 요청했습니다. 프로브 작업자가 파일을 읽으면 목록에 새 "
+        "결과가 나타납니다.",
     },
 }
 

@@ -11,20 +11,15 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import FileVanished, SourceUnavailable
-from archive_analyzer.sources.base import Source
-
-if TYPE_CHECKING:
-    from archive_analyzer.jobs.edits import EditClient
-    from archive_analyzer.jobs.exports import ExportJobs
+from archive_analyzer.pipeline import source_opener
+from archive_analyzer.sources import Source, SourceOpener
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +31,9 @@ class SourceRegistry:
     the app never opens anything it was not configured with.
     """
 
-    def __init__(self, settings: Settings, opener: Callable[[str, Settings], Source] | None = None):
+    def __init__(self, settings: Settings, opener: SourceOpener | None = None):
         self._settings = settings
-        self._opener = opener
+        self._opener = opener or source_opener(settings)
         self._source: Source | None = None
         self._lock = threading.Lock()
 
@@ -48,12 +43,7 @@ class SourceRegistry:
                 spec = self._settings.source
                 if not spec:
                     raise SourceUnavailable("no source configured (settings.source)")
-                opener = self._opener
-                if opener is None:
-                    from archive_analyzer.sources import open_source
-
-                    opener = open_source
-                source = opener(spec, self._settings)
+                source = self._opener(spec)
                 source.connect()
                 self._source = source
             if self._source.name != name:
@@ -147,28 +137,13 @@ def build(settings: Settings) -> tuple[FastAPI, SourceRegistry]:
     pool = ConnectionPool(settings.db)
     IndexRefresher(pool).start()
     registry = SourceRegistry(settings)
-    edits, exports = job_clients(settings)
     app = create_app(
         settings,
         conn_factory=pool.acquire,
         conn_release=pool.release,
         source_factory=registry,
-        edits=edits,
-        exports=exports,
     )
     return app, registry
-
-
-def job_clients(settings: Settings) -> tuple[EditClient, ExportJobs]:
-    """The web app's handles on the catalog writer (edits) and the export jobs, over the
-    configured queue backend: the process that consumes them is ``archive-analyzer run``
-    (this one when the web app runs inside it)."""
-    from archive_analyzer.jobs.queue import build_queues
-    from archive_analyzer.jobs.tasks import edit_client, export_jobs, register_tasks
-
-    queues = build_queues(settings)
-    tasks = register_tasks(queues, settings)
-    return edit_client(tasks, queues, settings.edit_timeout_s), export_jobs(tasks, queues, settings)
 
 
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:

@@ -37,10 +37,16 @@ from archive_analyzer.errors import (
     SourceError,
 )
 from archive_analyzer.export import edit_lists, selection
-from archive_analyzer.jobs.edits import DeleteHand, EditClient, EditReply, SaveHand
-from archive_analyzer.jobs.exports import ExportJobs
+from archive_analyzer.jobs.edits import DeleteHand, EditReply, SaveHand
 from archive_analyzer.web import marking, queries, search, streaming
-from archive_analyzer.web.deps import Conn, EditorUser, EditorWrite, context, current_user
+from archive_analyzer.web.deps import (
+    Conn,
+    EditorUser,
+    EditorWrite,
+    ExportRequests,
+    context,
+    current_user,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +64,8 @@ def _id(value: str) -> str:
     return value
 
 
-def _edits(request: Request) -> EditClient:
-    found = context(request).edits
-    if found is None:
-        raise HTTPException(503, "marking needs the catalog writer (archive-analyzer run)")
-    return found
-
-
-def _exports(request: Request) -> ExportJobs:
-    found = context(request).exports
-    if found is None:
-        raise HTTPException(503, "exports need the export workers (archive-analyzer run)")
-    return found
+def _exports(request: Request) -> ExportRequests:
+    return context(request).exports
 
 
 class HandIn(BaseModel):
@@ -146,9 +142,9 @@ def _hand(conn: Conn, ep: marking.Episode, body: HandIn) -> hands.Hand:
 
 
 async def _submit(request: Request, edit: SaveHand | DeleteHand) -> EditReply:
-    client = _edits(request)
+    writer = context(request).writer
     try:
-        reply = await run_in_threadpool(client.submit, edit)
+        reply = await run_in_threadpool(writer.submit_edit, edit)
     except JobError as exc:
         raise HTTPException(503, str(exc)) from exc
     if reply.missing:
@@ -211,7 +207,10 @@ async def export_clip(
         raise HTTPException(404, "not found") from exc
     if target.end <= target.start:
         raise HTTPException(422, "the file has no probed duration yet")
-    state = await run_in_threadpool(jobs.request, target, body.exact)
+    try:
+        state = await run_in_threadpool(jobs.request_export, target, body.exact)
+    except JobError as exc:
+        raise HTTPException(503, str(exc)) from exc
     mode = "exact" if body.exact else "fast"
     log.info("%s asked for the %s clip of %s", user.username, mode, content_id)
     return _state_json(state)
@@ -219,7 +218,7 @@ async def export_clip(
 
 @router.get("/api/exports/{key}", summary="A clip export's state (editors)")
 def export_state(request: Request, user: EditorUser, key: str) -> dict[str, Any]:
-    state = _exports(request).state(_key(key))
+    state = _exports(request).export_state(_key(key))
     if state is None:
         raise HTTPException(404, "no such export")
     return _state_json(state)
@@ -240,8 +239,8 @@ def _state_json(state: Any) -> dict[str, Any]:
 @router.get("/exports/clips/{key}", summary="A finished clip (editors)", response_class=Response)
 def export_file(request: Request, user: EditorUser, key: str) -> Response:
     jobs = _exports(request)
-    state = jobs.state(_key(key))
-    path = jobs.file(key)
+    state = jobs.export_state(_key(key))
+    path = jobs.export_file(key)
     if path is None or state is None:
         raise HTTPException(404, "no such clip (export it first)")
     return FileResponse(
