@@ -171,6 +171,17 @@ def test_done_when_mov_with_tmcd(
             "WSOP%202024%20Main%20Event%20Day%201.mov"
         ), name
 
+    # every export is in the audit log (actor "cli")
+    import sqlite3
+
+    conn = sqlite3.connect(mov.db)
+    kinds = conn.execute(
+        "SELECT json_extract(detail, '$.format') FROM audit_log WHERE action = 'export' "
+        "AND actor = 'cli' ORDER BY id"
+    ).fetchall()
+    conn.close()
+    assert [k[0] for k in kinds] == ["edl", "fcpxml", "otio", "csv"]
+
     # CSV in the hands template's columns: import hands reads it back unchanged
     result = call(capsys, "import", "hands", str(out / "h.csv"), *mov.args())
     assert result.returncode == 0

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from archive_analyzer.catalog import db
+from archive_analyzer.web import accounts
 from tests.web.conftest import PASSWORD, WebEnv, make_env
 from tests.web.job_system import job_system
 
@@ -25,6 +26,7 @@ def site(
 ) -> Iterator[tuple[WebEnv, str]]:
     env = make_env(tmp_path, web_media)
     conn = env.conn()
+    accounts.add_user(conn, "eddie", PASSWORD, role="editor")
     stamp = db.timestamp(db.utc_now())
     with db.transaction(conn):
         conn.execute(
@@ -72,7 +74,7 @@ def test_an_editor_marks_a_hand_and_a_viewer_cannot(
 ) -> None:
     env, url = site
     errors: list[str] = []
-    context, page = _login(chromium, url, "boss")  # an admin: editors' rights until issue 14
+    context, page = _login(chromium, url, "eddie")  # the editor role
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(f"{url}/content/{env.ids.ep2}")
     page.wait_for_function("document.getElementById('player').readyState >= 1")

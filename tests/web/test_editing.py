@@ -16,8 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from archive_analyzer.catalog import db
+from archive_analyzer.web import accounts
 from archive_analyzer.web import search
-from tests.web.conftest import WebEnv, login, make_env
+from tests.web.conftest import PASSWORD, WebEnv, login, make_env
 from tests.web.job_system import job_system
 
 
@@ -33,6 +34,7 @@ class Editing:
 def editing(tmp_path: Path, web_media: Path) -> Iterator[Editing]:
     env = make_env(tmp_path, web_media)
     conn = env.conn()
+    accounts.add_user(conn, "eddie", PASSWORD, role="editor")
     stamp = db.timestamp(db.utc_now())
     foxen = db.new_id()
     with db.transaction(conn):
@@ -55,7 +57,7 @@ def editing(tmp_path: Path, web_media: Path) -> Iterator[Editing]:
             TestClient(app, base_url="http://testserver", follow_redirects=False) as editor,
             TestClient(app, base_url="http://testserver", follow_redirects=False) as viewer,
         ):
-            editor.headers["X-CSRF-Token"] = login(editor, "boss")
+            editor.headers["X-CSRF-Token"] = login(editor, "eddie")
             viewer.headers["X-CSRF-Token"] = login(viewer, "viewer")
             yield Editing(env, editor, viewer, foxen)
 
@@ -238,6 +240,19 @@ def test_clip_export_jobs_and_downloads(editing: Editing, tmp_path: Path) -> Non
     assert original.status_code == 200
     assert original.content == (editing.env.root / _path_of(editing, ids.ep1)).read_bytes()
     assert "attachment" in original.headers["content-disposition"]
+    # every export is in the audit log, with who asked
+    conn = editing.env.conn()
+    rows = conn.execute(
+        "SELECT actor, target, detail FROM audit_log WHERE action = 'export' ORDER BY id"
+    ).fetchall()
+    conn.close()
+    assert [(r[0], r[1]) for r in rows] == [
+        ("eddie", ids.clip),
+        ("eddie", ids.clip),
+        ("eddie", ids.clip),
+        ("eddie", ids.ep1),
+    ]
+    assert '"original"' in rows[-1][2] and '"exact"' in rows[2][2]
 
 
 def _path_of(editing: Editing, content_id: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -103,6 +103,11 @@ def export_clip(
             partial.unlink(missing_ok=True)
     finally:
         origin.close()
+    _audit(
+        cfg,
+        target.content_id,
+        {"kind": "clip", "mode": "exact" if exact else "fast", "out": str(out)},
+    )
     real_in = target.clock.label_at(result.real_in)
     real_out = target.clock.label_at(result.real_out)
     if as_json:
@@ -130,6 +135,20 @@ def export_clip(
             f"asked for {target.start:.3f}-{target.end:.3f}s; the copy starts and ends on key "
             "frames (use --exact for the exact range)"
         )
+
+
+def _audit(cfg: Settings, target: str | None, detail: Mapping[str, object]) -> None:
+    """Record the export in the catalog's audit log, as the web app does (actor ``cli``)."""
+    from archive_analyzer.catalog import audit
+    from archive_analyzer.catalog import db as catalog_db
+
+    conn = catalog_db.connect(cfg.db)
+    try:
+        audit.record(
+            conn, audit.EXPORT, at=catalog_db.utc_now(), actor="cli", target=target, detail=detail
+        )
+    finally:
+        conn.close()
 
 
 def _progress(label: str) -> tuple[Callable[[float], None], Callable[[], None]]:
@@ -225,6 +244,8 @@ def _edit_list(
         conn.close()
     out.write_text(text, encoding="utf-8")
     hands_n = sum(1 for e in events if e.is_hand)
+    detail = {"kind": "edit list", "format": fmt, "query": query, "events": len(events)}
+    _audit(cfg, content[0] if content else series, detail)
     if as_json:
         emit_json({"out": str(out), "format": fmt, "events": len(events), "hands": hands_n})
     else:

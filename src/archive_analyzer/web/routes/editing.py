@@ -2,7 +2,9 @@
 
 Reading an episode's hands and looking players up is open to every logged-in user (the player
 shows hands as markers); everything else is for editors (``deps.require_editor``: editors and
-admins), and state changes also need the ``X-CSRF-Token`` header:
+admins), and state changes also need a session's ``X-CSRF-Token`` header (``editor_csrf``).
+Anything naming a content checks per-brand visibility (404 when hidden, as elsewhere). Clip
+exports, original downloads and edit lists are recorded in the audit log (``export``):
 
 * ``GET /api/players?q=``: type-ahead over names, display names, Korean names and 초성.
 * ``GET /api/contents/{id}/hands``: an episode's hands and its file's clock.
@@ -26,6 +28,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from archive_analyzer.catalog import audit as audit_log
 from archive_analyzer.catalog import hands
 from archive_analyzer.errors import (
     ExportError,
@@ -38,12 +41,14 @@ from archive_analyzer.errors import (
 )
 from archive_analyzer.export import edit_lists, selection
 from archive_analyzer.jobs.edits import DeleteHand, EditReply, SaveHand
-from archive_analyzer.web import marking, queries, search, streaming
+from archive_analyzer.web import accounts, marking, queries, search, streaming, visibility
 from archive_analyzer.web.deps import (
     Conn,
+    CurrentUser,
     EditorUser,
     EditorWrite,
     ExportRequests,
+    audit,
     context,
     current_user,
 )
@@ -88,14 +93,21 @@ class ExportIn(BaseModel):
     exact: bool = False
 
 
+def _visible(conn: Conn, user: accounts.User, content_id: str) -> str:
+    """``content_id`` when it is a content ``user`` may see (its brand), else 404."""
+    if not visibility.content_visible(conn, user, _id(content_id)):
+        raise HTTPException(404, "not found")
+    return content_id
+
+
 @router.get("/api/players", summary="Players for a type-ahead (names, Korean names, 초성)")
 def players(conn: Conn, q: Annotated[str, Query(max_length=100)] = "") -> list[dict[str, Any]]:
     return marking.find_players(conn, q)
 
 
 @router.get("/api/contents/{content_id}/hands", summary="An episode's hands and its clock")
-def list_hands(conn: Conn, content_id: str) -> dict[str, Any]:
-    ep = marking.episode(conn, _id(content_id))
+def list_hands(conn: Conn, user: CurrentUser, content_id: str) -> dict[str, Any]:
+    ep = marking.episode(conn, _visible(conn, user, content_id))
     if ep is None:
         raise HTTPException(404, "not an episode with a file")
     return _panel(conn, ep)
@@ -158,7 +170,8 @@ async def _submit(request: Request, edit: SaveHand | DeleteHand) -> EditReply:
 async def mark_hand(
     request: Request, conn: Conn, user: EditorWrite, content_id: str, body: HandIn
 ) -> dict[str, Any]:
-    ep = await run_in_threadpool(marking.episode, conn, _id(content_id))
+    await run_in_threadpool(_visible, conn, user, content_id)
+    ep = await run_in_threadpool(marking.episode, conn, content_id)
     if ep is None:
         raise HTTPException(404, "not an episode with a file")
     hand = await run_in_threadpool(_hand, conn, ep, body)
@@ -171,7 +184,8 @@ async def mark_hand(
 async def edit_hand(
     request: Request, conn: Conn, user: EditorWrite, hand_id: str, body: HandIn
 ) -> dict[str, Any]:
-    parent = await run_in_threadpool(marking.hand_parent, conn, _id(hand_id))
+    await run_in_threadpool(_visible, conn, user, hand_id)
+    parent = await run_in_threadpool(marking.hand_parent, conn, hand_id)
     ep = await run_in_threadpool(marking.episode, conn, parent) if parent else None
     if ep is None:
         raise HTTPException(404, "no such hand")
@@ -181,8 +195,9 @@ async def edit_hand(
 
 
 @router.delete("/api/hands/{hand_id}", summary="Delete a hand (editors)", status_code=204)
-async def delete_hand(request: Request, user: EditorWrite, hand_id: str) -> Response:
-    await _submit(request, DeleteHand(_id(hand_id), user.username))
+async def delete_hand(request: Request, conn: Conn, user: EditorWrite, hand_id: str) -> Response:
+    await run_in_threadpool(_visible, conn, user, hand_id)
+    await _submit(request, DeleteHand(hand_id, user.username))
     return Response(status_code=204)
 
 
@@ -201,8 +216,9 @@ async def export_clip(
     request: Request, conn: Conn, user: EditorWrite, content_id: str, body: ExportIn
 ) -> dict[str, Any]:
     jobs = _exports(request)
+    await run_in_threadpool(_visible, conn, user, content_id)
     try:
-        target = await run_in_threadpool(selection.clip_target, conn, _id(content_id))
+        target = await run_in_threadpool(selection.clip_target, conn, content_id)
     except NotFound as exc:
         raise HTTPException(404, "not found") from exc
     if target.end <= target.start:
@@ -212,6 +228,10 @@ async def export_clip(
     except JobError as exc:
         raise HTTPException(503, str(exc)) from exc
     mode = "exact" if body.exact else "fast"
+    detail = {"kind": "clip", "mode": mode, "start": target.start, "end": target.end}
+    await run_in_threadpool(
+        audit, request, conn, audit_log.EXPORT, target=content_id, detail=detail
+    )
     log.info("%s asked for the %s clip of %s", user.username, mode, content_id)
     return _state_json(state)
 
@@ -222,6 +242,10 @@ def export_state(request: Request, user: EditorUser, key: str) -> dict[str, Any]
     if state is None:
         raise HTTPException(404, "no such export")
     return _state_json(state)
+
+
+def _audited(request: Request, conn: Conn, content_id: str, detail: dict[str, Any]) -> None:
+    audit(request, conn, audit_log.EXPORT, target=content_id, detail=detail)
 
 
 def _key(value: str) -> str:
@@ -258,7 +282,8 @@ def export_file(request: Request, user: EditorUser, key: str) -> Response:
 async def download_original(
     request: Request, conn: Conn, user: EditorUser, content_id: str
 ) -> Response:
-    target = await run_in_threadpool(queries.playback_file, conn, _id(content_id))
+    await run_in_threadpool(_visible, conn, user, content_id)
+    target = await run_in_threadpool(queries.playback_file, conn, content_id)
     if target is None:
         raise HTTPException(404, "not found")
     try:
@@ -269,6 +294,10 @@ async def download_original(
     except SourceError as exc:
         raise HTTPException(503, "source unavailable") from exc
     name = target.path.rsplit("/", 1)[-1]
+    detail = {"kind": "original", "bytes": info.size}
+    await run_in_threadpool(
+        audit, request, conn, audit_log.EXPORT, target=content_id, detail=detail
+    )
     log.info("%s downloads the original of %s (%d bytes)", user.username, content_id, info.size)
     headers = {
         "Content-Length": str(info.size),
@@ -309,25 +338,35 @@ def edit_list(
     if len(chosen) != 1:
         raise HTTPException(422, "give exactly one of content, series or q")
     if content:
-        ids = [_id(content)]
+        ids = [_visible(conn, user, content)]
         name = selection.content_title(conn, content)
         if name is None:
             raise HTTPException(404, "no such content")
     elif series:
+        if not visibility.series_visible(conn, user, _id(series)):
+            raise HTTPException(404, "no such series")
         try:
-            ids = selection.series_contents(conn, _id(series))
+            ids = selection.series_contents(conn, series)
         except NotFound as exc:
             raise HTTPException(404, "no such series") from exc
         name = selection.series_title(conn, series) or series
     else:
-        ids = search.matching_ids(conn, q or "")
+        ids = search.matching_ids(conn, q or "", visible=visibility.limit_of(user))
         name = f"search {q}"
     fmt: edit_lists.Format = format  # type: ignore[assignment]
     options = edit_lists.Options(media_root=_media_root(request), name=name)
+    events = selection.events(conn, ids)
     try:
-        text = edit_lists.render(selection.events(conn, ids), fmt, options)
+        text = edit_lists.render(events, fmt, options)
     except ExportError as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)
+    audit(
+        request,
+        conn,
+        audit_log.EXPORT,
+        target=content or series or None,
+        detail={"kind": "edit list", "format": fmt, "query": q, "events": len(events)},
+    )
     log.info("%s exported an %s edit list of %s", user.username, fmt, name)
     filename = edit_lists.file_name(name, fmt)
     return Response(
