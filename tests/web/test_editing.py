@@ -16,8 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from archive_analyzer.catalog import db
-from archive_analyzer.web import accounts
-from archive_analyzer.web import search
+from archive_analyzer.web import accounts, search
 from tests.web.conftest import PASSWORD, WebEnv, login, make_env
 from tests.web.job_system import job_system
 
