@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from archive_analyzer.catalog import contents, db, read
-from archive_analyzer.catalog.hands import import_hands
+from archive_analyzer.catalog.hand_sheet import import_hands
 from tests.catalog.catalog_rows import FakeClock, add_file
 
 EP = "WSOP/WSOP 2025/WSOP 2025 Main Event _ Day 8 (Part 2).mp4"

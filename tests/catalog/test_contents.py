@@ -7,7 +7,7 @@ import pytest
 from bench.archive_paths import generate
 
 from archive_analyzer.catalog import contents, db
-from archive_analyzer.catalog.hands import import_hands
+from archive_analyzer.catalog.hand_sheet import import_hands
 from archive_analyzer.catalog.players import import_players
 from archive_analyzer.catalog.rules import load_rules
 from archive_analyzer.errors import CatalogError, NotFound

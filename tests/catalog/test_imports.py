@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive_analyzer.catalog import contents, db
-from archive_analyzer.catalog.hands import import_hands
+from archive_analyzer.catalog.hand_sheet import import_hands
 from archive_analyzer.catalog.players import import_players
 from archive_analyzer.errors import ImportFileError
 from tests.catalog.catalog_rows import FakeClock, add_file

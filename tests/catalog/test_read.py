@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from archive_analyzer.catalog import contents, db, fields, read, search_index
-from archive_analyzer.catalog.hands import FACT_CELLS, HAND_COLUMNS
+from archive_analyzer.catalog.hand_sheet import FACT_CELLS, HAND_COLUMNS
 from tests.catalog.read_data import Built, build, edit, row
 
 

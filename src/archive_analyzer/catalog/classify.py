@@ -28,6 +28,7 @@ from archive_analyzer.catalog.pathfacts import (
     MAIN_EVENT,
     PART,
     SEASON,
+    SUBCLIP_MARK,
     TRAILING_N,
     Folder,
     Marks,
@@ -160,7 +161,7 @@ def _series(below: list[Folder], label: str, fallback: str) -> tuple[str, Folder
 def _title(stem: str, facts: dict[str, Any], rules: Rules) -> str:
     text = strip_all(rules.copies, tidy(stem))
     text = re.sub(r"\s+_\s+", " – ", text)
-    text = re.sub(r"_sub_?clip_", " – ", text, flags=re.I)
+    text = SUBCLIP_MARK.sub(" – ", text).strip(" –")
     text = tidy(text.replace("_", " "))
     date = facts.get("stream_date")
     if date:

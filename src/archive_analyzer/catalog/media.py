@@ -47,6 +47,7 @@ def info_of(
         ),
         subtitle_count=result.subtitle_count,
         creation_time=result.creation_time,
+        timecode=result.timecode,
         error=result.error,
         bytes_read=result.bytes_read,
         reads=result.reads,

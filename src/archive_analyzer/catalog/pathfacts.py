@@ -56,7 +56,10 @@ BARE_YEAR = re.compile(r"^(?:19|20)\d\d$")
 _HCL_LEAD = re.compile(
     r"^(?:(?:19|20)\d{6}|(?:19|20)\d\d[-.]\d\d[-.]\d\d)\s*(?:[-–_:]\s*)?(?P<rest>.*)$"
 )
-_SUBCLIP = re.compile(r"_sub_?clip_(?P<name>[^_]+?)\s*$", re.I)
+# '..._subclip_Alex Foxen' and 'LA 2024 subclip_Alex Foxen': the player follows 'subclip_',
+# whether a '_' or a space comes before it (or it starts the name).
+_SUBCLIP = re.compile(r"(?:^|[_\s])sub_?clip_(?P<name>[^_]+?)\s*$", re.I)
+SUBCLIP_MARK = re.compile(r"(?:^|[_\s])sub_?clip_", re.I)
 _VS = re.compile(r"\s+(?:vs\.?|v\.?|versus)\s+", re.I)
 _CARDS = re.compile(r"^(?:[2-9tjqka][shdc♠♥♦♣]?){2}[so]?$|^[2-9tjqka]{2,5}[so]?$", re.I)
 _NAME_CHARS = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'’\-])*$")

@@ -76,6 +76,7 @@ class MediaInfo:
     probed_mtime: float | None = None
     probed_at: str = ""
     updated_at: str = ""
+    timecode: str | None = None  # the source's start timecode label (migration 0030)
 
     @property
     def audio_codecs(self) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ Pure: text in, rows and values out. A CSV may be UTF-8 (with or without BOM) or 
 Excel), separated by ',', ';' or tab; cells are stripped and headers lower-cased. An unusable
 file raises ``ImportFileError``; a cell that cannot be used raises ``ImportRowError`` (the
 importers skip that row and report it with its line number). The sheets themselves are read
-by :mod:`~archive_analyzer.catalog.players` and :mod:`~archive_analyzer.catalog.hands`.
+by :mod:`~archive_analyzer.catalog.players` and :mod:`~archive_analyzer.catalog.hand_sheet`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive_analyzer.catalog import hands
 from archive_analyzer.catalog.pathfacts import normalise
-from archive_analyzer.errors import ImportFileError, ImportRowError
+from archive_analyzer.errors import HandError, ImportFileError, ImportRowError
 
 _LIST_SPLIT = re.compile(r"\s*[;,|]\s*")
 
@@ -146,17 +147,12 @@ def rows_of(
 
 
 def parse_timecode(text: str) -> float:
-    """Seconds from ``H:MM:SS[.fff]``, ``MM:SS`` or plain seconds. Raises ``ImportRowError``."""
-    value = text.strip()
-    if not value:
-        raise ImportRowError("empty timecode")
-    if re.fullmatch(r"\d+(?:\.\d+)?", value):
-        return float(value)
-    match = re.fullmatch(r"(?:(\d+):)?([0-5]?\d):([0-5]\d(?:\.\d+)?)", value)
-    if not match:
-        raise ImportRowError(f"unparseable timecode {text!r} (expected H:MM:SS)")
-    hours = int(match.group(1) or 0)
-    return hours * 3600 + int(match.group(2)) * 60 + float(match.group(3))
+    """Seconds from ``H:MM:SS[.fff]``, ``MM:SS`` or plain seconds (a source timecode label
+    needs its file: see ``hands.seconds_of``). Raises ``ImportRowError``."""
+    try:
+        return hands.seconds_of(text, hands.FileClock())
+    except HandError as exc:
+        raise ImportRowError(str(exc)) from None
 
 
 def parse_bool(text: str, column: str) -> int | None:

@@ -117,7 +117,7 @@ def _facts(r: Classification) -> str:
 
 
 def _run_import(kind: str, file: Path, db: Path | None, config: Path | None, as_json: bool) -> None:
-    from archive_analyzer.catalog import hands, players, sheets
+    from archive_analyzer.catalog import hand_sheet, players, sheets
 
     cfg = settings(db, config)
     text = sheets.read_text(file)
@@ -130,7 +130,7 @@ def _run_import(kind: str, file: Path, db: Path | None, config: Path | None, as_
                 )
             else:
                 rules = load_rules(cfg.rules_file)
-                report = hands.import_hands(
+                report = hand_sheet.import_hands(
                     conn, text, now=catalog_db.utc_now, rules=rules, source=str(file)
                 )
     finally:

@@ -61,6 +61,7 @@ def _media_json(file: FileFacts | None) -> dict[str, Any] | None:
         "subtitle_count": m.subtitle_count if m else 0,
         "browser_playable": m.browser_playable if m else False,
         "status": m.status if m else None,
+        "timecode": m.timecode if m else None,
     }
 
 
