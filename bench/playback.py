@@ -40,7 +40,8 @@ from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, serve_app
 from tests.fixtures.smb import SambaServer, smb_options
 from tests.web.playback_data import seed_corpus
 
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, read
+from archive_analyzer.catalog.read import MediaInfo
 from archive_analyzer.config import Settings
 from archive_analyzer.sources import Source, open_source
 from archive_analyzer.sources.local import LocalSource
@@ -51,7 +52,7 @@ from archive_analyzer.web.transcode import SegmentCache
 
 VERSION = "1"
 CACHE = Path(os.environ.get("ARCHIVE_CORPUS_CACHE", "~/.cache/archive-analyzer")).expanduser()
-PASSWORD = "bench-password-1"
+PASSWORD = "quiet lantern orchard 1"
 
 SRC = ["-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25:duration={s}"]
 AUD = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration={s}"]
@@ -243,7 +244,7 @@ def output_seek_bytes(path: Path, at_s: float) -> int:
     return thumbs.read_stats(proc.stderr)[0]
 
 
-def cpu_per_stream(path: Path, facts: hls.MediaFacts, seconds: float) -> tuple[float, float]:
+def cpu_per_stream(path: Path, facts: MediaInfo, seconds: float) -> tuple[float, float]:
     """(CPU seconds per media second, wall seconds per media second) for ``seconds`` of HLS."""
     plan = hls.hls_plan(facts)
     segment_s = 6.0
@@ -303,21 +304,11 @@ def main() -> None:
         ids = seed_corpus(conn, files, list(files), source)
         source.close()
         accounts.add_user(conn, "bench", PASSWORD, role="admin")
-        facts = {
-            mode: hls.MediaFacts.from_row(*row)
-            for mode, row in (
-                (
-                    mode,
-                    conn.execute(
-                        "SELECT m.container, m.video_codec, m.pix_fmt, m.audio, m.duration_s, "
-                        "m.height, m.browser_playable FROM contents c JOIN media_info m "
-                        "ON m.id = c.file_id WHERE c.id = ?",
-                        (cid,),
-                    ).fetchone(),
-                )
-                for mode, cid in ids.items()
-            )
-        }
+        facts: dict[str, MediaInfo] = {}
+        for mode, cid in ids.items():
+            played = read.played_file(conn, cid)
+            assert played is not None and played.media is not None
+            facts[mode] = played.media
         conn.close()
         app = create_app(
             settings,

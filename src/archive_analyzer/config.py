@@ -17,7 +17,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from archive_analyzer.errors import ConfigError
 
@@ -119,6 +128,56 @@ class Settings(BaseModel):
     thumb_width: int = Field(default=320, ge=16)
     # a thumbnail reading more is logged as too costly
     thumb_budget_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+    # catalog edits from the web app wait this long for the writer's answer (docs/archive-tools.md)
+    edit_timeout_s: float = Field(default=30.0, gt=0)
+
+    # exports (issue 17, docs/archive-tools.md)
+    export_cache_dir: Path | None = None  # default: data_dir / "exports"
+    export_cache_bytes: int = Field(default=20 * 1024**3, ge=0)
+    export_workers: int = Field(default=1, ge=0)  # clip export threads in `run`
+    export_exact_codec: Literal["h264", "prores", "dnxhr"] = "h264"
+    export_preset: str = "veryfast"
+    export_crf: int = Field(default=18, ge=0, le=51)
+    export_timeout_s: float = Field(default=6 * 3600.0, gt=0)
+    # where the edit suite finds the originals: a catalog path is appended (file:///Volumes/X,
+    # smb://nas/share, Z:/ARCHIVE); default: the source itself, without any user name
+    export_media_root: str | None = None
+
+    # accounts and transport (docs/web.md "Deployment behind a reverse proxy")
+    # peers (IPs or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed; none
+    # by default: the client address is the TCP peer. Env: comma-separated.
+    trusted_proxies: tuple[str, ...] = ()
+    tls_cert_file: Path | None = None  # serve HTTPS itself (both files, PEM)
+    tls_key_file: Path | None = None
+    session_idle_s: float = Field(default=24 * 3600.0, gt=0)  # ends after this without a request
+    session_lifetime_s: float = Field(default=14 * 24 * 3600.0, gt=0)  # ends after this anyway
+    stream_link_ttl_s: float = Field(default=12 * 3600.0, gt=0, le=30 * 24 * 3600.0)
+    audit_retention_days: int = Field(default=365, ge=1)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {entry!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together (set both or neither)")
+        return self
 
     # scrubbing previews (docs/playback.md): one key frame every trickplay_interval_s, tiled
     trickplay_interval_s: float = Field(default=10.0, gt=0)

@@ -5,7 +5,8 @@ frames) in the folder layout of the real poker archive: brands, seasons, days, a
 folder, names with ``$``, ``#`` and runs of spaces, plus junk (an upload in progress, a
 Thumbs.db, an XMP sidecar). For playback (issue 15) it holds a two-language broadcast TS
 (``(KOR+ENG)``: Korean and English commentary tracks) with a Korean sidecar subtitle file, an
-MKV with an embedded SubRip track, a ProRes MOV, a WebM (VP8 + Opus, played directly by
+MKV with an embedded SubRip track, a ProRes MOV master and an MPEG-2 MXF carrying source
+timecodes (issue 17), a WebM (VP8 + Opus, played directly by
 Chromium), a Korean-titled episode, and players and hands sheets (``demo-sheets/``, beside the
 tree) that the first ``run`` imports: Korean player names, and hands (clips) on one episode.
 Generated once into ``data_dir/demo`` and reused while ``DEMO_VERSION`` stays the same.
@@ -24,7 +25,7 @@ from archive_analyzer.errors import ArchiveError
 
 log = logging.getLogger(__name__)
 
-DEMO_VERSION = "3"
+DEMO_VERSION = "4"
 _MARKER = ".version"
 
 # A 2 s GOP like broadcast files (x264's default is 10 s): a remuxed segment copies from the
@@ -85,13 +86,19 @@ DEMO_FILES: tuple[DemoFile, ...] = (
     ),
     DemoFile(
         f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2007/MXFs/WSOP 2007 Main Event (1).mxf",
-        ("-c:v", "mpeg2video", "-b:v", "1M", "-c:a", "pcm_s16le", "-ar", "48000", "-f", "mxf"),
+        (
+            *("-c:v", "mpeg2video", "-b:v", "1M", "-c:a", "pcm_s16le", "-ar", "48000"),
+            *("-timecode", "10:00:00:00", "-f", "mxf"),
+        ),  # a master's source timecode
         size="720x576",
     ),
     DemoFile(
         f"{ARCHIVE}/WSOP Archive (2011-2016)/WSOP 2015/Main Event MOVs/"
         "WSOP 2015 Main Event Day 7.mov",
-        ("-c:v", "prores", "-profile:v", "0", "-pix_fmt", "yuv422p10le", "-c:a", "pcm_s16le"),
+        (
+            *("-c:v", "prores", "-profile:v", "0", "-pix_fmt", "yuv422p10le"),
+            *("-c:a", "pcm_s16le", "-timecode", "01:00:00:00"),
+        ),  # an archive master: ProRes with a source timecode, long enough to mark a hand in
     ),
     DemoFile(
         f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2003 - 복사본/"

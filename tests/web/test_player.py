@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 
 from archive_analyzer import demo, pipeline
-from archive_analyzer.catalog import db, imports
+from archive_analyzer.catalog import db, hand_sheet, players
 from archive_analyzer.config import Settings
 from archive_analyzer.web import accounts
 from archive_analyzer.web.app import create_app
@@ -66,10 +66,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     )
     pipeline.scan(settings)
     conn = db.connect(settings.db)
-    players, hands = demo.sheets(root)
+    player_sheet, hands = demo.sheets(root)
     with db.transaction(conn):
-        imports.import_players(conn, players, now=db.utc_now)
-        imports.import_hands(conn, hands, now=db.utc_now)
+        players.import_players(conn, player_sheet, now=db.utc_now)
+        hand_sheet.import_hands(conn, hands, now=db.utc_now)
     previous = accounts.hasher()
     accounts.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     try:

@@ -116,7 +116,7 @@ def _import_demo_sheets(cfg: Settings, root: Any) -> None:
     """On the demo's first run: list it (no probing: the workers do that) and import its
     players (Korean names) and hands (clips of one episode), as an archive team would."""
     from archive_analyzer import pipeline
-    from archive_analyzer.catalog import db, imports
+    from archive_analyzer.catalog import db, hand_sheet, players
     from archive_analyzer.demo import sheets
 
     conn = db.connect(cfg.db)
@@ -126,12 +126,12 @@ def _import_demo_sheets(cfg: Settings, root: Any) -> None:
     finally:
         conn.close()
     pipeline.scan(cfg, probe=False)
-    players, hands = sheets(root)
+    player_sheet, hands = sheets(root)
     conn = db.connect(cfg.db)
     try:
         with db.transaction(conn):
-            imports.import_players(conn, players, now=db.utc_now, source="demo players")
-            report = imports.import_hands(conn, hands, now=db.utc_now, source="demo hands")
+            players.import_players(conn, player_sheet, now=db.utc_now, source="demo players")
+            report = hand_sheet.import_hands(conn, hands, now=db.utc_now, source="demo hands")
         log.info("demo sheets imported: %s", report.summary())
     finally:
         conn.close()

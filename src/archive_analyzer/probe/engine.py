@@ -200,6 +200,7 @@ def _apply(base: ProbeResult, facts: Facts, size: int) -> ProbeResult:
         subtitles=facts.subtitles,
         creation_time=facts.creation_time,
         error=facts.error,
+        timecode=facts.timecode,
     )
 
 

@@ -50,6 +50,7 @@ class Facts:
     subtitles: tuple[SubtitleInfo, ...] = field(default_factory=tuple)
     creation_time: str | None = None
     error: str | None = None
+    timecode: str | None = None  # the start timecode label, "HH:MM:SS:FF" / "HH:MM:SS;FF"
 
 
 class Parser(Protocol):

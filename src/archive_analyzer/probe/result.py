@@ -74,6 +74,7 @@ class ProbeResult:
     subtitles: tuple[SubtitleInfo, ...] = field(default_factory=tuple)
     creation_time: str | None = None
     error: str | None = None
+    timecode: str | None = None  # start timecode, "HH:MM:SS:FF" ("HH:MM:SS;FF" drop-frame)
     bytes_read: int = 0
     reads: int = 0
     probe_ms: float = 0.0

@@ -10,10 +10,10 @@ waits for the segments before it. Running ffmpeg, caching and limits live in ``t
 from __future__ import annotations
 
 import enum
-import json
 import math
 from dataclasses import dataclass, field
 
+from archive_analyzer.catalog.read import MediaInfo
 from archive_analyzer.web import capabilities, tracks
 from archive_analyzer.web.capabilities import Capabilities
 
@@ -28,78 +28,6 @@ class Mode(enum.Enum):
     DIRECT = "direct"  # the file's bytes as they are (/stream, HTTP ranges)
     REMUX = "remux"  # H.264 copied into MPEG-TS segments; audio made AAC
     TRANSCODE = "transcode"  # video re-encoded to H.264, audio to AAC
-
-
-@dataclass(frozen=True, slots=True)
-class MediaFacts:
-    """The probed facts playback needs (from ``media_info`` and the file row)."""
-
-    container: str | None
-    video_codec: str | None
-    pix_fmt: str | None
-    audio_codecs: tuple[str, ...]
-    duration_s: float | None
-    height: int | None
-    browser_playable: bool
-    audio: tuple[tracks.AudioStream, ...] = ()
-    subtitles: tuple[tuple[str | None, str | None], ...] = ()  # (codec, language)
-    file_name: str = ""
-    ext: str = ""
-
-    @classmethod
-    def from_row(
-        cls,
-        container: str | None,
-        video_codec: str | None,
-        pix_fmt: str | None,
-        audio_json: str | None,
-        duration_s: float | None,
-        height: int | None,
-        browser_playable: bool,
-        subtitles_json: str | None = None,
-        file_name: str = "",
-    ) -> MediaFacts:
-        """Build from ``media_info`` columns (``audio`` and ``subtitles`` are JSON lists)."""
-        audio = [a for a in _json_list(audio_json) if isinstance(a, dict)]
-        streams = tuple(
-            tracks.AudioStream(
-                str(a.get("codec") or "") or None, a.get("channels"), a.get("language")
-            )
-            for a in audio
-        )
-        subs = tuple(
-            (s.get("codec"), s.get("language"))
-            for s in _json_list(subtitles_json)
-            if isinstance(s, dict)
-        )
-        ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-        return cls(
-            container,
-            video_codec,
-            pix_fmt,
-            tuple(str(a.get("codec") or "") for a in audio),
-            duration_s,
-            height,
-            browser_playable,
-            streams,
-            subs,
-            file_name,
-            ext,
-        )
-
-    @property
-    def audio_streams(self) -> tuple[tracks.AudioStream, ...]:
-        if self.audio or not self.audio_codecs:
-            return self.audio
-        return tuple(tracks.AudioStream(c, None, None) for c in self.audio_codecs)
-
-
-def _json_list(text: str | None) -> list[object]:
-    try:
-        found = json.loads(text or "[]")
-    except json.JSONDecodeError:
-        return []
-    return found if isinstance(found, list) else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,14 +50,20 @@ class Plan:
         return len(self.audio) > 1
 
 
-def plan(facts: MediaFacts, caps: Capabilities | None = None) -> Plan:
+def audio_streams(facts: MediaInfo) -> tuple[tracks.AudioStream, ...]:
+    """The file's audio streams as the track rules see them."""
+    return tuple(tracks.AudioStream(a.codec or None, a.channels, a.language) for a in facts.audio)
+
+
+def plan(facts: MediaInfo, caps: Capabilities | None = None, *, file_name: str = "") -> Plan:
     """Direct play when the browser plays every stream as it is (``capabilities.direct``),
-    remux for other H.264 8-bit 4:2:0, else transcode.
+    remux for other H.264 8-bit 4:2:0, else transcode. ``file_name`` (the played file's name)
+    gives the extension and, for untagged two-language broadcasts, the track languages.
 
     Without ``caps`` the baseline (H.264/AAC in MP4, every browser) decides.
     """
     caps = caps or Capabilities.parse(None)
-    options = tuple(tracks.audio_options(facts.audio_streams, facts.file_name))
+    options = tuple(tracks.audio_options(audio_streams(facts), file_name))
     has_audio = bool(options)
     single = options[0] if len(options) == 1 else None
     copy_audio = (
@@ -142,11 +76,11 @@ def plan(facts: MediaFacts, caps: Capabilities | None = None) -> Plan:
     playable = capabilities.direct(
         caps,
         container=facts.container,
-        ext=facts.ext,
+        ext=file_name.rsplit(".", 1)[-1].lower() if "." in file_name else "",
         video_codec=facts.video_codec,
         pix_fmt=facts.pix_fmt,
         audio_codecs=facts.audio_codecs,
-        subtitle_codecs=[codec for codec, _ in facts.subtitles],
+        subtitle_codecs=[track.codec for track in facts.subtitles],
     )
     if playable:
         return Plan(Mode.DIRECT, True, copy_audio, has_audio, opts, options)
@@ -155,12 +89,12 @@ def plan(facts: MediaFacts, caps: Capabilities | None = None) -> Plan:
     return Plan(Mode.TRANSCODE, False, False, has_audio, opts, options)
 
 
-def hls_plan(facts: MediaFacts) -> Plan:
+def hls_plan(facts: MediaInfo, *, file_name: str = "") -> Plan:
     """The plan for HLS segments: like ``plan`` but never DIRECT (direct files remux).
 
     It does not depend on the browser: segments are the same for every viewer (one cache).
     """
-    chosen = plan(facts)
+    chosen = plan(facts, file_name=file_name)
     if chosen.mode is Mode.DIRECT:
         return Plan(
             Mode.REMUX,

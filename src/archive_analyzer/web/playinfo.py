@@ -60,7 +60,9 @@ class PlaybackInfo:
 
 def subtitle_tracks(conn: sqlite3.Connection, target: PlayTarget) -> list[tracks.SubtitleTrack]:
     """Embedded text subtitle streams, then sidecar files beside the video."""
-    found = tracks.embedded_subtitles(target.facts.subtitles if target.facts else ())
+    found = tracks.embedded_subtitles(
+        [(t.codec, t.language) for t in target.facts.subtitles] if target.facts else ()
+    )
     video_path = target.file.path
     folder = video_path.rsplit("/", 1)[0] if "/" in video_path else ""
     video_name = video_path.rsplit("/", 1)[-1]

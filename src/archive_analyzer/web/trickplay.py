@@ -5,11 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from archive_analyzer.catalog.read import FileFacts
 from archive_analyzer.previews import store
 from archive_analyzer.web import queries
 
 
-def played_file(conn: sqlite3.Connection, content_id: str) -> queries.PlaybackFile | None:
+def played_file(conn: sqlite3.Connection, content_id: str) -> FileFacts | None:
     return queries.playback_file(conn, content_id)
 
 
@@ -18,16 +19,16 @@ def current_folder(conn: sqlite3.Connection, root: Path, content_id: str) -> Pat
     found = queries.playback_file(conn, content_id)
     if found is None:
         return None
-    record = store.current(conn, found.file_id)
+    record = store.current(conn, found.id)
     if record is None:
         return None
-    return store.folder(root, found.file_id, found.size, found.mtime)
+    return store.folder(root, found.id, found.size, found.mtime)
 
 
 def trickplay_url(conn: sqlite3.Connection, content_id: str) -> str | None:
     """The WebVTT thumbnails track of a content's played file, None until it is made."""
     found = queries.playback_file(conn, content_id)
-    if found is None or store.current(conn, found.file_id) is None:
+    if found is None or store.current(conn, found.id) is None:
         return None
     return f"/previews/{content_id}/{store.TRACK}"
 
@@ -38,5 +39,5 @@ def poster_frame(conn: sqlite3.Connection, thumbs_root: Path, content_id: str) -
     found = queries.playback_file(conn, content_id)
     if found is None:
         return None
-    path = store.poster_path(thumbs_root, found.file_id, found.size, found.mtime)
+    path = store.poster_path(thumbs_root, found.id, found.size, found.mtime)
     return path if path.is_file() else None

@@ -1,7 +1,9 @@
 """The JSON API under /api (login required; POSTs need the ``X-CSRF-Token`` header).
 
 Responses are the query dataclasses as JSON. ``/api/openapi.json`` is the schema;
-``/api/docs`` renders it as a local HTML page (no CDN assets).
+``/api/docs`` renders it as a local HTML page (no CDN assets). Lists page two ways: ``page``
+(and ``per_page``), or the opaque ``cursor`` each page returns as ``next_cursor`` (null on the
+last page), which keeps its place when contents are added meanwhile (``web/cursor.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from archive_analyzer.web import accounts, playinfo, progress, queries, search
+from archive_analyzer.catalog import read
+from archive_analyzer.catalog.read import ContentFilter, FileFacts
+from archive_analyzer.web import (
+    accounts,
+    cursor,
+    playinfo,
+    progress,
+    queries,
+    search,
+    visibility,
+)
 from archive_analyzer.web import capabilities as caps
 from archive_analyzer.web import trickplay as previews_store
 from archive_analyzer.web.capabilities import Capabilities
@@ -23,12 +35,12 @@ from archive_analyzer.web.deps import (
     CurrentUser,
     api_csrf,
     context,
-    current_user,
+    require_viewer,
 )
 from archive_analyzer.web.render import language
 from archive_analyzer.web.security import csrf_ok
 
-router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(current_user)])
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(require_viewer)])
 
 
 def _id(value: str) -> str:
@@ -45,6 +57,53 @@ def _card_json(card: queries.Card) -> dict[str, Any]:
     return data
 
 
+def _media_json(file: FileFacts | None) -> dict[str, Any] | None:
+    """The played file and its media facts, as ``media`` of ``/api/contents/{id}``."""
+    if file is None:
+        return None
+    m = file.media
+    return {
+        "file_name": file.name,
+        "ext": file.ext,
+        "size": file.size,
+        "container": m.container if m else None,
+        "format_long_name": m.format_long_name if m else None,
+        "duration_s": m.duration_s if m else None,
+        "bit_rate": m.bit_rate if m else None,
+        "video_codec": m.video_codec if m else None,
+        "video_profile": m.video_profile if m else None,
+        "width": m.width if m else None,
+        "height": m.height if m else None,
+        "frame_rate": m.frame_rate if m else None,
+        "pix_fmt": m.pix_fmt if m else None,
+        "field_order": m.field_order if m else None,
+        "audio": [track.as_dict() for track in m.audio] if m else [],
+        "subtitle_count": m.subtitle_count if m else 0,
+        "browser_playable": m.browser_playable if m else False,
+        "status": m.status if m else None,
+        "timecode": m.timecode if m else None,
+    }
+
+
+def _position(token: str | None, kind: str, filters: list[Any]) -> tuple[Any, ...] | None:
+    if token is None:
+        return None
+    try:
+        return cursor.decode(token, kind, filters)
+    except cursor.BadCursor as exc:
+        raise HTTPException(400, str(exc)) from exc
+
+
+CursorParam = Annotated[
+    str | None,
+    Query(
+        alias="cursor",
+        max_length=1000,
+        description="next_cursor of the previous page (replaces page)",
+    ),
+]
+
+
 @router.get("/openapi.json", include_in_schema=False)
 def openapi(request: Request) -> dict[str, Any]:
     schema: dict[str, Any] = request.app.openapi()
@@ -55,26 +114,31 @@ def openapi(request: Request) -> dict[str, Any]:
 def me(request: Request, user: CurrentUser) -> dict[str, Any]:
     from archive_analyzer.web.security import csrf_token
 
-    return {"username": user.username, "role": user.role, "csrf_token": csrf_token(request)}
+    return {
+        "username": user.username,
+        "role": user.role.value,
+        "brands": sorted(limit) if (limit := visibility.limit_of(user)) is not None else None,
+        "csrf_token": csrf_token(request) if request.state.principal.via == "session" else None,
+    }
 
 
 @router.get("/catalogs", summary="Brands with their series and content counts")
-def list_catalogs(conn: Conn) -> list[dict[str, Any]]:
-    return [asdict(c) for c in queries.catalogs(conn)]
+def list_catalogs(conn: Conn, user: CurrentUser) -> list[dict[str, Any]]:
+    return [asdict(c) for c in visibility.keep(user, queries.catalogs(conn), "id")]
 
 
 @router.get("/catalogs/{catalog_id}", summary="One brand and its series")
-def get_catalog(conn: Conn, catalog_id: str) -> dict[str, Any]:
+def get_catalog(conn: Conn, user: CurrentUser, catalog_id: str) -> dict[str, Any]:
     row = queries.catalog(conn, _id(catalog_id))
-    if row is None:
+    if row is None or not visibility.brand_visible(user, row.id):
         raise HTTPException(404, "not found")
     return {**asdict(row), "series": [asdict(s) for s in queries.series_of(conn, row.id)]}
 
 
 @router.get("/series/{series_id}", summary="One series and its episodes in order")
-def get_series(conn: Conn, series_id: str) -> dict[str, Any]:
+def get_series(conn: Conn, user: CurrentUser, series_id: str) -> dict[str, Any]:
     row = queries.series(conn, _id(series_id))
-    if row is None:
+    if row is None or not visibility.brand_visible(user, row.catalog_id):
         raise HTTPException(404, "not found")
     contents = [_card_json(c) for c in queries.series_contents(conn, row.id)]
     return {**asdict(row), "contents": contents}
@@ -97,14 +161,14 @@ def get_content(
     caps_text: Annotated[str | None, Query(alias="caps", max_length=2000)] = None,
 ) -> dict[str, Any]:
     found = queries.detail(conn, _id(content_id))
-    if found is None:
+    if found is None or not visibility.brand_visible(user, found.card.catalog_id):
         raise HTTPException(404, "not found")
     info = playinfo.for_content(
         conn, found.card.id, user.id, capabilities_of(request, caps_text), language(request)
     )
     return {
         **_card_json(found.card),
-        "media": asdict(found.media) if found.media else None,
+        "media": _media_json(found.file),
         "players": [asdict(p) for p in found.players],
         "tags": found.tags,
         "clips": [_card_json(c) for c in found.clips],
@@ -115,63 +179,86 @@ def get_content(
     }
 
 
-@router.get("/contents", summary="Contents by brand or series (paged)")
+@router.get(
+    "/contents",
+    summary="Every content newest first, or by brand, year or series (paged, or by cursor)",
+)
 def list_contents(
     conn: Conn,
+    user: CurrentUser,
     catalog: Annotated[str | None, Query(max_length=200)] = None,
     series: Annotated[str | None, Query(max_length=200)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor_: CursorParam = None,
 ) -> dict[str, Any]:
-    if series is not None:
-        cards = queries.series_contents(conn, _id(series))
-        start = (page - 1) * per_page
-        return {
-            "total": len(cards),
-            "page": page,
-            "items": [_card_json(c) for c in cards[start : start + per_page]],
-        }
-    result = search.search(
-        conn,
-        search.SearchQuery(
-            catalog_id=_id(catalog) if catalog else None, year=year, page=page, per_page=per_page
-        ),
+    """Visible contents (episodes and clips) of the brands the caller may see: newest first;
+    with ``series``, that series' own contents in episode order. ``total`` counts them all
+    (null on a cursor page)."""
+    if series is not None and not visibility.series_visible(conn, user, _id(series)):
+        raise HTTPException(404, "not found")
+    where = ContentFilter(
+        catalog_id=_id(catalog) if catalog else None,
+        series_id=_id(series) if series else None,
+        year=year,
+        brands=visibility.limit_of(user),
+    )
+    filters: list[Any] = [where.catalog_id, where.series_id, where.year]
+    after = _position(cursor_, "contents", filters)
+    items, last = queries.listing(
+        conn, where, limit=per_page, offset=(page - 1) * per_page, after=after
     )
     return {
-        "total": result.total,
-        "page": result.page,
-        "items": [_card_json(c) for c in queries.cards(conn, result.content_ids)],
+        # Counting costs a pass over the catalog (~0.1-0.5 s at 100,000 contents): a cursor
+        # page leaves it out, so walking a large catalog costs the pages alone.
+        "total": read.count_contents(conn, where) if after is None else None,
+        "page": page if after is None else None,
+        "items": [_card_json(c) for c in items],
+        "next_cursor": cursor.encode("contents", filters, last) if last else None,
     }
 
 
 @router.get("/search", summary="Ranked search (Korean, English, 초성) with filters")
 def api_search(
     conn: Conn,
+    user: CurrentUser,
     q: Annotated[str, Query(max_length=200)] = "",
     brand: Annotated[str | None, Query(max_length=200)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     player: Annotated[str | None, Query(max_length=200)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 24,
+    cursor_: CursorParam = None,
 ) -> dict[str, Any]:
+    brand_id = brand if brand and queries.valid_id(brand) else None
+    player_id = player if player and queries.valid_id(player) else None
+    filters: list[Any] = [q, brand_id, year, player_id]
+    position = _position(cursor_, "search", filters)
+    start = position[0] if position else None
+    if position is not None and (not isinstance(start, int) or start < 0):
+        raise HTTPException(400, "bad cursor")
     result = search.search(
         conn,
         search.SearchQuery(
             text=q,
-            catalog_id=brand if brand and queries.valid_id(brand) else None,
+            catalog_id=brand_id,
             year=year,
-            player_id=player if player and queries.valid_id(player) else None,
+            player_id=player_id,
             page=page,
             per_page=per_page,
+            start=start if isinstance(start, int) else None,
+            visible=visibility.limit_of(user),
         ),
         facets=True,
     )
+    following = result.next_start
     return {
         "query": q,
         "total": result.total,
-        "page": result.page,
+        "page": result.page if position is None else None,
         "pages": result.pages,
+        "next_cursor": cursor.encode("search", filters, [following]) if following else None,
         "capped": result.capped,
         "items": [_card_json(c) for c in queries.cards(conn, result.content_ids)],
         "years": result.years,
@@ -186,7 +273,13 @@ class ProgressIn(BaseModel):
 
 @router.get("/progress", summary="The user's watch progress, newest first")
 def get_progress(conn: Conn, user: CurrentUser) -> list[dict[str, Any]]:
-    return [asdict(p) for p in progress.of_user(conn, user.id)]
+    saved = progress.of_user(conn, user.id)
+    if visibility.limit_of(user) is not None:
+        shown = {
+            c.id for c in visibility.keep(user, queries.cards(conn, [p.content_id for p in saved]))
+        }
+        saved = [p for p in saved if p.content_id in shown]
+    return [asdict(p) for p in saved]
 
 
 @router.post("/progress", summary="Save the playback position (needs X-CSRF-Token)")
@@ -225,7 +318,7 @@ def _save_progress(
     if not math.isfinite(body.position_s):
         raise HTTPException(422, "position must be finite")
     card = queries.card(conn, _id(body.content_id))
-    if card is None:
+    if card is None or not visibility.brand_visible(user, card.catalog_id):
         raise HTTPException(404, "not found")
     start = card.start_sec or 0.0
     end = card.end_sec if card.end_sec is not None else card.duration_s

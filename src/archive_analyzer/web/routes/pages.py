@@ -7,9 +7,17 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from archive_analyzer.web import capabilities, i18n, playinfo, queries, search, trickplay
+from archive_analyzer.web import (
+    capabilities,
+    i18n,
+    playinfo,
+    queries,
+    search,
+    trickplay,
+    visibility,
+)
 from archive_analyzer.web.capabilities import Capabilities
-from archive_analyzer.web.deps import Conn, PageUser, page_user
+from archive_analyzer.web.deps import Conn, PageUser, context, page_user
 from archive_analyzer.web.render import language, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_user)])
@@ -21,36 +29,44 @@ def _checked(value: str) -> str:
     return value
 
 
+def _content(conn: Conn, user: PageUser, content_id: str) -> queries.Detail:
+    found = queries.detail(conn, _checked(content_id))
+    if found is None or not visibility.brand_visible(user, found.card.catalog_id):
+        raise HTTPException(404)
+    return found
+
+
 @router.get("/")
 def home(request: Request, conn: Conn, user: PageUser) -> Response:
+    rows = queries.brand_rows(conn)
     brands = [
-        (row, queries.brand_row(conn, row.id))
-        for row in queries.catalogs(conn)
+        (row, rows.get(row.id, []))
+        for row in visibility.keep(user, queries.catalogs(conn), "id")
         if row.content_count
     ]
     return render(
         request,
         "home.html",
         {
-            "recent": queries.recently_added(conn),
-            "continue_rows": queries.continue_watching(conn, user.id),
+            "recent": queries.recently_added(conn, brands=visibility.limit_of(user)),
+            "continue_rows": visibility.keep(user, queries.continue_watching(conn, user.id)),
             "brands": brands,
         },
     )
 
 
 @router.get("/brand/{catalog_id}")
-def brand(request: Request, conn: Conn, catalog_id: str) -> Response:
+def brand(request: Request, conn: Conn, user: PageUser, catalog_id: str) -> Response:
     row = queries.catalog(conn, _checked(catalog_id))
-    if row is None:
+    if row is None or not visibility.brand_visible(user, row.id):
         raise HTTPException(404)
     return render(request, "brand.html", {"brand": row, "series": queries.series_of(conn, row.id)})
 
 
 @router.get("/series/{series_id}")
-def series_page(request: Request, conn: Conn, series_id: str) -> Response:
+def series_page(request: Request, conn: Conn, user: PageUser, series_id: str) -> Response:
     row = queries.series(conn, _checked(series_id))
-    if row is None:
+    if row is None or not visibility.brand_visible(user, row.catalog_id):
         raise HTTPException(404)
     return render(
         request,
@@ -79,9 +95,7 @@ def _player(request: Request, conn: Conn, user_id: str, content_id: str) -> dict
 
 @router.get("/content/{content_id}")
 def content_page(request: Request, conn: Conn, user: PageUser, content_id: str) -> Response:
-    found = queries.detail(conn, _checked(content_id))
-    if found is None:
-        raise HTTPException(404)
+    found = _content(conn, user, content_id)
     return render(
         request,
         "content.html",
@@ -90,6 +104,7 @@ def content_page(request: Request, conn: Conn, user: PageUser, content_id: str) 
             "resume": queries.progress_of(conn, user.id, found.card.id),
             "player": _player(request, conn, user.id, found.card.id),
             "autoplay": False,
+            "link_hours": f"{context(request).settings.stream_link_ttl_s / 3600:g}",
         },
     )
 
@@ -103,9 +118,7 @@ def watch_page(
     t: float | None = None,
     autoplay: int = 0,
 ) -> Response:
-    found = queries.detail(conn, _checked(content_id))
-    if found is None:
-        raise HTTPException(404)
+    found = _content(conn, user, content_id)
     resume = t if t is not None else queries.progress_of(conn, user.id, found.card.id)
     return render(
         request,
@@ -123,6 +136,7 @@ def watch_page(
 def search_page(
     request: Request,
     conn: Conn,
+    user: PageUser,
     q: str = "",
     brand: str = "",
     year: str = "",
@@ -135,6 +149,7 @@ def search_page(
         year=int(year) if year.isdigit() and len(year) == 4 else None,
         player_id=player if player and queries.valid_id(player) else None,
         page=max(1, min(int(page), 10_000)) if page.isascii() and page.isdigit() else 1,
+        visible=visibility.limit_of(user),
     )
     result = search.search(conn, query, facets=True)
     selected_player = queries.player(conn, query.player_id) if query.player_id else None
@@ -145,7 +160,7 @@ def search_page(
             "query": query,
             "result": result,
             "cards": queries.cards(conn, result.content_ids),
-            "catalogs": queries.catalogs(conn),
+            "catalogs": visibility.keep(user, queries.catalogs(conn), "id"),
             "selected_player": selected_player,
         },
     )

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
+from archive_analyzer.catalog.read import MediaInfo
 from archive_analyzer.errors import (
     ArchiveError,
     Busy,
@@ -34,6 +35,7 @@ from archive_analyzer.errors import (
 )
 from archive_analyzer.sources.base import Source
 from archive_analyzer.web import (
+    accounts,
     hls,
     loopback,
     playable,
@@ -44,14 +46,15 @@ from archive_analyzer.web import (
     thumbs,
     tracks,
     trickplay,
+    visibility,
 )
-from archive_analyzer.web.deps import Conn, CurrentUser, context, current_user
+from archive_analyzer.web.deps import Conn, CurrentUser, context, require_viewer
 from archive_analyzer.web.render import language
 from archive_analyzer.web.transcode import Cancelled, Playback, TranscodeFailed, run
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["playback"], dependencies=[Depends(current_user)])
+router = APIRouter(tags=["playback"], dependencies=[Depends(require_viewer)])
 internal = APIRouter(include_in_schema=False)
 
 _SEGMENT = re.compile(r"^(?:(v)|a(\d{1,2})-)?(\d{1,6})\.ts$")
@@ -82,8 +85,10 @@ def _tokens(request: Request) -> loopback.SourceTokens:
     return tokens
 
 
-def _target(conn: Conn, content_id: str) -> playable.PlayTarget:
+def _target(conn: Conn, content_id: str, user: accounts.User) -> playable.PlayTarget:
     if not queries.valid_id(content_id):
+        raise HTTPException(404, "not found")
+    if not visibility.content_visible(conn, user, content_id):
         raise HTTPException(404, "not found")
     found = playable.target(conn, content_id)
     if found is None:
@@ -102,8 +107,10 @@ async def _source(request: Request, name: str) -> Source:
     return source
 
 
-def _hls_facts(conn: Conn, content_id: str) -> tuple[playable.PlayTarget, hls.MediaFacts]:
-    found = _target(conn, content_id)
+def _hls_facts(
+    conn: Conn, content_id: str, user: accounts.User
+) -> tuple[playable.PlayTarget, MediaInfo]:
+    found = _target(conn, content_id, user)
     if found.facts is None or not found.facts.duration_s:
         raise HTTPException(404, "not playable (no probed video)")
     return found, found.facts
@@ -121,10 +128,10 @@ _M3U8 = "application/vnd.apple.mpegurl"
 async def hls_playlist(
     request: Request, content_id: str, name: str, conn: Conn, user: CurrentUser
 ) -> Response:
-    _, facts = await run_in_threadpool(_hls_facts, conn, content_id)
+    found, facts = await run_in_threadpool(_hls_facts, conn, content_id, user)
     assert facts.duration_s is not None
     settings = context(request).settings
-    chosen = hls.hls_plan(facts)
+    chosen = hls.hls_plan(facts, file_name=found.file.name)
     headers = {**_PLAYLIST_HEADERS, "X-Playback-Mode": chosen.mode.value}
     duration, seg = facts.duration_s, settings.hls_segment_s
     if name == "index" and chosen.separate_audio:
@@ -150,17 +157,19 @@ async def hls_playlist(
     response_class=Response,
     responses={503: {"description": "Every transcode slot is busy"}},
 )
-async def hls_segment(request: Request, content_id: str, segment: str, conn: Conn) -> Response:
+async def hls_segment(
+    request: Request, content_id: str, segment: str, conn: Conn, user: CurrentUser
+) -> Response:
     match = _SEGMENT.match(segment)
     if match is None:
         raise HTTPException(404, "not found")
     n = int(match.group(3))
-    found, facts = await run_in_threadpool(_hls_facts, conn, content_id)
+    found, facts = await run_in_threadpool(_hls_facts, conn, content_id, user)
     assert facts.duration_s is not None
     settings = context(request).settings
     if n >= hls.segment_count(facts.duration_s, settings.hls_segment_s):
         raise HTTPException(404, "no such segment")
-    chosen = hls.hls_plan(facts)
+    chosen = hls.hls_plan(facts, file_name=found.file.name)
     rendition: hls.Rendition = hls.MUXED
     if match.group(1):
         rendition = hls.VIDEO
@@ -260,16 +269,16 @@ async def hls_segment(request: Request, content_id: str, segment: str, conn: Con
 @router.get(
     "/thumb/{content_id}", summary="Poster frame of a content (JPEG)", response_class=Response
 )
-async def thumbnail(request: Request, content_id: str, conn: Conn) -> Response:
-    found = await run_in_threadpool(_target, conn, content_id)
+async def thumbnail(request: Request, content_id: str, conn: Conn, user: CurrentUser) -> Response:
+    found = await run_in_threadpool(_target, conn, content_id, user)
     file = found.file
     state = playback(request)
-    name = thumbs.cache_name(file.file_id, file.size, file.mtime)
+    name = thumbs.cache_name(file.id, file.size, file.mtime)
     path = state.thumbs_dir / name
     headers = {"Cache-Control": "private, max-age=3600"}
     if path.exists():
         return FileResponse(path, media_type="image/jpeg", headers=headers)
-    known = await run_in_threadpool(thumbs.load, conn, file.file_id)
+    known = await run_in_threadpool(thumbs.load, conn, file.id)
     same_version = known is not None and (known.size, known.mtime) == (file.size, file.mtime)
     failed_before = same_version and known is not None and known.error is not None
     if found.facts is None or failed_before:
@@ -341,7 +350,7 @@ async def _make_thumbnail(
             web.settings.thumb_budget_bytes,
         )
     record = thumbs.ThumbRecord(
-        file.file_id, file.size, file.mtime, at_s, bytes_read, seeks, watch.ms, error
+        file.id, file.size, file.mtime, at_s, bytes_read, seeks, watch.ms, error
     )
     await run_in_threadpool(_store_thumb, conn, record, web.clock)
     if error is not None:
@@ -411,9 +420,12 @@ _PREVIEW_FILE = re.compile(r"^(thumbs\.vtt|sprite-\d{1,5}\.jpg)$")
     summary="Scrubbing previews: the WebVTT thumbnails track and its JPEG sprites",
     response_class=Response,
 )
-async def preview_file(request: Request, content_id: str, name: str, conn: Conn) -> Response:
-    if not queries.valid_id(content_id) or _PREVIEW_FILE.match(name) is None:
+async def preview_file(
+    request: Request, content_id: str, name: str, conn: Conn, user: CurrentUser
+) -> Response:
+    if _PREVIEW_FILE.match(name) is None:
         raise HTTPException(404, "not found")
+    await run_in_threadpool(_target, conn, content_id, user)  # visible to this user
     root = pipeline.preview_options(context(request).settings).root
     folder = await run_in_threadpool(trickplay.current_folder, conn, root, content_id)
     path = folder / name if folder is not None else None

@@ -30,13 +30,13 @@ from archive_analyzer.web import (
     subtitles,
     tracks,
 )
-from archive_analyzer.web.deps import Conn, api_csrf, context, current_user
+from archive_analyzer.web.deps import Conn, CurrentUser, api_csrf, context, require_viewer
 from archive_analyzer.web.routes.playback import _source, _target, _tokens, playback
 from archive_analyzer.web.transcode import Cancelled, TranscodeFailed, run
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["playback"], dependencies=[Depends(current_user)])
+router = APIRouter(tags=["playback"], dependencies=[Depends(require_viewer)])
 _KEY = re.compile(r"^(s\d{1,3}|f[A-Za-z0-9_-]{1,64})\.vtt$")
 _VTT = "text/vtt; charset=utf-8"
 
@@ -44,12 +44,14 @@ _VTT = "text/vtt; charset=utf-8"
 @router.get(
     "/subtitles/{content_id}/{name}", summary="A subtitle track as WebVTT", response_class=Response
 )
-async def subtitle(request: Request, content_id: str, name: str, conn: Conn) -> Response:
+async def subtitle(
+    request: Request, content_id: str, name: str, conn: Conn, user: CurrentUser
+) -> Response:
     match = _KEY.match(name)
     if match is None:
         raise HTTPException(404, "not found")
     key = match.group(1)
-    found = await run_in_threadpool(_target, conn, content_id)
+    found = await run_in_threadpool(_target, conn, content_id, user)
     listed = await run_in_threadpool(playinfo.subtitle_tracks, conn, found)
     track = next((t for t in listed if t.key == key), None)
     if track is None:

@@ -2,6 +2,7 @@
 // the page, checks it against what this browser reports it plays (asking the server again
 // when the stored report was missing or stale), then attaches the media and the features.
 import * as caps from './caps.js';
+import * as clock from './clock.js';
 import * as controls from './controls.js';
 import * as keys from './keys.js';
 import * as previews from './previews.js';
@@ -32,6 +33,7 @@ async function boot() {
   const video = document.getElementById('player');
   const holder = document.getElementById('player-data');
   if (!video || !holder) return;
+  clock.install(video); // synchronously, before the first await: marking.js runs next
   const data = await description(video, JSON.parse(holder.textContent));
   const player = new Player(video, data);
   window.archivePlayer = player; // the page's one player, for features added later
