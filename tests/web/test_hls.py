@@ -292,9 +292,9 @@ def test_busy_and_disconnect_kill_ffmpeg(slow_site: Site) -> None:
         first = _raw_get(server.port, f"/hls/{cid}/0.ts", cookie)
         try:
             pids = wait_for(lambda: list(state.processes.running), timeout=30, what="ffmpeg")
-            # the only slot is taken: a second viewer gets a clear busy answer, not a hang
+            # the only slot is taken: another segment gets a clear busy answer, not a hang
             with httpx.Client(base_url=server.url, headers={"Cookie": cookie}) as client:
-                busy = client.get(f"/hls/{cid}/0.ts")
+                busy = client.get(f"/hls/{cid}/1.ts")
             assert busy.status_code == 503
             assert "busy" in busy.json()["detail"]
             assert busy.headers["retry-after"]
@@ -304,6 +304,36 @@ def test_busy_and_disconnect_kill_ffmpeg(slow_site: Site) -> None:
         wait_for(lambda: not any(psutil.pid_exists(p) for p in pids), timeout=15, what="pid gone")
         assert state.processes.killed >= 1
         assert state.segments.disk_bytes() == 0  # a killed segment leaves nothing behind
+
+
+def test_a_segment_asked_twice_at_once_is_made_once(site: Site, live: str) -> None:
+    """Two requests for one cold segment (a preload and hls.js, or two tabs) share one ffmpeg
+    run: the second waits for the first instead of taking the other slot."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    state = site.playback
+    cid = site.ids["long_ts"]  # a segment in the middle: no other test asks for it
+    cookie = _session_cookie(live)
+    before = state.processes.finished + state.processes.failed
+    with (
+        httpx.Client(base_url=live, headers={"Cookie": cookie}, timeout=120) as client,
+        ThreadPoolExecutor(max_workers=2) as pool,
+    ):
+        got = list(pool.map(lambda _: client.get(f"/hls/{cid}/100.ts"), range(2)))
+    assert [r.status_code for r in got] == [200, 200]
+    assert got[0].content == got[1].content and got[0].content[:1] == b"G"
+    assert state.processes.finished + state.processes.failed - before == 1
+    assert not state.making
+
+
+def test_watch_with_autoplay_preloads_the_first_segment(site: Site) -> None:
+    cid = site.ids["mxf_closed"]
+    with TestClient(site.app, follow_redirects=False) as client:
+        login(client)
+        page = client.get(f"/watch/{cid}?autoplay=1&t=3")
+        assert f'<link rel="preload" href="/hls/{cid}/{hls.segment_at(3, 2.0)}.ts"' in page.text
+        assert 'rel="preload"' not in client.get(f"/watch/{cid}").text  # no autoplay
+        assert 'rel="preload"' not in client.get(f"/content/{cid}").text  # Play loads nothing
 
 
 def test_cache_stays_under_cap(tmp_path: Path, media: dict[str, Path]) -> None:

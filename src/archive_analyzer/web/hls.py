@@ -155,6 +155,14 @@ def segment_at(position_s: float, segment_s: float) -> int:
     return len(RAMP) - 1 + int(position_s // segment_s)
 
 
+def start_uris(position_s: float, segment_s: float, audio: int | None = None) -> list[str]:
+    """The segment URIs a player starting at ``position_s`` asks for first: the muxed
+    segment, or (``audio``: the chosen rendition of a master playlist) the video segment and
+    that audio rendition's (the playlists' naming)."""
+    n = segment_at(max(0.0, position_s), segment_s)
+    return [f"{n}.ts"] if audio is None else [f"v{n}.ts", f"a{audio}-{n}.ts"]
+
+
 def playlist(duration_s: float, segment_s: float, uri: str = "{n}.ts") -> str:
     """A complete VOD playlist (``#EXT-X-ENDLIST``): every segment listed up front.
 

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from archive_analyzer.web import (
     capabilities,
+    hls,
     i18n,
     playinfo,
     queries,
@@ -120,16 +121,33 @@ def watch_page(
 ) -> Response:
     found = _content(conn, user, content_id)
     resume = t if t is not None else queries.progress_of(conn, user.id, found.card.id)
+    player = _player(request, conn, user.id, found.card.id)
+    if player is not None and autoplay and player["mode"] == "hls":
+        # Play was asked for: the browser asks for the first segments while it parses the
+        # page (<link rel=preload>), so a cold transcode starts before the scripts have run;
+        # hls.js then gets the same response (or waits for the same ffmpeg run).
+        separate = len(player["audio"]) > 1
+        uris = hls.start_uris(
+            _start_position(found.card, resume),
+            context(request).settings.hls_segment_s,
+            player["default_audio"] if separate else None,
+        )
+        player["preload"] = [f"/hls/{found.card.id}/{uri}" for uri in uris]
     return render(
         request,
         "watch.html",
-        {
-            "d": found,
-            "resume": resume,
-            "player": _player(request, conn, user.id, found.card.id),
-            "autoplay": bool(autoplay),
-        },
+        {"d": found, "resume": resume, "player": player, "autoplay": bool(autoplay)},
     )
+
+
+def _start_position(card: queries.Card, resume: float | None) -> float:
+    """Where the player starts (static/player/player.js startPosition): the saved position
+    when it lies inside the content's range, else the range start."""
+    start = card.start_sec or 0.0
+    end = card.end_sec
+    if resume is not None and resume > 0 and resume >= start and (end is None or resume < end - 1):
+        return resume
+    return start
 
 
 @router.get("/search")
