@@ -126,7 +126,8 @@ def test_new_user_runs_logs_in_finds_and_plays_a_demo_episode(
         _alive(system)
         return system.one_time_password()
 
-    system.secret = wait_for(printed, timeout=45, what="the one-time admin password") or ""
+    # the first run generates the demo archive (16 one-minute files) before it says anything
+    system.secret = wait_for(printed, timeout=120, what="the one-time admin password") or ""
     wait_for(
         lambda: _alive(system) and port_open(int(system.url.rsplit(":", 1)[1])),
         timeout=30,

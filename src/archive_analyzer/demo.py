@@ -15,9 +15,11 @@ Generated once into ``data_dir/demo`` and reused while ``DEMO_VERSION`` stays th
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,8 +176,10 @@ def ensure_demo_archive(root: Path) -> Path:
     log.info("generating the demo archive in %s (%d files)", root, len(DEMO_FILES))
     staging = Path(tempfile.mkdtemp(prefix=".demo-", dir=root.parent))
     try:
-        for item in DEMO_FILES:
-            _make(ffmpeg, staging / item.path, item)
+        # one ffmpeg per core: the first `make run` waits for this
+        with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+            for made in [pool.submit(_make, ffmpeg, staging / i.path, i) for i in DEMO_FILES]:
+                made.result()
         for rel, data in JUNK.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)

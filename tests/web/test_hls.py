@@ -306,23 +306,24 @@ def test_busy_and_disconnect_kill_ffmpeg(slow_site: Site) -> None:
         assert state.segments.disk_bytes() == 0  # a killed segment leaves nothing behind
 
 
-def test_a_segment_asked_twice_at_once_is_made_once(site: Site, live: str) -> None:
+def test_a_segment_asked_twice_at_once_is_made_once(tmp_path: Path, media: dict[str, Path]) -> None:
     """Two requests for one cold segment (a preload and hls.js, or two tabs) share one ffmpeg
     run: the second waits for the first instead of taking the other slot."""
     from concurrent.futures import ThreadPoolExecutor
 
-    state = site.playback
-    cid = site.ids["long_ts"]  # a segment in the middle: no other test asks for it
-    cookie = _session_cookie(live)
-    before = state.processes.finished + state.processes.failed
-    with (
-        httpx.Client(base_url=live, headers={"Cookie": cookie}, timeout=120) as client,
-        ThreadPoolExecutor(max_workers=2) as pool,
-    ):
-        got = list(pool.map(lambda _: client.get(f"/hls/{cid}/100.ts"), range(2)))
+    own = make_site(tmp_path, media, ("mxf_closed",), hls_segment_s=2.0)
+    state = own.playback
+    cid = own.ids["mxf_closed"]
+    with serve_app(own.app) as server:
+        cookie = _session_cookie(server.url)
+        with (
+            httpx.Client(base_url=server.url, headers={"Cookie": cookie}, timeout=120) as client,
+            ThreadPoolExecutor(max_workers=2) as pool,
+        ):
+            got = list(pool.map(lambda _: client.get(f"/hls/{cid}/3.ts"), range(2)))
     assert [r.status_code for r in got] == [200, 200]
     assert got[0].content == got[1].content and got[0].content[:1] == b"G"
-    assert state.processes.finished + state.processes.failed - before == 1
+    assert (state.processes.finished, state.processes.failed, state.processes.killed) == (1, 0, 0)
     assert not state.making
 
 

@@ -91,7 +91,7 @@ def describe(
     facts = target.facts
     if facts is None or not facts.duration_s:
         return None
-    chosen = hls.plan(facts, caps)
+    chosen = hls.plan(facts, caps, file_name=target.file.name)
     if chosen.mode is hls.Mode.DIRECT:
         mode, url = "direct", f"/stream/{content_id}"
     else:

@@ -292,6 +292,16 @@ def post_progress(
     return _save_progress(request, conn, user, body)
 
 
+async def beacon_csrf(request: Request, user: CurrentUser) -> accounts.User:
+    """A beacon cannot set headers: the session's CSRF token comes as the form field ``csrf``,
+    checked before the other fields are (a refused request learns nothing)."""
+    form = await request.form()
+    token = form.get("csrf")
+    if not isinstance(token, str) or not csrf_ok(request, token):
+        raise CsrfFailed
+    return user
+
+
 @router.post(
     "/progress/beacon",
     summary="Save the position from navigator.sendBeacon (form fields, CSRF token in `csrf`)",
@@ -299,14 +309,11 @@ def post_progress(
 def post_progress_beacon(
     request: Request,
     conn: Conn,
-    user: CurrentUser,
+    user: Annotated[accounts.User, Depends(beacon_csrf)],
     content_id: Annotated[str, Form(max_length=200)],
     position_s: Annotated[float, Form(ge=0, le=10 * 24 * 3600)],
     csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> dict[str, Any]:
-    # A beacon cannot set headers: the session's CSRF token comes as a form field instead.
-    if not csrf_ok(request, csrf):
-        raise CsrfFailed
     return _save_progress(
         request, conn, user, ProgressIn(content_id=content_id, position_s=position_s)
     )

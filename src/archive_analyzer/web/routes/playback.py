@@ -121,12 +121,12 @@ _M3U8 = "application/vnd.apple.mpegurl"
 
 
 @router.get(
-    "/hls/{content_id}/{name}.m3u8",
+    "/hls/{content_id}/{playlist}.m3u8",
     summary="HLS playlists of a content: index (master or media), video, audio<k>",
     response_class=Response,
 )
 async def hls_playlist(
-    request: Request, content_id: str, name: str, conn: Conn, user: CurrentUser
+    request: Request, content_id: str, playlist: str, conn: Conn, user: CurrentUser
 ) -> Response:
     found, facts = await run_in_threadpool(_hls_facts, conn, content_id, user)
     assert facts.duration_s is not None
@@ -134,17 +134,19 @@ async def hls_playlist(
     chosen = hls.hls_plan(facts, file_name=found.file.name)
     headers = {**_PLAYLIST_HEADERS, "X-Playback-Mode": chosen.mode.value}
     duration, seg = facts.duration_s, settings.hls_segment_s
-    if name == "index" and chosen.separate_audio:
+    if playlist == "index" and chosen.separate_audio:
         remembered = await run_in_threadpool(prefs.load, conn, user.id)
         ui = language(request)
         default = tracks.default_audio(chosen.audio, [remembered.audio_language, ui])
         text = hls.master_playlist(chosen.audio, default, ui, facts.height)
-    elif name == "index":
+    elif playlist == "index":
         text = hls.playlist(duration, seg)
-    elif name == "video" and chosen.separate_audio:
+    elif playlist == "video" and chosen.separate_audio:
         text = hls.playlist(duration, seg, "v{n}.ts")
-    elif name.startswith("audio") and name[5:].isdigit() and int(name[5:]) < len(chosen.audio):
-        k = int(name[5:])
+    elif playlist.startswith("audio") and playlist[5:].isdigit():
+        k = int(playlist[5:])
+        if k >= len(chosen.audio):
+            raise HTTPException(404, "not found")
         text = hls.playlist(duration, seg, f"a{k}-{{n}}.ts")
     else:
         raise HTTPException(404, "not found")
@@ -416,22 +418,22 @@ _PREVIEW_FILE = re.compile(r"^(thumbs\.vtt|sprite-\d{1,5}\.jpg)$")
 
 
 @router.get(
-    "/previews/{content_id}/{name}",
+    "/previews/{content_id}/{file}",
     summary="Scrubbing previews: the WebVTT thumbnails track and its JPEG sprites",
     response_class=Response,
 )
 async def preview_file(
-    request: Request, content_id: str, name: str, conn: Conn, user: CurrentUser
+    request: Request, content_id: str, file: str, conn: Conn, user: CurrentUser
 ) -> Response:
-    if _PREVIEW_FILE.match(name) is None:
+    if _PREVIEW_FILE.match(file) is None:
         raise HTTPException(404, "not found")
     await run_in_threadpool(_target, conn, content_id, user)  # visible to this user
     root = pipeline.preview_options(context(request).settings).root
     folder = await run_in_threadpool(trickplay.current_folder, conn, root, content_id)
-    path = folder / name if folder is not None else None
+    path = folder / file if folder is not None else None
     if path is None or not path.is_file():
         raise HTTPException(404, "no previews yet")
-    if name == "thumbs.vtt":
+    if file == "thumbs.vtt":
         with contextlib.suppress(OSError):
             os.utime(path)  # recency for the size cap's eviction
         return FileResponse(

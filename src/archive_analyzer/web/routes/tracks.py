@@ -42,12 +42,14 @@ _VTT = "text/vtt; charset=utf-8"
 
 
 @router.get(
-    "/subtitles/{content_id}/{name}", summary="A subtitle track as WebVTT", response_class=Response
+    "/subtitles/{content_id}/{track_file}",
+    summary="A subtitle track as WebVTT",
+    response_class=Response,
 )
 async def subtitle(
-    request: Request, content_id: str, name: str, conn: Conn, user: CurrentUser
+    request: Request, content_id: str, track_file: str, conn: Conn, user: CurrentUser
 ) -> Response:
-    match = _KEY.match(name)
+    match = _KEY.match(track_file)
     if match is None:
         raise HTTPException(404, "not found")
     key = match.group(1)

@@ -27,4 +27,7 @@
       } else if (document.execCommand && document.execCommand("copy")) {
         shown();
       }
-    }).catch
+    }).catch(function () {});
+  });
+})();
+
