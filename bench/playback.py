@@ -121,17 +121,19 @@ def media(seconds: int) -> dict[str, Path]:
 SPANS: list[tuple[str, float, float]] = []  # (ffmpeg label, start, end) in epoch seconds
 
 
-_RAMP = (hls.RAMP, hls._RAMP_ENDS, hls.Encoding.preset_for)
+_NOW = (hls.RAMP, hls._RAMP_ENDS, hls.Encoding.preset_for, hls.start_uris)
 
 
 def issue9_start(on: bool) -> None:
     """Make HLS starts as issue 9 did (``on``: first segments 1/3 and 2/3 of the length, all
-    at ``transcode_preset``) or as now; a fresh segment cache per visit keeps them apart."""
+    at ``transcode_preset``, no preload from the page) or as now; a fresh segment cache per
+    visit keeps them apart."""
     if on:
         hls.RAMP, hls._RAMP_ENDS = (1 / 3, 2 / 3), (1 / 3, 1.0)
         hls.Encoding.preset_for = lambda self, n: self.preset  # type: ignore[method-assign]
+        hls.start_uris = lambda *args, **kwargs: []
     else:
-        hls.RAMP, hls._RAMP_ENDS, hls.Encoding.preset_for = _RAMP  # type: ignore[method-assign]
+        hls.RAMP, hls._RAMP_ENDS, hls.Encoding.preset_for, hls.start_uris = _NOW  # type: ignore[method-assign]
 
 
 def trace_ffmpeg() -> None:
@@ -281,7 +283,8 @@ def main() -> None:
     parser.add_argument(
         "--compare-start",
         action="store_true",
-        help="also time HLS starts as issue 9 made them (2 s + 4 s ramp, transcode_preset)",
+        help="also time HLS starts as issue 9 made them (2 s + 4 s ramp, transcode_preset, "
+        "no preload)",
     )
     args = parser.parse_args()
 
