@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
@@ -22,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.catalog import db
 from archive_analyzer.errors import Busy, FileVanished, PermissionDenied, SourceError
-from archive_analyzer.sources.base import Source
+from archive_analyzer.sources.base import FileReader, Source
 from archive_analyzer.web import hls, loopback, playable, queries, ranges, streaming, thumbs
 from archive_analyzer.web.deps import Conn, context, current_user
 from archive_analyzer.web.transcode import Cancelled, Playback, TranscodeFailed, run
@@ -290,7 +291,28 @@ async def internal_source(request: Request, token: str) -> Response:
     if grant is None:
         raise HTTPException(404, "not found")
     try:
-        info = await run_in_threadpool(grant.source.stat, grant.path)
+        reader = await run_in_threadpool(grant.source.open_reader, grant.path)
+    except SourceError as exc:
+        raise HTTPException(404, "file not available") from exc
+    streaming_now = False
+    try:
+        response = await _internal_response(request, token, tokens, reader, grant.path)
+        streaming_now = isinstance(response, StreamingResponse)
+        return response
+    finally:
+        if not streaming_now:  # the body closes the reader when it has one
+            await run_in_threadpool(reader.close)
+
+
+async def _internal_response(
+    request: Request,
+    token: str,
+    tokens: loopback.SourceTokens,
+    reader: FileReader,
+    path: str,
+) -> Response:
+    try:
+        info = await run_in_threadpool(lambda: reader.info)
     except SourceError as exc:
         raise HTTPException(404, "file not available") from exc
     total = info.size
@@ -309,13 +331,17 @@ async def internal_source(request: Request, token: str) -> Response:
     if request.method == "HEAD" or length == 0:
         return Response(status_code=status, headers=headers)
 
-    async def counted() -> object:
-        async for chunk in streaming.body(grant.source, grant.path, first, length):
-            tokens.count(token, len(chunk))
-            yield chunk
+    async def counted() -> AsyncIterator[bytes | memoryview]:
+        inner = streaming.body(reader, path, first, length)
+        try:
+            async for chunk in inner:
+                tokens.count(token, len(chunk))
+                yield chunk
+        finally:
+            await inner.aclose()  # closes the reader now, also when ffmpeg hangs up
 
     return StreamingResponse(
-        counted(),  # type: ignore[arg-type]
+        counted(),
         status_code=status,
         headers=headers,
         media_type="application/octet-stream",
