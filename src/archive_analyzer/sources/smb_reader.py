@@ -467,19 +467,23 @@ class _Stream:
         self._top_up(conn, handle)
         head = self.queue[0]
         waited = not head.reply.done
+        # everything that may fail (and be retried on a new connection) comes before the
+        # state moves on: a retry must hand out this same chunk, never skip it
         reader._wait(conn, head.reply, allow=(STATUS_END_OF_FILE,))
-        self.queue.popleft()
+        reader._settle_check(conn, head.seq)
         data = head.reply.data() if head.reply.status == STATUS_SUCCESS else memoryview(b"")
-        reader._hold(len(data) - head.length)
         if len(data) < head.length:
             raise FileChanged(f"{reader._rel} is shorter than when it was opened")
+        self.queue.popleft()
         if waited and self.ahead < reader._options.window:
             self.ahead = min(reader._options.window, self.ahead * 2)
-        reader._settle_check(conn, head.seq)
         reader._stats.bytes_read += len(data)
         self.pos += len(data)
         self.last = len(data)
-        self._top_up(conn, handle)  # keep the pipe full while the consumer works
+        try:
+            self._top_up(conn, handle)  # keep the pipe full while the consumer works
+        except (Dropped, SourceTimeout):
+            pass  # the connection is gone; the next call reconnects and sends them again
         return data
 
     def _top_up(self, conn: Connection, handle: bytes) -> None:
