@@ -480,10 +480,10 @@ class _Stream:
         reader._stats.bytes_read += len(data)
         self.pos += len(data)
         self.last = len(data)
-        try:
-            self._top_up(conn, handle)  # keep the pipe full while the consumer works
-        except (Dropped, SourceTimeout):
-            pass  # the connection is gone; the next call reconnects and sends them again
+        # keep the pipe full while the consumer works; if the connection is gone, the next
+        # call reconnects and sends these again
+        with contextlib.suppress(Dropped, SourceTimeout):
+            self._top_up(conn, handle)
         return data
 
     def _top_up(self, conn: Connection, handle: bytes) -> None:
