@@ -205,7 +205,7 @@ def compare(server: SambaServer, auth: Path, size: int, args: argparse.Namespace
 
 
 def sweep(server: SambaServer, size: int, args: argparse.Namespace) -> None:
-    combos = [(1024, 4), (1024, 8), (1024, 16), (2048, 8), (4096, 4), (8192, 2), (8192, 4)]
+    combos = [(1024, 4), (1024, 8), (2048, 4), (4096, 2), (8192, 1), (8192, 2)]
     for rtt in [float(v) for v in args.rtt_ms.split(",")]:
         with delayed(server.port, rtt) as port:
             results: dict[tuple[int, int], list[float]] = {c: [] for c in combos}

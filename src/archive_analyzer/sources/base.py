@@ -77,12 +77,19 @@ class FileReader(Protocol):
         ...
 
     def chunks(
-        self, offset: int = 0, length: int | None = None, *, chunk: int = CHUNK
+        self,
+        offset: int = 0,
+        length: int | None = None,
+        *,
+        chunk: int = CHUNK,
+        window: int | None = None,
     ) -> Iterator[memoryview]:
         """The bytes from ``offset`` to the end (or ``length`` bytes) in order, in chunks of
         at most ``chunk`` bytes, read ahead in a bounded window (streams, hashing, ffmpeg
-        input). Each chunk is a fresh buffer the reader never reuses. Ends early only by
-        raising. Closing the iterator early stops the read-ahead."""
+        input): at most ``window`` reads ahead of the consumer (default: the source's
+        setting; a caller whose consumer buffers on its own, like an HTTP client, may ask
+        for less memory). Each chunk is a fresh buffer the reader never reuses. Ends early
+        only by raising. Closing the iterator early stops the read-ahead."""
         ...
 
     def close(self) -> None:

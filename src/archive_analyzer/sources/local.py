@@ -271,7 +271,12 @@ class LocalReader:
         return self._pread(length, offset) if length else b""
 
     def chunks(
-        self, offset: int = 0, length: int | None = None, *, chunk: int = CHUNK
+        self,
+        offset: int = 0,
+        length: int | None = None,
+        *,
+        chunk: int = CHUNK,
+        window: int | None = None,  # the kernel reads ahead on its own
     ) -> Iterator[memoryview]:
         if offset < 0 or (length is not None and length < 0):
             raise ValueError("offset and length must not be negative")

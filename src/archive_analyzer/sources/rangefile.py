@@ -212,7 +212,12 @@ class PartialReader:
         self._stats.checks += 1
 
     def chunks(
-        self, offset: int = 0, length: int | None = None, *, chunk: int = CHUNK
+        self,
+        offset: int = 0,
+        length: int | None = None,
+        *,
+        chunk: int = CHUNK,
+        window: int | None = None,  # the kernel reads ahead on its own
     ) -> Iterator[memoryview]:
         first = self.info
         end = first.size if length is None else min(first.size, offset + length)

@@ -7,10 +7,11 @@ server's ``max_read``) on the shared ``smb_conn.Connection``:
 - ``read_at`` (probes, seeks) sends exactly the READs that cover the range, all at once,
   and reads nothing ahead.
 - ``chunks`` (streams, hashing, ffmpeg input) keeps up to ``window`` READs in flight ahead of
-  the consumer. The window starts at 2 and doubles each time the consumer has to wait for
-  data, so a slow consumer (a player buffering at its bitrate) holds about two chunks and a
-  fast one (a hash, a copy) the whole window. Memory per reader is at most
-  ``(window + 1) x chunk`` and is reported in ``stats``.
+  the consumer. The window starts at 2, doubles each time the consumer has to wait for data
+  and shrinks by one whenever everything read ahead has arrived and is still waiting, so a
+  slow consumer (a player at its bitrate) holds about three chunks and a fast one (a hash, a
+  copy) the whole window. Memory per reader is at most ``(window + 1) x chunk`` and is
+  reported in ``stats``.
 
 Versions: the first open records the file's size, mtime and on-disk id (the ``QFid`` create
 context, the listing's file id); every reopen, and a path check sent every ``recheck_s`` s
@@ -310,13 +311,19 @@ class SMBReader:
     # --- sequential reads ------------------------------------------------------------------
 
     def chunks(
-        self, offset: int = 0, length: int | None = None, *, chunk: int = CHUNK
+        self,
+        offset: int = 0,
+        length: int | None = None,
+        *,
+        chunk: int = CHUNK,
+        window: int | None = None,
     ) -> Iterator[memoryview]:
         if offset < 0 or (length is not None and length < 0):
             raise ValueError("offset and length must not be negative")
         size = self.info.size
         end = size if length is None else min(size, offset + length)
-        stream = _Stream(self, offset, end, chunk)
+        limit = self._options.window if window is None else min(window, self._options.window)
+        stream = _Stream(self, offset, end, chunk, max(1, limit))
         try:
             while stream.pos < end:
                 yield self._run("read", stream.next)
@@ -445,13 +452,15 @@ class SMBReader:
 class _Stream:
     """The read-ahead state of one ``chunks`` iteration."""
 
-    def __init__(self, reader: SMBReader, offset: int, end: int, chunk: int) -> None:
+    def __init__(self, reader: SMBReader, offset: int, end: int, chunk: int, window: int) -> None:
         self.reader = reader
+        self.window = window
+        self.start = offset
         self.pos = offset
         self.sent = offset
         self.end = end
         self.chunk = chunk
-        self.ahead = START_WINDOW
+        self.ahead = min(START_WINDOW, window)
         self.queue: deque[_Pending] = deque()
         self.conn: Connection | None = None
         self.last = 0  # bytes of the chunk last handed out (still held by the consumer)
@@ -475,8 +484,14 @@ class _Stream:
         if len(data) < head.length:
             raise FileChanged(f"{reader._rel} is shorter than when it was opened")
         self.queue.popleft()
-        if waited and self.ahead < reader._options.window:
-            self.ahead = min(reader._options.window, self.ahead * 2)
+        if waited and self.pos > self.start and self.ahead < self.window:
+            # the consumer caught up with the reads in flight (the first chunk always
+            # waits, so it does not count): read further ahead
+            self.ahead = min(self.window, self.ahead * 2)
+        elif not waited and self.queue and self.queue[-1].reply.done:
+            # every read ahead has arrived and waits for a slower consumer (a player at
+            # its bitrate): hold less
+            self.ahead = max(min(START_WINDOW, self.window), self.ahead - 1)
         reader._stats.bytes_read += len(data)
         self.pos += len(data)
         self.last = len(data)
