@@ -1,0 +1,161 @@
+"""HLS over SMB: how long the first segment of a ProRes and an MXF master takes, and a poster.
+
+The masters are ``bench.playback``'s (made once and cached): a 1080p ProRes 422 MOV and an
+MPEG-2 4:2:2 35 Mb/s XDCAM-like MXF, ``--seconds`` long. They are put in a throwaway smbd's
+share and catalogued with the real probe engine; the app (uvicorn in a thread) then serves
+them with the share as its source, so ffmpeg reads every byte through the loopback input
+endpoint and our SMB reader. For each file, ``--runs`` times with a cold segment cache:
+the time of ``GET /hls/<id>/0.ts`` (the first segment: what a viewer waits for), of a
+segment in the middle (an input seek), and of ``GET /thumb/<id>`` (a poster frame, cold).
+The same with the share's folder as a local source is the baseline. Run it on two commits
+to compare before/after (``PYTHONPATH=<checkout>/src:<checkout>``).
+
+    .venv/bin/python -m bench.hls_smb [--runs 5] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from tests.fixtures.browser import serve_app
+from tests.fixtures.smb import SambaServer
+from tests.web.playback_data import seed_corpus
+
+from archive_analyzer.catalog import db
+from archive_analyzer.config import Settings
+from archive_analyzer.sources import open_source
+from archive_analyzer.web import accounts
+from archive_analyzer.web.app import create_app
+from archive_analyzer.web.server import SourceRegistry
+from archive_analyzer.web.transcode import SegmentCache
+from bench.playback import media
+
+PASSWORD = "bench-password-1"
+MODES = {"prores": "transcode-prores", "mxf": "transcode"}
+LABELS = {"prores": "ProRes 422 MOV", "mxf": "MPEG-2 4:2:2 MXF"}
+
+
+def measure(
+    settings: Settings, files: dict[str, Path], runs: int, work: Path
+) -> dict[str, list[float]]:
+    """name -> [first segment ms, middle segment ms, poster ms] medians."""
+    source = open_source(settings.source or "", settings)
+    source.connect()
+    conn = db.connect(settings.db)
+    try:
+        ids = seed_corpus(conn, files, list(files), source=source)
+        accounts.add_user(conn, "bench", PASSWORD, role="admin")
+        durations = {
+            name: conn.execute(
+                "SELECT m.duration_s FROM contents c JOIN media_info m ON m.id = c.file_id "
+                "WHERE c.id = ?",
+                (cid,),
+            ).fetchone()[0]
+            for name, cid in ids.items()
+        }
+    finally:
+        conn.close()
+        source.close()
+    registry = SourceRegistry(settings)
+    app = create_app(
+        settings,
+        conn_factory=lambda: db.connect(settings.db, migrate=False),
+        source_factory=registry,
+    )
+    out: dict[str, list[float]] = {}
+    try:
+        with serve_app(app) as server, httpx.Client(base_url=server.url, timeout=300) as client:
+            page = client.get("/login")
+            token = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+            assert token
+            client.post(
+                "/login", data={"username": "bench", "password": PASSWORD, "csrf": token.group(1)}
+            )
+            for name, cid in ids.items():
+                middle = int(durations[name] / settings.hls_segment_s / 2)
+                timings: list[list[float]] = [[], [], []]
+                for run in range(runs):
+                    cache = work / f"hls-{name}-{run}"
+                    app.state.playback.segments = SegmentCache(cache, settings.hls_cache_bytes)
+                    app.state.playback.thumbs_dir = work / f"thumbs-{name}-{run}"
+                    for index, url in enumerate(
+                        (f"/hls/{cid}/0.ts", f"/hls/{cid}/{middle}.ts", f"/thumb/{cid}")
+                    ):
+                        if index == 2:
+                            conn = db.connect(settings.db, migrate=False)
+                            with db.transaction(conn):
+                                conn.execute("DELETE FROM thumbnails")
+                            conn.close()
+                        start = time.perf_counter()
+                        response = client.get(url)
+                        timings[index].append((time.perf_counter() - start) * 1000)
+                        assert response.status_code == 200, (url, response.status_code)
+                out[name] = [statistics.median(t) for t in timings]
+    finally:
+        registry.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=30)
+    args = parser.parse_args()
+    made = media(args.seconds)
+    smb = SambaServer()
+    work = Path(tempfile.mkdtemp(prefix="bench-hls-smb-"))
+    try:
+        files: dict[str, Path] = {}
+        for label, mode in MODES.items():
+            target = smb.root / made[mode].name
+            shutil.copyfile(made[mode], target)
+            target.chmod(0o644)
+            files[label] = target
+        smb.start()
+        load_before = os.getloadavg()
+        results = {}
+        for kind, spec, extra in (
+            ("local disk", str(smb.root), {}),
+            ("SMB (loopback smbd)", smb.url, {"smb_password": smb.password}),
+        ):
+            folder = work / re.sub(r"\W+", "-", kind)
+            folder.mkdir()
+            settings = Settings(
+                db=folder / "web.db",
+                data_dir=folder / "data",
+                source=spec,
+                **extra,  # type: ignore[arg-type]
+            )
+            results[kind] = measure(settings, files, args.runs, folder)
+            for name, (first, mid, poster) in results[kind].items():
+                print(
+                    f"{kind}, {LABELS[name]}: first segment {first:.0f} ms, "
+                    f"middle segment {mid:.0f} ms, poster {poster:.0f} ms",
+                    flush=True,
+                )
+        load_after = os.getloadavg()
+        print(
+            f"\n{args.seconds} s masters, {args.runs} runs (medians, cold caches), "
+            f"{os.cpu_count()} cores, load average {load_before[0]:.2f} before, "
+            f"{load_after[0]:.2f} after\n"
+        )
+        print("| file | source | first segment ms | middle segment ms | poster frame ms |")
+        print("|---|---|---|---|---|")
+        for kind, rows in results.items():
+            for name, (first, mid, poster) in rows.items():
+                print(f"| {LABELS[name]} | {kind} | {first:.0f} | {mid:.0f} | {poster:.0f} |")
+    finally:
+        smb.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
