@@ -35,9 +35,11 @@ from archive_analyzer.sources.smb_proto import (
     HEADER,
     QUERY_DIRECTORY,
     RELATED_FILE,
+    STATUS_NETWORK_SESSION_EXPIRED,
     STATUS_NO_MORE_FILES,
     STATUS_PENDING,
     STATUS_SUCCESS,
+    STATUS_USER_SESSION_DELETED,
     UNSOLICITED,
     ConnectionDropped,
     LoginFailed,
@@ -65,6 +67,7 @@ __all__ = [
 
 QUERY_BUFFER = 65536
 CREDIT_TARGET = 512
+_UNSIGNED_OK = frozenset({STATUS_USER_SESSION_DELETED, STATUS_NETWORK_SESSION_EXPIRED})
 
 
 @dataclass
@@ -357,14 +360,12 @@ class WireClient:
             self._credits += credits
             pending = status == STATUS_PENDING and flags & FLAG_ASYNC
             signer = session.signer
-            if (
-                not encrypted
-                and not pending
-                and signer is not None
-                and flags & FLAG_SIGNED
-                and not signer.verify(frame, offset, end)
-            ):
-                raise ConnectionDropped("an answer's signature does not match")
+            if not encrypted and not pending and signer is not None:
+                if not flags & FLAG_SIGNED:
+                    if status not in _UNSIGNED_OK:
+                        raise ConnectionDropped("an unsigned answer on a signed session")
+                elif not signer.verify(frame, offset, end):
+                    raise ConnectionDropped("an answer's signature does not match")
             if not pending:
                 self._file_answer(message_id, status, bytes(frame[offset:end]))
             if not nxt:
