@@ -83,6 +83,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     source = SMBSource(spec, folder.settings(), fast_listing=lean, lean=lean)
     try:
         yield Target("smb", folder.root, source, folder.server)
+        # every path closed its handles (before the connection goes, which would close them)
+        folder.server.wait_no_open_files()
     finally:
         source.close()
-    folder.server.wait_no_open_files()  # every path closes its handles

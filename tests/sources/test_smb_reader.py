@@ -122,7 +122,8 @@ def test_hung_server_gives_a_timeout_not_a_hung_thread(smb_private_server: Samba
     try:
         with source.open_reader("ep.mp4") as reader:
             chunks = reader.chunks()
-            assert bytes(next(chunks)) == data[:MIB]
+            first = bytes(next(chunks))
+            assert first and data.startswith(first)
             server.pause()
             try:
                 start = time.monotonic()

@@ -87,9 +87,11 @@ def site(
                 "/login", data={"username": "viewer", "password": PASSWORD, "csrf": token.group(1)}
             )
             yield Site(client, f"/stream/{content}", root)
+            # every response closed its file, a hung-up one included (checked while the
+            # app's connection is still up: closing it would close the handles anyway)
+            server.wait_no_open_files()
     finally:
         registry.close()
-    server.wait_no_open_files()
 
 
 def write(path: Path, size: int, byte: bytes | None = None) -> bytes:

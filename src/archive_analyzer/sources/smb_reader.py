@@ -7,11 +7,12 @@ server's ``max_read``) on the shared ``smb_conn.Connection``:
 - ``read_at`` (probes, seeks) sends exactly the READs that cover the range, all at once,
   and reads nothing ahead.
 - ``chunks`` (streams, hashing, ffmpeg input) keeps up to ``window`` READs in flight ahead of
-  the consumer. The window starts at 2, doubles each time the consumer has to wait for data
-  and shrinks by one whenever everything read ahead has arrived and is still waiting, so a
-  slow consumer (a player at its bitrate) holds about three chunks and a fast one (a hash, a
-  copy) the whole window. Memory per reader is at most ``(window + 1) x chunk`` and is
-  reported in ``stats``.
+  the consumer. The first READ is 256 KiB (the first byte comes soon; a consumer that only
+  peeks, like ffmpeg probing a container, wastes little); the window starts at 1, doubles
+  each time the consumer has to wait for data and shrinks by one whenever everything read
+  ahead has arrived and is still waiting, so a slow consumer (a player at its bitrate) holds
+  about two chunks and a fast one (a hash, a copy) the whole window. Memory per reader is at
+  most ``(window + 1) x chunk`` and is reported in ``stats``.
 
 Versions: the first open records the file's size, mtime and on-disk id (the ``QFid`` create
 context, the listing's file id); every reopen, and a path check sent every ``recheck_s`` s
@@ -70,7 +71,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-START_WINDOW = 2
+START_WINDOW = 1
+FIRST_READ = 256 * 1024  # a stream's first READ: quick to the first byte, little waste on a seek
 _MTIME_SLACK = 1e-6
 
 
@@ -507,7 +509,7 @@ class _Stream:
         requests: list[Request] = []
         pieces: list[tuple[int, int]] = []
         while len(self.queue) + len(requests) < self.ahead and self.sent < self.end:
-            n = min(size, self.end - self.sent)
+            n = min(FIRST_READ if self.sent == self.start else size, self.end - self.sent)
             requests.append(Request(READ, read_body(handle, self.sent, n), credit_charge(n)))
             pieces.append((self.sent, n))
             self.sent += n

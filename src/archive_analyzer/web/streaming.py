@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-from collections.abc import AsyncGenerator, Generator, Iterator
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.errors import ArchiveError
@@ -49,13 +50,20 @@ def content_type(ext: str) -> str:
 
 
 async def body(
-    reader: FileReader, label: str, first: int, length: int
+    reader: FileReader,
+    label: str,
+    first: int,
+    length: int,
+    sent: Callable[[int], None] | None = None,
 ) -> AsyncGenerator[bytes | memoryview, None]:
-    """Yield ``length`` bytes of ``reader``'s file from offset ``first``, then close it.
+    """Yield ``length`` bytes of ``reader``'s file from offset ``first``, then close it
+    (``sent`` is told each chunk's size).
 
     Ends early (quietly, logged once) if the file shrinks, changes, vanishes or the source
     fails mid-stream: the status line has gone out already, so the client sees a short body
     and asks again with a range (and ``If-Range``, which a changed file no longer matches).
+    The reader is closed however the response ends, a client hanging up (the task is
+    cancelled) included.
     """
     chunks = reader.chunks(first, length, window=WINDOW)
     remaining = length
@@ -66,11 +74,14 @@ async def body(
                 log.warning("stream of %s ended %d bytes short", label, remaining)
                 return
             remaining -= len(chunk)
+            if sent is not None:
+                sent(len(chunk))
             yield chunk
     except (ArchiveError, OSError) as exc:
         log.warning("stream of %s stopped: %s", label, exc)
     finally:
-        await run_in_threadpool(_close, chunks, reader)
+        with anyio.CancelScope(shield=True):  # a cancelled response still closes its handle
+            await run_in_threadpool(_close, chunks, reader)
 
 
 def _close(chunks: Iterator[memoryview], reader: FileReader) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
@@ -331,17 +330,8 @@ async def _internal_response(
     if request.method == "HEAD" or length == 0:
         return Response(status_code=status, headers=headers)
 
-    async def counted() -> AsyncIterator[bytes | memoryview]:
-        inner = streaming.body(reader, path, first, length)
-        try:
-            async for chunk in inner:
-                tokens.count(token, len(chunk))
-                yield chunk
-        finally:
-            await inner.aclose()  # closes the reader now, also when ffmpeg hangs up
-
     return StreamingResponse(
-        counted(),
+        streaming.body(reader, path, first, length, lambda size: tokens.count(token, size)),
         status_code=status,
         headers=headers,
         media_type="application/octet-stream",
