@@ -5,9 +5,10 @@ random bytes (in the page cache after the first read, so the disk is out of the 
 reads it whole, again and again, alternating between the two contenders:
 
 * smbclient: ``smbclient //HOST/share -c 'get FILE /dev/null'``, login included, with
-  ``--client-protection=sign`` (signing on) or ``=off`` (off: smbd does not require it);
+  ``--client-protection=sign`` (signing on) or ``=off`` (off: smbd does not require it), or
+  ``=encrypt`` against a second smbd with ``smb encrypt = required``;
 * ours: a new ``SMBSource`` (login included), ``open_reader(FILE).chunks()`` to the end,
-  ``smb_signing = "required"`` or ``"auto"``.
+  ``smb_signing = "required"`` or ``"auto"`` (encrypted: the server decides).
 
 at each added round trip in ``--rtt-ms`` (0: direct; otherwise through
 ``tests.fixtures.delay_proxy`` in its own process, half the round trip each way). Prints the
@@ -70,7 +71,10 @@ def delayed(port: int, rtt_ms: float) -> Iterator[int]:
         proc.wait()
 
 
-def smbclient(port: int, auth: Path, signing: bool) -> float:
+PROTECTIONS = {"sign": "signed", "off": "off", "encrypt": "encrypted"}
+
+
+def smbclient(port: int, auth: Path, protection: str) -> float:
     """Seconds for smbclient to log in and read the file to /dev/null."""
     start = time.perf_counter()
     subprocess.run(
@@ -81,7 +85,7 @@ def smbclient(port: int, auth: Path, signing: bool) -> float:
             str(port),
             "-A",
             str(auth),
-            f"--client-protection={'sign' if signing else 'off'}",
+            f"--client-protection={protection}",
             "-c",
             f"get {FILE} /dev/null",
         ],
@@ -92,13 +96,13 @@ def smbclient(port: int, auth: Path, signing: bool) -> float:
 
 
 def ours(
-    server: SambaServer, port: int, signing: bool, chunk_kib: int, window: int, size: int
+    server: SambaServer, port: int, protection: str, chunk_kib: int, window: int, size: int
 ) -> tuple[float, float, int]:
     """(seconds, CPU seconds, peak bytes held) for our client to log in and read the file."""
     spec = parse(f"smb://{server.user}@127.0.0.1:{port}/archive")
     assert isinstance(spec, SMBSpec)
     settings = server.settings(
-        smb_signing="required" if signing else "auto",
+        smb_signing="auto" if protection == "off" else "required",
         smb_read_chunk_kib=chunk_kib,
         smb_read_window=window,
         smb_recheck_s=2.0,
@@ -125,30 +129,36 @@ def main() -> None:
     parser.add_argument("--rtt-ms", default="0,1,5")
     parser.add_argument("--chunk-kib", type=int, default=1024)
     parser.add_argument("--window", type=int, default=8)
+    parser.add_argument("--protections", default="sign,off,encrypt")
     parser.add_argument("--sweep", action="store_true", help="compare chunk sizes and windows")
     args = parser.parse_args()
     if not shutil.which("smbclient"):
         raise SystemExit("smbclient is needed (apt-get install smbclient)")
     server = SambaServer()
+    sealed = SambaServer(extra_global="    smb encrypt = required")
     work = Path(tempfile.mkdtemp(prefix="bench-read-"))
     try:
-        target = server.root / FILE
         block = os.urandom(MIB)
-        with open(target, "wb") as handle:
-            for _ in range(args.mib):
-                handle.write(block)
-        target.chmod(0o644)
-        server.start()
+        for each in (server, sealed):
+            target = each.root / FILE
+            with open(target, "wb") as handle:
+                for _ in range(args.mib):
+                    handle.write(block)
+            target.chmod(0o644)
+            each.start()
         auth = work / "auth"
         auth.write_text(f"username = {server.user}\npassword = {server.password}\n")
         auth.chmod(0o600)
+        sealed_auth = work / "sealed-auth"
+        sealed_auth.write_text(f"username = {sealed.user}\npassword = {sealed.password}\n")
+        sealed_auth.chmod(0o600)
         size = args.mib * MIB
-        smbclient(server.port, auth, True)  # warm the page cache
+        smbclient(server.port, auth, "sign")  # warm the page cache
         load_before = os.getloadavg()
         if args.sweep:
             sweep(server, size, args)
         else:
-            compare(server, auth, size, args)
+            compare({"plain": (server, auth), "sealed": (sealed, sealed_auth)}, size, args)
         load_after = os.getloadavg()
         print(
             f"\nfile {args.mib} MiB, {args.runs} runs each (medians), {os.cpu_count()} cores, "
@@ -157,49 +167,53 @@ def main() -> None:
         )
     finally:
         server.close()
+        sealed.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def compare(server: SambaServer, auth: Path, size: int, args: argparse.Namespace) -> None:
+def compare(
+    servers: dict[str, tuple[SambaServer, Path]], size: int, args: argparse.Namespace
+) -> None:
     rows = []
     for rtt in [float(v) for v in args.rtt_ms.split(",")]:
-        with delayed(server.port, rtt) as port:
-            for signing in (True, False):
+        for protection in args.protections.split(","):
+            server, auth = servers["sealed" if protection == "encrypt" else "plain"]
+            with delayed(server.port, rtt) as port:
                 theirs: list[float] = []
                 mine: list[float] = []
                 cpus: list[float] = []
                 peaks: list[int] = []
                 for _ in range(args.runs):
-                    theirs.append(size / MIB / smbclient(port, auth, signing))
+                    theirs.append(size / MIB / smbclient(port, auth, protection))
                     seconds, cpu, peak = ours(
-                        server, port, signing, args.chunk_kib, args.window, size
+                        server, port, protection, args.chunk_kib, args.window, size
                     )
                     mine.append(size / MIB / seconds)
                     cpus.append(cpu / (size / 2**30))
                     peaks.append(peak)
-                row = (
-                    rtt,
-                    signing,
-                    statistics.median(theirs),
-                    statistics.median(mine),
-                    statistics.median(cpus),
-                    max(peaks),
-                )
-                rows.append(row)
-                print(
-                    f"rtt {rtt:g} ms, signing {'on' if signing else 'off'}: smbclient "
-                    f"{row[2]:.0f} MiB/s {[round(v) for v in theirs]}, ours {row[3]:.0f} MiB/s "
-                    f"{[round(v) for v in mine]}",
-                    flush=True,
-                )
+            row = (
+                rtt,
+                PROTECTIONS[protection],
+                statistics.median(theirs),
+                statistics.median(mine),
+                statistics.median(cpus),
+                max(peaks),
+            )
+            rows.append(row)
+            print(
+                f"rtt {rtt:g} ms, {row[1]}: smbclient {row[2]:.0f} MiB/s "
+                f"{[round(v) for v in theirs]}, ours {row[3]:.0f} MiB/s "
+                f"{[round(v) for v in mine]}",
+                flush=True,
+            )
     print(
-        "\n| added round trip | signing | smbclient MiB/s | ours MiB/s | ours / smbclient | "
+        "\n| added round trip | protection | smbclient MiB/s | ours MiB/s | ours / smbclient | "
         "our CPU s per GiB | our peak buffer |"
     )
     print("|---|---|---|---|---|---|---|")
-    for rtt, signing, theirs_m, mine_m, cpu, peak in rows:
+    for rtt, protection, theirs_m, mine_m, cpu, peak in rows:
         print(
-            f"| {rtt:g} ms | {'on' if signing else 'off'} | {theirs_m:.0f} | {mine_m:.0f} | "
+            f"| {rtt:g} ms | {protection} | {theirs_m:.0f} | {mine_m:.0f} | "
             f"**{mine_m / theirs_m:.2f}** | {cpu:.2f} | {peak / MIB:.0f} MiB |"
         )
 
@@ -211,7 +225,7 @@ def sweep(server: SambaServer, size: int, args: argparse.Namespace) -> None:
             results: dict[tuple[int, int], list[float]] = {c: [] for c in combos}
             for _ in range(args.runs):
                 for chunk, window in combos:
-                    seconds, _cpu, _peak = ours(server, port, True, chunk, window, size)
+                    seconds, _cpu, _peak = ours(server, port, "sign", chunk, window, size)
                     results[(chunk, window)].append(size / MIB / seconds)
             for (chunk, window), speeds in results.items():
                 print(
