@@ -69,7 +69,12 @@ from archive_analyzer.sources.smb_proto import (
     read_body,
 )
 from archive_analyzer.sources.smb_reader import ReadOptions, SMBReader
-from archive_analyzer.sources.smb_status import STATUS_END_OF_FILE, Dropped, translate_status
+from archive_analyzer.sources.smb_status import (
+    STATUS_END_OF_FILE,
+    STATUS_NO_SUCH_FILE,
+    Dropped,
+    translate_status,
+)
 from archive_analyzer.sources.smb_wire import Ticket, WireClient
 from archive_analyzer.sources.url import SMBSpec
 
@@ -84,6 +89,7 @@ BACKOFF_S: tuple[float, ...] = (1.0, 2.0, 4.0)
 READ_WINDOW = 8 * READ_CHUNK  # bytes per read compound: 8 READs, 128 credits
 FILE_BUFFER = 64 * 1024  # ``open``'s buffer; bigger reads go straight to the reader
 STAT_BUFFER = 4096  # one entry's FileIdFullDirectoryInformation, with room for a long name
+FOLDER_BUFFER = 65536  # one credit per query, as the listing
 
 
 class SMBSource:
@@ -406,7 +412,7 @@ class SMBSource:
         parent = rel.rpartition("/")[0]
         parent_wire = self._resolve(parent)
         name = paths.name_of(rel)
-        for entry in self._query(FolderQuery(parent_wire), rel):
+        for entry in self._folder(parent_wire, "*", rel):
             if unicodedata.normalize("NFC", entry.name) == name:
                 wire = f"{parent_wire}\\{entry.name}" if parent_wire else entry.name
                 if wire != self._wire(rel):
@@ -416,6 +422,70 @@ class SMBSource:
 
     def _query(self, query: FolderQuery, rel: str) -> list[RawEntry]:
         return self._run("list", lambda: self._ensure().collect(query, rel))
+
+    def _folder(self, wire: str, pattern: str, rel: str) -> list[RawEntry]:
+        """One folder's entries matching ``pattern``, on the reading connection when it can
+        (smbprotocol otherwise)."""
+        if self._use_lean():
+            return self.run("list", lambda conn: self._folder_lean(conn, wire, pattern, rel))
+        return self._query(FolderQuery(wire, pattern), rel)
+
+    def _folder_lean(self, conn: Connection, wire: str, pattern: str, rel: str) -> list[RawEntry]:
+        """CREATE + QUERY_DIRECTORY x2 + CLOSE in one round trip, as the listing does; a
+        folder bigger than two answers is paged on a handle of its own."""
+        create = create_body(
+            wire, access=FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES, options=FILE_DIRECTORY_FILE
+        )
+        query = query_directory_body(
+            RELATED_FILE, FILE_ID_FULL_DIRECTORY_INFORMATION, pattern, FOLDER_BUFFER
+        )
+        charge = credit_charge(FOLDER_BUFFER)
+        opened, first, second, _closed = self._lean_call(
+            conn,
+            [
+                Request(CREATE, create),
+                Request(QUERY_DIRECTORY, query, charge),
+                Request(QUERY_DIRECTORY, query, charge),
+                Request(CLOSE, close_body(RELATED_FILE)),
+            ],
+            rel,
+        )
+        if opened.status != STATUS_SUCCESS:
+            raise translate_status(opened.status, rel, self.name)
+        entries: list[RawEntry] = []
+        for answer in (first, second):
+            if answer.status in (STATUS_NO_MORE_FILES, STATUS_NO_SUCH_FILE):
+                return entries
+            if answer.status != STATUS_SUCCESS:
+                raise translate_status(answer.status, rel, self.name)
+            entries.extend(parse_id_full_directory(query_payload(answer.body)))
+        return self._page_lean(conn, wire, pattern, rel)
+
+    def _page_lean(self, conn: Connection, wire: str, pattern: str, rel: str) -> list[RawEntry]:
+        create = create_body(
+            wire, access=FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES, options=FILE_DIRECTORY_FILE
+        )
+        (opened,) = self._lean_call(conn, [Request(CREATE, create)], rel)
+        if opened.status != STATUS_SUCCESS:
+            raise translate_status(opened.status, rel, self.name)
+        handle = bytes(opened.body[64:80])
+        entries: list[RawEntry] = []
+        try:
+            while True:
+                query = query_directory_body(
+                    handle, FILE_ID_FULL_DIRECTORY_INFORMATION, pattern, FOLDER_BUFFER
+                )
+                (answer,) = self._lean_call(
+                    conn, [Request(QUERY_DIRECTORY, query, credit_charge(FOLDER_BUFFER))], rel
+                )
+                if answer.status in (STATUS_NO_MORE_FILES, STATUS_NO_SUCH_FILE):
+                    return entries
+                if answer.status != STATUS_SUCCESS:
+                    raise translate_status(answer.status, rel, self.name)
+                entries.extend(parse_id_full_directory(query_payload(answer.body)))
+        finally:
+            if conn.alive:
+                conn.abandon(conn.send([Request(CLOSE, close_body(handle))]))
 
     # --- listing ---------------------------------------------------------------------------
 
@@ -476,8 +546,8 @@ class SMBSource:
             entries = self.run(
                 "stat", lambda conn: self._stat_lean(conn, parent_wire, pattern, rel)
             )
-        else:
-            entries = self._query(FolderQuery(parent_wire, pattern), rel)
+        else:  # a name the server would read as a pattern: list the folder
+            entries = self._folder(parent_wire, pattern, rel)
         for entry in entries:
             if entry.name == wire_name or (
                 pattern != "*" and entry.name.lower() == wire_name.lower()
@@ -513,7 +583,7 @@ class SMBSource:
         )
         if opened.status != STATUS_SUCCESS:
             raise translate_status(opened.status, rel, self.name)
-        if answer.status in (STATUS_NO_MORE_FILES, 0xC000000F):  # no such name
+        if answer.status in (STATUS_NO_MORE_FILES, STATUS_NO_SUCH_FILE):  # no such name
             return []
         if answer.status != STATUS_SUCCESS:
             raise translate_status(answer.status, rel, self.name)
