@@ -331,3 +331,22 @@ def test_hung_server_raises_source_timeout(smb_private_server: SambaServer, fast
             operation()  # the next call reconnects
     finally:
         source.close()
+
+
+@pytest.mark.smb
+def test_nfd_name_found_in_a_folder_bigger_than_two_query_buffers(smb_server: SambaServer) -> None:
+    import unicodedata
+
+    folder = smb_server.new_folder("bignfd")
+    for i in range(400):
+        (folder.root / f"{i:04d} {'long episode name ' * 11}.mp4").touch()
+    (folder.root / unicodedata.normalize("NFD", "한글 마지막.mp4")).write_bytes(b"found")
+    spec = parse(folder.url)
+    assert isinstance(spec, SMBSpec)
+    source = SMBSource(spec, folder.settings())
+    try:
+        assert source.stat("한글 마지막.mp4").size == 5
+        with source.open_reader("한글 마지막.mp4") as reader:
+            assert reader.read_at(0, 5) == b"found"
+    finally:
+        source.close()
