@@ -7,6 +7,7 @@ so version changes are seen at the next read; by default they are seen within 2 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import unicodedata
 
@@ -97,12 +98,14 @@ def test_missing_file_and_folder(target: Target) -> None:
             reader.close()
 
 
-def test_nfd_name_opened_by_its_nfc_path(target: Target) -> None:
+def test_nfd_name_opened_by_its_nfc_path(target: Target, caplog: pytest.LogCaptureFixture) -> None:
     target.write(unicodedata.normalize("NFD", "복사본/파일.mp4"), b"korean bytes")
+    caplog.set_level(logging.WARNING)
     with target.source.open_reader("복사본/파일.mp4") as reader:
         assert reader.read_at(0, 6) == b"korean"
     with target.source.open_reader("복사본/파일.mp4") as reader:
         assert b"".join(reader.chunks()) == b"korean bytes"
+    assert "retry" not in caplog.text  # found by name at once, no reconnect or back-off
 
 
 def test_expected_version(target: Target) -> None:

@@ -263,3 +263,30 @@ def test_answer_to_an_unknown_message_drops_the_connection() -> None:
             conn.wait(reply)
     finally:
         conn.close()
+
+
+def test_big_answers_reuse_buffers_nobody_holds() -> None:
+    """A READ answer's data is a view into a pooled buffer: never overwritten while anything
+    (a reply, a view of it) still refers to it, reused once nothing does."""
+    server = FakeServer()
+    conn = Connection(server.session, timeout=5)
+    big = 200 * 1024
+    try:
+        first, second = conn.send([Request(READ, b"r" * 49, 4), Request(READ, b"r" * 49, 4)])
+        id1, id2 = server.request_ids(2)
+        server.send(read_answer(id1, b"a" * big, credits=8))
+        held = conn.wait(first).data()
+        del first  # only the view keeps the first buffer now
+        server.send(read_answer(id2, b"b" * big, credits=8))
+        assert bytes(conn.wait(second).data()) == b"b" * big
+        assert bytes(held) == b"a" * big  # not overwritten
+        buffers = {id(b) for b in conn._pool}
+        assert len(buffers) == 2
+        del held, second
+        (third,) = conn.send([Request(READ, b"r" * 49, 4)])
+        (id3,) = server.request_ids(1)
+        server.send(read_answer(id3, b"c" * big, credits=8))
+        assert bytes(conn.wait(third).data()) == b"c" * big
+        assert {id(b) for b in conn._pool} == buffers  # a freed buffer was reused
+    finally:
+        conn.close()

@@ -214,7 +214,7 @@ class Cipher:
         sealed = self._encryptor.encrypt(nonce, bytes(message), aad)
         return b"\xfdSMB" + sealed[-16:] + aad + sealed[:-16]
 
-    def decrypt(self, frame: bytes | bytearray) -> bytearray:
+    def decrypt(self, frame: bytes | bytearray | memoryview) -> bytearray:
         """The message(s) inside a transform message; ``ConnectionDropped`` if it was forged
         or damaged."""
         if len(frame) < TRANSFORM.size:

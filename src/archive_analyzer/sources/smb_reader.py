@@ -99,6 +99,10 @@ class Link(Protocol):
         ...
 
 
+class _Respelled(Exception):
+    """The file is on the server under another spelling of its name; open it again."""
+
+
 @dataclass(slots=True)
 class _Pending:
     """One READ of a sequential stream, in flight or answered and not yet handed out."""
@@ -182,7 +186,10 @@ class SMBReader:
         if self._closed:
             raise SourceError(f"read from a closed file: {self._rel}")
         try:
-            return self._link.run(what, operation)
+            try:
+                return self._link.run(what, operation)
+            except _Respelled:  # found under the server's spelling (NFD): open that now
+                return self._link.run(what, operation)
         except (FileVanished, FileChanged) as exc:
             self._failure = exc
             self._release()
@@ -245,7 +252,7 @@ class SMBReader:
                 wire = None
             if wire is not None and wire != self._wire:
                 self._wire = wire
-                return Dropped("retry with the name as spelled on the server")
+                return _Respelled(wire)
         return translate_status(status, self._rel, self._link.name)
 
     # --- random reads ----------------------------------------------------------------------
@@ -276,10 +283,10 @@ class SMBReader:
             create, reads = replies[0], replies[1:]
             try:
                 self._wait(conn, create)
+                self._opened(conn, create)
             except BaseException:
                 conn.abandon(reads)
                 raise
-            self._opened(conn, create)
         else:
             handle = self._ensure(conn)
             reads = self._send(
@@ -465,16 +472,17 @@ class _Stream:
         self.ahead = min(START_WINDOW, window)
         self.queue: deque[_Pending] = deque()
         self.conn: Connection | None = None
+        self.handle = b""
         self.last = 0  # bytes of the chunk last handed out (still held by the consumer)
 
     def next(self, conn: Connection) -> memoryview:
         reader = self.reader
-        if self.conn is not conn:
-            self._drop_queue()  # a new connection: its reads start again at ``pos``
-            self.conn = conn
         reader._hold(-self.last)
         self.last = 0
         handle = reader._ensure(conn)
+        if self.conn is not conn or self.handle != handle:
+            self._drop_queue()  # a new connection or handle: reads start again at ``pos``
+            self.conn, self.handle = conn, handle
         self._top_up(conn, handle)
         head = self.queue[0]
         waited = not head.reply.done
@@ -508,15 +516,17 @@ class _Stream:
         size = max(4096, min(self.chunk, reader._read_size(conn)))
         requests: list[Request] = []
         pieces: list[tuple[int, int]] = []
-        while len(self.queue) + len(requests) < self.ahead and self.sent < self.end:
-            n = min(FIRST_READ if self.sent == self.start else size, self.end - self.sent)
-            requests.append(Request(READ, read_body(handle, self.sent, n), credit_charge(n)))
-            pieces.append((self.sent, n))
-            self.sent += n
+        sent = self.sent
+        while len(self.queue) + len(requests) < self.ahead and sent < self.end:
+            n = min(FIRST_READ if sent == self.start else size, self.end - sent)
+            requests.append(Request(READ, read_body(handle, sent, n), credit_charge(n)))
+            pieces.append((sent, n))
+            sent += n
         if not requests:
             return
         reader._due_check(conn)
         replies = reader._send(conn, requests)
+        self.sent = sent  # only once sent: the queue always covers ``pos`` to ``sent``
         reader._seq += 1
         reader._stats.requests += len(requests)
         for (offset, n), reply in zip(pieces, replies, strict=True):
