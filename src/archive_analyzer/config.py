@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     smb_read_chunk_kib: int = Field(default=1024, ge=64, le=8192)
     smb_read_window: int = Field(default=8, ge=1, le=64)
     smb_recheck_s: float = Field(default=2.0, ge=0)
+    # connections readers spread over (one smbd process serves one connection)
+    smb_read_connections: int = Field(default=4, ge=1, le=16)
     # "required": every message signed (default); "auto": signed only when the server requires
     smb_signing: Literal["required", "auto"] = "required"
 

@@ -170,9 +170,15 @@ def test_vanish_seen_by_the_periodic_check(smb_folder: SMBFolder) -> None:
     smb_folder.server.wait_no_open_files()
 
 
-def test_one_connection_many_readers_in_threads(smb_folder: SMBFolder) -> None:
+def test_many_readers_in_threads_spread_over_the_connections(smb_folder: SMBFolder) -> None:
     files = {f"f{i}.mp4": write(smb_folder.root / f"f{i}.mp4", (3 + i) * MIB) for i in range(6)}
-    source = source_for(smb_folder.url, smb_folder.settings(), [])
+    source = source_for(smb_folder.url, smb_folder.settings(smb_read_connections=3), [])
+    opened = [source.open_reader(name) for name in list(files)[:4]]
+    for reader in opened:
+        assert reader.info.size  # opens it
+    assert sum(conn is not None for conn in source._conns) == 3  # the 4th shares the 1st
+    for reader in opened:
+        reader.close()
     results: dict[str, bytes] = {}
 
     def read(name: str) -> None:

@@ -3,9 +3,10 @@
 Two lean SMB2/3 clients of our own carry the traffic (see docs/sources.md for why and for
 the measurements): ``smb_wire.WireClient`` lists folders (related CREATE + QUERY_DIRECTORY x2
 + CLOSE compounds, many folders in flight, buffers parsed with ``struct``), and
-``smb_conn.Connection``, shared by every thread, carries stats, ``read_partial`` and the
-file readers (``smb_reader.SMBReader``: one CREATE per open file, pipelined READs, read-ahead
-for sequential readers). When a server needs what they cannot do (Kerberos only, an unknown
+``smb_conn.Connection`` (up to ``smb_read_connections`` of them, readers spread over them,
+each shared by every thread) carries stats, ``read_partial`` and the file readers
+(``smb_reader.SMBReader``: one CREATE per open file, pipelined READs, read-ahead for
+sequential readers). When a server needs what they cannot do (Kerberos only, an unknown
 signing algorithm or cipher), the same work goes through smbprotocol (``smb_link``), slower
 but complete.
 
@@ -127,7 +128,8 @@ class SMBSource:
         self._wire_client: WireClient | None = None
         self._fast_listing = fast_listing
         self._lean = lean
-        self._conn: Connection | None = None
+        self._conns: list[Connection | None] = [None] * settings.smb_read_connections
+        self._slot_load = [0] * settings.smb_read_connections  # open readers per connection
         self._clock = clock
         self._read_options = ReadOptions(
             chunk=settings.smb_read_chunk_kib * 1024,
@@ -160,11 +162,12 @@ class SMBSource:
         self._drop_wire()
         with self._link_lock:
             link, self._link = self._link, None
-            conn, self._conn = self._conn, None
+            conns, self._conns = self._conns, [None] * len(self._conns)
         if link is not None:
             link.close()
-        if conn is not None:
-            conn.close()
+        for conn in conns:
+            if conn is not None:
+                conn.close()
 
     def reconnect(self) -> None:
         """Drop the connection and open a new one."""
@@ -232,18 +235,23 @@ class SMBSource:
 
     # --- the lean connection for stats and reads -------------------------------------------
 
-    def _ensure_conn(self) -> Connection:
-        """The live lean connection, logging in (once, under a lock) when there is none.
-        Raises ``Dropped`` (worth retrying), ``SourceUnavailable`` (login refused, no share)
-        or ``UnsupportedServer`` (use smbprotocol instead)."""
-        conn = self._conn
+    @property
+    def _conn(self) -> Connection | None:
+        """The first reading connection (stats and ``read_partial`` use it)."""
+        return self._conns[0]
+
+    def _ensure_conn(self, slot: int = 0) -> Connection:
+        """The live lean connection of ``slot``, logging in (once, under a lock) when there
+        is none. Raises ``Dropped`` (worth retrying), ``SourceUnavailable`` (login refused,
+        no share) or ``UnsupportedServer`` (use smbprotocol instead)."""
+        conn = self._conns[slot]
         if conn is not None and conn.alive:
             return conn
         with self._link_lock:
-            conn = self._conn
+            conn = self._conns[slot]
             if conn is not None and conn.alive:
                 return conn
-            self._conn = None
+            self._conns[slot] = None
             spec, creds = self._spec, self._creds
             try:
                 conn = Connection.open(
@@ -255,7 +263,7 @@ class SMBSource:
                     domain=creds.domain,
                     timeout=self._timeout,
                     require_signing=self._require_signing,
-                    name=self.name,
+                    name=self.name if not slot else f"{self.name} #{slot + 1}",
                 )
             except LoginFailed:
                 raise SourceUnavailable(
@@ -267,17 +275,17 @@ class SMBSource:
                 raise Dropped(f"tree connect to {spec.host} failed") from exc
             except (ConnectionDropped, WireTimeout) as exc:
                 raise Dropped(f"cannot connect to {spec.host}:{spec.port}") from exc
-            self._conn = conn
-            self._log_connected(f"reads, {conn.describe()}")
+            self._conns[slot] = conn
+            self._log_connected(f"reads #{slot + 1}, {conn.describe()}")
             return conn
 
-    def run(self, what: str, operation: Callable[[Connection], T]) -> T:
-        """``operation`` on the live lean connection, reconnecting and running it again after
-        a drop (the ``smb_reader.Link`` readers use)."""
+    def run(self, what: str, operation: Callable[[Connection], T], slot: int = 0) -> T:
+        """``operation`` on the live lean connection of ``slot``, reconnecting and running it
+        again after a drop (what readers do through their ``smb_reader.Link``)."""
         live: list[Connection] = []
 
         def ensure() -> None:
-            live[:] = [self._ensure_conn()]
+            live[:] = [self._ensure_conn(slot)]
 
         return self._run(what, lambda: operation(live[0]), ensure=ensure)
 
@@ -316,9 +324,19 @@ class SMBSource:
         with self._readers_lock:
             return len(self._readers), sum(r.held for r in self._readers)
 
-    def _forget_reader(self, reader: SMBReader) -> None:
+    def _take_slot(self) -> int:
+        """The reading connection with the fewest open readers (the first on a tie): one
+        smbd process serves one connection, so concurrent streams spread over several."""
         with self._readers_lock:
-            self._readers.discard(reader)
+            slot = min(range(len(self._slot_load)), key=lambda i: (self._slot_load[i], i))
+            self._slot_load[slot] += 1
+            return slot
+
+    def _forget_reader(self, reader: SMBReader, slot: int) -> None:
+        with self._readers_lock:
+            if reader in self._readers:
+                self._readers.discard(reader)
+                self._slot_load[slot] -= 1
 
     # --- the fast listing client -----------------------------------------------------------
 
@@ -686,19 +704,35 @@ class SMBSource:
             from archive_analyzer.sources.rangefile import PartialReader
 
             return PartialReader(self, rel, expect=expect)
+        slot = self._take_slot()
         reader = SMBReader(
-            self,
+            _SlotLink(self, slot),
             self._wire(rel),
             rel,
             self._read_options,
             expect=expect,
             resolve=(lambda: self._resolve(rel)) if rel else None,
             clock=self._clock,
-            on_close=self._forget_reader,
+            on_close=lambda done: self._forget_reader(done, slot),
         )
         with self._readers_lock:
             self._readers.add(reader)
         return reader
+
+
+@dataclass(frozen=True)
+class _SlotLink:
+    """A reader's way to its reading connection (``smb_reader.Link``)."""
+
+    source: SMBSource
+    slot: int
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    def run(self, what: str, operation: Callable[[Connection], T]) -> T:
+        return self.source.run(what, operation, self.slot)
 
 
 class _LinkFetcher:
