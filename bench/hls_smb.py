@@ -31,7 +31,7 @@ from tests.web.playback_data import seed_corpus
 
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
-from archive_analyzer.sources import open_source
+from archive_analyzer.pipeline import source_opener
 from archive_analyzer.web import accounts
 from archive_analyzer.web.app import create_app
 from archive_analyzer.web.server import SourceRegistry
@@ -47,7 +47,7 @@ def measure(
     settings: Settings, files: dict[str, Path], runs: int, work: Path
 ) -> dict[str, list[float]]:
     """name -> [first segment ms, middle segment ms, poster ms] medians."""
-    source = open_source(settings.source or "", settings)
+    source = source_opener(settings)(settings.source or "")
     source.connect()
     conn = db.connect(settings.db)
     try:

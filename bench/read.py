@@ -101,16 +101,16 @@ def ours(
     """(seconds, CPU seconds, peak bytes held) for our client to log in and read the file."""
     spec = parse(f"smb://{server.user}@127.0.0.1:{port}/archive")
     assert isinstance(spec, SMBSpec)
-    settings = server.settings(
-        smb_signing="auto" if protection == "off" else "required",
-        smb_read_chunk_kib=chunk_kib,
-        smb_read_window=window,
-        smb_recheck_s=2.0,
-        smb_timeout_s=30.0,
+    options = server.options(
+        signing="auto" if protection == "off" else "required",
+        read_chunk_kib=chunk_kib,
+        read_window=window,
+        recheck_s=2.0,
+        timeout_s=30.0,
     )
     cpu = time.process_time()
     start = time.perf_counter()
-    source = SMBSource(spec, settings)
+    source = SMBSource(spec, options)
     try:
         with source.open_reader(FILE) as reader:
             total = sum(len(chunk) for chunk in reader.chunks())

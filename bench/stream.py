@@ -39,9 +39,9 @@ from tests.fixtures.smb import SambaServer
 
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
-from archive_analyzer.sources import open_source
+from archive_analyzer.pipeline import source_opener
 
-PASSWORD = "bench-password-1"
+PASSWORD = "quiet lantern orchard 1"
 FILE = "bench/stream-test.mp4"
 
 
@@ -284,7 +284,7 @@ def main() -> None:
             )  # type: ignore[arg-type]
             ids = seed(
                 folder / "web.db",
-                open_source(settings.source or "", settings).name,
+                source_opener(settings)(settings.source or "").name,
                 {FILE: target, SPARSE: sparse},
             )
             content = ids[FILE]

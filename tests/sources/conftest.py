@@ -80,7 +80,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     spec = parse(folder.url)
     assert isinstance(spec, SMBSpec)
     lean = request.param == "smb"
-    source = SMBSource(spec, folder.settings(), fast_listing=lean, lean=lean)
+    source = SMBSource(spec, folder.options(), fast_listing=lean, lean=lean)
     try:
         yield Target("smb", folder.root, source, folder.server)
         # every path closed its handles (before the connection goes, which would close them)

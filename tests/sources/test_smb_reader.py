@@ -13,10 +13,12 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from archive_analyzer.errors import FileVanished, SourceTimeout
+from archive_analyzer.sources.credentials import SMBOptions
 from archive_analyzer.sources.smb import SMBSource
 from archive_analyzer.sources.url import SMBSpec, parse
 from tests.fixtures.delay_proxy import DelayProxy
@@ -35,10 +37,10 @@ def write(path: Path, size: int) -> bytes:
     return data
 
 
-def source_for(url: str, settings: object, waits: list[float], **kwargs: object) -> SMBSource:
+def source_for(url: str, options: SMBOptions, waits: list[float], **kwargs: Any) -> SMBSource:
     spec = parse(url)
     assert isinstance(spec, SMBSpec)
-    return SMBSource(spec, settings, sleep=waits.append, **kwargs)  # type: ignore[arg-type]
+    return SMBSource(spec, options, sleep=waits.append, **kwargs)
 
 
 @pytest.fixture
@@ -60,7 +62,7 @@ def test_connection_dropped_mid_stream_continues_at_the_same_offset(
     folder, proxy, url = proxied
     data = write(folder.root / "master.mxf", 40 * MIB)
     waits: list[float] = []
-    source = source_for(url, folder.settings(), waits)
+    source = source_for(url, folder.options(), waits)
     caplog.set_level(logging.WARNING)
     try:
         digest = hashlib.sha256()
@@ -85,7 +87,7 @@ def test_connection_dropped_between_random_reads(
 ) -> None:
     folder, proxy, url = proxied
     data = write(folder.root / "probe.mp4", 3 * MIB)
-    source = source_for(url, folder.settings(), [])
+    source = source_for(url, folder.options(), [])
     try:
         with source.open_reader("probe.mp4") as reader:
             assert reader.read_at(100, 16) == data[100:116]
@@ -100,7 +102,7 @@ def test_connection_dropped_between_random_reads(
 def test_server_restart_mid_stream(smb_private_server: SambaServer) -> None:
     server = smb_private_server
     data = write(server.root / "ep.mp4", 24 * MIB)
-    source = source_for(server.url, server.settings(), [])
+    source = source_for(server.url, server.options(), [])
     try:
         with source.open_reader("ep.mp4") as reader:
             got = bytearray()
@@ -118,7 +120,7 @@ def test_hung_server_gives_a_timeout_not_a_hung_thread(smb_private_server: Samba
     server = smb_private_server
     data = write(server.root / "ep.mp4", 30 * MIB)
     before = set(receive_threads())
-    source = source_for(server.url, server.settings(smb_timeout_s=0.5), [])
+    source = source_for(server.url, server.options(timeout_s=0.5), [])
     try:
         with source.open_reader("ep.mp4") as reader:
             chunks = reader.chunks()
@@ -146,9 +148,7 @@ def test_vanish_seen_by_the_periodic_check(smb_folder: SMBFolder) -> None:
     after it (the clock is injected), and keeps raising the same error."""
     now = [0.0]
     write(folder_file := smb_folder.root / "gone.mp4", 40 * MIB)
-    source = source_for(
-        smb_folder.url, smb_folder.settings(smb_recheck_s=5.0), [], clock=lambda: now[0]
-    )
+    source = source_for(smb_folder.url, smb_folder.options(recheck_s=5.0), [], clock=lambda: now[0])
     try:
         with source.open_reader("gone.mp4") as reader:
             chunks = reader.chunks()
@@ -172,7 +172,7 @@ def test_vanish_seen_by_the_periodic_check(smb_folder: SMBFolder) -> None:
 
 def test_many_readers_in_threads_spread_over_the_connections(smb_folder: SMBFolder) -> None:
     files = {f"f{i}.mp4": write(smb_folder.root / f"f{i}.mp4", (3 + i) * MIB) for i in range(6)}
-    source = source_for(smb_folder.url, smb_folder.settings(smb_read_connections=3), [])
+    source = source_for(smb_folder.url, smb_folder.options(read_connections=3), [])
     opened = [source.open_reader(name) for name in list(files)[:4]]
     for reader in opened:
         assert reader.info.size  # opens it
@@ -201,7 +201,7 @@ def test_many_readers_in_threads_spread_over_the_connections(smb_folder: SMBFold
 @pytest.mark.parametrize("signing", ["required", "auto"])
 def test_signing_on_and_off(smb_folder: SMBFolder, signing: str) -> None:
     data = write(smb_folder.root / "s.mp4", 2 * MIB + 3)
-    source = source_for(smb_folder.url, smb_folder.settings(smb_signing=signing), [])
+    source = source_for(smb_folder.url, smb_folder.options(signing=signing), [])
     try:
         with source.open_reader("s.mp4") as reader:
             assert b"".join(reader.chunks()) == data

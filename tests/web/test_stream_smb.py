@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from archive_analyzer.catalog import db
-from archive_analyzer.sources import open_source
+from archive_analyzer.pipeline import source_opener
 from archive_analyzer.web import accounts
 from archive_analyzer.web.app import create_app
 from archive_analyzer.web.server import SourceRegistry
@@ -73,7 +73,7 @@ def site(
         db=tmp_path / "web.db", data_dir=tmp_path / "data", source=url, **settings
     )
     info = (root / NAME).stat()
-    content = seed(config.db, open_source(url, config).name, info.st_size, info.st_mtime)
+    content = seed(config.db, source_opener(config)(url).name, info.st_size, info.st_mtime)
     registry = SourceRegistry(config)
     app = create_app(
         config, conn_factory=lambda: db.connect(config.db, migrate=False), source_factory=registry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -160,4 +161,9 @@ class Source(Protocol):
         ``FileChanged`` if the file on the source differs. Raises ``FileVanished`` and
         ``PermissionDenied`` (at open, which may be deferred to the first read).
         """
+        ...
+
+    def local_path(self, path: str) -> Path | None:
+        """The regular file's path on this machine, for tools that read files by path
+        (ffmpeg, ffprobe); None when the source has none (SMB) or it is not a regular file."""
         ...

@@ -12,7 +12,7 @@ but complete.
 
 Faults: a dropped connection is retried up to 3 times, waiting 1 s, 2 s, 4 s (tenacity), then
 ``SourceUnavailable``; a missing file is ``FileVanished``; an answer slower than
-``settings.smb_timeout_s`` is ``SourceTimeout``. The password never leaves ``SMBCredentials``
+``SMBOptions.timeout_s`` is ``SourceTimeout``. The password never leaves ``SMBCredentials``
 except into the session setup.
 """
 
@@ -26,14 +26,15 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar, cast
 
 import tenacity
 
 from archive_analyzer import paths
 from archive_analyzer.errors import FileVanished, SourceError, SourceTimeout, SourceUnavailable
 from archive_analyzer.sources.base import FileInfo, FileReader
-from archive_analyzer.sources.credentials import SMBCredentials, resolve_credentials
+from archive_analyzer.sources.credentials import SMBCredentials, SMBOptions, resolve_credentials
 from archive_analyzer.sources.rangefile import ReaderIO
 from archive_analyzer.sources.smb_conn import Connection, Request
 from archive_analyzer.sources.smb_dir import (
@@ -79,9 +80,6 @@ from archive_analyzer.sources.smb_status import (
 from archive_analyzer.sources.smb_wire import Ticket, WireClient
 from archive_analyzer.sources.url import SMBSpec
 
-if TYPE_CHECKING:
-    from archive_analyzer.config import Settings
-
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -109,7 +107,7 @@ class SMBSource:
     def __init__(
         self,
         spec: SMBSpec,
-        settings: Settings,
+        options: SMBOptions,
         *,
         backoff: Sequence[float] = BACKOFF_S,
         sleep: Callable[[float], None] = time.sleep,
@@ -118,9 +116,9 @@ class SMBSource:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._spec = spec
-        self._creds: SMBCredentials = resolve_credentials(spec.user, settings)
-        self._timeout = settings.smb_timeout_s
-        self._in_flight = max(1, settings.smb_list_concurrency)
+        self._creds: SMBCredentials = resolve_credentials(spec.user, options)
+        self._timeout = options.timeout_s
+        self._in_flight = max(1, options.list_concurrency)
         self._backoff = tuple(backoff)
         self._sleep = sleep
         self._link: SMBLink | None = None
@@ -128,15 +126,15 @@ class SMBSource:
         self._wire_client: WireClient | None = None
         self._fast_listing = fast_listing
         self._lean = lean
-        self._conns: list[Connection | None] = [None] * settings.smb_read_connections
-        self._slot_load = [0] * settings.smb_read_connections  # open readers per connection
+        self._conns: list[Connection | None] = [None] * options.read_connections
+        self._slot_load = [0] * options.read_connections  # open readers per connection
         self._clock = clock
         self._read_options = ReadOptions(
-            chunk=settings.smb_read_chunk_kib * 1024,
-            window=settings.smb_read_window,
-            recheck_s=settings.smb_recheck_s,
+            chunk=options.read_chunk_kib * 1024,
+            window=options.read_window,
+            recheck_s=options.recheck_s,
         )
-        self._require_signing = settings.smb_signing == "required"
+        self._require_signing = options.signing == "required"
         self._readers: set[SMBReader] = set()
         self._readers_lock = threading.Lock()
         self._connected_kinds: set[str] = set()
@@ -718,6 +716,10 @@ class SMBSource:
         with self._readers_lock:
             self._readers.add(reader)
         return reader
+
+    def local_path(self, path: str) -> Path | None:
+        """None: a share's files have no path on this machine."""
+        return None
 
 
 @dataclass(frozen=True)
