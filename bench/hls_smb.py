@@ -38,7 +38,7 @@ from archive_analyzer.web.server import SourceRegistry
 from archive_analyzer.web.transcode import SegmentCache
 from bench.playback import media
 
-PASSWORD = "bench-password-1"
+PASSWORD = "quiet lantern orchard 1"
 MODES = {"prores": "transcode-prores", "mxf": "transcode"}
 LABELS = {"prores": "ProRes 422 MOV", "mxf": "MPEG-2 4:2:2 MXF"}
 
