@@ -7,10 +7,11 @@ them with the share as its source, so ffmpeg reads every byte through the loopba
 endpoint and our SMB reader. For each file, ``--runs`` times with a cold segment cache:
 the time of ``GET /hls/<id>/0.ts`` (the first segment: what a viewer waits for), of a
 segment in the middle (an input seek), and of ``GET /thumb/<id>`` (a poster frame, cold).
-The same with the share's folder as a local source is the baseline. Run it on two commits
-to compare before/after (``PYTHONPATH=<checkout>/src:<checkout>``).
+The same with the share's folder as a local source is the baseline. ``--rtt-ms`` puts the
+share behind ``tests.fixtures.delay_proxy`` (in its own process) with that round trip added.
+Run it on two commits to compare before/after (``PYTHONPATH=<checkout>/src:<checkout>``).
 
-    .venv/bin/python -m bench.hls_smb [--runs 5] [--seconds 30]
+    .venv/bin/python -m bench.hls_smb [--runs 5] [--seconds 30] [--rtt-ms 0]
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from archive_analyzer.web.app import create_app
 from archive_analyzer.web.server import SourceRegistry
 from archive_analyzer.web.transcode import SegmentCache
 from bench.playback import media
+from bench.read import delayed
 
 PASSWORD = "quiet lantern orchard 1"
 MODES = {"prores": "transcode-prores", "mxf": "transcode"}
@@ -108,6 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--rtt-ms", type=float, default=0.0)
     args = parser.parse_args()
     made = media(args.seconds)
     smb = SambaServer()
@@ -122,25 +125,28 @@ def main() -> None:
         smb.start()
         load_before = os.getloadavg()
         results = {}
-        for kind, spec, extra in (
-            ("local disk", str(smb.root), {}),
-            ("SMB (loopback smbd)", smb.url, {"smb_password": smb.password}),
-        ):
-            folder = work / re.sub(r"\W+", "-", kind)
-            folder.mkdir()
-            settings = Settings(
-                db=folder / "web.db",
-                data_dir=folder / "data",
-                source=spec,
-                **extra,  # type: ignore[arg-type]
-            )
-            results[kind] = measure(settings, files, args.runs, folder)
-            for name, (first, mid, poster) in results[kind].items():
-                print(
-                    f"{kind}, {LABELS[name]}: first segment {first:.0f} ms, "
-                    f"middle segment {mid:.0f} ms, poster {poster:.0f} ms",
-                    flush=True,
+        with delayed(smb.port, args.rtt_ms) as port:
+            url = smb.url.replace(f":{smb.port}/", f":{port}/")
+            remote = f"SMB (loopback smbd, +{args.rtt_ms:g} ms)"
+            for kind, spec, extra in (
+                ("local disk", str(smb.root), {}),
+                (remote, url, {"smb_password": smb.password}),
+            ):
+                folder = work / re.sub(r"\W+", "-", kind)
+                folder.mkdir()
+                settings = Settings(
+                    db=folder / "web.db",
+                    data_dir=folder / "data",
+                    source=spec,
+                    **extra,  # type: ignore[arg-type]
                 )
+                results[kind] = measure(settings, files, args.runs, folder)
+                for name, (first, mid, poster) in results[kind].items():
+                    print(
+                        f"{kind}, {LABELS[name]}: first segment {first:.0f} ms, "
+                        f"middle segment {mid:.0f} ms, poster {poster:.0f} ms",
+                        flush=True,
+                    )
         load_after = os.getloadavg()
         print(
             f"\n{args.seconds} s masters, {args.runs} runs (medians, cold caches), "

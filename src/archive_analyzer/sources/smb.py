@@ -36,7 +36,7 @@ from archive_analyzer.errors import FileVanished, SourceError, SourceTimeout, So
 from archive_analyzer.sources.base import FileInfo, FileReader
 from archive_analyzer.sources.credentials import SMBCredentials, SMBOptions, resolve_credentials
 from archive_analyzer.sources.rangefile import ReaderIO
-from archive_analyzer.sources.smb_conn import Connection, Request
+from archive_analyzer.sources.smb_conn import BufferPool, Connection, Request
 from archive_analyzer.sources.smb_dir import (
     FILE_ID_FULL_DIRECTORY_INFORMATION,
     RawEntry,
@@ -128,6 +128,7 @@ class SMBSource:
         self._lean = lean
         self._conns: list[Connection | None] = [None] * options.read_connections
         self._slot_load = [0] * options.read_connections  # open readers per connection
+        self._buffers = BufferPool()  # receive buffers, shared by the reading connections
         self._clock = clock
         self._read_options = ReadOptions(
             chunk=options.read_chunk_kib * 1024,
@@ -262,6 +263,7 @@ class SMBSource:
                     timeout=self._timeout,
                     require_signing=self._require_signing,
                     name=self.name if not slot else f"{self.name} #{slot + 1}",
+                    pool=self._buffers,
                 )
             except LoginFailed:
                 raise SourceUnavailable(

@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 CREDIT_TARGET = 2048  # credits we try to hold (available + in flight): 128 READs of 1 MiB
 _STAGE = 256 * 1024  # receive staging buffer; bigger frames are read straight into their own
 _POOL_MIN = 128 * 1024  # frames this big are read into pooled buffers
-_POOL_BUFFERS = 16  # per connection (kept while idle: at most ~16 MiB with 1 MiB READs)
+POOL_BUFFERS = 16  # kept while idle: at most ~16 MiB with 1 MiB READs
 _UNSIGNED_OK = frozenset({STATUS_USER_SESSION_DELETED, STATUS_NETWORK_SESSION_EXPIRED})
 
 
@@ -123,10 +123,55 @@ class Reply:
                 log.exception("reply callback failed")
 
 
+class BufferPool:
+    """Receive buffers for big answers (READ data), reused once nothing refers to them.
+
+    A fresh 1 MiB buffer costs 256 page faults, about a third of the reader's CPU
+    (measured); a pooled one none. A buffer is free when only the pool refers to it: every
+    reply, and every view of its data a consumer still holds, keeps a reference, so a buffer
+    is never overwritten while its bytes are in use. Thread-safe; one per source, shared by
+    its connections. At most ``capacity`` buffers are kept.
+    """
+
+    def __init__(self, capacity: int = POOL_BUFFERS) -> None:
+        self._buffers: list[bytearray] = []
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bytearray:
+        """A buffer of at least ``size`` bytes (at most twice that), free or new."""
+        with self._lock:
+            buffers = self._buffers
+            for index in range(len(buffers)):  # not enumerate: its tuple holds a reference
+                buffer = buffers[index]
+                # references: the pool's list, ``buffer``, getrefcount's argument
+                if size <= len(buffer) <= 2 * size and sys.getrefcount(buffer) == 3:
+                    return buffer
+            buffer = bytearray(size)
+            if len(buffers) < self._capacity:
+                buffers.append(buffer)
+            return buffer
+
+    def __len__(self) -> int:
+        return len(self._buffers)
+
+    def ids(self) -> set[int]:
+        """Identities of the pooled buffers (for tests)."""
+        with self._lock:
+            return {id(b) for b in self._buffers}
+
+
 class Connection:
     """A logged-in share connection; ``send`` and ``wait`` may be called from any thread."""
 
-    def __init__(self, session: Session, *, timeout: float, name: str = "") -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        timeout: float,
+        name: str = "",
+        pool: BufferPool | None = None,
+    ) -> None:
         self.session = session
         self.timeout = timeout
         self.name = name or f"{session.host}/{session.share}"
@@ -147,7 +192,7 @@ class Connection:
         self._stage_view = memoryview(self._stage)
         self._stage_pos = self._stage_end = 0
         self.frames_received = 0
-        self._pool: list[bytearray] = []
+        self._pool = pool if pool is not None else BufferPool()
         self._thread = threading.Thread(
             target=self._receive_loop, name=f"smb-receive {self.name}", daemon=True
         )
@@ -166,6 +211,7 @@ class Connection:
         timeout: float,
         require_signing: bool = True,
         name: str = "",
+        pool: BufferPool | None = None,
     ) -> Connection:
         """Log in (see ``smb_session.login`` for the errors) and start receiving."""
         session = login(
@@ -178,7 +224,7 @@ class Connection:
             timeout=timeout,
             require_signing=require_signing,
         )
-        return cls(session, timeout=timeout, name=name)
+        return cls(session, timeout=timeout, name=name, pool=pool)
 
     def __repr__(self) -> str:
         state = "alive" if self.alive else "dead"
@@ -429,22 +475,10 @@ class Connection:
         return frame, size
 
     def _buffer(self, size: int) -> bytearray:
-        """A buffer of at least ``size`` bytes for one frame. Big frames (READ answers) reuse
-        a pooled buffer nobody refers to any more: a fresh 1 MiB buffer costs 256 page
-        faults, about a third of the reader's CPU (measured). A buffer is free when only the
-        pool refers to it: every reply and every view of its data holds a reference."""
+        """A buffer of at least ``size`` bytes for one frame (big ones from the pool)."""
         if size < _POOL_MIN:
             return bytearray(size)
-        pool = self._pool
-        for index in range(len(pool)):  # not enumerate: its tuple would hold a reference
-            buffer = pool[index]
-            # references: the pool's list, ``buffer``, getrefcount's argument
-            if size <= len(buffer) <= 2 * size and sys.getrefcount(buffer) == 3:
-                return buffer
-        buffer = bytearray(size)
-        if len(pool) < _POOL_BUFFERS:
-            pool.append(buffer)
-        return buffer
+        return self._pool.take(size)
 
     def _fill(self, out: memoryview, *, idle_ok: bool) -> bool:
         """Fill ``out`` from the staging buffer and the socket. With ``idle_ok``, return
