@@ -17,13 +17,18 @@ Run it on two commits to compare before/after (``PYTHONPATH=<checkout>/src:<chec
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
 import statistics
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from tests.fixtures.browser import serve_app
@@ -45,10 +50,9 @@ MODES = {"prores": "transcode-prores", "mxf": "transcode"}
 LABELS = {"prores": "ProRes 422 MOV", "mxf": "MPEG-2 4:2:2 MXF"}
 
 
-def measure(
-    settings: Settings, files: dict[str, Path], runs: int, work: Path
-) -> dict[str, list[float]]:
-    """name -> [first segment ms, middle segment ms, poster ms] medians."""
+@contextlib.contextmanager
+def site(settings: Settings, files: dict[str, Path], work: Path) -> Iterator[Site]:
+    """The app over ``settings.source`` with ``files`` catalogued, served and logged in."""
     source = source_opener(settings)(settings.source or "")
     source.connect()
     conn = db.connect(settings.db)
@@ -72,7 +76,6 @@ def measure(
         conn_factory=lambda: db.connect(settings.db, migrate=False),
         source_factory=registry,
     )
-    out: dict[str, list[float]] = {}
     try:
         with serve_app(app) as server, httpx.Client(base_url=server.url, timeout=300) as client:
             page = client.get("/login")
@@ -81,29 +84,40 @@ def measure(
             client.post(
                 "/login", data={"username": "bench", "password": PASSWORD, "csrf": token.group(1)}
             )
-            for name, cid in ids.items():
-                middle = int(durations[name] / settings.hls_segment_s / 2)
-                timings: list[list[float]] = [[], [], []]
-                for run in range(runs):
-                    cache = work / f"hls-{name}-{run}"
-                    app.state.playback.segments = SegmentCache(cache, settings.hls_cache_bytes)
-                    app.state.playback.thumbs_dir = work / f"thumbs-{name}-{run}"
-                    for index, url in enumerate(
-                        (f"/hls/{cid}/0.ts", f"/hls/{cid}/{middle}.ts", f"/thumb/{cid}")
-                    ):
-                        if index == 2:
-                            conn = db.connect(settings.db, migrate=False)
-                            with db.transaction(conn):
-                                conn.execute("DELETE FROM thumbnails")
-                            conn.close()
-                        start = time.perf_counter()
-                        response = client.get(url)
-                        timings[index].append((time.perf_counter() - start) * 1000)
-                        assert response.status_code == 200, (url, response.status_code)
-                out[name] = [statistics.median(t) for t in timings]
+            yield Site(settings, app, client, ids, durations, work)
     finally:
         registry.close()
-    return out
+
+
+@dataclass
+class Site:
+    settings: Settings
+    app: Any
+    client: httpx.Client
+    ids: dict[str, str]
+    durations: dict[str, float]
+    work: Path
+
+    def once(self, name: str, run: int) -> list[float]:
+        """[first segment ms, middle segment ms, poster ms] of ``name``, caches cold."""
+        cid = self.ids[name]
+        middle = int(self.durations[name] / self.settings.hls_segment_s / 2)
+        state = self.app.state.playback
+        state.segments = SegmentCache(
+            self.work / f"hls-{name}-{run}", self.settings.hls_cache_bytes
+        )
+        state.thumbs_dir = self.work / f"thumbs-{name}-{run}"
+        conn = db.connect(self.settings.db, migrate=False)
+        with db.transaction(conn):
+            conn.execute("DELETE FROM thumbnails")
+        conn.close()
+        out = []
+        for url in (f"/hls/{cid}/0.ts", f"/hls/{cid}/{middle}.ts", f"/thumb/{cid}"):
+            start = time.perf_counter()
+            response = self.client.get(url)
+            out.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        return out
 
 
 def main() -> None:
@@ -124,10 +138,15 @@ def main() -> None:
             files[label] = target
         smb.start()
         load_before = os.getloadavg()
-        results = {}
-        with delayed(smb.port, args.rtt_ms) as port:
+        remote = f"SMB (loopback smbd, +{args.rtt_ms:g} ms)"
+        # name -> kind -> [[first, middle, poster] per run]
+        timings: dict[str, dict[str, list[list[float]]]] = {
+            name: {"local disk": [], remote: []} for name in files
+        }
+        with contextlib.ExitStack() as stack:
+            port = stack.enter_context(delayed(smb.port, args.rtt_ms))
             url = smb.url.replace(f":{smb.port}/", f":{port}/")
-            remote = f"SMB (loopback smbd, +{args.rtt_ms:g} ms)"
+            sites = {}
             for kind, spec, extra in (
                 ("local disk", str(smb.root), {}),
                 (remote, url, {"smb_password": smb.password}),
@@ -140,24 +159,40 @@ def main() -> None:
                     source=spec,
                     **extra,  # type: ignore[arg-type]
                 )
-                results[kind] = measure(settings, files, args.runs, folder)
-                for name, (first, mid, poster) in results[kind].items():
-                    print(
-                        f"{kind}, {LABELS[name]}: first segment {first:.0f} ms, "
-                        f"middle segment {mid:.0f} ms, poster {poster:.0f} ms",
-                        flush=True,
-                    )
+                sites[kind] = stack.enter_context(site(settings, files, folder))
+            for run in range(args.runs):  # local and SMB alternate: load drift hits both
+                for name in files:
+                    for kind, each in sites.items():
+                        timings[name][kind].append(each.once(name, run))
         load_after = os.getloadavg()
         print(
-            f"\n{args.seconds} s masters, {args.runs} runs (medians, cold caches), "
-            f"{os.cpu_count()} cores, load average {load_before[0]:.2f} before, "
+            f"\n{args.seconds} s masters, {args.runs} runs alternating local/SMB (medians, "
+            f"cold caches), {os.cpu_count()} cores, load average {load_before[0]:.2f} before, "
             f"{load_after[0]:.2f} after\n"
         )
-        print("| file | source | first segment ms | middle segment ms | poster frame ms |")
-        print("|---|---|---|---|---|")
-        for kind, rows in results.items():
-            for name, (first, mid, poster) in rows.items():
-                print(f"| {LABELS[name]} | {kind} | {first:.0f} | {mid:.0f} | {poster:.0f} |")
+        print(
+            "| file | source | first segment ms | middle segment ms | poster frame ms | "
+            "first segment SMB / local |"
+        )
+        print("|---|---|---|---|---|---|")
+        for name, kinds in timings.items():
+            medians = {
+                kind: [statistics.median(run[i] for run in runs) for i in range(3)]
+                for kind, runs in kinds.items()
+            }
+            for kind, (first, mid, poster) in medians.items():
+                ratio = first / medians["local disk"][0]
+                print(
+                    f"| {LABELS[name]} | {kind} | {first:.0f} | {mid:.0f} | {poster:.0f} | "
+                    f"{'' if kind == 'local disk' else f'{ratio:.2f}'} |"
+                )
+            print(
+                f"  runs {LABELS[name]}: "
+                + "; ".join(
+                    f"{kind} {[round(r[0]) for r in runs]}" for kind, runs in kinds.items()
+                ),
+                file=sys.stderr,
+            )
     finally:
         smb.close()
         shutil.rmtree(work, ignore_errors=True)
