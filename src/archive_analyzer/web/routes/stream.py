@@ -74,7 +74,7 @@ async def _respond(
     if info.is_dir:
         raise HTTPException(404, "file not available")
     total = info.size
-    tag = ranges.etag(target.file_id, info.size, info.mtime)
+    tag = ranges.etag(target.id, info.size, info.mtime)
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": tag,
