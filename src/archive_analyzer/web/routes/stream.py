@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from archive_analyzer.catalog.read import FileFacts
 from archive_analyzer.errors import FileVanished, PermissionDenied, SourceError
 from archive_analyzer.sources.base import FileReader
 from archive_analyzer.web import queries, ranges, streaming, visibility
@@ -60,7 +61,7 @@ async def stream(request: Request, content_id: str, conn: Conn, user: CurrentUse
 
 
 async def _respond(
-    request: Request, reader: FileReader, target: queries.PlaybackFile, content_id: str
+    request: Request, reader: FileReader, target: FileFacts, content_id: str
 ) -> Response:
     try:
         # opening the file gives its size and version: one round trip, no separate stat
