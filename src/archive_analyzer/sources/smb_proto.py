@@ -239,8 +239,10 @@ def create_body(
     access: int,
     options: int,
     query_file_id: bool = False,
+    share: int = SHARE_ALL,
 ) -> bytes:
-    """CREATE (open an existing file or folder, no oplock, every share mode allowed).
+    """CREATE (open an existing file or folder, no oplock; every share mode allowed unless
+    ``share`` narrows it, e.g. to see whether a writer still holds the file).
 
     ``query_file_id`` adds the ``QFid`` context: the answer then carries the on-disk file id,
     the same number the directory listing reports, so a reopened file can be checked to be the
@@ -264,7 +266,7 @@ def create_body(
         0,
         access,
         0,
-        SHARE_ALL,
+        share,
         FILE_OPEN,
         options,
         120,
