@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from archive_analyzer.errors import FileChanged
 from archive_analyzer.previews import frames
+from archive_analyzer.sources.base import FileInfo
 from archive_analyzer.sources.local import LocalSource
 
 SECONDS = 40
@@ -81,4 +83,15 @@ def test_a_file_without_video_is_a_frame_error(tmp_path: Path) -> None:
         check=True,
     )
     with pytest.raises(frames.FrameError), frames.open_frames(LocalSource(tmp_path), "tone.m4a"):
+        pass
+
+
+def test_another_version_than_expected_is_refused(media: Path) -> None:
+    """Strips are made for the catalog's version of a file: a changed file is not read."""
+    path = media / "broadcast.mp4"
+    stale = FileInfo(path.name, path.stat().st_size + 1, path.stat().st_mtime, None, False)
+    with (
+        pytest.raises(FileChanged),
+        frames.open_frames(LocalSource(media), path.name, expect=stale),
+    ):
         pass

@@ -13,8 +13,9 @@ so one or two probes land), seeks there by byte offset and reads packets up to t
 frame. Once two key frames are known, the next ones are predicted from the GOP length and
 the search aims just before them, so each point reads little more than its key frame.
 
-``open_frames(source, path)`` gives a ``FrameReader``; ``frames_at(source, path, times,
-width)`` is the small function other features use (issue 18's perceptual hashes).
+``open_frames(source, path)`` gives a ``FrameReader`` over the source's ``FileReader`` (issue
+13's reader; exact positional reads); ``frames_at(source, path, times, width)`` is the small
+function other features use (issue 18's perceptual hashes).
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ import itertools
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import av
 
 from archive_analyzer.errors import ArchiveError, SourceError
-from archive_analyzer.sources.base import Source
+from archive_analyzer.sources.base import FileInfo, Source
+from archive_analyzer.sources.rangefile import RangeFile
 
 # What libavformat may read to find the streams (the key frames carry their own headers).
 _OPEN_OPTIONS = {"probesize": "2000000", "analyzeduration": "2000000"}
@@ -286,24 +288,32 @@ def _attached_picture(stream: Any) -> bool:
 
 
 @contextlib.contextmanager
-def open_frames(source: Source, path: str) -> Iterator[FrameReader]:
-    """A ``FrameReader`` on ``path`` read through ``source`` (closed afterwards).
+def open_frames(
+    source: Source, path: str, *, expect: FileInfo | None = None
+) -> Iterator[FrameReader]:
+    """A ``FrameReader`` on ``path`` read through ``source``'s ``FileReader`` (closed
+    afterwards). libavformat's reads become exact positional reads (``read_at``: no
+    read-ahead, so the bytes read are the bytes asked for); ``expect`` is the version the
+    caller means (the catalog's size and mtime): ``FileChanged`` if the file differs or
+    changes while it is read.
 
     Raises ``SourceError`` when the file cannot be opened, ``FrameError`` when it has no
     video libavformat can read.
     """
     try:
-        handle = source.open(path)
+        file = source.open_reader(path, expect=expect)
+        size = file.info.size
     except OSError as exc:
         raise SourceError(f"cannot open {path}: {exc}") from exc
     try:
-        reader = FrameReader(handle)
+        handle = RangeFile(file.read_at, size, path)
+        reader = FrameReader(cast(BinaryIO, handle))
         try:
             yield reader
         finally:
             reader.close()
     finally:
-        handle.close()
+        file.close()
 
 
 def scaled(frame: Any, width: int, sar: float | None = None) -> Any:

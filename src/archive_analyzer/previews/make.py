@@ -22,7 +22,7 @@ from typing import Any
 from archive_analyzer.catalog import db
 from archive_analyzer.errors import ArchiveError
 from archive_analyzer.previews import frames, sprites, store
-from archive_analyzer.sources.base import Source
+from archive_analyzer.sources.base import FileInfo, Source
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,8 @@ def make(source: Source, item: store.Pending, options: PreviewOptions) -> store.
     times: list[float] = []
     bytes_read = 0
     try:
-        with frames.open_frames(source, item.path) as reader:
+        expect = FileInfo(item.path, item.size, item.mtime, None, False)
+        with frames.open_frames(source, item.path, expect=expect) as reader:
             sar = reader.sample_aspect_ratio
             last: Any = None
             missing = 0
