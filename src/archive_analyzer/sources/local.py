@@ -7,7 +7,7 @@ import logging
 import os
 import stat as statmod
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,6 +20,7 @@ from archive_analyzer.errors import (
     SourceUnavailable,
 )
 from archive_analyzer.sources.base import FileInfo
+from archive_analyzer.sources.changes import ChangeSink, ChangeWatch, Completion
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,24 @@ class LocalSource:
         except BaseException:
             os.close(fd)
             raise
+
+    # --- change notifications and upload completion (sources/changes.py) -------------------
+
+    def watch_changes(self, sink: ChangeSink) -> ChangeWatch:
+        """Watch the whole tree with inotify (``local_watch.LocalWatch``)."""
+        from archive_analyzer.sources.local_watch import LocalWatch
+
+        return LocalWatch.start(self._root, sink)
+
+    def upload_states(self, files: Sequence[str]) -> dict[str, Completion]:
+        """Whether each file is still open for writing (``local_watch.upload_state``)."""
+        from archive_analyzer.sources.local_watch import upload_state
+
+        found: dict[str, Completion] = {}
+        for path in files:
+            rel = paths.normalize(path)
+            found[rel] = upload_state(self._disk_path(rel))
+        return found
 
     # --- paths -----------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from smbprotocol.header import NtStatus
 from archive_analyzer import paths
 from archive_analyzer.errors import FileVanished, SourceTimeout, SourceUnavailable
 from archive_analyzer.sources.base import FileInfo
+from archive_analyzer.sources.changes import ChangeSink, ChangeWatch, Completion
 from archive_analyzer.sources.credentials import SMBCredentials, resolve_credentials
 from archive_analyzer.sources.smb_dir import RawEntry, walk
 from archive_analyzer.sources.smb_link import (
@@ -52,6 +53,7 @@ from archive_analyzer.sources.url import SMBSpec
 
 if TYPE_CHECKING:
     from archive_analyzer.config import Settings
+    from archive_analyzer.sources.smb_notify import WatchOptions
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,8 @@ class SMBSource:
     """An SMB2/3 share (or a folder inside one).
 
     ``backoff`` are the waits before each reconnect attempt and ``sleep`` how to wait (tests
-    inject both). ``fast_listing=False`` lists through smbprotocol only. ``stat``,
+    inject both). ``fast_listing=False`` lists through smbprotocol only; ``watch_options``
+    tune the change notification watch (``smb_notify``; tests shrink its buffer). ``stat``,
     ``read_partial`` and file objects may be used from several threads at once: they share one
     smbprotocol connection, (re)opened under a lock, whose sends smbprotocol serialises and
     whose answers it matches by message id. A listing belongs to the thread that iterates it
@@ -80,6 +83,7 @@ class SMBSource:
         backoff: Sequence[float] = BACKOFF_S,
         sleep: Callable[[float], None] = time.sleep,
         fast_listing: bool = True,
+        watch_options: WatchOptions | None = None,
     ) -> None:
         self._spec = spec
         self._creds: SMBCredentials = resolve_credentials(spec.user, settings)
@@ -93,6 +97,7 @@ class SMBSource:
         self._fast_listing = fast_listing
         self._connected_kinds: set[str] = set()
         self._wire_names: dict[str, str] = {}
+        self._watch_options = watch_options
 
     def __repr__(self) -> str:
         return f"SMBSource({self.name!r})"
@@ -379,6 +384,39 @@ class SMBSource:
 
         rel = paths.normalize(path)
         return open_file(self, rel)
+
+    # --- change notifications and upload completion (sources/changes.py) -------------------
+
+    def watch_changes(self, sink: ChangeSink) -> ChangeWatch:
+        """Watch the whole tree with SMB2 CHANGE_NOTIFY on a connection of its own
+        (``smb_notify.SMBWatch``)."""
+        from archive_analyzer.sources.smb_notify import SMBWatch, WatchOptions
+
+        options = self._watch_options or WatchOptions(timeout_s=self._timeout)
+        return SMBWatch.start(
+            self._spec, self._creds, self._wire(""), sink, name=self.name, options=options
+        )
+
+    def upload_states(self, files: Sequence[str]) -> dict[str, Completion]:
+        """Whether each file is still held open by a writer: the share-mode open of
+        ``smb_notify.share_mode_states`` (deny writers, closed in the same compound)."""
+        items = [(rel, self._wire(rel)) for rel in (paths.normalize(f) for f in files)]
+        found = self._check_states(items)
+        for rel, wire in items:
+            if found.get(rel) is not Completion.GONE:
+                continue
+            try:  # maybe spelled differently on the server (NFD): look it up, ask once more
+                spelled = self._resolve(rel)
+            except FileVanished:
+                continue
+            if spelled != wire:
+                found[rel] = self._check_states([(rel, spelled)])[rel]
+        return found
+
+    def _check_states(self, items: list[tuple[str, str]]) -> dict[str, Completion]:
+        from archive_analyzer.sources.smb_notify import share_mode_states
+
+        return self._run("check", lambda: share_mode_states(self._ensure(), items))
 
 
 class _LinkFetcher:
