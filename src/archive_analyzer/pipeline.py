@@ -282,7 +282,7 @@ def poll_once(
 def start_watch(
     source: Source,
     settings: Settings,
-    on_due: Callable[[], None],
+    on_due: Callable[[], object],
     *,
     clock: db.Clock = db.utc_now,
 ) -> tuple[ChangeFeed, ChangeWatch] | None:

@@ -153,6 +153,9 @@ def run_system(
     writer_consumer.start()
     if probers is not None:
         probers.start()
+    # Change notifications before the first poll, so that poll already answers the rescan a
+    # freshly armed watch asks for.
+    writer.start_watching(tasks.request_changes)
     log.info(
         "archive-analyzer running: source %s, queue %s %s, %d probe worker(s)%s",
         writer.source.name,
@@ -201,6 +204,7 @@ def _shutdown(
 ) -> None:
     if server is not None:
         server.should_exit = True
+    writer.stop_watching()  # no more rounds; ``writer.close`` records it
     if probers is not None:
         probers.stop(graceful=True)  # probes in flight finish and send their outcomes
     writer_consumer.stop(graceful=True)  # the writer finishes the task it is on

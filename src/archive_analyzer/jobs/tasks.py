@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 # Keys in the queue backend's key-value store.
 INGEST_FLAG = "ingest-requested"
 POLL_FLAG = "poll-queued"
+CHANGES_FLAG = "changes-queued"  # + ":<writer token>"
 SYNC_TOKEN = "sync-token"
 SYNC_FIRST = "sync-first-request"
 # A debounced sync still runs when changes keep coming for this many debounce intervals.
@@ -61,8 +62,11 @@ class Tasks:
     ingest: TaskWrapper
     sync: TaskWrapper
     reconcile: TaskWrapper
+    changes: TaskWrapper
     request_poll: Callable[[], bool]
     request_sync: Callable[[], None]
+    # Ask for a round of change notifications on the writer (the feed's pump calls it).
+    request_changes: Callable[[], bool]
     # The probe threads' open sources; the owner of the probe consumer closes it after stopping.
     sources: pipeline.SourcePool
 
@@ -125,11 +129,40 @@ def register_tasks(
             return True
         return False
 
+    def changes_fn(token: str) -> None:
+        writer_huey.delete(f"{CHANGES_FLAG}:{token}")
+        active = the_writer()
+        if active.token != token:
+            return  # another writer's feed (two writers on one queue); its pump asks again
+        try:
+            report = active.apply_changes()
+        except ArchiveError as exc:
+            log.error("change notification round failed, polling instead: %s", exc)
+            request_poll()
+            return
+        if report is not None and report.poll_reason is not None:
+            log.info("polling now: %s", report.poll_reason)
+            request_poll()
+
+    changes = _task(writer_huey, changes_fn, name="changes")
+
+    def request_changes() -> bool:
+        """Enqueue a round unless one is already waiting; True when one was enqueued."""
+        if writer is None:
+            return False
+        if writer_huey.put_if_empty(f"{CHANGES_FLAG}:{writer.token}", "1"):
+            changes(writer.token)
+            return True
+        return False
+
     def ingest_fn() -> None:
         # Clear the flag before draining: an outcome pushed after this point requests a new
         # ingest, one pushed before it is drained now.
         writer_huey.delete(INGEST_FLAG)
-        the_writer().ingest_all()
+        active = the_writer()
+        # Probe results reach Firestore after the sync's short debounce, not the next poll.
+        if active.ingest_all() and active.on_change is not None:
+            active.on_change()
 
     ingest = _task(writer_huey, ingest_fn, name="ingest")
 
@@ -224,8 +257,10 @@ def register_tasks(
         ingest=ingest,
         sync=sync,
         reconcile=reconcile,
+        changes=changes,
         request_poll=request_poll,
         request_sync=request_sync,
+        request_changes=request_changes,
         sources=sources,
     )
 

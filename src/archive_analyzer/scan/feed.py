@@ -158,7 +158,7 @@ class ChangeFeed:
         self._requested_at: float | None = None
         self._pump: threading.Thread | None = None
         self._closing = False
-        self._on_due: Callable[[], None] | None = None
+        self._on_due: Callable[[], object] | None = None
 
     # --- the watch's side (ChangeSink) ---------------------------------------------------
 
@@ -310,7 +310,7 @@ class ChangeFeed:
 
     # --- the pump ------------------------------------------------------------------------
 
-    def start(self, on_due: Callable[[], None]) -> None:
+    def start(self, on_due: Callable[[], object]) -> None:
         """Call ``on_due`` (from a thread of the feed's own) whenever a round is ready and was
         not taken yet; again after ``max_wait_s`` if it still is not (the request was lost)."""
         self._on_due = on_due
