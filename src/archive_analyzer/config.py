@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # change notifications beside the poll (SMB2 CHANGE_NOTIFY, inotify; docs/scan.md)
     notify: bool = True
     # a notified file is checked for completion this long after its last change
-    notify_settle_s: float = Field(default=2.0, ge=0)
+    notify_settle_s: float = Field(default=1.0, ge=0)
 
     # jobs
     redis_url: SecretStr | None = None

@@ -46,7 +46,7 @@ _SOON = frozenset({ChangeKind.REMOVED, ChangeKind.RENAMED_FROM, ChangeKind.CLOSE
 class NotifyOptions:
     """Timing of the feed (built from the settings at the entrance)."""
 
-    settle_s: float = 2.0
+    settle_s: float = 1.0
     quiet_s: float = 0.5
     max_wait_s: float = 5.0
     recheck_max_s: float = 30.0
