@@ -50,7 +50,7 @@ from typing import Any
 
 from tests.fixtures.corpus import build
 from tests.fixtures.firestore import FirestoreEmulator
-from tests.fixtures.smb import SambaServer, Uploader
+from tests.fixtures.smb import SambaServer, Uploader, smb_options
 
 SAMPLE = "mp4_faststart"
 
@@ -461,7 +461,7 @@ def watch_cost(args: argparse.Namespace) -> None:
         for i in range(args.files):
             (local / f"f{i:04d}.bin").write_bytes(b"x" * 1000)
         with share(0, ("w",)) as (server, _work):
-            source = open_source(f"{server.url}/w", server.settings())
+            source = open_source(f"{server.url}/w", smb_options(server))
             sink = Sink()
             watch = source.watch_changes(sink)  # type: ignore[attr-defined]
             wait(lambda: sink.status_seen is WatchHealth.ACTIVE, 30, "armed")

@@ -25,7 +25,7 @@ from archive_analyzer.sources.smb import SMBSource
 from archive_analyzer.sources.smb_notify import WatchOptions
 from archive_analyzer.sources.url import SMBSpec, parse
 from tests.fixtures.net import wait_for
-from tests.fixtures.smb import SambaServer, SMBFolder, Uploader
+from tests.fixtures.smb import SambaServer, SMBFolder, Uploader, smb_options
 
 LONG_POLL = 600.0
 
@@ -295,8 +295,9 @@ def test_an_overflow_leads_to_a_poll_that_finds_everything(
         # A notify buffer too small for even one entry: every answer is
         # STATUS_NOTIFY_ENUM_DIR, the server's "too much happened" (its buffer overflowed).
         spec = parse(live.settings.source or "")
-        assert isinstance(spec, SMBSpec)
-        source = SMBSource(spec, live.settings, watch_options=WatchOptions(buffer_bytes=8))
+        assert isinstance(spec, SMBSpec) and live.server is not None
+        options = smb_options(live.server)
+        source = SMBSource(spec, options, watch_options=WatchOptions(buffer_bytes=8))
     with running(live, source):
         polls = live.polls()
         rescans = int(live.state("rescans"))

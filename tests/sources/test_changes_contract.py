@@ -125,7 +125,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     folder: SMBFolder = request.getfixturevalue("smb_upload_folder")
     spec = parse(folder.url)
     assert isinstance(spec, SMBSpec)
-    source = SMBSource(spec, folder.settings())
+    source = SMBSource(spec, folder.options())
     uploader = folder.uploader()
     try:
         yield Target("smb", folder.root, source, uploader)

@@ -14,21 +14,27 @@ the writer's leases.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
 from huey.consumer import Consumer
 
+from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
+from archive_analyzer.jobs.client import task_options
 from archive_analyzer.jobs.queue import Queues, build_queues
-from archive_analyzer.jobs.tasks import INGEST_FLAG, POLL_FLAG, register_tasks
+from archive_analyzer.jobs.tasks import POLL_FLAG, Tasks, register_tasks
 from archive_analyzer.jobs.writer import Writer
+from archive_analyzer.sources import SourcePool
+from archive_analyzer.sync.engine import run_sync
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +84,26 @@ class _HostConsumer(Consumer):  # type: ignore[misc]  # huey is untyped
         pass
 
 
+@contextlib.contextmanager
+def probing_tasks(
+    queues: Queues, settings: Settings, *, clock: db.Clock = db.utc_now
+) -> Iterator[Tasks]:
+    """The tasks of a process that runs probe jobs (and syncs, when sync is configured), with
+    a pool of open sources for its probe threads, closed after the block (stop the probe
+    consumer first)."""
+    pool = SourcePool(pipeline.source_opener(settings))
+    run_probe = functools.partial(
+        pipeline.run_probe, sources=pool, options=pipeline.probe_options(settings)
+    )
+    sync = functools.partial(run_sync, settings) if settings.sync_enabled else None
+    try:
+        yield register_tasks(
+            queues, task_options(settings), run_probe=run_probe, sync_runner=sync, clock=clock
+        )
+    finally:
+        pool.close()
+
+
 def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer:
     """A Huey consumer of the probe queue with ``workers`` threads (not started)."""
     return _HostConsumer(
@@ -99,22 +125,21 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
         flag.install()  # a signal during start-up stops the worker once it is up
     queues = build_queues(settings)
     queues.storage.ping()
-    tasks = register_tasks(queues, settings)
-    consumer = probe_consumer(queues, settings, max(1, settings.workers))
-    consumer.start()
-    log.info(
-        "probe worker up: %d thread(s), queue %s %s",
-        max(1, settings.workers),
-        queues.storage.kind,
-        queues.storage.location,
-    )
-    next_check = time.monotonic() + HEALTH_CHECK_S
-    while not flag.wait(0.5):
-        if time.monotonic() >= next_check:
-            next_check = time.monotonic() + HEALTH_CHECK_S
-            consumer.check_worker_health()
-    consumer.stop(graceful=True)
-    tasks.sources.close()
+    with probing_tasks(queues, settings):
+        consumer = probe_consumer(queues, settings, max(1, settings.workers))
+        consumer.start()
+        log.info(
+            "probe worker up: %d thread(s), queue %s %s",
+            max(1, settings.workers),
+            queues.storage.kind,
+            queues.storage.location,
+        )
+        next_check = time.monotonic() + HEALTH_CHECK_S
+        while not flag.wait(0.5):
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + HEALTH_CHECK_S
+                consumer.check_worker_health()
+        consumer.stop(graceful=True)
     log.info("probe worker stopped")
 
 
@@ -133,11 +158,28 @@ def run_system(
     db.connect(settings.db).close()  # migrate once, before any thread opens the catalog
     queues = build_queues(settings)
     queues.storage.ping()
-    writer = Writer(settings, queues)
-    tasks = register_tasks(queues, settings, writer=writer)
-    for flag_key in (POLL_FLAG, INGEST_FLAG):  # flags left by a crash would block them
-        queues.writer.delete(flag_key)
+    with probing_tasks(queues, settings) as tasks:
+        tasks.writer.clear_flags()  # flags left by a crash would block requests
+        writer = Writer(
+            settings,
+            queues,
+            enqueue_probe=tasks.probe.enqueue,
+            on_change=tasks.writer.request_sync,
+        )
+        tasks.writer.serve(writer)
+        _serve(settings, queues, tasks, writer, app_factory, flag, on_ready)
 
+
+def _serve(
+    settings: Settings,
+    queues: Queues,
+    tasks: Tasks,
+    writer: Writer,
+    app_factory: AppFactory | None,
+    flag: StopFlag,
+    on_ready: Callable[[], None] | None,
+) -> None:
+    """Start the consumers (and the web app), tick polls until ``flag``, shut down."""
     writer_consumer = _HostConsumer(
         queues.writer,
         workers=1,  # the single writer
@@ -155,7 +197,7 @@ def run_system(
         probers.start()
     # Change notifications before the first poll, so that poll already answers the rescan a
     # freshly armed watch asks for.
-    writer.start_watching(tasks.request_changes)
+    writer.start_watching(tasks.writer.request_changes)
     log.info(
         "archive-analyzer running: source %s, queue %s %s, %d probe worker(s)%s",
         writer.source.name,
@@ -169,7 +211,7 @@ def run_system(
     next_check = time.monotonic() + HEALTH_CHECK_S
     try:
         if writer.needs_initial_scan():
-            tasks.reconcile()  # a first full scan; the polls take over after it
+            tasks.writer.reconcile()  # a first full scan; the polls take over after it
         if on_ready is not None:
             on_ready()
         while not flag.is_set():
@@ -177,7 +219,7 @@ def run_system(
             if now >= next_poll:
                 next_poll = now + settings.poll_interval_s
                 try:
-                    skipped = 0 if tasks.request_poll() else skipped + 1
+                    skipped = 0 if tasks.writer.request_poll() else skipped + 1
                     if skipped >= 3 and not _poll_waiting(queues):
                         # The flag outlived its task (lost with a queue): clear it.
                         queues.writer.delete(POLL_FLAG)
@@ -192,7 +234,6 @@ def run_system(
             flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
     finally:
         _shutdown(server, probers, writer_consumer, writer)
-        tasks.sources.close()
 
 
 def _poll_waiting(queues: Queues) -> bool:
@@ -221,8 +262,15 @@ def _start_web(app_factory: AppFactory, settings: Settings) -> Any:
     import uvicorn
 
     app = app_factory(settings)
+    # TLS and forwarded-header handling, as web.server.build decided them
+    options: dict[str, Any] = getattr(getattr(app, "state", None), "uvicorn_options", {})
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning", lifespan="off"
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="off",
+        **options,
     )
     server = uvicorn.Server(config)
     # uvicorn installs signal handlers only on the main thread; here the main loop owns them.

@@ -21,6 +21,7 @@ from archive_analyzer.errors import (
 )
 from archive_analyzer.sources.base import FileInfo
 from archive_analyzer.sources.changes import ChangeSink, ChangeWatch, Completion
+from archive_analyzer.sources.local_watch import LocalWatch, upload_state
 
 log = logging.getLogger(__name__)
 
@@ -173,18 +174,22 @@ class LocalSource:
             os.close(fd)
             raise
 
+    def local_path(self, path: str) -> Path | None:
+        """The file on disk (NFC/NFD resolved), or None when it is not a regular file."""
+        disk = self._disk_path(paths.normalize(path))
+        try:
+            return Path(disk) if statmod.S_ISREG(os.stat(disk).st_mode) else None
+        except OSError:
+            return None
+
     # --- change notifications and upload completion (sources/changes.py) -------------------
 
     def watch_changes(self, sink: ChangeSink) -> ChangeWatch:
         """Watch the whole tree with inotify (``local_watch.LocalWatch``)."""
-        from archive_analyzer.sources.local_watch import LocalWatch
-
         return LocalWatch.start(self._root, sink)
 
     def upload_states(self, files: Sequence[str]) -> dict[str, Completion]:
         """Whether each file is still open for writing (``local_watch.upload_state``)."""
-        from archive_analyzer.sources.local_watch import upload_state
-
         found: dict[str, Completion] = {}
         for path in files:
             rel = paths.normalize(path)

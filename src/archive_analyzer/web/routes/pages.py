@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from archive_analyzer.web import queries, search
-from archive_analyzer.web.deps import Conn, PageUser, page_user
+from archive_analyzer.web import queries, search, visibility
+from archive_analyzer.web.deps import Conn, PageUser, context, page_user
 from archive_analyzer.web.render import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_user)])
@@ -18,36 +18,43 @@ def _checked(value: str) -> str:
     return value
 
 
+def _content(conn: Conn, user: PageUser, content_id: str) -> queries.Detail:
+    found = queries.detail(conn, _checked(content_id))
+    if found is None or not visibility.brand_visible(user, found.card.catalog_id):
+        raise HTTPException(404)
+    return found
+
+
 @router.get("/")
 def home(request: Request, conn: Conn, user: PageUser) -> Response:
     brands = [
         (row, queries.brand_row(conn, row.id))
-        for row in queries.catalogs(conn)
+        for row in visibility.keep(user, queries.catalogs(conn), "id")
         if row.content_count
     ]
     return render(
         request,
         "home.html",
         {
-            "recent": queries.recently_added(conn),
-            "continue_rows": queries.continue_watching(conn, user.id),
+            "recent": queries.recently_added(conn, brands=visibility.limit_of(user)),
+            "continue_rows": visibility.keep(user, queries.continue_watching(conn, user.id)),
             "brands": brands,
         },
     )
 
 
 @router.get("/brand/{catalog_id}")
-def brand(request: Request, conn: Conn, catalog_id: str) -> Response:
+def brand(request: Request, conn: Conn, user: PageUser, catalog_id: str) -> Response:
     row = queries.catalog(conn, _checked(catalog_id))
-    if row is None:
+    if row is None or not visibility.brand_visible(user, row.id):
         raise HTTPException(404)
     return render(request, "brand.html", {"brand": row, "series": queries.series_of(conn, row.id)})
 
 
 @router.get("/series/{series_id}")
-def series_page(request: Request, conn: Conn, series_id: str) -> Response:
+def series_page(request: Request, conn: Conn, user: PageUser, series_id: str) -> Response:
     row = queries.series(conn, _checked(series_id))
-    if row is None:
+    if row is None or not visibility.brand_visible(user, row.catalog_id):
         raise HTTPException(404)
     return render(
         request,
@@ -58,13 +65,15 @@ def series_page(request: Request, conn: Conn, series_id: str) -> Response:
 
 @router.get("/content/{content_id}")
 def content_page(request: Request, conn: Conn, user: PageUser, content_id: str) -> Response:
-    found = queries.detail(conn, _checked(content_id))
-    if found is None:
-        raise HTTPException(404)
+    found = _content(conn, user, content_id)
     return render(
         request,
         "content.html",
-        {"d": found, "resume": queries.progress_of(conn, user.id, found.card.id)},
+        {
+            "d": found,
+            "resume": queries.progress_of(conn, user.id, found.card.id),
+            "link_hours": f"{context(request).settings.stream_link_ttl_s / 3600:g}",
+        },
     )
 
 
@@ -72,9 +81,7 @@ def content_page(request: Request, conn: Conn, user: PageUser, content_id: str) 
 def watch_page(
     request: Request, conn: Conn, user: PageUser, content_id: str, t: float | None = None
 ) -> Response:
-    found = queries.detail(conn, _checked(content_id))
-    if found is None:
-        raise HTTPException(404)
+    found = _content(conn, user, content_id)
     resume = t if t is not None else queries.progress_of(conn, user.id, found.card.id)
     return render(request, "watch.html", {"d": found, "resume": resume})
 
@@ -83,6 +90,7 @@ def watch_page(
 def search_page(
     request: Request,
     conn: Conn,
+    user: PageUser,
     q: str = "",
     brand: str = "",
     year: str = "",
@@ -95,6 +103,7 @@ def search_page(
         year=int(year) if year.isdigit() and len(year) == 4 else None,
         player_id=player if player and queries.valid_id(player) else None,
         page=max(1, min(int(page), 10_000)) if page.isascii() and page.isdigit() else 1,
+        visible=visibility.limit_of(user),
     )
     result = search.search(conn, query, facets=True)
     selected_player = queries.player(conn, query.player_id) if query.player_id else None
@@ -105,7 +114,7 @@ def search_page(
             "query": query,
             "result": result,
             "cards": queries.cards(conn, result.content_ids),
-            "catalogs": queries.catalogs(conn),
+            "catalogs": visibility.keep(user, queries.catalogs(conn), "id"),
             "selected_player": selected_player,
         },
     )
