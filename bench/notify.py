@@ -50,6 +50,7 @@ from typing import Any
 
 from tests.fixtures.corpus import build
 from tests.fixtures.firestore import FirestoreEmulator
+from tests.fixtures.net import wait_for
 from tests.fixtures.smb import SambaServer, Uploader, smb_options
 
 SAMPLE = "mp4_faststart"
@@ -192,14 +193,25 @@ def deployment(
 
 
 def wait(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        time.sleep(every)
+    try:
+        return wait_for(condition, timeout=timeout, interval=every, what=what)
+    except TimeoutError as exc:
+        raise SystemExit(str(exc)) from None
+
+
+def mput(server: SambaServer, local: Path, remote: str) -> float:
+    """Copy every file of ``local`` into the share's folder ``remote`` with Samba's own
+    ``smbclient`` (the uploader); returns how long the copy took."""
+    t0 = time.monotonic()
+    copy = subprocess.run(
+        ["smbclient", f"//{server.host}/{server.share}", "-p", str(server.port),
+         "-U", f"{server.user}%{server.password}",
+         "-c", f"prompt OFF; lcd {local}; cd {remote}; mput *"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if copy.returncode != 0:
+        raise SystemExit(f"smbclient failed: {copy.stderr[-500:]}")
+    return time.monotonic() - t0
 
 
 def started(dep: Deployment, notify: bool) -> None:
@@ -363,15 +375,7 @@ def burst_once(
     polls0 = dep.scalar("SELECT count(*) FROM scans WHERE kind = 'poll'") or 0
     rounds0 = dep.scalar("SELECT rounds FROM notify_state") or 0 if notify else 0
     t0 = time.monotonic()
-    copy = subprocess.run(
-        ["smbclient", f"//{server.host}/{server.share}", "-p", str(server.port),
-         "-U", f"{server.user}%{server.password}",
-         "-c", f"prompt OFF; lcd {local}; cd {dep.name}/Uploads; mput *"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    copied = time.monotonic() - t0
-    if copy.returncode != 0:
-        raise SystemExit(f"smbclient failed: {copy.stderr[-500:]}")
+    copied = mput(server, local, f"{dep.name}/Uploads")
 
     def count(sql: str) -> int:
         dep.alive()
@@ -471,14 +475,7 @@ def watch_cost(args: argparse.Namespace) -> None:
             idle_cpu = time.process_time() - idle_cpu0
             idle_s = time.monotonic() - idle_t0
             answers0, events0, cpu0 = sink.answers, sink.events, time.process_time()
-            copy = subprocess.run(
-                ["smbclient", f"//{server.host}/{server.share}", "-p", str(server.port),
-                 "-U", f"{server.user}%{server.password}",
-                 "-c", f"prompt OFF; lcd {local}; cd w/Uploads; mput *"],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            if copy.returncode != 0:
-                raise SystemExit(copy.stderr[-300:])
+            mput(server, local, "w/Uploads")
             wait(lambda: sink.events - events0 >= args.files, 60, "the events", every=0.2)
             time.sleep(1)
             cpu = time.process_time() - cpu0

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import pytest
 
@@ -26,57 +25,18 @@ from archive_analyzer.sources.smb_notify import WatchOptions
 from archive_analyzer.sources.url import SMBSpec, parse
 from tests.fixtures.net import wait_for
 from tests.fixtures.smb import SambaServer, SMBFolder, Uploader, smb_options
+from tests.fixtures.uploads import FolderWriter
 
 LONG_POLL = 600.0
 
 
-@dataclass
-class Live:
+@dataclass(kw_only=True)
+class Live(FolderWriter):
     """A watched folder: write into it like an editor would, read the catalog."""
 
     kind: str
-    root: Path  # the folder on disk
     settings: Settings
-    uploader: Uploader | None = None
     server: SambaServer | None = None
-
-    # --- writing (through SMB for an SMB share, the OS for a local folder) -----------------
-
-    def put(self, rel: str, data: bytes) -> None:
-        if self.uploader is not None:
-            self.uploader.put(rel, data)
-            return
-        target = self.root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
-    @contextlib.contextmanager
-    def writing(self, rel: str) -> Iterator[BinaryIO | Any]:
-        """A file held open for writing until the block ends."""
-        if self.uploader is not None:
-            with self.uploader.open(rel) as handle:
-                yield handle
-            return
-        with open(self.root / rel, "wb") as handle:
-            yield handle
-
-    def mkdir(self, rel: str) -> None:
-        if self.uploader is not None:
-            self.uploader.mkdir(rel)
-        else:
-            (self.root / rel).mkdir(parents=True, exist_ok=True)
-
-    def rename(self, old: str, new: str) -> None:
-        if self.uploader is not None:
-            self.uploader.rename(old, new)
-        else:
-            os.rename(self.root / old, self.root / new)
-
-    def remove(self, rel: str) -> None:
-        if self.uploader is not None:
-            self.uploader.remove(rel)
-        else:
-            (self.root / rel).unlink()
 
     # --- reading the catalog -------------------------------------------------------------
 
@@ -180,13 +140,16 @@ def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     if request.param == "local":
         root = tmp_path / "share"
         root.mkdir()
-        yield Live("local", root, Settings(**_settings(db_path, source=str(root))))
+        yield Live(
+            kind="local", root=root, settings=Settings(**_settings(db_path, source=str(root)))
+        )
         return
     folder: SMBFolder = request.getfixturevalue("smb_upload_folder")
     uploader = folder.uploader()
     try:
         settings = folder.settings(**_settings(db_path, source=folder.url))
-        yield Live("smb", folder.root, settings, uploader, folder.server)
+        yield Live(kind="smb", root=folder.root, settings=settings, uploader=uploader,
+                   server=folder.server)  # fmt: skip
     finally:
         uploader.close()
 
@@ -329,7 +292,7 @@ def test_a_change_the_watch_cannot_see_is_found_by_the_poll(tmp_path: Path) -> N
         folder = server.new_folder()
         settings = folder.settings(**_settings(tmp_path / "c.db", source=folder.url,
                                                poll_interval_s=2.0))  # fmt: skip
-        live = Live("smb", folder.root, settings)
+        live = Live(kind="smb", root=folder.root, settings=settings)
         with running(live):
             polls = live.polls()
             target = folder.root / "direct.mp4"
@@ -351,7 +314,7 @@ def test_a_samba_restart_rearms_the_watch(tmp_path: Path) -> None:
     try:
         folder = server.new_folder()
         settings = folder.settings(**_settings(tmp_path / "c.db", source=folder.url))
-        live = Live("smb", folder.root, settings)
+        live = Live(kind="smb", root=folder.root, settings=settings)
         with running(live):
             server.restart()
             live.wait(lambda: live.state("health") != "active", "the loss to be noticed")
@@ -371,13 +334,16 @@ def test_a_samba_restart_rearms_the_watch(tmp_path: Path) -> None:
 def test_a_local_folder_removed_and_recreated_is_watched_again(tmp_path: Path) -> None:
     root = tmp_path / "share"
     root.mkdir()
-    live = Live("local", root, Settings(**_settings(tmp_path / "c.db", source=str(root))))
+    settings = Settings(**_settings(tmp_path / "c.db", source=str(root)))
+    live = Live(kind="local", root=root, settings=settings)
     with running(live):
         shutil.rmtree(root)
         live.wait(lambda: live.state("health") != "active", "the loss to be noticed")
         root.mkdir()
+        live.put("while away.mp4", b"w" * 3000)  # before the watch is back: the poll's
         live.wait(live.watching, "the watch to be armed again")
-        settle_polls(live)
+        settle_polls(live)  # the re-armed watch asks for a poll, which finds what it missed
+        assert live.row("while away.mp4") is not None
         polls = live.polls()
         live.put("back.mp4", b"b" * 3000)
         live.wait(lambda: live.status_of("back.mp4") == "active", "the file")
@@ -389,6 +355,6 @@ def test_notifications_off_is_recorded(tmp_path: Path) -> None:
     root.mkdir()
     settings = Settings(**_settings(tmp_path / "c.db", source=str(root), notify=False))
     assert pipeline.watch(settings, max_polls=1) == 1
-    live = Live("local", root, settings)
+    live = Live(kind="local", root=root, settings=settings)
     state = live.notify()
     assert state is not None and state["health"] == "off" and state["mechanism"] == "polling only"

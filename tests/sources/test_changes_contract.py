@@ -6,7 +6,6 @@ source sees real uploads: the OS for a local folder, an SMB client for a share."
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 import threading
@@ -31,7 +30,8 @@ from archive_analyzer.sources.local import LocalSource
 from archive_analyzer.sources.smb import SMBSource
 from archive_analyzer.sources.url import SMBSpec, parse
 from tests.fixtures.net import wait_for
-from tests.fixtures.smb import SMBFolder, Uploader
+from tests.fixtures.smb import SMBFolder
+from tests.fixtures.uploads import FolderWriter
 
 KOREAN = "한국 예선 2025"
 
@@ -65,52 +65,15 @@ class Recorder:
             return self.statuses[-1].health if self.statuses else None
 
 
-@dataclass
-class Target:
+@dataclass(kw_only=True)
+class Target(FolderWriter):
     kind: str
-    root: Path
     source: Source
-    uploader: Uploader | None
 
     @property
     def notifying(self) -> Notifying:
         assert isinstance(self.source, Notifying)
         return self.source
-
-    def put(self, rel: str, data: bytes = b"x") -> None:
-        if self.uploader is not None:
-            self.uploader.put(rel, data)
-        else:
-            path = self.root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-
-    @contextlib.contextmanager
-    def writing(self, rel: str) -> Iterator[Any]:
-        if self.uploader is not None:
-            with self.uploader.open(rel) as handle:
-                yield handle
-        else:
-            with open(self.root / rel, "wb") as handle:
-                yield handle
-
-    def mkdir(self, rel: str) -> None:
-        if self.uploader is not None:
-            self.uploader.mkdir(rel)
-        else:
-            (self.root / rel).mkdir(parents=True, exist_ok=True)
-
-    def rename(self, old: str, new: str) -> None:
-        if self.uploader is not None:
-            self.uploader.rename(old, new)
-        else:
-            os.rename(self.root / old, self.root / new)
-
-    def remove(self, rel: str) -> None:
-        if self.uploader is not None:
-            self.uploader.remove(rel)
-        else:
-            (self.root / rel).unlink()
 
 
 @pytest.fixture(params=["local", "smb"])
@@ -118,7 +81,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     if request.param == "local":
         root = Path(tempfile.mkdtemp(prefix="archive-notify-"))
         try:
-            yield Target("local", root, LocalSource(root), None)
+            yield Target(kind="local", root=root, source=LocalSource(root))
         finally:
             shutil.rmtree(root, ignore_errors=True)
         return
@@ -128,7 +91,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     source = SMBSource(spec, folder.options())
     uploader = folder.uploader()
     try:
-        yield Target("smb", folder.root, source, uploader)
+        yield Target(kind="smb", root=folder.root, source=source, uploader=uploader)
     finally:
         uploader.close()
         source.close()

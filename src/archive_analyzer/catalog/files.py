@@ -152,19 +152,7 @@ def load_scope(
 
 def by_file_ids(conn: sqlite3.Connection, source: str, ids: Iterable[str]) -> list[FileRow]:
     """Rows of ``source`` carrying any of the server file ids ``ids`` (every status)."""
-    wanted = sorted(set(ids))
-    found: list[FileRow] = []
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        found += [
-            _row(r)
-            for r in conn.execute(
-                f"SELECT {_COLUMNS} FROM files WHERE source = ? AND file_id IN ({marks})",
-                (source, *chunk),
-            )
-        ]
-    return found
+    return _rows_where_in(conn, source, "file_id IN ({})", sorted(set(ids)))
 
 
 def fingerprinted_of_sizes(
@@ -172,19 +160,21 @@ def fingerprinted_of_sizes(
 ) -> list[FileRow]:
     """Rows of ``source`` with a content fingerprint and one of ``sizes`` (move candidates on
     servers without file ids)."""
-    wanted = sorted(set(sizes))
+    condition = "fingerprint IS NOT NULL AND size IN ({})"
+    return _rows_where_in(conn, source, condition, sorted(set(sizes)))
+
+
+def _rows_where_in(
+    conn: sqlite3.Connection, source: str, condition: str, values: Sequence[object]
+) -> list[FileRow]:
+    """Rows of ``source`` matching ``condition``, whose ``{}`` takes a list of ``values``
+    (asked for 500 at a time, below SQLite's limit on parameters)."""
     found: list[FileRow] = []
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        found += [
-            _row(r)
-            for r in conn.execute(
-                f"SELECT {_COLUMNS} FROM files WHERE source = ? AND fingerprint IS NOT NULL "
-                f"AND size IN ({marks})",
-                (source, *chunk),
-            )
-        ]
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        where = condition.format(", ".join("?" * len(chunk)))
+        sql = f"SELECT {_COLUMNS} FROM files WHERE source = ? AND {where}"
+        found += [_row(r) for r in conn.execute(sql, (source, *chunk))]
     return found
 
 

@@ -33,7 +33,7 @@ from archive_analyzer.scan.watcher import (
     RefreshHook,
     apply_plan,
     arrivals,
-    fingerprint,
+    fingerprints_for,
 )
 from archive_analyzer.sources.base import FileInfo, Source
 from archive_analyzer.sources.changes import Completion
@@ -121,7 +121,7 @@ def run_round(
                     complete=complete)  # fmt: skip
 
     settle = [r for r in the_plan.stable if r.file_id is None and r.fingerprint is None]
-    new_prints = _fingerprints(source, [(r.path, r.size) for r in settle])
+    new_prints = fingerprints_for(source, [(r.path, r.size) for r in settle])
     by_path = {r.path: r.id for r in settle}
     stamp = db.timestamp(started)
     with db.transaction(conn):
@@ -235,7 +235,7 @@ def _prints_for_moves(
         elif _gone(source, row.path):
             previous[row.path] = row
             gone_sizes.add(row.size)
-    return _fingerprints(
+    return fingerprints_for(
         source, [(info.path, info.size) for info in candidates if info.size in gone_sizes]
     )
 
@@ -248,16 +248,6 @@ def _gone(source: Source, path: str) -> bool:
     except SourceError:
         return False  # cannot tell: not a move for now; the poll will see
     return False
-
-
-def _fingerprints(source: Source, entries: list[tuple[str, int]]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for path, size in entries:
-        try:
-            found[path] = fingerprint(source, path, size)
-        except SourceError as exc:
-            log.debug("no fingerprint for %r: %s", path, exc)
-    return found
 
 
 def _log_round(name: str, the_plan: Plan, checked: int, duration: float) -> None:

@@ -113,7 +113,8 @@ class PollResult:
     still_open: tuple[str, ...] = ()
 
 
-def _fingerprints_for(source: Source, entries: Sequence[tuple[str, int]]) -> dict[str, str]:
+def fingerprints_for(source: Source, entries: Sequence[tuple[str, int]]) -> dict[str, str]:
+    """Fingerprints of ``(path, size)`` entries; a file that cannot be read gets none."""
     found: dict[str, str] = {}
     for path, size in entries:
         try:
@@ -154,7 +155,7 @@ def poll(
         return _record_suspect(conn, source, state, started, t0, monotonic, message, 0)
 
     candidates = fingerprint_candidates(previous, listed)
-    prints = _fingerprints_for(source, [(c.path, c.size) for c in candidates])
+    prints = fingerprints_for(source, [(c.path, c.size) for c in candidates])
     the_plan = plan(
         previous, listed, started, rules, fingerprints=prints, pending=state.pending_vanish
     )
@@ -167,7 +168,7 @@ def poll(
     # Rows settling now on a server without file ids get a fingerprint (I/O before the
     # transaction) so a later rename can still be recognised.
     settle = [r for r in the_plan.stable if r.file_id is None and r.fingerprint is None]
-    settle_prints = _fingerprints_for(source, [(r.path, r.size) for r in settle])
+    settle_prints = fingerprints_for(source, [(r.path, r.size) for r in settle])
     by_path = {r.path: r.id for r in settle}
     new_prints = {by_path[p]: v for p, v in settle_prints.items()}
 

@@ -13,10 +13,13 @@ the folder to see what is there. Nothing is ever marked missing because a notifi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
+
+log = logging.getLogger(__name__)
 
 
 class ChangeKind(StrEnum):
@@ -80,6 +83,33 @@ class ChangeSink(Protocol):
         """The watch's health changed. A watch that becomes ACTIVE again after being lost also
         sends ``Change(RESCAN, '')``: what happened meanwhile is unknown."""
         ...
+
+
+class Reporter:
+    """How a watch talks to its sink: a health only when it changed, and a sink that raises is
+    logged, never the end of the watch. Used by both watches."""
+
+    def __init__(self, sink: ChangeSink, mechanism: str) -> None:
+        self._sink = sink
+        self.status = WatchStatus(WatchHealth.STARTING, mechanism)
+
+    def health(self, health: WatchHealth, detail: str | None = None) -> None:
+        status = WatchStatus(health, self.status.mechanism, detail)
+        if status == self.status:
+            return
+        self.status = status
+        try:
+            self._sink.status(status)
+        except Exception:
+            log.exception("change sink failed on a status")
+
+    def changes(self, batch: Sequence[Change]) -> None:
+        if not batch:
+            return
+        try:
+            self._sink.changes(batch)
+        except Exception:
+            log.exception("change sink failed")
 
 
 class ChangeWatch(Protocol):

@@ -51,6 +51,7 @@ from archive_analyzer.sources.changes import (
     ChangeKind,
     ChangeSink,
     Completion,
+    Reporter,
     WatchHealth,
     WatchStatus,
 )
@@ -151,10 +152,9 @@ class LocalWatch:
 
     def __init__(self, root: Path, sink: ChangeSink, *, rearm_s: Sequence[float] = REARM_S):
         self._root = os.path.abspath(root)
-        self._sink = sink
         self._rearm_s = tuple(rearm_s)
         self._stop = threading.Event()
-        self._status = WatchStatus(WatchHealth.STARTING, MECHANISM)
+        self._report = Reporter(sink, MECHANISM)
         self._handler = _Handler(self._root, self._deliver)
         self._overflow = _OverflowListener(self._overflowed)
         self._observer: InotifyObserver | None = None
@@ -171,11 +171,11 @@ class LocalWatch:
         return watch
 
     def __repr__(self) -> str:
-        return f"LocalWatch({self._root!r}, {self._status.health.value})"
+        return f"LocalWatch({self._root!r}, {self._report.status.health.value})"
 
     @property
     def status(self) -> WatchStatus:
-        return self._status
+        return self._report.status
 
     def close(self) -> None:
         if self._stop.is_set():
@@ -186,23 +186,9 @@ class LocalWatch:
         for name in _WATCHDOG_LOGGERS:
             logging.getLogger(name).removeFilter(self._overflow)
 
-    def _set_status(self, health: WatchHealth, detail: str | None = None) -> None:
-        status = WatchStatus(health, MECHANISM, detail)
-        if status == self._status:
-            return
-        self._status = status
-        try:
-            self._sink.status(status)
-        except Exception:
-            log.exception("change sink failed on a status")
-
     def _deliver(self, changes: list[Change]) -> None:
-        if not changes or self._stop.is_set():
-            return
-        try:
-            self._sink.changes(changes)
-        except Exception:
-            log.exception("change sink failed")
+        if not self._stop.is_set():
+            self._report.changes(changes)
 
     def _overflowed(self) -> None:
         log.info("change notifications for %s overflowed: rescanning", self._root)
@@ -224,7 +210,7 @@ class LocalWatch:
                 if failures == 1 and not armed_once:
                     log.warning("cannot watch %s with inotify (%s); polling only until it can",
                                 self._root, reason)  # fmt: skip
-                self._set_status(health, reason)
+                self._report.health(health, reason)
                 self._stop.wait(pause)
                 continue
             failures, armed_once = 0, True
@@ -234,10 +220,10 @@ class LocalWatch:
                 self._handler.root_lost.clear()
                 log.warning("the watched folder %s went away; watching again when it is back",
                             self._root)  # fmt: skip
-                self._set_status(WatchHealth.RECONNECTING, "the watched folder went away")
+                self._report.health(WatchHealth.RECONNECTING, "the watched folder went away")
                 self._stop.wait(self._rearm_s[0])
         self._disarm()
-        self._set_status(WatchHealth.STOPPED)
+        self._report.health(WatchHealth.STOPPED)
 
     def _arm(self) -> None:
         if not os.path.isdir(self._root):
@@ -246,7 +232,7 @@ class LocalWatch:
         observer.schedule(self._handler, self._root, recursive=True, event_filter=EVENTS)
         observer.start()
         self._observer = observer
-        self._set_status(WatchHealth.ACTIVE)
+        self._report.health(WatchHealth.ACTIVE)
         log.info("change notifications for %s active", self._root)
         self._deliver([Change(ChangeKind.RESCAN, "")])  # what happened before is unknown
 

@@ -43,6 +43,7 @@ from archive_analyzer.sources.changes import (
     ChangeKind,
     ChangeSink,
     Completion,
+    Reporter,
     WatchHealth,
     WatchStatus,
 )
@@ -153,13 +154,12 @@ class SMBWatch:
         self._spec = spec
         self._creds = creds
         self._wire_root = wire_root
-        self._sink = sink
         self._name = name
         self._options = options
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._link: SMBLink | None = None
-        self._status = WatchStatus(WatchHealth.STARTING, MECHANISM)
+        self._report = Reporter(sink, MECHANISM)
         self._thread = threading.Thread(target=self._run, name="smb-watch", daemon=True)
 
     @classmethod
@@ -179,11 +179,11 @@ class SMBWatch:
         return watch
 
     def __repr__(self) -> str:
-        return f"SMBWatch({self._name!r}, {self._status.health.value})"
+        return f"SMBWatch({self._name!r}, {self._report.status.health.value})"
 
     @property
     def status(self) -> WatchStatus:
-        return self._status
+        return self._report.status
 
     def close(self) -> None:
         """Stop watching: drop the connection (the server forgets the request) and wait for
@@ -198,24 +198,6 @@ class SMBWatch:
         self._thread.join(timeout=self._options.timeout_s + 5.0)
 
     # --- the watch thread ------------------------------------------------------------------
-
-    def _set_status(self, health: WatchHealth, detail: str | None = None) -> None:
-        status = WatchStatus(health, MECHANISM, detail)
-        if status == self._status:
-            return
-        self._status = status
-        try:
-            self._sink.status(status)
-        except Exception:  # the sink's trouble must not end the watch
-            log.exception("change sink failed on a status")
-
-    def _deliver(self, changes: list[Change]) -> None:
-        if not changes:
-            return
-        try:
-            self._sink.changes(changes)
-        except Exception:
-            log.exception("change sink failed")
 
     def _run(self) -> None:
         failures = 0
@@ -238,15 +220,15 @@ class SMBWatch:
                 else:
                     log.info("change notifications for %s: still reconnecting (%s)",
                              self._name, reason)  # fmt: skip
-                self._set_status(WatchHealth.RECONNECTING, reason)
+                self._report.health(WatchHealth.RECONNECTING, reason)
                 self._stop.wait(pause)
             except Exception as exc:  # a bug must not leave the share unwatched for ever
                 log.exception("change notifications for %s failed unexpectedly", self._name)
                 self._drop_link()
-                self._set_status(WatchHealth.RECONNECTING, type(exc).__name__)
+                self._report.health(WatchHealth.RECONNECTING, type(exc).__name__)
                 self._stop.wait(self._options.backoff_s[-1])
         self._drop_link()
-        self._set_status(WatchHealth.STOPPED)
+        self._report.health(WatchHealth.STOPPED)
 
     def _drop_link(self) -> None:
         with self._lock:
@@ -284,15 +266,15 @@ class SMBWatch:
                 # Armed: from here on the server queues every change for us. What happened
                 # before (or while we were away) is unknown: ask for a rescan.
                 first = False
-                self._set_status(WatchHealth.ACTIVE)
+                self._report.health(WatchHealth.ACTIVE)
                 log.info("change notifications for %s active", self._name)
-                self._deliver([Change(ChangeKind.RESCAN, "")])
+                self._report.changes([Change(ChangeKind.RESCAN, "")])
             status, buffer = self._await(link, request)
             if status == STATUS_NOTIFY_ENUM_DIR or (status == 0 and not buffer):
                 log.info("change notifications for %s overflowed: rescanning", self._name)
-                self._deliver([Change(ChangeKind.RESCAN, "")])
+                self._report.changes([Change(ChangeKind.RESCAN, "")])
             elif status == 0:
-                self._deliver(to_changes(parse_notify(buffer)))
+                self._report.changes(to_changes(parse_notify(buffer)))
             elif status == STATUS_NOTIFY_CLEANUP:
                 raise SourceError("the server closed the watch (folder removed?)")
             else:
