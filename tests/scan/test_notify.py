@@ -130,7 +130,7 @@ def settle_polls(live: Live) -> None:
 
     def steady() -> bool:
         seen.append(live.polls())
-        return len(seen) > 20 and seen[-1] >= 1 and len(set(seen[-20:])) == 1
+        return len(seen) > 40 and seen[-1] >= 1 and len(set(seen[-40:])) == 1
 
     live.wait(steady, "the start-up polls")
 
