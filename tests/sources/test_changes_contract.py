@@ -76,8 +76,10 @@ class Target(FolderWriter):
         return self.source
 
 
-@pytest.fixture(params=["local", "smb"])
+@pytest.fixture(params=["local", "smb", "smb-compat"])
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """A local folder; a writable share; the same share with stats, reads and upload checks
+    through smbprotocol (the path taken when the lean connection cannot serve the server)."""
     if request.param == "local":
         root = Path(tempfile.mkdtemp(prefix="archive-notify-"))
         try:
@@ -88,7 +90,8 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     folder: SMBFolder = request.getfixturevalue("smb_upload_folder")
     spec = parse(folder.url)
     assert isinstance(spec, SMBSpec)
-    source = SMBSource(spec, folder.options())
+    compat = request.param == "smb-compat"
+    source = SMBSource(spec, folder.options(), lean=not compat, fast_listing=not compat)
     uploader = folder.uploader()
     try:
         yield Target(kind="smb", root=folder.root, source=source, uploader=uploader)

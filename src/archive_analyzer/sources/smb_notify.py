@@ -8,10 +8,12 @@ reconnects with a growing pause after a loss, and after every (re)arm sends
 ``Change(RESCAN, '')``: what happened while nobody was listening is unknown. An answer of
 STATUS_NOTIFY_ENUM_DIR (the server's buffer overflowed) is a RESCAN of the whole tree too.
 
-``share_mode_states`` asks the server whether an upload is finished: an open for reading that
-denies writers (share access READ only) fails with STATUS_SHARING_VIOLATION while a client
-holds the file open for writing. The open is a related CREATE + CLOSE compound, so the server
-holds it for one round trip; many files are checked with their compounds in flight together.
+``share_mode_states_lean`` (on the source's lean connection, ``smb_conn``) and
+``share_mode_states`` (the smbprotocol fallback) ask the server whether an upload is finished:
+an open for reading that denies writers (share access READ only) fails with
+STATUS_SHARING_VIOLATION while a client holds the file open for writing. The open is a related
+CREATE + CLOSE compound, so the server holds it for one round trip; many files are checked with
+their compounds in flight together.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from smbprotocol.open import (
 )
 
 from archive_analyzer import paths
-from archive_analyzer.errors import FileVanished, PermissionDenied, SourceError
+from archive_analyzer.errors import FileVanished, PermissionDenied, SourceError, SourceTimeout
 from archive_analyzer.sources.changes import (
     Change,
     ChangeKind,
@@ -48,7 +50,21 @@ from archive_analyzer.sources.changes import (
     WatchStatus,
 )
 from archive_analyzer.sources.credentials import SMBCredentials
-from archive_analyzer.sources.smb_link import RELATED, Dropped, SMBLink
+from archive_analyzer.sources.smb_conn import Connection, Request
+from archive_analyzer.sources.smb_link import RELATED, SMBLink
+from archive_analyzer.sources.smb_proto import (
+    CLOSE,
+    CREATE,
+    FILE_NON_DIRECTORY_FILE,
+    FILE_READ_ATTRIBUTES,
+    FILE_READ_DATA,
+    STATUS_SUCCESS,
+    ConnectionDropped,
+    WireTimeout,
+    close_body,
+    create_body,
+)
+from archive_analyzer.sources.smb_status import STATUS_SHARING_VIOLATION, Dropped, translate_status
 from archive_analyzer.sources.url import SMBSpec
 
 log = logging.getLogger(__name__)
@@ -60,7 +76,7 @@ WATCH_TREE = 0x0001
 COMPLETION_FILTER = 0x01 | 0x02 | 0x08 | 0x10
 STATUS_NOTIFY_CLEANUP = 0x0000010B
 STATUS_NOTIFY_ENUM_DIR = 0x0000010C
-STATUS_SHARING_VIOLATION = 0xC0000043
+SHARE_READ = 0x1  # FILE_SHARE_READ only: writers are denied
 
 _ACTIONS = {
     1: ChangeKind.ADDED,
@@ -80,7 +96,7 @@ _SHARE_ALL = (
 )
 # FILE_READ_DATA | FILE_READ_ATTRIBUTES: a data access, so the server checks share modes (an
 # attributes-only open is exempt from them).
-_CHECK_ACCESS = 0x1 | 0x80
+_CHECK_ACCESS = FILE_READ_DATA | FILE_READ_ATTRIBUTES
 CHECK_BATCH = 64  # compounds in flight per round trip of completion checks
 
 
@@ -338,6 +354,48 @@ def _reason(exc: BaseException) -> str:
 
 
 # --- upload completion ---------------------------------------------------------------------
+
+
+def completion_of(status: int, rel: str, source_name: str) -> Completion:
+    """What the status of a deny-writers open says about an upload. PURE (raises ``Dropped``
+    for a lost session, which the caller retries)."""
+    if status == STATUS_SUCCESS:
+        return Completion.COMPLETE
+    if status == STATUS_SHARING_VIOLATION:
+        return Completion.OPEN
+    error = translate_status(status, rel, source_name)
+    if isinstance(error, Dropped):
+        raise error
+    if isinstance(error, PermissionDenied):
+        return Completion.COMPLETE  # we may not read it at all: the probe will say so
+    return Completion.GONE  # vanished, a folder, or nothing we can check
+
+
+def share_mode_states_lean(
+    conn: Connection, items: Sequence[tuple[str, str]], *, source_name: str, timeout_s: float
+) -> dict[str, Completion]:
+    """``share_mode_states`` on the source's lean connection (``smb_conn``). Raises ``Dropped``
+    when the connection breaks and ``SourceTimeout`` when an answer takes too long."""
+    found: dict[str, Completion] = {}
+    try:
+        for start in range(0, len(items), CHECK_BATCH):
+            batch = items[start : start + CHECK_BATCH]
+            sent = []
+            for rel, wire in batch:
+                create = create_body(
+                    wire, access=_CHECK_ACCESS, options=FILE_NON_DIRECTORY_FILE, share=SHARE_READ
+                )
+                compound = [Request(CREATE, create), Request(CLOSE, close_body(RELATED))]
+                sent.append((rel, conn.send(compound, related=True)))
+            for rel, replies in sent:
+                for reply in replies:
+                    conn.wait(reply)
+                found[rel] = completion_of(replies[0].status, rel, source_name)
+    except ConnectionDropped as exc:
+        raise Dropped(str(exc)) from exc
+    except WireTimeout:
+        raise SourceTimeout(f"{source_name}: no answer within {timeout_s:g} s") from None
+    return found
 
 
 def share_mode_states(link: SMBLink, items: Sequence[tuple[str, str]]) -> dict[str, Completion]:
