@@ -1,0 +1,180 @@
+"""xxh128 (XXH3, 128 bits: what ASC MHL calls ``xxh128``) of a whole file, resumable.
+
+Chunk and sample hashes use the ``xxhash`` package directly. The whole-file hash of a 90 GB
+master takes hours at a capped rate, and a restart should not read it again from the first
+byte; the ``xxhash`` package cannot save a running hash (no pickling, no state export). The
+reference C library can: its streaming state ``XXH3_state_t`` is a plain struct without
+pointers when no custom secret is used, so its bytes saved after a finished chunk and copied
+into a fresh state continue the same hash. ``Xxh128`` therefore drives Debian's
+``libxxhash0`` (the same algorithm, version 0.8) through ``ctypes`` for the whole-file hash.
+
+Nothing is trusted blindly: the first use checks a save/restore round trip and the result
+against the ``xxhash`` package on a known input. If the library is absent or the check fails,
+hashing goes on with the ``xxhash`` package and ``snapshot()`` returns None: a restart then
+hashes that file from the start (logged once at WARNING). Snapshots carry the library version
+and state size; one taken by a different library (another worker host) is refused the same
+way, never misread.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import logging
+import os
+import struct
+from typing import Any
+
+import xxhash
+
+log = logging.getLogger(__name__)
+
+# sizeof(XXH3_state_t) in xxHash 0.8.x on 64-bit: acc[8] (64) + customSecret (192) + buffer
+# (256) + 2 x u32 + 7 x 8-byte fields (64) = 576, aligned to 64. The self-check proves it.
+_STATE_SIZE = 576
+_MAGIC = b"XXH3S1"
+_HEADER = struct.Struct("<6sII")  # magic, library version number, state size
+
+
+class _Hash128(ctypes.Structure):
+    _fields_ = (("low64", ctypes.c_uint64), ("high64", ctypes.c_uint64))
+
+
+class _Library:
+    """The C functions used, with their signatures."""
+
+    def __init__(self, lib: Any) -> None:
+        self.version = int(lib.XXH_versionNumber())
+        self.create = lib.XXH3_createState
+        self.create.restype = ctypes.c_void_p
+        self.create.argtypes = []
+        self.free = lib.XXH3_freeState
+        self.free.argtypes = [ctypes.c_void_p]
+        self.reset = lib.XXH3_128bits_reset
+        self.reset.argtypes = [ctypes.c_void_p]
+        self.update = lib.XXH3_128bits_update
+        self.update.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+        self.digest = lib.XXH3_128bits_digest
+        self.digest.argtypes = [ctypes.c_void_p]
+        self.digest.restype = _Hash128
+
+
+@functools.cache
+def _library() -> _Library | None:
+    """The checked C library, or None (then hashes are not resumable; warned once)."""
+    name = ctypes.util.find_library("xxhash") or "libxxhash.so.0"
+    try:
+        lib = _Library(ctypes.CDLL(name))
+    except (OSError, AttributeError) as exc:
+        log.warning("libxxhash not usable (%s): whole-file hashes restart after a kill", exc)
+        return None
+    if lib.version // 100 != 8:  # 0.8.x: the state layout this module knows
+        log.warning("libxxhash %d is not 0.8.x: hashes restart after a kill", lib.version)
+        return None
+    if not _self_check(lib):
+        log.warning("libxxhash state save/restore failed its check: hashes restart after a kill")
+        return None
+    return lib
+
+
+def _self_check(lib: _Library) -> bool:
+    data = os.urandom(4099)
+    first = _CState(lib)
+    first.update(data[:1501])
+    second = _CState(lib, first.save())
+    second.update(data[1501:])
+    return second.hexdigest() == xxhash.xxh3_128_hexdigest(data)
+
+
+class _CState:
+    """One XXH3-128 streaming state in C memory."""
+
+    def __init__(self, lib: _Library, saved: bytes | None = None) -> None:
+        self._lib = lib
+        self._ptr = lib.create()
+        if not self._ptr:
+            raise MemoryError("XXH3_createState failed")
+        if saved is None:
+            lib.reset(self._ptr)
+        else:
+            ctypes.memmove(self._ptr, saved, _STATE_SIZE)
+
+    def __del__(self) -> None:
+        ptr, self._ptr = getattr(self, "_ptr", None), None
+        if ptr:
+            self._lib.free(ptr)
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        if not view.nbytes:
+            return
+        if view.readonly:
+            if isinstance(data, bytes) and view.contiguous and len(data) == view.nbytes:
+                buffer: Any = ctypes.c_char_p(data)
+            else:
+                buffer = ctypes.c_char_p(view.tobytes())
+        else:
+            buffer = (ctypes.c_char * view.nbytes).from_buffer(view)
+        self._lib.update(self._ptr, ctypes.cast(buffer, ctypes.c_void_p), view.nbytes)
+
+    def save(self) -> bytes:
+        return ctypes.string_at(self._ptr, _STATE_SIZE)
+
+    def hexdigest(self) -> str:
+        value = self._lib.digest(self._ptr)
+        return f"{(value.high64 << 64) | value.low64:032x}"
+
+
+class Xxh128:
+    """A streaming whole-file xxh128 whose state can be saved after any update."""
+
+    def __init__(self, snapshot: bytes | None = None) -> None:
+        """A fresh hash, or one continued from ``snapshot`` (``ValueError`` if unusable)."""
+        lib = _library()
+        self._py: Any = None
+        self._c: _CState | None = None
+        if snapshot is not None:
+            if lib is None or not snapshot_usable(snapshot):
+                raise ValueError("hash snapshot taken by another xxhash library")
+            self._c = _CState(lib, snapshot[_HEADER.size :])
+        elif lib is not None:
+            self._c = _CState(lib)
+        else:
+            self._py = xxhash.xxh3_128()
+
+    @property
+    def resumable(self) -> bool:
+        return self._c is not None
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        if self._c is not None:
+            self._c.update(data)
+        else:
+            self._py.update(data)
+
+    def snapshot(self) -> bytes | None:
+        """The saved state (with a header naming the library), or None when not resumable."""
+        lib = _library()
+        if self._c is None or lib is None:
+            return None
+        return _HEADER.pack(_MAGIC, lib.version, _STATE_SIZE) + self._c.save()
+
+    def hexdigest(self) -> str:
+        if self._c is not None:
+            return self._c.hexdigest()
+        return str(self._py.hexdigest())
+
+
+def snapshot_usable(snapshot: bytes) -> bool:
+    """True when ``snapshot`` was taken by the library this process uses."""
+    lib = _library()
+    if lib is None or len(snapshot) != _HEADER.size + _STATE_SIZE:
+        return False
+    magic, version, size = _HEADER.unpack_from(snapshot)
+    return bool(magic == _MAGIC and version == lib.version and size == _STATE_SIZE)
+
+
+def xxh128_hex(data: bytes | bytearray | memoryview) -> str:
+    """xxh128 of ``data`` (the ``xxhash`` package), as 32 lower-case hex digits."""
+    return str(xxhash.xxh3_128_hexdigest(data))
