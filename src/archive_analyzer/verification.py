@@ -13,12 +13,15 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from archive_analyzer import paths
 from archive_analyzer.catalog import db
 from archive_analyzer.catalog import fixity as store
 from archive_analyzer.config import Settings
-from archive_analyzer.errors import ArchiveError, SourceError
+from archive_analyzer.errors import ArchiveError, FileVanished, FixityError, SourceError
 from archive_analyzer.fixity import frames as framing
 from archive_analyzer.fixity.hasher import (
     Checkpoint,
@@ -30,11 +33,15 @@ from archive_analyzer.fixity.hasher import (
     sample_hash,
 )
 from archive_analyzer.fixity.locate import time_range
+from archive_analyzer.fixity.mhl import Manifest, ManifestEntry, write_manifest
 from archive_analyzer.fixity.throttle import MIB, QuietHours, Throttle, parse_quiet_hours
 from archive_analyzer.scan.progress import NullProgress, Progress
 from archive_analyzer.sources.base import Source
 
 log = logging.getLogger(__name__)
+
+# MHL modification dates have whole seconds.
+MANIFEST_MTIME_SLACK_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,3 +372,136 @@ def frames_missing(
 
 def lines_failed(lines: Iterable[Line]) -> bool:
     return any(line.status == store.MISMATCH for line in lines)
+
+
+# --- manifests (ASC MHL) ---------------------------------------------------------------------
+
+
+def export_manifest(
+    conn: sqlite3.Connection,
+    source_name: str,
+    folder: str,
+    out_dir: Path,
+    *,
+    now: datetime,
+    host: str,
+) -> tuple[Path, int]:
+    """Write an ASC MHL of ``folder`` from the stored hashes; returns (file, entries).
+
+    ``FixityError`` when the folder holds no catalogued file, or files without a hash of
+    their current version (a partial manifest would pass for a complete one).
+    """
+    from archive_analyzer import __version__
+
+    stored = store.hashes_under(conn, source_name, folder)
+    if not stored:
+        raise FixityError(f"no catalogued files under {folder or 'the source root'}")
+    missing = [item.path for item in stored if item.xxh128 is None]
+    if missing:
+        raise FixityError(
+            f"{len(missing)} of {len(stored)} files under {folder or 'the root'} have no hash "
+            f"of their current version yet (first: {missing[0]}); run archive-analyzer verify"
+        )
+    cut = len(folder) + 1 if folder else 0
+    entries = [
+        ManifestEntry(
+            item.path[cut:],
+            item.size,
+            item.mtime,
+            str(item.xxh128),
+            db.parse_timestamp(item.hashed_at) if item.hashed_at else None,
+        )
+        for item in stored
+    ]
+    path = write_manifest(folder, entries, out_dir, now=now, host=host,
+                          tool_version=__version__)  # fmt: skip
+    return path, len(entries)
+
+
+def verify_manifest(
+    source: Source,
+    manifest: Manifest,
+    options: FixityOptions,
+    *,
+    folder: str | None = None,
+    conn: sqlite3.Connection | None = None,
+    on_line: Callable[[Line], None] | None = None,
+    progress: Progress | None = None,
+    throttle: Throttle | None = None,
+) -> VerifySummary:
+    """Read every file of the manifest's folder (or ``folder``) and compare with it.
+
+    ``ok``/``mismatch`` by xxh128; ``changed`` when size or modification time differ from the
+    manifest's (a new version, not a failure); ``vanished`` when gone; ``new`` for files in the
+    folder the manifest does not list. With a catalog whose baseline of the same version has
+    chunk hashes, a mismatch names its chunk. Stores nothing.
+    """
+    root = paths.normalize(folder if folder is not None else manifest.folder)
+    pace = throttle or throttle_for(options)
+    bar = progress or NullProgress()
+    listed = {e.path: e for e in manifest.entries}
+    bar.start(len(listed))
+    lines: list[Line] = []
+
+    def emit(line: Line) -> None:
+        lines.append(line)
+        if on_line is not None:
+            on_line(line)
+
+    try:
+        for rel, entry in sorted(listed.items()):
+            full = paths.join(root, paths.normalize(rel))
+            line = _check_entry(source, full, entry, options, pace, conn)
+            emit(line)
+            bar.advance(1, line.nbytes)
+        try:
+            present = [i for i in source.list_directory(root, recursive=True) if not i.is_dir]
+        except SourceError as exc:
+            raise FixityError(f"cannot list {root or 'the source root'}: {exc}") from exc
+        cut = len(root) + 1 if root else 0
+        for info in present:
+            if info.path[cut:] not in listed:
+                emit(Line(info.path, store.NEW, None, detail="not in the manifest"))
+    finally:
+        bar.finish()
+    return VerifySummary(tuple(lines))
+
+
+def _check_entry(
+    source: Source,
+    path: str,
+    entry: ManifestEntry,
+    options: FixityOptions,
+    pace: Throttle,
+    conn: sqlite3.Connection | None,
+) -> Line:
+    t0 = time.monotonic()
+    try:
+        info = source.stat(path)
+    except FileVanished:
+        return Line(path, store.VANISHED, None)
+    except SourceError as exc:
+        return Line(path, store.ERROR, None, detail=str(exc))
+    if info.size != entry.size or abs(info.mtime - entry.mtime) >= MANIFEST_MTIME_SLACK_S:
+        return Line(path, store.CHANGED, None, detail="size or modification time differ")
+    base = store.baseline_by_path(conn, source.name, path) if conn is not None else None
+    expected = None
+    chunk_bytes = options.chunk_bytes
+    if base is not None and base.describes(info.size, info.mtime) and base.chunk_size:
+        expected, chunk_bytes = base.chunks, int(base.chunk_size)
+    request = HashRequest(path, info.size, info.mtime, chunk_bytes, expected=expected)
+    result = hash_file(source, request, throttle=pace)
+    seconds = time.monotonic() - t0
+    if result.status is not HashStatus.DONE:
+        status = {HashStatus.VANISHED: store.VANISHED, HashStatus.CHANGED: store.CHANGED}.get(
+            result.status, store.ERROR
+        )
+        return Line(path, status, None, seconds=seconds, detail=result.error)
+    if result.xxh128 == entry.xxh128:
+        return Line(path, store.OK, result.xxh128, seconds=seconds, nbytes=result.bytes_read)
+    chunk = result.differing[0] if result.differing else None
+    log.error("MANIFEST MISMATCH %s: expected xxh128 %s, got %s", path, entry.xxh128,
+              result.xxh128)  # fmt: skip
+    return Line(
+        path, store.MISMATCH, result.xxh128, chunk=chunk, seconds=seconds, nbytes=result.bytes_read
+    )

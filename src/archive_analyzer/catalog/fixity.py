@@ -106,7 +106,8 @@ def baseline(conn: sqlite3.Connection, file: str) -> Baseline | None:
     )  # fmt: skip
 
 
-_ELIGIBLE = "f.status = 'active' AND (f.is_media = 0 OR f.probe_state != 'pending')"  # media is hashed after its probe (docs/fixity.md)
+# Media is hashed after its probe (its facts first: docs/fixity.md); other files at once.
+_ELIGIBLE = "f.status = 'active' AND (f.is_media = 0 OR f.probe_state != 'pending')"
 
 
 def targets(
@@ -482,3 +483,37 @@ def frames_due(conn: sqlite3.Connection, source: str) -> list[tuple[str, str, in
         (source,),
     )
     return [(r[0], r[1], int(r[2]), float(r[3]), float(r[4])) for r in rows]
+
+
+# --- manifests -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHash:
+    """A present file under a folder and the full hash of its current version (if any)."""
+
+    path: str
+    size: int
+    mtime: float
+    xxh128: str | None
+    hashed_at: str | None
+
+
+def hashes_under(conn: sqlite3.Connection, source: str, folder: str) -> list[StoredHash]:
+    """Every active file under ``folder`` ('' = the whole source), by path."""
+    prefix = f"{folder}/" if folder else ""
+    rows = conn.execute(
+        "SELECT f.path, f.size, f.mtime, "
+        "CASE WHEN h.size = f.size AND abs(h.mtime - f.mtime) <= 1e-6 THEN h.xxh128 END, "
+        "h.hashed_at FROM files f LEFT JOIN file_hashes h ON h.file = f.id "
+        "WHERE f.source = ? AND f.status = 'active' AND substr(f.path, 1, ?) = ? ORDER BY f.path",
+        (source, len(prefix), prefix),
+    )
+    return [StoredHash(r[0], int(r[1]), float(r[2]), r[3], r[4]) for r in rows]
+
+
+def baseline_by_path(conn: sqlite3.Connection, source: str, path: str) -> Baseline | None:
+    row = conn.execute(
+        "SELECT id FROM files WHERE source = ? AND path = ?", (source, path)
+    ).fetchone()
+    return None if row is None else baseline(conn, row[0])
