@@ -49,7 +49,7 @@ def verify(
             "--folder",
             help="With --mhl: the folder to check (default: the one named in the manifest).",
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
