@@ -40,3 +40,28 @@ def test_foreign_snapshot_is_refused() -> None:
 
 def test_empty_input() -> None:
     assert Xxh128().hexdigest() == xxhash.xxh3_128_hexdigest(b"")
+
+
+def test_snapshot_continues_in_another_process(tmp_path: object) -> None:
+    """The saved state holds no pointer of the process that saved it (ASLR)."""
+    import subprocess
+    import sys
+
+    data = os.urandom(2_000_000)
+    first = Xxh128()
+    first.update(data[:777_777])
+    saved = first.snapshot()
+    assert saved is not None
+    code = (
+        "import sys; from archive_analyzer.fixity.xxh import Xxh128; "
+        "s, rest = sys.stdin.buffer.read().split(b'|', 1); h = Xxh128(bytes.fromhex(s.decode())); "
+        "h.update(rest); print(h.hexdigest())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=saved.hex().encode() + b"|" + data[777_777:],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.decode().strip() == xxhash.xxh3_128_hexdigest(data)

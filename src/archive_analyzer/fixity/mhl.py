@@ -9,6 +9,7 @@ comment so ``verify --mhl`` knows where to look. ``read_manifest`` parses one ba
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,14 +78,15 @@ def write_manifest(
         media = MHLMediaHash()
         media.path = entry.path
         media.file_size = entry.size
-        media.last_modification_date = datetime.fromtimestamp(entry.mtime, UTC)
-        media.append_hash_entry(
-            MHLHashEntry(FORMAT, entry.xxh128, action="original", hash_date=entry.hashed_at or now)
-        )
+        # ascmhl writes dates as local time with this host's offset: give it local times.
+        media.last_modification_date = datetime.fromtimestamp(entry.mtime)
+        hashed = (entry.hashed_at or now).astimezone().replace(tzinfo=None)
+        media.append_hash_entry(MHLHashEntry(FORMAT, entry.xxh128, action="original",
+                                             hash_date=hashed))  # fmt: skip
         hash_list.append_hash(media)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        target = out_dir / manifest_name(folder, now)
+        target = out_dir.absolute() / manifest_name(folder, now)
         write_hash_list(hash_list, str(target))
     except OSError as exc:
         reason = exc.strerror or str(exc)
@@ -106,6 +108,7 @@ def read_manifest(path: Path) -> Manifest:
     comment = getattr(hash_list.creator_info, "comment", None) if hash_list.creator_info else None
     if comment and comment.startswith(_FOLDER_NOTE):
         folder = comment[len(_FOLDER_NOTE) :].strip()
+    dates = _modification_dates(path)
     entries: list[ManifestEntry] = []
     for media in hash_list.media_hashes:
         if media.is_directory:
@@ -113,12 +116,12 @@ def read_manifest(path: Path) -> Manifest:
         found = next((h for h in media.hash_entries if h.hash_format == FORMAT), None)
         if found is None:
             continue  # another algorithm only: nothing we can check it with
-        modified = media.last_modification_date
+        rel = str(media.path).replace("\\", "/")
         entries.append(
             ManifestEntry(
-                path=str(media.path).replace("\\\\", "/"),
+                path=rel,
                 size=int(media.file_size or 0),
-                mtime=modified.timestamp() if modified is not None else 0.0,
+                mtime=dates.get(rel, 0.0),
                 xxh128=str(found.hash_string).lower(),
             )
         )
@@ -126,3 +129,16 @@ def read_manifest(path: Path) -> Manifest:
         raise ManifestError(f"the manifest lists no files: {path}")
     created = getattr(hash_list.creator_info, "creation_date", None)
     return Manifest(folder, tuple(entries), created)
+
+
+def _modification_dates(path: Path) -> dict[str, float]:
+    """``lastmodificationdate`` of each file path (ascmhl's parser skips it), as POSIX time."""
+    from lxml import etree
+
+    found: dict[str, float] = {}
+    for _, element in etree.iterparse(str(path), tag="{urn:ASC:MHL:v2.0}path"):
+        stamp = element.get("lastmodificationdate")
+        if element.text and stamp:
+            with contextlib.suppress(ValueError):
+                found[element.text.replace("\\", "/")] = datetime.fromisoformat(stamp).timestamp()
+    return found

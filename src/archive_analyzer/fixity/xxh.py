@@ -3,15 +3,18 @@
 Chunk and sample hashes use the ``xxhash`` package directly. The whole-file hash of a 90 GB
 master takes hours at a capped rate, and a restart should not read it again from the first
 byte; the ``xxhash`` package cannot save a running hash (no pickling, no state export). The
-reference C library can: its streaming state ``XXH3_state_t`` is a plain struct without
-pointers when no custom secret is used, so its bytes saved after a finished chunk and copied
-into a fresh state continue the same hash. ``Xxh128`` therefore drives Debian's
-``libxxhash0`` (the same algorithm, version 0.8) through ``ctypes`` for the whole-file hash.
+reference C library can: its streaming state ``XXH3_state_t`` is a plain struct whose only
+pointer (``extSecret``, the last field) points at the library's built-in secret when no
+custom secret is used, so its bytes saved after a finished chunk, with that pointer set to
+this process's built-in secret, continue the same hash in another process. ``Xxh128``
+therefore drives Debian's ``libxxhash0`` (the same algorithm, version 0.8) through
+``ctypes`` for the whole-file hash.
 
-Nothing is trusted blindly: the first use checks a save/restore round trip and the result
-against the ``xxhash`` package on a known input. If the library is absent or the check fails,
-hashing goes on with the ``xxhash`` package and ``snapshot()`` returns None: a restart then
-hashes that file from the start (logged once at WARNING). Snapshots carry the library version
+Nothing is trusted blindly: the first use proves the pointer's offset (a state reset with a
+secret of ours must hold that secret's address there), checks a save/restore round trip and
+the result against the ``xxhash`` package on a known input. If the library is absent or the
+check fails, hashing goes on with the ``xxhash`` package and ``snapshot()`` returns None: a
+restart then hashes that file from the start (logged once at WARNING). Snapshots carry the library version
 and state size; one taken by a different library (another worker host) is refused the same
 way, never misread.
 """
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 # sizeof(XXH3_state_t) in xxHash 0.8.x on 64-bit: acc[8] (64) + customSecret (192) + buffer
 # (256) + 2 x u32 + 7 x 8-byte fields (64) = 576, aligned to 64. The self-check proves it.
 _STATE_SIZE = 576
+_EXT_SECRET = 568  # offset of ``const unsigned char* extSecret``, the last field
+_POINTER = struct.Struct("<Q")
 _MAGIC = b"XXH3S1"
 _HEADER = struct.Struct("<6sII")  # magic, library version number, state size
 
@@ -53,6 +58,8 @@ class _Library:
         self.free.argtypes = [ctypes.c_void_p]
         self.reset = lib.XXH3_128bits_reset
         self.reset.argtypes = [ctypes.c_void_p]
+        self.reset_with_secret = lib.XXH3_128bits_reset_withSecret
+        self.reset_with_secret.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
         self.update = lib.XXH3_128bits_update
         self.update.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
         self.digest = lib.XXH3_128bits_digest
@@ -79,6 +86,14 @@ def _library() -> _Library | None:
 
 
 def _self_check(lib: _Library) -> bool:
+    if ctypes.sizeof(ctypes.c_void_p) != _POINTER.size:
+        return False
+    secret = ctypes.create_string_buffer(os.urandom(192), 192)
+    probe = _CState(lib)
+    lib.reset_with_secret(probe._ptr, ctypes.addressof(secret), 192)
+    raw = ctypes.string_at(probe._ptr, _STATE_SIZE)
+    if _POINTER.unpack_from(raw, _EXT_SECRET)[0] != ctypes.addressof(secret):
+        return False  # not the layout this module knows
     data = os.urandom(4099)
     first = _CState(lib)
     first.update(data[:1501])
@@ -95,10 +110,13 @@ class _CState:
         self._ptr = lib.create()
         if not self._ptr:
             raise MemoryError("XXH3_createState failed")
-        if saved is None:
-            lib.reset(self._ptr)
-        else:
-            ctypes.memmove(self._ptr, saved, _STATE_SIZE)
+        lib.reset(self._ptr)
+        if saved is not None:
+            # The saved pointer to the built-in secret belongs to the process that saved it;
+            # this process's is in the freshly reset state.
+            here = ctypes.string_at(self._ptr + _EXT_SECRET, _POINTER.size)
+            patched = saved[:_EXT_SECRET] + here + saved[_EXT_SECRET + _POINTER.size :]
+            ctypes.memmove(self._ptr, patched, _STATE_SIZE)
 
     def __del__(self) -> None:
         ptr, self._ptr = getattr(self, "_ptr", None), None
@@ -119,7 +137,8 @@ class _CState:
         self._lib.update(self._ptr, ctypes.cast(buffer, ctypes.c_void_p), view.nbytes)
 
     def save(self) -> bytes:
-        return ctypes.string_at(self._ptr, _STATE_SIZE)
+        raw = ctypes.string_at(self._ptr, _STATE_SIZE)
+        return raw[:_EXT_SECRET] + bytes(_POINTER.size) + raw[_EXT_SECRET + _POINTER.size :]
 
     def hexdigest(self) -> str:
         value = self._lib.digest(self._ptr)
