@@ -11,12 +11,12 @@ therefore drives Debian's ``libxxhash0`` (the same algorithm, version 0.8) throu
 ``ctypes`` for the whole-file hash.
 
 Nothing is trusted blindly: the first use proves the pointer's offset (a state reset with a
-secret of ours must hold that secret's address there), checks a save/restore round trip and
-the result against the ``xxhash`` package on a known input. If the library is absent or the
-check fails, hashing goes on with the ``xxhash`` package and ``snapshot()`` returns None: a
-restart then hashes that file from the start (logged once at WARNING). Snapshots carry the library version
-and state size; one taken by a different library (another worker host) is refused the same
-way, never misread.
+secret of ours must hold that secret's address there), checks a save/restore round trip and the
+result against the ``xxhash`` package on a known input. If the library is absent or the check
+fails, hashing goes on with the ``xxhash`` package and ``snapshot()`` returns None: a restart
+then hashes that file from the start (logged once at WARNING). Snapshots carry the library
+version and state size; one taken by a different library (another worker host) is refused the
+same way, never misread.
 """
 
 from __future__ import annotations
