@@ -163,6 +163,26 @@ def targets(
     return found
 
 
+def target(conn: sqlite3.Connection, file: str) -> Target | None:
+    """The hashing target for one eligible file (reason as ``targets`` would give), or None."""
+    row = conn.execute(
+        "SELECT f.id, f.source, f.path, f.size, f.mtime, f.first_seen, m.duration_s, "
+        "h.xxh128 AS hash, h.size AS hsize, h.mtime AS hmtime FROM files f "
+        "LEFT JOIN file_hashes h ON h.file = f.id LEFT JOIN media_info m ON m.id = f.id "
+        f"WHERE f.id = ? AND {_ELIGIBLE}",
+        (file,),
+    ).fetchone()
+    if row is None:
+        return None
+    if row["hash"] is None:
+        reason = "new"
+    elif not same_version(int(row["hsize"]), float(row["hmtime"]), row["size"], row["mtime"]):
+        reason = "changed"
+    else:
+        reason = "due"
+    return _target(row, reason)
+
+
 def _target(row: sqlite3.Row, reason: str) -> Target:
     return Target(
         row["id"], row["source"], row["path"], int(row["size"]), float(row["mtime"]), reason,

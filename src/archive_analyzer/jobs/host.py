@@ -92,6 +92,23 @@ def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer
     )
 
 
+def hash_consumer(queues: Queues, settings: Settings) -> Consumer | None:
+    """A consumer of the hash queue with ``hash_workers`` threads (None when 0). The writer
+    keeps at most ``hash_concurrency`` hash jobs in flight across all hosts."""
+    if settings.hash_workers <= 0 or settings.hash_concurrency <= 0:
+        return None
+    return _HostConsumer(
+        queues.hash,
+        workers=settings.hash_workers,
+        worker_type="thread",
+        periodic=False,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+        # A running hash stops at its next chunk once hash_stopping is set.
+        shutdown_timeout=120.0,
+    )
+
+
 def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
     """Consume probe jobs with ``settings.workers`` threads until SIGTERM/SIGINT (or ``stop``)."""
     flag = stop or StopFlag()
@@ -101,10 +118,14 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
     queues.storage.ping()
     tasks = register_tasks(queues, settings)
     consumer = probe_consumer(queues, settings, max(1, settings.workers))
+    hashers = hash_consumer(queues, settings)
     consumer.start()
+    if hashers is not None:
+        hashers.start()
     log.info(
-        "probe worker up: %d thread(s), queue %s %s",
+        "probe worker up: %d thread(s), %d hash thread(s), queue %s %s",
         max(1, settings.workers),
+        settings.hash_workers if hashers is not None else 0,
         queues.storage.kind,
         queues.storage.location,
     )
@@ -113,7 +134,12 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
         if time.monotonic() >= next_check:
             next_check = time.monotonic() + HEALTH_CHECK_S
             consumer.check_worker_health()
+            if hashers is not None:
+                hashers.check_worker_health()
+    tasks.hash_stopping.set()
     consumer.stop(graceful=True)
+    if hashers is not None:
+        hashers.stop(graceful=True)
     tasks.sources.close()
     log.info("probe worker stopped")
 
@@ -148,11 +174,14 @@ def run_system(
         check_worker_health=True,
     )
     probers = probe_consumer(queues, settings, settings.workers) if settings.workers > 0 else None
+    hashers = hash_consumer(queues, settings)
     server = _start_web(app_factory, settings) if app_factory is not None else None
 
     writer_consumer.start()
     if probers is not None:
         probers.start()
+    if hashers is not None:
+        hashers.start()
     log.info(
         "archive-analyzer running: source %s, queue %s %s, %d probe worker(s)%s",
         writer.source.name,
@@ -184,11 +213,13 @@ def run_system(
             if now >= next_check:
                 next_check = now + HEALTH_CHECK_S
                 writer_consumer.check_worker_health()
-                if probers is not None:
-                    probers.check_worker_health()
+                for consumer in (probers, hashers):
+                    if consumer is not None:
+                        consumer.check_worker_health()
             flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
     finally:
-        _shutdown(server, probers, writer_consumer, writer)
+        tasks.hash_stopping.set()  # running hashes stop at their next chunk, place kept
+        _shutdown(server, [probers, hashers], writer_consumer, writer)
         tasks.sources.close()
 
 
@@ -197,12 +228,13 @@ def _poll_waiting(queues: Queues) -> bool:
 
 
 def _shutdown(
-    server: Any, probers: Consumer | None, writer_consumer: Consumer, writer: Writer
+    server: Any, workers: list[Consumer | None], writer_consumer: Consumer, writer: Writer
 ) -> None:
     if server is not None:
         server.should_exit = True
-    if probers is not None:
-        probers.stop(graceful=True)  # probes in flight finish and send their outcomes
+    for consumer in workers:
+        if consumer is not None:
+            consumer.stop(graceful=True)  # jobs in flight finish and send their outcomes
     writer_consumer.stop(graceful=True)  # the writer finishes the task it is on
     try:
         handled = writer.ingest_all()  # outcomes that arrived after the last ingest

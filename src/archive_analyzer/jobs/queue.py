@@ -6,7 +6,9 @@ Three queues share one storage backend:
   process (the single writer of the catalog);
 - ``probe``: probe jobs, consumed by any number of workers on any host that reaches the share;
 - ``results``: a plain FIFO (no tasks) of probe outcomes that workers push and the writer drains
-  in batches.
+  in batches;
+- ``hash`` and ``hash_results``: content hash jobs for any worker host, and their progress and
+  outcomes for the writer (``jobs/hashing.py``).
 
 ``QueueStorage`` is the backend contract; ``open_queue_storage(settings)`` picks one. Both build
 ordinary Huey instances, so every task and consumer runs the same code on either backend.
@@ -30,6 +32,8 @@ from archive_analyzer.errors import JobError
 WRITER_QUEUE = "archive_writer"
 PROBE_QUEUE = "archive_probe"
 RESULTS_QUEUE = "archive_results"
+HASH_QUEUE = "archive_hash"
+HASH_RESULTS_QUEUE = "archive_hash_results"
 
 
 class QueueStorage(Protocol):
@@ -205,12 +209,14 @@ class ResultsQueue:
 
 @dataclass(frozen=True)
 class Queues:
-    """The three queues of one deployment, on one backend."""
+    """The queues of one deployment, on one backend."""
 
     storage: QueueStorage
     writer: Huey
     probe: Huey
     results: ResultsQueue
+    hash: Huey
+    hash_results: ResultsQueue
 
 
 def build_huey(storage: QueueStorage, name: str) -> Huey:
@@ -226,4 +232,6 @@ def build_queues(settings: Settings, storage: QueueStorage | None = None) -> Que
         writer=build_huey(backend, WRITER_QUEUE),
         probe=build_huey(backend, PROBE_QUEUE),
         results=ResultsQueue(backend.fifo(RESULTS_QUEUE)),
+        hash=build_huey(backend, HASH_QUEUE),
+        hash_results=ResultsQueue(backend.fifo(HASH_RESULTS_QUEUE)),
     )

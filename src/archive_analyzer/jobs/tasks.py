@@ -17,6 +17,7 @@ import importlib
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -30,12 +31,13 @@ from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import ArchiveError, JobError
-from archive_analyzer.jobs import ledger
-from archive_analyzer.jobs.messages import ProbeOutcome
+from archive_analyzer.jobs import hashing, ledger
+from archive_analyzer.jobs.messages import HashJob, HashOutcome, HashProgress, ProbeOutcome
 from archive_analyzer.jobs.queue import Queues
 from archive_analyzer.jobs.writer import Writer
 from archive_analyzer.pipeline import ProbeJob
 from archive_analyzer.probe.result import ProbeStatus
+from archive_analyzer.verification import FixityOptions
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,9 @@ class Tasks:
     request_sync: Callable[[], None]
     # The probe threads' open sources; the owner of the probe consumer closes it after stopping.
     sources: pipeline.SourcePool
+    hash: TaskWrapper  # (jobs.messages.HashJob,): on the hash queue, any host
+    # Set at shutdown: running hash jobs stop at their next chunk (their place is kept).
+    hash_stopping: threading.Event
 
 
 def describe(exc: BaseException) -> str:
@@ -214,9 +219,53 @@ def register_tasks(
     def enqueue_probe(job: ProbeJob) -> None:
         probe(job.file_id, job.source, job.path, job.size, job.mtime)
 
+    # --- hash task (any host; docs/fixity.md) --------------------------------------------
+
+    fixity_options = FixityOptions.from_settings(settings)  # a bad quiet-hours value fails here
+    hash_stopping = threading.Event()
+    viewers = hashing.viewers_present(writer_huey)
+
+    def hash_fn(job: HashJob, task: Any = None) -> None:
+        final = task is None or task.retries == 0
+
+        def progress(message: HashProgress) -> None:
+            queues.hash_results.put(message)
+            request_ingest()
+
+        try:
+            with sources.use(job.source) as source:
+                outcome = hashing.run_job(
+                    job, source, fixity_options, viewers=viewers,
+                    should_stop=hash_stopping.is_set, clock=db.utc_now, on_progress=progress,
+                    worker=worker_name(),
+                )  # fmt: skip
+        except Exception as exc:  # the source cannot be reached: retried, then reported
+            if not final:
+                log.warning("hash of %s failed (%s); retrying", job.path, describe(exc))
+                raise
+            outcome = HashOutcome(job, None, error=describe(exc), worker=worker_name())
+        queues.hash_results.put(outcome)
+        request_ingest()
+
+    hash_task = _task(queues.hash, hash_fn, name="hash", context=True, **retry)
+
     if writer is not None:
         writer.enqueue_probe = enqueue_probe
         writer.on_change = request_sync
+        hash_writer = hashing.HashWriter(
+            writer.conn,
+            source_name=writer.source.name,
+            source_spec=settings.source or writer.source.name,
+            options=fixity_options,
+            concurrency=settings.hash_concurrency,
+            lease_s=settings.hash_lease_s,
+            max_dispatches=settings.probe_max_dispatches,
+            results=queues.hash_results,
+            clock=writer.clock,
+        )
+        hash_writer.enqueue = hash_task
+        hash_writer.on_change = request_sync
+        writer.hashing = hash_writer
 
     return Tasks(
         poll=poll,
@@ -227,6 +276,8 @@ def register_tasks(
         request_poll=request_poll,
         request_sync=request_sync,
         sources=sources,
+        hash=hash_task,
+        hash_stopping=hash_stopping,
     )
 
 

@@ -19,6 +19,7 @@ from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
 from archive_analyzer.jobs import ledger
+from archive_analyzer.jobs.hashing import HashWriter
 from archive_analyzer.jobs.messages import ProbeOutcome
 from archive_analyzer.jobs.queue import Queues
 from archive_analyzer.pipeline import ProbeJob
@@ -71,6 +72,7 @@ class Writer:
         self.state = WatchState()
         self.enqueue_probe: EnqueueProbe | None = None  # set by jobs.tasks.register_tasks
         self.on_change: Callable[[], None] | None = None  # debounced sync request
+        self.hashing: HashWriter | None = None  # set by jobs.tasks.register_tasks
         # When each file's job was last seen waiting in the probe queue (see check_leases).
         self._seen_queued: dict[str, datetime] = {}
 
@@ -92,6 +94,9 @@ class Writer:
         dispatched = self.dispatch(summary.jobs)
         ingested = self.ingest_all()
         redispatched, poisoned = self.check_leases()
+        if self.hashing is not None:
+            self.hashing.check_leases()
+            self.hashing.dispatch()
         changes = summary.changes
         if (changes or ingested) and self.on_change is not None:
             self.on_change()
@@ -149,9 +154,9 @@ class Writer:
         """Drain the results queue in batches of ``INGEST_BATCH`` (one transaction each).
 
         Returns the number of outcomes handled. A batch that fails is retried one outcome at a
-        time, so one bad outcome cannot sink the others.
+        time, so one bad outcome cannot sink the others. Hash results are drained too.
         """
-        handled = 0
+        handled = self.hashing.ingest_all() if self.hashing is not None else 0
         while True:
             try:
                 batch: list[ProbeOutcome] = self.queues.results.take(INGEST_BATCH)
