@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from archive_analyzer import paths
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, duplicates, versions
 from archive_analyzer.catalog import fixity as store
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import ArchiveError, FileVanished, FixityError, SourceError
@@ -348,6 +348,8 @@ def verify(
                 on_line(line)
             bar.advance(1, line.nbytes)
         frames_missing(conn, source, options, clock=clock, should_stop=should_stop)
+        with db.transaction(conn):
+            versions.reconcile(conn, duplicates.report(conn, source.name), clock())
     finally:
         bar.finish()
     return VerifySummary(tuple(lines), sampled)

@@ -32,7 +32,7 @@ from typing import Any
 
 from huey import Huey
 
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, duplicates, versions
 from archive_analyzer.catalog import fixity as store
 from archive_analyzer.fixity.hasher import (
     HashControl,
@@ -381,11 +381,24 @@ class HashWriter:
                 except Exception as exc:
                     log.error("cannot store a hash result for %s: %s", message.job.path, exc)
             handled += len(batch)
-        if changed and self.on_change is not None:
-            self.on_change()
+        if changed:
+            self.refresh_versions()
+            if self.on_change is not None:
+                self.on_change()
         if handled:
             self.dispatch()
         return handled
+
+    def refresh_versions(self) -> int:
+        """Join the contents the hashes found to be one programme (``catalog.versions``)."""
+        try:
+            with db.transaction(self.conn):
+                return versions.reconcile(
+                    self.conn, duplicates.report(self.conn, self.source_name), self.clock()
+                )
+        except Exception as exc:  # a bug here must not stop hashing; the next outcome retries
+            log.error("cannot update versions: %s", exc)
+            return 0
 
     def _ingest_one(self, message: HashProgress | HashOutcome) -> bool:
         job = message.job

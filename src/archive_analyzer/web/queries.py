@@ -168,9 +168,14 @@ FROM contents c
 LEFT JOIN contents p ON p.id = c.parent_id
 LEFT JOIN series s ON s.id = coalesce(c.series_id, p.series_id)
 LEFT JOIN catalogs cat ON cat.id = coalesce(c.catalog_id, s.catalog_id, p.catalog_id)
-LEFT JOIN media_info m ON m.id = coalesce(c.file_id, p.file_id)
+LEFT JOIN media_info m ON m.id = (SELECT pf.file_id FROM played_files pf WHERE pf.content_id = c.id)
 """
-_VISIBLE = "c.status = 'active' AND (c.parent_id IS NULL OR p.status = 'active')"
+# Visible: active, its parent (for a clip) active, and not joined to another content as one of
+# its versions (catalog/versions.py; the page of the primary lists it).
+_VISIBLE = (
+    "c.status = 'active' AND (c.parent_id IS NULL OR p.status = 'active') "
+    "AND NOT EXISTS (SELECT 1 FROM content_versions jv WHERE jv.content_id = c.id)"
+)
 
 
 def _card(row: sqlite3.Row, progress: float | None = None) -> Card:
@@ -346,8 +351,8 @@ def detail(conn: sqlite3.Connection, content_id: str) -> Detail | None:
     if found is None:
         return None
     row = conn.execute(
-        "SELECT c.*, coalesce(c.file_id, p.file_id) AS play_file FROM contents c "
-        "LEFT JOIN contents p ON p.id = c.parent_id WHERE c.id = ?",
+        "SELECT c.*, (SELECT pf.file_id FROM played_files pf WHERE pf.content_id = c.id) "
+        "AS play_file FROM contents c WHERE c.id = ?",
         (content_id,),
     ).fetchone()
     media = _media(conn, row["play_file"]) if row["play_file"] else None
@@ -427,7 +432,7 @@ def playback_file(conn: sqlite3.Connection, content_id: str) -> PlaybackFile | N
     r = conn.execute(
         "SELECT f.id, f.source, f.path, f.ext, f.size, f.mtime, f.status FROM contents c "
         "LEFT JOIN contents p ON p.id = c.parent_id "
-        "JOIN files f ON f.id = coalesce(c.file_id, p.file_id) "
+        "JOIN played_files pf ON pf.content_id = c.id JOIN files f ON f.id = pf.file_id "
         f"WHERE c.id = ? AND {_VISIBLE} AND f.status != 'deleted'",
         (content_id,),
     ).fetchone()
