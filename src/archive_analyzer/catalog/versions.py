@@ -130,13 +130,14 @@ class Join:
 
 def plan_joins(
     groups: Iterable[Group],
-    contents: dict[str, tuple[bool, str]],
+    contents: dict[str, tuple[bool, str, str]],
     splits: set[tuple[str, str]],
     current_primary: dict[str, str],
 ) -> dict[str, Join]:
     """Which content joins which (pure). ``contents`` maps active top-level content ids to
-    (copy marked, created_at); ``splits`` holds split pairs (both orders); ``current_primary``
-    keeps an existing primary in place. Returns joins keyed by the joined content."""
+    (copy marked, created_at, file path); ``splits`` holds split pairs (both orders);
+    ``current_primary`` keeps an existing primary in place. Returns joins keyed by the joined
+    content."""
     parent: dict[str, str] = {}
     kind_of: dict[str, str] = {}
     evidence_of: dict[str, dict[str, Any]] = defaultdict(dict)
@@ -172,9 +173,7 @@ def plan_joins(
         if len(members) < 2:
             continue
         kept = [current_primary[m] for m in members if current_primary.get(m) in members]
-        primary = kept[0] if kept else min(
-            members, key=lambda cid: (contents[cid][0], contents[cid][1], cid)
-        )  # fmt: skip
+        primary = kept[0] if kept else min(members, key=lambda cid: (*contents[cid], cid))
         for cid in members:
             if cid != primary:
                 joins[cid] = Join(cid, primary, kind_of.get(cid, IDENTICAL), evidence_of[cid])
@@ -185,10 +184,11 @@ def reconcile(conn: sqlite3.Connection, groups: Sequence[Group], now: datetime) 
     """Make ``content_versions`` match ``groups``; returns the number of rows changed (the
     sync triggers publish both contents of each change)."""
     contents = {
-        r[0]: (bool(r[1]), r[2])
+        r[0]: (bool(r[1]), r[2], r[3])
         for r in conn.execute(
-            "SELECT id, duplicate, created_at FROM contents "
-            "WHERE parent_id IS NULL AND status = 'active' AND file_id IS NOT NULL"
+            "SELECT c.id, c.duplicate, c.created_at, f.path FROM contents c "
+            "JOIN files f ON f.id = c.file_id "
+            "WHERE c.parent_id IS NULL AND c.status = 'active'"
         )
     }
     splits = {(r[0], r[1]) for r in conn.execute("SELECT content_id, other_id FROM version_splits")}

@@ -31,7 +31,7 @@ from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import ArchiveError, JobError
-from archive_analyzer.jobs import hashing, ledger
+from archive_analyzer.jobs import hashing, ledger, version_edits
 from archive_analyzer.jobs.messages import HashJob, HashOutcome, HashProgress, ProbeOutcome
 from archive_analyzer.jobs.queue import Queues
 from archive_analyzer.jobs.writer import Writer
@@ -68,6 +68,7 @@ class Tasks:
     # The probe threads' open sources; the owner of the probe consumer closes it after stopping.
     sources: pipeline.SourcePool
     hash: TaskWrapper  # (jobs.messages.HashJob,): on the hash queue, any host
+    split_version: TaskWrapper  # (request id, jobs.version_edits.SplitVersion): writer
     # Set at shutdown: running hash jobs stop at their next chunk (their place is kept).
     hash_stopping: threading.Event
 
@@ -185,6 +186,15 @@ def register_tasks(
         request_poll()
 
     reconcile = _task(writer_huey, reconcile_fn, name="reconcile")
+
+    def split_version_fn(request_id: str, edit: version_edits.SplitVersion) -> None:
+        active = the_writer()
+        reply = version_edits.apply(active.conn, edit, active.clock)
+        writer_huey.put(f"{version_edits.REPLY_PREFIX}{request_id}", reply)
+        if reply.primary_id is not None:
+            request_sync()
+
+    split_version = _task(writer_huey, split_version_fn, name="split_version")
     if settings.reconcile_hour >= 0:
         nightly = crontab(minute="0", hour=str(settings.reconcile_hour))
         _periodic(writer_huey, reconcile_fn, nightly, name="nightly_reconcile")
@@ -278,7 +288,15 @@ def register_tasks(
         sources=sources,
         hash=hash_task,
         hash_stopping=hash_stopping,
+        split_version=split_version,
     )
+
+
+def version_client(
+    tasks: Tasks, queues: Queues, timeout_s: float = 30.0
+) -> version_edits.VersionClient:
+    """The web app's way to ask the writer for a version edit (``jobs.version_edits``)."""
+    return version_edits.VersionClient(tasks.split_version, queues.writer.get, timeout_s=timeout_s)
 
 
 def _task(huey: Huey, fn: Callable[..., None], **options: Any) -> TaskWrapper:

@@ -49,7 +49,8 @@ def create_app(
     ``source_factory`` maps a ``files.source`` name to an open Source; ``clock`` stamps
     progress and login attempts. The catalog must be migrated already.
     """
-    from archive_analyzer.web.routes import admin, api, auth, pages, playback, stream
+    from archive_analyzer.web.routes import admin, api, auth, fixity, pages, playback, stream
+    from archive_analyzer.web.routes import versions as version_routes
 
     app = FastAPI(
         title="Archive Analyzer",
@@ -81,8 +82,10 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(stream.router)
+    app.include_router(version_routes.router)
     playback.install(app)
     admin.install(app)
+    fixity.install(app)
     _handlers(app)
     return app
 

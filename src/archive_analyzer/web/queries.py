@@ -1,7 +1,9 @@
 """Read-side queries of the catalog for the pages and the JSON API (values out, no writes).
 
-Only ``status = 'active'`` contents are visible. A clip with a parent plays the parent's file
-from ``start_sec`` to ``end_sec``; a clip cut as its own file plays that file.
+Only ``status = 'active'`` contents are visible, and not those joined to another content as
+its versions. What a content plays is the catalog's ``played_files`` view (catalog/versions.py):
+a clip with a parent plays the parent's file from ``start_sec`` to ``end_sec``, a clip cut as
+its own file plays that file, a content with versions plays the one the browser plays.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from archive_analyzer.catalog.versions import Version, versions_of
 
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -129,6 +133,10 @@ class Detail:
     clips: list[Card] = field(default_factory=list)
     parent: Card | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    # Every file of the content's versions (catalog/versions.py), its own first; empty when
+    # it has only its own.
+    versions: list[Version] = field(default_factory=list)
+    duplicate: bool = False  # the classifier's copy flag (copy folder or copy suffix)
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,6 +390,7 @@ def detail(conn: sqlite3.Connection, content_id: str) -> Detail | None:
     if versions:
         facts["versions"] = ", ".join(versions)
     parent = card(conn, found.parent_id) if found.parent_id else None
+    listed = versions_of(conn, content_id) if found.kind == "episode" or row["file_id"] else []
     return Detail(
         card=found,
         media=media,
@@ -390,6 +399,8 @@ def detail(conn: sqlite3.Connection, content_id: str) -> Detail | None:
         clips=clips_of(conn, content_id),
         parent=parent,
         facts=facts,
+        versions=listed if len(listed) > 1 else [],
+        duplicate=bool(row["duplicate"]),
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
-from archive_analyzer.web import queries, search
-from archive_analyzer.web.deps import Conn, PageUser, page_user
+from archive_analyzer.catalog import versions
+from archive_analyzer.catalog.rules import Rules, load_rules
+from archive_analyzer.web import accounts, queries, search
+from archive_analyzer.web.deps import Conn, PageUser, context, page_user
 from archive_analyzer.web.render import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_user)])
@@ -57,15 +59,44 @@ def series_page(request: Request, conn: Conn, series_id: str) -> Response:
 
 
 @router.get("/content/{content_id}")
-def content_page(request: Request, conn: Conn, user: PageUser, content_id: str) -> Response:
+def content_page(
+    request: Request, conn: Conn, user: PageUser, content_id: str, split: str = ""
+) -> Response:
     found = queries.detail(conn, _checked(content_id))
     if found is None:
+        primary = versions.primary_of(conn, content_id)
+        if primary is not None:  # a joined version: its content's page lists it
+            return RedirectResponse(f"/content/{primary}", status_code=303)
         raise HTTPException(404)
+    copy = None
+    if found.duplicate:
+        checks = versions.copy_checks(conn, rules_of(request), found.card.id)
+        copy = checks[0] if checks else None
     return render(
         request,
         "content.html",
-        {"d": found, "resume": queries.progress_of(conn, user.id, found.card.id)},
+        {
+            "d": found,
+            "resume": queries.progress_of(conn, user.id, found.card.id),
+            "copy": copy,
+            "can_edit": can_edit_versions(user),
+            "split": split[:200],
+        },
     )
+
+
+def rules_of(request: Request) -> Rules:
+    """The classification rules (``settings.rules_file`` over the shipped ones), loaded once."""
+    rules: Rules | None = getattr(request.app.state, "rules", None)
+    if rules is None:
+        rules = load_rules(context(request).settings.rules_file)
+        request.app.state.rules = rules
+    return rules
+
+
+def can_edit_versions(user: accounts.User) -> bool:
+    """Who may split versions: admins (the editor role of issue 14 joins when it lands)."""
+    return user.is_admin
 
 
 @router.get("/watch/{content_id}")

@@ -1,0 +1,70 @@
+"""Editors' version edits: ``POST /content/{id}/split`` splits a joined version off.
+
+The edit goes to the catalog writer through the queue (``jobs.version_edits``); the page
+then shows the outcome. Admins only until the editor role (issue 14) lands.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from archive_analyzer.catalog import versions
+from archive_analyzer.errors import JobError
+from archive_analyzer.jobs.version_edits import SplitVersion, VersionClient
+from archive_analyzer.web import accounts, queries
+from archive_analyzer.web.deps import Conn, CsrfFailed, PageUser, context, page_user
+from archive_analyzer.web.routes.pages import can_edit_versions
+from archive_analyzer.web.security import csrf_ok
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(page_user)])
+
+
+def version_client(request: Request) -> VersionClient:
+    """The app's client of the writer queue (built once; tests may set their own)."""
+    client: VersionClient | None = getattr(request.app.state, "version_client", None)
+    if client is None:
+        from archive_analyzer.jobs.queue import build_queues
+        from archive_analyzer.jobs.tasks import register_tasks
+        from archive_analyzer.jobs.tasks import version_client as make
+
+        settings = context(request).settings
+        queues = build_queues(settings)
+        client = make(register_tasks(queues, settings), queues)
+        request.app.state.version_client = client
+    return client
+
+
+def _editor(user: PageUser) -> accounts.User:
+    if not can_edit_versions(user):
+        raise HTTPException(403, "editors only")
+    return user
+
+
+@router.post("/content/{content_id}/split")
+async def split_version(
+    request: Request,
+    conn: Conn,
+    user: Annotated[accounts.User, Depends(_editor)],
+    content_id: str,
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    if not csrf_ok(request, csrf):
+        raise CsrfFailed
+    if not queries.valid_id(content_id):
+        raise HTTPException(404)
+    primary = await run_in_threadpool(versions.primary_of, conn, content_id)
+    if primary is None:
+        raise HTTPException(404)
+    client = version_client(request)
+    try:
+        reply = await run_in_threadpool(client.submit, SplitVersion(content_id, user.username))
+    except JobError as exc:
+        return RedirectResponse(f"/content/{primary}?split={quote(str(exc))}", status_code=303)
+    if reply.error is not None:
+        return RedirectResponse(f"/content/{primary}?split={quote(reply.error)}", status_code=303)
+    return RedirectResponse(f"/content/{primary}?split=done", status_code=303)
