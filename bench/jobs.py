@@ -11,8 +11,8 @@ other, in this process. Overhead per job = (queue with 1 worker - direct) / file
 Worker threads in one process (``worker --workers N``) and N worker processes (``worker``
 started N times, the model for more hosts) are both measured.
 
-The baseline opens an SMB session per probe (``pipeline.run_probe`` without a pool); queued
-workers reuse one open source per thread (``pipeline.SourcePool``); the reference line "one
+The baseline opens an SMB session per probe (``pipeline.run_probe`` on a closed pool); queued
+workers reuse one open source per thread (``sources.SourcePool``); the reference line "one
 shared connection" is the engine alone on one open connection.
 """
 
@@ -37,12 +37,13 @@ from tests.fixtures.net import free_port, port_open, wait_for
 from tests.fixtures.smb import SambaServer
 
 from archive_analyzer.config import Settings
-from archive_analyzer.jobs.host import probe_consumer
+from archive_analyzer.jobs.client import task_options
+from archive_analyzer.jobs.host import probe_consumer, probing_tasks
 from archive_analyzer.jobs.queue import build_queues
 from archive_analyzer.jobs.tasks import register_tasks
-from archive_analyzer.pipeline import ProbeJob, run_probe
+from archive_analyzer.pipeline import ProbeJob, probe_options, run_probe, source_opener
 from archive_analyzer.probe.engine import probe_file
-from archive_analyzer.sources import open_source
+from archive_analyzer.sources import SourcePool
 
 # Small files of each container family the archive holds (sizes 40 KB - 1 MB).
 NAMES = ("mp4_faststart", "mp4_moov_end", "mov_h264", "mxf_closed", "mkv", "ts_2audio", "webm")
@@ -67,29 +68,25 @@ def fill_share(folder: Path, corpus: dict[str, Path], files: int) -> list[tuple[
 
 
 def direct(jobs: list[ProbeJob], settings: Settings, expect: str = "ok") -> float:
-    """Seconds to probe every job with ``pipeline.run_probe``, one after the other."""
+    """Seconds to probe every job with ``pipeline.run_probe``, one after the other, each on a
+    source opened and closed for it (a closed pool)."""
+    once = SourcePool(source_opener(settings))
+    once.close()
     start = time.perf_counter()
     for job in jobs:
-        result = run_probe(job, settings)
+        result = run_probe(job, once, probe_options(settings))
         assert result.status.value == expect, result
     return time.perf_counter() - start
 
 
 def shared_connection(jobs: list[ProbeJob], settings: Settings) -> float:
     """Seconds to probe every job on one open source (the engine alone, no per-job login)."""
-    source = open_source(jobs[0].source, settings)
+    source = source_opener(settings)(jobs[0].source)
     source.connect()
     try:
         start = time.perf_counter()
         for job in jobs:
-            result = probe_file(
-                source,
-                job.path,
-                strategy=settings.probe_strategy,
-                budget=settings.probe_budget_bytes,
-                timeout_s=settings.probe_timeout_s,
-                size=job.size,
-            )
+            result = probe_file(source, job.path, probe_options(settings), size=job.size)
             assert result.status.value == "ok", result
         return time.perf_counter() - start
     finally:
@@ -103,20 +100,19 @@ def queued(jobs: list[ProbeJob], settings: Settings, workers: int, expect: str =
     for huey in (queues.writer, queues.probe):
         huey.flush()
     queues.results.take(10**6)
-    tasks = register_tasks(queues, settings)
-    consumer = probe_consumer(queues, settings, workers)
-    consumer.start()
-    try:
-        start = time.perf_counter()
-        for job in jobs:
-            tasks.probe(job.file_id, job.source, job.path, job.size, job.mtime)
-        wait_for(
-            lambda: queues.results.size() >= len(jobs), timeout=600, interval=0.005, what="all"
-        )
-        elapsed = time.perf_counter() - start
-    finally:
-        consumer.stop(graceful=True)
-        tasks.sources.close()
+    with probing_tasks(queues, settings) as tasks:
+        consumer = probe_consumer(queues, settings, workers)
+        consumer.start()
+        try:
+            start = time.perf_counter()
+            for job in jobs:
+                tasks.probe.enqueue(job)
+            wait_for(
+                lambda: queues.results.size() >= len(jobs), timeout=600, interval=0.005, what="all"
+            )
+            elapsed = time.perf_counter() - start
+        finally:
+            consumer.stop(graceful=True)
     outcomes = queues.results.take(len(jobs))
     assert len(outcomes) == len(jobs)
     assert all(o.result is not None and o.result.status.value == expect for o in outcomes)
@@ -130,7 +126,7 @@ def queued_processes(jobs: list[ProbeJob], settings: Settings, processes: int) -
     for huey in (queues.writer, queues.probe):
         huey.flush()
     queues.results.take(10**6)
-    tasks = register_tasks(queues, settings)
+    tasks = register_tasks(queues, task_options(settings))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
     env.update(
         {
@@ -166,12 +162,12 @@ def queued_processes(jobs: list[ProbeJob], settings: Settings, processes: int) -
             wait_for(up, timeout=300, what="worker start-up")
         # Warm up: the first probe in a process imports the probe engine (PyAV and all).
         for job in jobs[: 2 * processes]:
-            tasks.probe(job.file_id, job.source, job.path, job.size, job.mtime)
+            tasks.probe.enqueue(job)
         wait_for(lambda: queues.results.size() >= 2 * processes, timeout=120, what="warm-up")
         queues.results.take(2 * processes)
         start = time.perf_counter()
         for job in jobs:
-            tasks.probe(job.file_id, job.source, job.path, job.size, job.mtime)
+            tasks.probe.enqueue(job)
         wait_for(
             lambda: queues.results.size() >= len(jobs), timeout=600, interval=0.005, what="all"
         )
@@ -238,7 +234,7 @@ def main(argv: list[str]) -> int:
             ProbeJob(f"id{n:05d}", folder.url, rel, size, 0.0) for n, (rel, size) in enumerate(made)
         ]
         total_bytes = sum(size for _, size in made)
-        run_probe(jobs[0], base)  # warm caches and imports for every contender alike
+        direct(jobs[:1], base)  # warm caches and imports for every contender alike
 
         contenders: list[tuple[str, Callable[[], float]]] = [
             ("direct `pipeline.run_probe`, 1 thread (baseline)", lambda: direct(jobs, base)),

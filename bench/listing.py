@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tests.fixtures.smb import SambaServer
 
+from archive_analyzer.pipeline import smb_options
 from archive_analyzer.sources.smb import SMBSource
 from archive_analyzer.sources.url import SMBSpec, parse
 
@@ -88,7 +89,7 @@ def main() -> None:
             return sum(1 for line in out.splitlines() if line.startswith("  ")) - 0
 
         def run_ours(fast: bool = True) -> int:
-            source = SMBSource(spec, settings, fast_listing=fast)
+            source = SMBSource(spec, smb_options(settings), fast_listing=fast)
             try:
                 return sum(1 for _ in source.list_directory("", recursive=True))
             finally:

@@ -60,10 +60,11 @@ class _Entry:
 
 def _vfs_over_source(url: str) -> tuple[Callable[..., Any], Callable[..., Any], str]:
     """watchdog stat/listdir callables backed by our SMBSource: one query per folder."""
-    from archive_analyzer.config import Settings
-    from archive_analyzer.sources import open_source
+    from archive_analyzer.config import load_settings
+    from archive_analyzer.pipeline import source_opener
 
-    source = open_source(url, Settings())
+    # a child process: its environment (ARCHIVE_SMB_PASSWORD) is its settings
+    source = source_opener(load_settings(environ=os.environ, cwd=Path()))(url)
     source.connect()
     cache: dict[str, os.stat_result] = {}
     root = "/"
@@ -138,13 +139,12 @@ def _child_watchdog(args: argparse.Namespace) -> dict[str, Any]:
 def _child_ours(args: argparse.Namespace) -> dict[str, Any]:
     from archive_analyzer import pipeline
     from archive_analyzer.catalog import db
-    from archive_analyzer.config import Settings
+    from archive_analyzer.config import load_settings
     from archive_analyzer.scan.watcher import WatchState
-    from archive_analyzer.sources import open_source
 
-    settings = Settings(db=args.db, source=args.url)
+    settings = load_settings(environ=os.environ, cwd=Path(), db=args.db, source=args.url)
     conn = db.connect(args.db)
-    source = open_source(args.url, settings)
+    source = pipeline.source_opener(settings)(args.url)
     source.connect()
     state = WatchState()
     t0 = time.perf_counter()
@@ -165,12 +165,12 @@ def _child_ours(args: argparse.Namespace) -> dict[str, Any]:
 
 def _child_populate(args: argparse.Namespace) -> dict[str, Any]:
     from archive_analyzer.catalog import db
-    from archive_analyzer.config import Settings
+    from archive_analyzer.config import load_settings
+    from archive_analyzer.pipeline import source_opener
     from archive_analyzer.scan.scanner import Scanner
-    from archive_analyzer.sources import open_source
 
     conn = db.connect(args.db)
-    source = open_source(args.url, Settings())
+    source = source_opener(load_settings(environ=os.environ, cwd=Path()))(args.url)
     source.connect()
     t0 = time.perf_counter()
     result = Scanner(conn, source, batch_size=2000).scan()

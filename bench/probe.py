@@ -22,7 +22,7 @@ from tests.fixtures.corpus import ITEMS, build
 from tests.fixtures.smb import SambaServer
 from tests.probe.truth import mismatches
 
-from archive_analyzer.probe.engine import DEFAULT_BUDGET, probe_many
+from archive_analyzer.probe.engine import DEFAULT_BUDGET, ProbeOptions, probe_many
 from archive_analyzer.probe.result import ProbeResult
 from archive_analyzer.sources import open_source
 
@@ -56,14 +56,16 @@ def main(argv: list[str]) -> int:
             except OSError:
                 shutil.copyfile(path, target)
             target.chmod(0o644)
-        source = open_source(folder.url, folder.settings())
+        source = open_source(folder.url, folder.options())
         source.connect()
         paths = [(corpus[n].name, corpus[n].stat().st_size) for n in names]
         rows = []
         for strategy in args.strategies.split(","):
             # one at a time: accuracy, bytes, ms per file
             serial: list[ProbeResult] = list(
-                probe_many(source, paths, concurrency=1, strategy=strategy, timeout_s=120)
+                probe_many(
+                    source, paths, ProbeOptions(strategy=strategy, timeout_s=120, concurrency=1)
+                )
             )
             wrong = {
                 n: m for n, r in zip(names, serial, strict=True) if (m := mismatches(n, r, corpus))
@@ -80,7 +82,9 @@ def main(argv: list[str]) -> int:
             start = time.monotonic()
             pooled = list(
                 probe_many(
-                    source, batch, concurrency=args.concurrency, strategy=strategy, timeout_s=120
+                    source,
+                    batch,
+                    ProbeOptions(strategy=strategy, timeout_s=120, concurrency=args.concurrency),
                 )
             )
             elapsed = time.monotonic() - start
@@ -128,15 +132,13 @@ def _full_local(corpus: dict[str, Path], names: list[str], concurrency: int) -> 
     """``full`` by local path (seekable: the ground truth); bytes from ffprobe's I/O counters."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from archive_analyzer.config import Settings
     from archive_analyzer.probe.engine import probe_file
 
-    local = open_source(str(next(iter(corpus.values())).parent), Settings())
+    local = open_source(str(next(iter(corpus.values())).parent))
+    full = ProbeOptions(strategy="full", timeout_s=120)
 
     def one(name: str) -> ProbeResult:
-        return probe_file(
-            local, corpus[name].name, strategy="full", timeout_s=120, local_path=corpus[name]
-        )
+        return probe_file(local, corpus[name].name, full, local_path=corpus[name])
 
     serial = [one(n) for n in names]
     wrong = {n: m for n, r in zip(names, serial, strict=True) if (m := mismatches(n, r, corpus))}

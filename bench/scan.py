@@ -29,12 +29,12 @@ from bench.listing import build_tree
 
 def _child(args: argparse.Namespace) -> None:
     from archive_analyzer.catalog import db
-    from archive_analyzer.config import Settings
+    from archive_analyzer.config import load_settings
+    from archive_analyzer.pipeline import source_opener
     from archive_analyzer.scan.scanner import Scanner
-    from archive_analyzer.sources import open_source
 
-    settings = Settings()
-    source = open_source(args.url, settings)
+    # a child process: its environment (ARCHIVE_SMB_PASSWORD) is its settings
+    source = source_opener(load_settings(environ=os.environ, cwd=Path()))(args.url)
     t0 = time.perf_counter()
     source.connect()
     if args.mode == "list":

@@ -32,7 +32,7 @@ from tests.fixtures.smb import SambaServer
 
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
-from archive_analyzer.sources import open_source
+from archive_analyzer.pipeline import source_opener
 
 PASSWORD = "bench-password-1"
 FILE = "bench/stream-test.mp4"
@@ -199,7 +199,7 @@ def main() -> None:
                 source=env["ARCHIVE_SOURCE"], smb_password=env.get("ARCHIVE_SMB_PASSWORD")
             )  # type: ignore[arg-type]
             content = seed(
-                folder / "web.db", open_source(settings.source or "", settings).name, size, mtime
+                folder / "web.db", source_opener(settings)(settings.source or "").name, size, mtime
             )
             server = Server(folder, env)
             servers.append(server)

@@ -15,6 +15,7 @@ settings.register_profile("archive", deadline=None)
 settings.load_profile("archive")
 
 pytest_plugins = [
+    "tests.fixtures.isolation",
     "tests.fixtures.smb",
     "tests.fixtures.corpus",
     "tests.fixtures.redis",

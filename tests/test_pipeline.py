@@ -12,11 +12,10 @@ import pytest
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db, media
 from archive_analyzer.catalog import files as repo
-from archive_analyzer.config import Settings
-from archive_analyzer.errors import ConfigError, SourceUnavailable
+from archive_analyzer.errors import ConfigError
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
 from archive_analyzer.scan.watcher import WatchState
-from archive_analyzer.sources import Source, open_source
+from archive_analyzer.sources import Source, SourcePool, open_source
 from tests.scan.conftest import make_settings
 
 
@@ -91,8 +90,8 @@ class _Counting:
         self.opened: list[object] = []
         self.closes: dict[int, int] = {}
 
-    def __call__(self, spec: str, settings: Settings) -> Source:
-        source = open_source(spec, settings)
+    def __call__(self, spec: str) -> Source:
+        source = open_source(spec)
         real_close = source.close
         self.opened.append(source)
 
@@ -118,16 +117,17 @@ def test_source_pool_reuses_one_source_per_thread_and_spec(
     size = (root / "ep0.mp4").stat().st_size
     jobs = [pipeline.ProbeJob(f"id{n}", str(root), f"ep{n}.mp4", size, 0.0) for n in range(3)]
     opener = _Counting()
-    pool = pipeline.SourcePool(settings, opener=opener)
+    pool = SourcePool(opener)
+    options = pipeline.probe_options(settings)
     for job in jobs:
-        assert pipeline.run_probe(job, settings, sources=pool).status is ProbeStatus.OK
+        assert pipeline.run_probe(job, pool, options).status is ProbeStatus.OK
     assert len(opener.opened) == 1 and not opener.closes  # one source, kept open
     mkv = pipeline.ProbeJob("m", str(other), "a.mkv", (other / "a.mkv").stat().st_size, 0.0)
-    assert pipeline.run_probe(mkv, settings, sources=pool).status is ProbeStatus.OK
+    assert pipeline.run_probe(mkv, pool, options).status is ProbeStatus.OK
     assert len(opener.opened) == 2  # another spec, another source
     # Another thread gets its own source for the same spec.
     with ThreadPoolExecutor(max_workers=1) as executor:
-        executor.submit(pipeline.run_probe, jobs[0], settings, sources=pool).result()
+        executor.submit(pipeline.run_probe, jobs[0], pool, options).result()
     assert len(opener.opened) == 3 and len(pool) == 3
     pool.close()
     assert len(pool) == 0
@@ -135,23 +135,9 @@ def test_source_pool_reuses_one_source_per_thread_and_spec(
     pool.close()  # idempotent
     assert sorted(opener.closes.values()) == [1, 1, 1]
     # After close a job still runs, on a source opened and closed for it alone.
-    assert pipeline.run_probe(jobs[1], settings, sources=pool).status is ProbeStatus.OK
+    assert pipeline.run_probe(jobs[1], pool, options).status is ProbeStatus.OK
     assert len(opener.opened) == 4 and opener.closes[id(opener.opened[3])] == 1
     assert len(pool) == 0
-
-
-def test_source_pool_drops_an_unavailable_source(tmp_path: Path) -> None:
-    (tmp_path / "share").mkdir()
-    settings = make_settings(tmp_path / "c.db")
-    opener = _Counting()
-    pool = pipeline.SourcePool(settings, opener=opener)
-    spec = str(tmp_path / "share")
-    with pytest.raises(SourceUnavailable), pool.use(spec):
-        raise SourceUnavailable("share went away")
-    assert len(pool) == 0 and opener.closes == {id(opener.opened[0]): 1}
-    with pool.use(spec) as again:
-        assert again is opener.opened[1]
-    pool.close()
 
 
 def test_scans_and_polls_classify_with_the_user_rules_file(
@@ -173,7 +159,7 @@ def test_scans_and_polls_classify_with_the_user_rules_file(
     conn = db.connect(settings.db)
     try:
         state = WatchState()
-        source = open_source(str(root), settings)
+        source = open_source(str(root))
         try:
             pipeline.poll_once(conn, source, settings, state, now=db.utc_now)
         finally:

@@ -3,32 +3,39 @@
 Sources of values, strongest first: explicit arguments (CLI flags), ``ARCHIVE_*`` environment
 variables, a TOML file (``--config FILE`` or ``ARCHIVE_CONFIG``; ``./archive.toml`` when present),
 then the defaults below. A few standard Google variables are honoured for the Firestore sink.
+
+``Settings(**values)`` is a plain value: it reads neither the environment nor a file. Only
+``load_settings`` does, and it is given the environment and the working folder as arguments
+(the CLI passes ``os.environ`` and the current folder), so tests and other callers choose what
+it sees.
 """
 
 from __future__ import annotations
 
-import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from archive_analyzer.errors import ConfigError
 
 DEFAULT_CONFIG_FILE = Path("archive.toml")
+ENV_PREFIX = "ARCHIVE_"
+CONFIG_ENV = "ARCHIVE_CONFIG"
 
 
-class Settings(BaseSettings):
-    """Every setting of the system. Secrets are ``SecretStr`` so they never print."""
+class Settings(BaseModel):
+    """Every setting of the system. Secrets are ``SecretStr`` so they never print.
 
-    model_config = SettingsConfigDict(env_prefix="ARCHIVE_", extra="forbid", frozen=True)
+    A setting with a ``validation_alias`` is also read from those environment variables (the
+    first one set wins); every setting may be given by its name.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True
+    )
 
     # catalog
     db: Path = Path("archive.db")
@@ -125,71 +132,90 @@ class Settings(BaseSettings):
     # a thumbnail reading more is logged as too costly
     thumb_budget_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = _config_file()
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_file is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
-        return tuple(sources)
-
     @property
     def sync_enabled(self) -> bool:
         """Sync runs only once a Firestore project is configured."""
         return bool(self.firestore_project)
 
 
-_CONFIG_OVERRIDE: Path | None = None
-
-
-def _config_file() -> Path | None:
-    if _CONFIG_OVERRIDE is not None:
-        return _CONFIG_OVERRIDE
-    named = os.environ.get("ARCHIVE_CONFIG")
-    if named:
-        return Path(named)
-    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
-
-
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Build the settings once, for an entrypoint. ``overrides`` are CLI flags (None = unset).
+def load_settings(
+    config_file: Path | None = None,
+    *,
+    environ: Mapping[str, str],
+    cwd: Path,
+    **overrides: Any,
+) -> Settings:
+    """Build the settings once, for an entrypoint. ``overrides`` are CLI flags (None = unset);
+    ``environ`` supplies the ``ARCHIVE_*`` (and Google) variables and ``ARCHIVE_CONFIG``;
+    ``cwd`` is where a relative config file and ``./archive.toml`` are looked up.
 
     Raises ``ConfigError`` with a one-line message when the config file is missing or not TOML,
     or a value is malformed. The message names the settings, never the values given (a
     misspelt ``smb_pasword`` would otherwise print the password).
     """
-    global _CONFIG_OVERRIDE
-    named = os.environ.get("ARCHIVE_CONFIG")
-    if config_file is not None and not config_file.is_file():
-        raise ConfigError(f"config file not found: {config_file}")
-    if config_file is None and named and not Path(named).is_file():
-        raise ConfigError(f"config file not found: {named} (from ARCHIVE_CONFIG)")
-    _CONFIG_OVERRIDE = config_file
+    toml_file = config_path(config_file, environ=environ, cwd=cwd)
     given = {k: v for k, v in overrides.items() if v is not None}
+    values = {**_read_toml(toml_file), **env_values(environ), **given}
     try:
-        _check_secrets_private(_config_file())
-        return Settings(**given)
+        return Settings(**values)
     except ValidationError as exc:
         raise ConfigError(f"invalid settings: {describe_errors(exc)}") from None
+
+
+def config_path(config_file: Path | None, *, environ: Mapping[str, str], cwd: Path) -> Path | None:
+    """The TOML file to read: ``config_file``, else ``ARCHIVE_CONFIG``, else ``./archive.toml``
+    when present, else None. Raises ``ConfigError`` when a named file does not exist."""
+    if config_file is not None:
+        if not (cwd / config_file).is_file():
+            raise ConfigError(f"config file not found: {config_file}")
+        return cwd / config_file
+    named = environ.get(CONFIG_ENV)
+    if named:
+        if not (cwd / named).is_file():
+            raise ConfigError(f"config file not found: {named} (from {CONFIG_ENV})")
+        return cwd / named
+    default = cwd / DEFAULT_CONFIG_FILE
+    return default if default.is_file() else None
+
+
+def env_names(name: str) -> tuple[str, ...]:
+    """The environment variables a setting is read from (``ARCHIVE_<NAME>`` or its aliases)."""
+    alias = Settings.model_fields[name].validation_alias
+    if isinstance(alias, AliasChoices):
+        return tuple(str(choice) for choice in alias.choices)
+    return (f"{ENV_PREFIX}{name.upper()}",)
+
+
+def env_values(environ: Mapping[str, str]) -> dict[str, str]:
+    """The settings given in ``environ``, by setting name (variable names match in any case)."""
+    upper = {key.upper(): value for key, value in environ.items()}
+    found: dict[str, str] = {}
+    for name in Settings.model_fields:
+        for variable in env_names(name):
+            if variable.upper() in upper:
+                found[name] = upper[variable.upper()]
+                break
+    return found
+
+
+def _read_toml(toml_file: Path | None) -> dict[str, Any]:
+    """The TOML file's values by setting name (an alias key counts as its setting); unknown
+    keys are kept so validation names them."""
+    if toml_file is None:
+        return {}
+    try:
+        _check_secrets_private(toml_file)
+        values = tomllib.loads(toml_file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {_config_file()} is not valid TOML: {exc}") from None
+        raise ConfigError(f"config file {toml_file} is not valid TOML: {exc}") from None
     except (UnicodeDecodeError, OSError) as exc:
-        raise ConfigError(f"cannot read config file {_config_file()}: {exc}") from None
-    finally:
-        _CONFIG_OVERRIDE = None
+        raise ConfigError(f"cannot read config file {toml_file}: {exc}") from None
+    by_alias = {alias: name for name in Settings.model_fields for alias in env_names(name)}
+    return {by_alias.get(key, key): value for key, value in values.items()}
 
 
-def _check_secrets_private(toml_file: Path | None) -> None:
+def _check_secrets_private(toml_file: Path) -> None:
     """Refuse a TOML file that holds a secret but is readable by others (as for credentials)."""
-    if toml_file is None or not toml_file.is_file():
-        return
     mode = toml_file.stat().st_mode & 0o777
     if not mode & 0o077:
         return
@@ -213,6 +239,6 @@ def describe_errors(exc: ValidationError) -> str:
             parts.append(f"{name}: unknown setting (misspelt?)")
             continue
         field = Settings.model_fields.get(str(error["loc"][0])) if error["loc"] else None
-        env = f" [env ARCHIVE_{name.upper()}]" if field is not None else ""
+        env = f" [env {env_names(str(error['loc'][0]))[0]}]" if field is not None else ""
         parts.append(f"{name}{env}: {error['msg']}")
     return "; ".join(parts)

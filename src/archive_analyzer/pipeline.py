@@ -1,32 +1,36 @@
 """The stages composed: scan -> probe -> store, and the watcher's poll -> probe jobs -> ingest.
 
-The jobs layer (issue 7) calls these same functions from its tasks: ``poll_once`` and ``ingest``
-on the single writer, ``run_probe`` on any host. Values crossing between them are frozen
-dataclasses (``ProbeJob``, ``ProbeResult``).
+The jobs layer calls these same functions from its tasks: ``poll_once`` and ``ingest`` on the
+single writer, ``run_probe`` on any host. Values crossing between them are frozen dataclasses
+(``ProbeJob``, ``ProbeResult``).
+
+This is where ``Settings`` becomes each stage's own small options value (``smb_options``,
+``probe_options``, ``diff_rules``, ``source_opener``): the stages below never see the
+settings.
 """
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import logging
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from archive_analyzer.catalog import db, media
 from archive_analyzer.catalog import files as repo
 from archive_analyzer.catalog.rules import Rules, load_rules
 from archive_analyzer.config import Settings
-from archive_analyzer.errors import ArchiveError, ConfigError, SourceError, SourceUnavailable
+from archive_analyzer.errors import ArchiveError, ConfigError, SourceError
 from archive_analyzer.probe import engine
+from archive_analyzer.probe.engine import ProbeOptions
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
 from archive_analyzer.scan.diff import DiffRules
 from archive_analyzer.scan.progress import Progress, for_terminal
 from archive_analyzer.scan.scanner import Scanner, ScanResult
 from archive_analyzer.scan.watcher import PollResult, RefreshHook, WatchState, poll, run_loop
-from archive_analyzer.sources import Source, open_source
+from archive_analyzer.sources import SMBOptions, Source, SourceOpener, SourcePool, open_source
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +77,40 @@ class PollSummary:
         return p.new + p.changed + p.moved + p.restored + p.stable + p.missing + p.deleted
 
 
-def rules_from(settings: Settings) -> DiffRules:
-    """The diff thresholds from the settings."""
+# --- options from the settings ----------------------------------------------------------------
+
+
+def diff_rules(settings: Settings) -> DiffRules:
+    """The watcher's diff thresholds."""
     return DiffRules(
         missing_grace_s=settings.missing_grace_s,
         vanish_threshold=settings.vanish_threshold,
         vanish_confirm_s=settings.vanish_confirm_s,
+    )
+
+
+def smb_options(settings: Settings) -> SMBOptions:
+    """What SMB sources need: the password or credentials file, time-out, concurrency."""
+    return SMBOptions(
+        password=settings.smb_password,
+        credentials_file=settings.smb_credentials_file,
+        timeout_s=settings.smb_timeout_s,
+        list_concurrency=settings.smb_list_concurrency,
+    )
+
+
+def source_opener(settings: Settings) -> SourceOpener:
+    """``open_source`` with the SMB options of ``settings``."""
+    return functools.partial(open_source, smb=smb_options(settings))
+
+
+def probe_options(settings: Settings, strategy: str | None = None) -> ProbeOptions:
+    """The probe strategy (``strategy`` overrides the setting), budget, time-out, concurrency."""
+    return ProbeOptions(
+        strategy=strategy or settings.probe_strategy,
+        budget=settings.probe_budget_bytes,
+        timeout_s=settings.probe_timeout_s,
+        concurrency=settings.probe_concurrency,
     )
 
 
@@ -122,7 +154,7 @@ def scan(
     if not settings.source:
         raise ConfigError("no source given: pass SOURCE or set ARCHIVE_SOURCE / source in TOML")
     rules = load_rules(settings.rules_file)  # once per scan; a bad file fails before listing
-    source = open_source(settings.source, settings)
+    source = source_opener(settings)(settings.source)
     conn = db.connect(settings.db)
     try:
         source.connect()
@@ -130,7 +162,7 @@ def scan(
             conn,
             source,
             batch_size=settings.scan_batch_size,
-            rules=rules_from(settings),
+            rules=diff_rules(settings),
             clock=clock,
             progress=progress or for_terminal("scan"),
             refresh=contents_hook(clock, rules),
@@ -179,12 +211,7 @@ def probe_pending(
 
     try:
         for res in engine.probe_many(
-            source,
-            [(job.path, job.size) for job in jobs.values()],
-            concurrency=settings.probe_concurrency,
-            strategy=settings.probe_strategy,
-            budget=settings.probe_budget_bytes,
-            timeout_s=settings.probe_timeout_s,
+            source, [(job.path, job.size) for job in jobs.values()], probe_options(settings)
         ):
             job = jobs.get(res.path)
             if job is None:
@@ -222,7 +249,7 @@ def poll_once(
     result = poll(
         conn,
         source,
-        rules_from(settings),
+        diff_rules(settings),
         state,
         now=now,
         refresh=contents_hook(now, state.rules),
@@ -230,112 +257,12 @@ def poll_once(
     return PollSummary(result, jobs_for(result.ready, _spec(settings, source)))
 
 
-class SourcePool:
-    """Open sources kept for reuse by probe workers: one per (thread, source spec), so a
-    worker thread logs in to a share once instead of once per job (over SMB the session is
-    most of a probe's cost). Reconnecting after a dropped connection is the source's own job;
-    a source that reports ``SourceUnavailable`` is closed and opened afresh next time.
-
-    The owner (a probe consumer) calls ``close()`` once its threads have stopped; a ``use``
-    after that opens and closes a source for that one call, as without a pool.
-    """
-
-    def __init__(
-        self, settings: Settings, *, opener: Callable[[str, Settings], Source] = open_source
-    ) -> None:
-        self._settings = settings
-        self._opener = opener
-        self._lock = threading.Lock()
-        self._open: dict[tuple[int, str], Source] = {}
-        self._closed = False
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._open)
-
-    @contextlib.contextmanager
-    def use(self, spec: str) -> Iterator[Source]:
-        """This thread's connected source for ``spec`` (opened on first use). Raises
-        ``SourceError`` when it cannot be opened or connected."""
-        key = (threading.get_ident(), spec)
-        with self._lock:
-            closed = self._closed
-            source = self._open.get(key)
-        if closed:
-            with _one_off(spec, self._settings, self._opener) as once:
-                yield once
-            return
-        if source is None:
-            source = _connected(spec, self._settings, self._opener)
-            with self._lock:
-                self._open[key] = source
-        try:
-            yield source
-        except SourceUnavailable:
-            self._discard(key)
-            raise
-
-    def _discard(self, key: tuple[int, str]) -> None:
-        with self._lock:
-            source = self._open.pop(key, None)
-        if source is not None:
-            _close_quietly(source)
-
-    def close(self) -> None:
-        """Close every pooled source (idempotent)."""
-        with self._lock:
-            self._closed = True
-            sources, self._open = list(self._open.values()), {}
-        for source in sources:
-            _close_quietly(source)
-
-
-def _connected(spec: str, settings: Settings, opener: Callable[[str, Settings], Source]) -> Source:
-    source = opener(spec, settings)
-    try:
-        source.connect()
-    except BaseException:
-        _close_quietly(source)
-        raise
-    return source
-
-
-@contextlib.contextmanager
-def _one_off(
-    spec: str, settings: Settings, opener: Callable[[str, Settings], Source] = open_source
-) -> Iterator[Source]:
-    source = _connected(spec, settings, opener)
-    try:
-        yield source
-    finally:
-        source.close()
-
-
-def _close_quietly(source: Source) -> None:
-    try:
-        source.close()
-    except Exception as exc:  # closing a broken connection may fail; nothing is lost
-        log.debug("closing %s: %s", source.name, exc)
-
-
-def run_probe(
-    job: ProbeJob, settings: Settings, *, sources: SourcePool | None = None
-) -> ProbeResult:
-    """Probe one file (on any host) with the configured strategy, budget and timeout.
-
-    With ``sources`` the job's source comes from that pool (kept open for the next job on this
-    thread); without, it is opened for this job and closed again. Raises ``SourceError`` when
-    the source cannot be reached."""
-    opened = sources.use(job.source) if sources is not None else _one_off(job.source, settings)
-    with opened as source:
-        found: ProbeResult = engine.probe_file(
-            source,
-            job.path,
-            strategy=settings.probe_strategy,
-            budget=settings.probe_budget_bytes,
-            timeout_s=settings.probe_timeout_s,
-        )
-        return found
+def run_probe(job: ProbeJob, sources: SourcePool, options: ProbeOptions) -> ProbeResult:
+    """Probe one file (on any host) with ``options``; the job's source comes from ``sources``
+    (kept open for the next job on this thread). Raises ``SourceError`` when the source cannot
+    be reached."""
+    with sources.use(job.source) as source:
+        return engine.probe_file(source, job.path, options)
 
 
 def ingest(conn: sqlite3.Connection, job: ProbeJob, result: ProbeResult, *, now: db.Clock) -> bool:
@@ -371,7 +298,7 @@ def watch(
     if not settings.source:
         raise ConfigError("no source given: pass SOURCE or set ARCHIVE_SOURCE / source in TOML")
     state = WatchState(rules=load_rules(settings.rules_file))  # a bad file fails at start
-    source = open_source(settings.source, settings)
+    source = source_opener(settings)(settings.source)
     conn = db.connect(settings.db)
 
     def one_poll() -> None:
@@ -414,16 +341,10 @@ def probe_inline(
     if not jobs:
         return 0
     stored = 0
+    options = probe_options(settings)
     for job in jobs:
         try:
-            result: ProbeResult = engine.probe_file(
-                source,
-                job.path,
-                strategy=settings.probe_strategy,
-                budget=settings.probe_budget_bytes,
-                timeout_s=settings.probe_timeout_s,
-                size=job.size,
-            )
+            result = engine.probe_file(source, job.path, options, size=job.size)
         except ArchiveError as exc:
             log.warning("cannot probe %s: %s", job.path, exc)
             continue

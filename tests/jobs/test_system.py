@@ -3,12 +3,18 @@ redis-server, with faults (a worker SIGKILLed mid-run, Redis restarted mid-run).
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.fixtures.net import wait_for
+import httpx
+
+from archive_analyzer.catalog import db
+from archive_analyzer.jobs import ledger
+from archive_analyzer.web import accounts
+from tests.fixtures.net import free_port, port_open, wait_for
 from tests.fixtures.redis import RedisServer
 from tests.jobs.conftest import SMALL, System, drop
 
@@ -168,3 +174,63 @@ def test_embedded_queue_over_smb(system: System, corpus: dict[str, Path], smb_fo
     assert system.stop(run) == 0
     _one_row_each(system, expected)
     assert smb_folder.server.password not in system.log("run")
+
+
+def test_an_admin_reprobe_is_probed_by_a_worker_and_ingested_by_the_writer(
+    system: System, corpus: dict[str, Path]
+) -> None:
+    """The web app of ``run`` asks the writer through the queue; nothing in the request thread
+    probes or writes the catalog's probe tables."""
+    expected = drop(corpus, system.root, ("mkv", "mp4_faststart"), prefix="HCL/")
+    conn = db.connect(system.db)
+    accounts.add_user(conn, "boss", "admin-pass-12345", role="admin")
+    conn.close()
+    port = free_port()
+    run = system.start("run", "--port", str(port), name="run")
+    _wait_probed(system, expected, run)
+    wait_for(lambda: port_open(port), timeout=60, what="web app")
+
+    # an SMB hiccup spoilt the mkv's last probe: an error verdict and a job failure
+    file_id = str(system.scalar("SELECT id FROM files WHERE name = ?", corpus["mkv"].name))
+    conn = db.connect(system.db, migrate=False)
+    with db.transaction(conn):
+        conn.execute("UPDATE media_info SET status = 'error' WHERE id = ?", (file_id,))
+        ledger.record_failure(
+            conn,
+            key=ledger.probe_failure_key(file_id),
+            task="probe",
+            error="SourceTimeout: read timed out",
+            attempts=4,
+            now=db.utc_now(),
+            file=file_id,
+            path="HCL/mkv.mkv",
+        )
+    conn.close()
+
+    def csrf(html: str) -> str:
+        found = re.search(r'name="csrf-token" content="([^"]+)"', html)
+        assert found, html[:500]
+        return found.group(1)
+
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", follow_redirects=False) as client:
+        token = csrf(client.get("/login").text)
+        form = {"username": "boss", "password": "admin-pass-12345", "csrf": token, "next": "/"}
+        assert client.post("/login", data=form).status_code == 303
+        page = client.get("/admin/failures").text
+        assert "read timed out" in page
+        asked = client.post(f"/admin/reprobe/{file_id}", data={"csrf": csrf(page)})
+        assert asked.status_code == 303 and asked.headers["location"].endswith("done=queued")
+
+        def healed() -> bool:
+            _alive(run)
+            resolved = system.scalar(
+                "SELECT resolved_at FROM job_failures WHERE key = ?",
+                ledger.probe_failure_key(file_id),
+            )
+            status = system.scalar("SELECT status FROM media_info WHERE id = ?", file_id)
+            return status == "ok" and resolved is not None
+
+        wait_for(healed, timeout=60, interval=0.1, what="the re-probe ingested")
+        assert "read timed out" not in client.get("/admin/failures").text
+    assert system.stop(run) == 0
+    assert system.scalar("SELECT count(*) FROM probe_leases") == 0

@@ -13,6 +13,8 @@ import pytest
 
 from archive_analyzer.catalog import db, report
 from archive_analyzer.config import Settings
+from archive_analyzer.jobs.client import task_options
+from archive_analyzer.jobs.host import probing_tasks
 from archive_analyzer.jobs.queue import Queues, build_queues
 from archive_analyzer.jobs.tasks import Tasks, register_tasks
 from archive_analyzer.jobs.writer import Writer
@@ -30,13 +32,22 @@ class FakeClock:
 
 
 class Rig:
-    def __init__(self, settings: Settings, root: Path, clock: FakeClock) -> None:
+    def __init__(
+        self, settings: Settings, root: Path, clock: FakeClock, queues: Queues, tasks: Tasks
+    ) -> None:
         self.settings = settings
         self.root = root
         self.clock = clock
-        self.queues: Queues = build_queues(settings)
-        self.writer = Writer(settings, self.queues, clock=clock)
-        self.tasks: Tasks = register_tasks(self.queues, settings, writer=self.writer)
+        self.queues = queues
+        self.tasks = tasks
+        self.writer = Writer(
+            settings,
+            self.queues,
+            enqueue_probe=tasks.probe.enqueue,
+            on_change=tasks.writer.request_sync,
+            clock=clock,
+        )
+        tasks.writer.serve(self.writer)
 
     def scalar(self, sql: str, *params: object) -> object:
         return self.writer.conn.execute(sql, params).fetchone()[0]
@@ -77,11 +88,14 @@ def rig(tmp_path: Path, corpus: dict[str, Path]) -> Iterator[Rig]:
         job_retry_delay_s=5,
         reconcile_hour=-1,
     )
-    the_rig = Rig(settings, root, FakeClock())
-    try:
-        yield the_rig
-    finally:
-        the_rig.writer.close()
+    clock = FakeClock()
+    queues = build_queues(settings)
+    with probing_tasks(queues, settings, clock=clock) as tasks:
+        the_rig = Rig(settings, root, clock, queues, tasks)
+        try:
+            yield the_rig
+        finally:
+            the_rig.writer.close()
 
 
 def test_lost_jobs_are_dispatched_again_then_given_up(rig: Rig) -> None:
@@ -202,12 +216,15 @@ def test_sync_is_debounced(tmp_path: Path, corpus: dict[str, Path]) -> None:
         reconcile_hour=-1,
     )
     queues = build_queues(settings)
-    writer = Writer(settings, queues, clock=FakeClock())
-    calls: list[Settings] = []
-    tasks = register_tasks(queues, settings, writer=writer, sync_runner=calls.append)
+    calls: list[int] = []
+    tasks = register_tasks(
+        queues, task_options(settings), sync_runner=lambda: calls.append(1), clock=FakeClock()
+    )
+    writer = Writer(settings, queues, enqueue_probe=tasks.probe.enqueue, clock=FakeClock())
+    tasks.writer.serve(writer)
     try:
         for _ in range(3):  # a burst of changes
-            tasks.request_sync()
+            tasks.writer.request_sync()
         due = queues.writer.pending()  # each with its eta: the consumer holds it until then
         assert [task.name for task in due] == ["sync"] * 3
         while (task := queues.writer.dequeue()) is not None:

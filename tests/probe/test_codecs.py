@@ -5,15 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archive_analyzer.probe.codecs import (
-    VideoConfig,
-    aac_from_asc,
-    h264_from_avcc,
-    h264_from_sps,
-    h264_profile,
-    h264_sps,
-    hevc_from_hvcc,
-)
+from archive_analyzer.probe.codecs import VideoConfig, aac_from_asc, hevc_from_hvcc
+from archive_analyzer.probe.h264 import from_avcc, parse_sps, profile_name
 
 # avcC of a 1920x1080 x264 High-profile stream (coded 1920x1088, cropped by the SPS).
 AVCC_1080P = bytes.fromhex(
@@ -24,7 +17,7 @@ HVCC_MAIN = bytes.fromhex("0101600000009000000000001ef000fcfdf8f800000f04")
 
 
 def test_h264_sps_with_cropping() -> None:
-    config = h264_from_avcc(AVCC_1080P)
+    config = from_avcc(AVCC_1080P)
     assert (config.profile, config.pix_fmt) == ("High", "yuv420p")
     assert (config.width, config.height, config.field_order) == (1920, 1080, "progressive")
 
@@ -33,25 +26,34 @@ def test_h264_sps_with_cropping() -> None:
 SPS_160x90 = bytes.fromhex("6764000bacd9428df93011000003000100000300320f142996")
 
 
+def _avcc(sps: bytes) -> bytes:
+    """An avcC record holding one SPS (and no PPS)."""
+    return bytes([1, sps[1], sps[2], sps[3], 0xFF, 0xE1]) + len(sps).to_bytes(2, "big") + sps
+
+
 def test_one_sps_parser_for_records_and_streams() -> None:
-    timed = h264_sps(SPS_160x90, timing=True)
+    timed = parse_sps(SPS_160x90, vui=True)
     assert timed is not None
     assert (timed.profile, timed.pix_fmt, timed.width, timed.height) == ("High", "yuv420p", 160, 90)
     assert (timed.field_order, timed.frame_rate) == ("progressive", 25.0)
+    assert timed.config() == VideoConfig("High", "yuv420p", 160, 90, "progressive", 25.0)
     # a record's SPS: the same facts, without the VUI
-    assert h264_from_sps(SPS_160x90) == VideoConfig("High", "yuv420p", 160, 90, "progressive", None)
+    record = VideoConfig("High", "yuv420p", 160, 90, "progressive", None)
+    assert from_avcc(_avcc(SPS_160x90)) == record
     # cut inside the VUI: the stream parser waits for more bytes, a record keeps the rest
     cut = SPS_160x90[:14]
-    assert h264_sps(cut, timing=True) is None
-    assert h264_from_sps(cut).width == 160
+    assert parse_sps(cut, vui=True) is None
+    assert from_avcc(_avcc(cut)).width == 160
+    # not an SPS at all (a PPS): nothing
+    assert parse_sps(b"\x68" + SPS_160x90[1:]) is None
 
 
 def test_h264_profile_names() -> None:
-    assert h264_profile(66, 0x40) == "Constrained Baseline"
-    assert h264_profile(66, 0) == "Baseline"
-    assert h264_profile(122, 0x10) == "High 4:2:2 Intra"
-    assert h264_profile(110, 0) == "High 10"
-    assert h264_profile(1, 0) is None
+    assert profile_name(66, 0x40) == "Constrained Baseline"
+    assert profile_name(66, 0) == "Baseline"
+    assert profile_name(122, 0x10) == "High 4:2:2 Intra"
+    assert profile_name(110, 0) == "High 10"
+    assert profile_name(1, 0) is None
 
 
 def test_hevc() -> None:
@@ -75,7 +77,7 @@ def test_aac() -> None:
 
 @given(st.binary(max_size=64))
 def test_random_records_never_raise(data: bytes) -> None:
-    h264_from_sps(data)
-    h264_from_avcc(data)
+    parse_sps(data, vui=True)
+    from_avcc(data)
     hevc_from_hvcc(data)
     aac_from_asc(data)

@@ -1,14 +1,13 @@
 """Property: no parser crashes on random or mutated bytes, and none reads past its budget.
 
-One test parametrized over every parser module (``parse(reader) -> Facts``); a module that
-does not exist yet is skipped. Inputs are random bytes, and real corpus files (small ones)
+One test parametrized over every parser in the engine's static table (``probe/parsers.py``),
+which names a parser for every container ``sniff`` recognises; a parser that fails to import
+fails the collection of this module. Inputs are random bytes, and real corpus files (small ones)
 with bytes overwritten, spliced out or cut off.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,10 +16,11 @@ from hypothesis import strategies as st
 
 from archive_analyzer.errors import BudgetExceeded, ParseError
 from archive_analyzer.probe.facts import Facts
+from archive_analyzer.probe.parsers import PARSERS, Parse
 from archive_analyzer.probe.reader import CountingReader
+from archive_analyzer.probe.sniff import KINDS
 from tests.fixtures.corpus import build
 
-PARSERS = ["mp4", "mkv", "ts", "mxf", "avi", "asf"]
 # A small real file per parser, mutated by hypothesis.
 SEEDS = {
     "mp4": "mp4_faststart",
@@ -35,13 +35,8 @@ _SEED_BYTES = 256 * 1024  # mutate at most this much of the seed file
 _cache: dict[str, bytes] = {}
 
 
-def _parser(name: str) -> Callable[[CountingReader], Facts]:
-    try:
-        module = importlib.import_module(f"archive_analyzer.probe.{name}")
-    except ImportError:
-        pytest.skip(f"probe/{name}.py does not exist yet")
-    parse: Callable[[CountingReader], Facts] = module.parse
-    return parse
+def test_every_sniffed_container_has_a_parser() -> None:
+    assert sorted(PARSERS) == sorted(KINDS) == sorted(SEEDS)
 
 
 def _seed(name: str) -> bytes:
@@ -52,7 +47,7 @@ def _seed(name: str) -> bytes:
     return _cache[name]
 
 
-def _check(parse: Callable[[CountingReader], Facts], data: bytes, budget: int) -> None:
+def _check(parse: Parse, data: bytes, budget: int) -> None:
     reader = CountingReader(
         lambda offset, length: data[offset : offset + length],
         len(data),
@@ -74,14 +69,14 @@ _settings = settings(
 )
 
 
-@pytest.mark.parametrize("name", PARSERS)
+@pytest.mark.parametrize("name", sorted(PARSERS))
 @_settings
 @given(data=st.binary(max_size=4096), budget=st.integers(0, 1 << 16))
 def test_random_bytes(name: str, data: bytes, budget: int) -> None:
-    _check(_parser(name), data, budget)
+    _check(PARSERS[name], data, budget)
 
 
-@pytest.mark.parametrize("name", PARSERS)
+@pytest.mark.parametrize("name", sorted(PARSERS))
 @_settings
 @given(
     edits=st.lists(
@@ -94,7 +89,7 @@ def test_random_bytes(name: str, data: bytes, budget: int) -> None:
 def test_mutated_real_files(
     name: str, edits: list[tuple[int, bytes]], cut: int, splice: tuple[int, int], budget: int
 ) -> None:
-    parse = _parser(name)
+    parse = PARSERS[name]
     data = bytearray(_seed(name))
     for pos, chunk in edits:
         pos %= max(1, len(data))

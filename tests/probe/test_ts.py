@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive_analyzer.errors import ParseError
-from archive_analyzer.probe import elementary, pes, ts
+from archive_analyzer.probe import elementary, h264, pes, ts
 from archive_analyzer.probe.reader import CountingReader
 from archive_analyzer.probe.result import ProbeStatus
 from tests.fixtures.corpus import adts_frame
@@ -94,8 +94,10 @@ def parse_bytes(data: bytes) -> ts.Facts:
 
 
 def test_sps_size_crop_and_timing() -> None:
-    found = elementary.h264_sps(SPS_160x90)
-    assert found == elementary.VideoHeader("h264", 160, 90, 25.0, "High", "yuv420p", "progressive")
+    found = h264.parse_sps(SPS_160x90, vui=True)
+    assert found is not None and found.width == 160 and found.height == 90
+    assert (found.frame_rate, found.profile, found.pix_fmt) == (25.0, "High", "yuv420p")
+    assert found.field_order == "progressive"
 
 
 def test_audio_headers() -> None:

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
-from archive_analyzer.sources import Source, open_source
+from archive_analyzer.sources import Source
 
 
 class ManualClock:
@@ -55,7 +56,7 @@ class Tree:
         return target
 
     def source(self) -> Source:
-        src = open_source(self.spec, self.settings)
+        src = pipeline.source_opener(self.settings)(self.spec)
         src.connect()
         return src
 

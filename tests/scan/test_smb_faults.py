@@ -23,7 +23,7 @@ pytestmark = pytest.mark.smb
 def fast_source(server: SambaServer, url: str, backoff: tuple[float, ...]) -> SMBSource:
     spec = parse(url)
     assert isinstance(spec, SMBSpec)
-    return SMBSource(spec, server.settings(), backoff=backoff)
+    return SMBSource(spec, server.options(), backoff=backoff)
 
 
 def fill(server: SambaServer, folders: int, per_folder: int) -> set[str]:

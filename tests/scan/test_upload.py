@@ -11,6 +11,7 @@ import pytest
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db, media
 from archive_analyzer.scan.watcher import WatchState
+from archive_analyzer.sources import SourcePool
 from tests.scan.conftest import ManualClock, Tree
 
 
@@ -35,7 +36,10 @@ def test_upload_in_steps_is_probed_once_with_the_final_metadata(
     finally:
         source.close()
     assert [(j.path, j.size) for j in jobs] == [(jobs[0].path, len(data))]
-    result = pipeline.run_probe(jobs[0], tree.settings)
+    options = pipeline.probe_options(tree.settings)
+    once = SourcePool(pipeline.source_opener(tree.settings))
+    once.close()  # a closed pool opens a source for each probe and closes it again
+    result = pipeline.run_probe(jobs[0], once, options)
     with db.transaction(conn):
         assert pipeline.ingest(conn, jobs[0], result, now=clock)
     info = media.load(conn, jobs[0].file_id)
@@ -43,9 +47,9 @@ def test_upload_in_steps_is_probed_once_with_the_final_metadata(
     assert info["status"] == "ok" and info["probed_size"] == len(data)
     assert info["duration_s"] == pytest.approx(result.duration_s)
     # Through a pool (what probe workers use): one open source serves both probes.
-    pool = pipeline.SourcePool(tree.settings)
+    pool = SourcePool(pipeline.source_opener(tree.settings))
     try:
-        again = [pipeline.run_probe(jobs[0], tree.settings, sources=pool) for _ in range(2)]
+        again = [pipeline.run_probe(jobs[0], pool, options) for _ in range(2)]
         assert len(pool) == 1
     finally:
         pool.close()

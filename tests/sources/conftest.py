@@ -77,7 +77,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     folder: SMBFolder = request.getfixturevalue("smb_folder")
     spec = parse(folder.url)
     assert isinstance(spec, SMBSpec)
-    source = SMBSource(spec, folder.settings(), fast_listing=request.param == "smb")
+    source = SMBSource(spec, folder.options(), fast_listing=request.param == "smb")
     try:
         yield Target("smb", folder.root, source)
     finally:

@@ -231,3 +231,17 @@ def test_concurrent_reads_share_one_source(target: Target) -> None:
             )
         )
     assert got == blobs
+
+
+def test_local_path_is_the_file_on_this_machine_or_none(target: Target) -> None:
+    """Tools that read by path (ffmpeg) get one only where the file is on this machine."""
+    nfd = unicodedata.normalize("NFD", "한글/파일.mp4")
+    disk = target.write(nfd, b"data")
+    target.mkdir("folder")
+    for rel in (f"{KOREAN}/x.mp4", "folder", "missing.mp4"):
+        assert target.source.local_path(rel) is None
+    found = target.source.local_path("한글/파일.mp4")
+    if target.kind == "local":
+        assert found is not None and found.samefile(disk)
+    else:
+        assert found is None  # a share's files are read through the source only

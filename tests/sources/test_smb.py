@@ -6,19 +6,19 @@ import logging
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
-from archive_analyzer.config import Settings
 from archive_analyzer.errors import ArchiveError, ConfigError, SourceTimeout, SourceUnavailable
-from archive_analyzer.sources import open_source
+from archive_analyzer.sources import SMBOptions, open_source
 from archive_analyzer.sources.smb import BACKOFF_S, SMBSource
 from archive_analyzer.sources.url import SMBSpec, parse
 from tests.fixtures.smb import SambaServer
 
 
-def smb_source(server: SambaServer, waits: list[float], **settings: object) -> SMBSource:
+def smb_source(server: SambaServer, waits: list[float], **options: object) -> SMBSource:
     spec = parse(server.url)
     assert isinstance(spec, SMBSpec)
-    return SMBSource(spec, server.settings(**settings), sleep=waits.append)
+    return SMBSource(spec, server.options(**options), sleep=waits.append)
 
 
 def make_tree(root: Path, folders: int = 12, files: int = 5) -> list[str]:
@@ -80,7 +80,7 @@ def test_restart_mid_listing_completes_the_walk(
         [*expected, *(f"{p}/a.mp4" for p in expected)], key=lambda p: tuple(p.split("/"))
     )
     waits: list[float] = []
-    source = smb_source(server, waits, smb_list_concurrency=2)
+    source = smb_source(server, waits, list_concurrency=2)
     got: list[str] = []
     try:
         for info in source.list_directory("", recursive=True):
@@ -106,7 +106,7 @@ def test_server_back_during_backoff(smb_private_server: SambaServer) -> None:
 
     spec = parse(server.url)
     assert isinstance(spec, SMBSpec)
-    source = SMBSource(spec, server.settings(), sleep=wait_and_recover)
+    source = SMBSource(spec, server.options(), sleep=wait_and_recover)
     try:
         source.connect()
         server.stop()
@@ -165,13 +165,13 @@ def test_password_never_in_errors_logs_or_repr(
     source.close()
     server.start()
 
-    wrong = SMBSource(parse(server.url), server.settings(smb_password=password + "-wrong"))  # type: ignore[arg-type]
+    wrong = SMBSource(parse(server.url), server.options(password=SecretStr(password + "-wrong")))  # type: ignore[arg-type]
     with pytest.raises(SourceUnavailable, match="wrong user or password") as denied:
         wrong.connect()
     texts.append(error_text(denied.value))
 
     with pytest.raises(ConfigError) as in_url:
-        open_source(f"smb://{server.user}:{password}@127.0.0.1:{server.port}/x", Settings())
+        open_source(f"smb://{server.user}:{password}@127.0.0.1:{server.port}/x", server.options())
     texts.append(error_text(in_url.value))
 
     texts.append(caplog.text)
@@ -187,10 +187,10 @@ def test_credentials_file(smb_server: SambaServer, tmp_path: Path) -> None:
     creds.chmod(0o644)
     url = f"smb://127.0.0.1:{smb_server.port}/{smb_server.share}"
     with pytest.raises(ConfigError, match="chmod 600") as loose:
-        open_source(url, Settings(smb_credentials_file=creds))
+        open_source(url, SMBOptions(credentials_file=creds))
     assert smb_server.password not in str(loose.value)
     creds.chmod(0o600)
-    source = open_source(url, Settings(smb_credentials_file=creds))
+    source = open_source(url, SMBOptions(credentials_file=creds))
     try:
         source.connect()
         list(source.list_directory(""))
@@ -200,9 +200,9 @@ def test_credentials_file(smb_server: SambaServer, tmp_path: Path) -> None:
 
 def test_missing_password_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="no SMB password"):
-        open_source("smb://someone@127.0.0.1:1/share", Settings())
+        open_source("smb://someone@127.0.0.1:1/share")
     with pytest.raises(ConfigError, match="no SMB user"):
-        open_source("smb://127.0.0.1:1/share", Settings(smb_password="x"))
+        open_source("smb://127.0.0.1:1/share", SMBOptions(SecretStr("x")))
 
 
 @pytest.mark.smb
@@ -235,7 +235,7 @@ def test_folder_bigger_than_two_query_buffers_is_paged(smb_server: SambaServer, 
         (folder.root / name).touch()
     spec = parse(folder.url)
     assert isinstance(spec, SMBSpec)
-    source = SMBSource(spec, folder.settings(), fast_listing=fast)
+    source = SMBSource(spec, folder.options(), fast_listing=fast)
     try:
         assert [i.path for i in source.list_directory("", recursive=True)] == names
     finally:
@@ -252,7 +252,7 @@ def test_symlink_loop_is_not_followed_forever(
     (folder.root / "show" / "season" / "back").symlink_to("..")
     spec = parse(folder.url)
     assert isinstance(spec, SMBSpec)
-    source = SMBSource(spec, folder.settings())
+    source = SMBSource(spec, folder.options())
     caplog.set_level(logging.WARNING)
     try:
         got = [i.path for i in source.list_directory("", recursive=True)]
@@ -269,7 +269,7 @@ def test_hung_server_raises_source_timeout(smb_private_server: SambaServer, fast
     make_tree(server.root, folders=1, files=1)
     spec = parse(server.url)
     assert isinstance(spec, SMBSpec)
-    source = SMBSource(spec, server.settings(smb_timeout_s=0.5), fast_listing=fast, sleep=[].append)
+    source = SMBSource(spec, server.options(timeout_s=0.5), fast_listing=fast, sleep=[].append)
     try:
         list(source.list_directory(""))
         source.read_partial("f00/0.mp4", 0, 1)

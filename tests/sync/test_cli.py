@@ -120,7 +120,7 @@ def test_one_sync_at_a_time_and_abandoned_runs_are_closed(
 ) -> None:
     import fcntl
 
-    from archive_analyzer.config import load_settings
+    from archive_analyzer.config import Settings
     from archive_analyzer.errors import SyncError
     from archive_analyzer.sync.engine import run_sync
 
@@ -130,9 +130,9 @@ def test_one_sync_at_a_time_and_abandoned_runs_are_closed(
             "INSERT INTO sync_runs (kind, status, started_at) "
             "VALUES ('incremental', 'running', 'x')"
         )
-    monkeypatch.setenv("ARCHIVE_FIRESTORE_PROJECT", "demo-lock")
-    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore.host)
-    settings = load_settings(db=db_path)
+    settings = Settings(
+        db=db_path, firestore_project="demo-lock", firestore_emulator_host=firestore.host
+    )
     with open(f"{db_path}.sync.lock", "a+b") as held:
         fcntl.flock(held.fileno(), fcntl.LOCK_EX)
         with pytest.raises(SyncError, match="another sync"):
@@ -164,9 +164,7 @@ def test_run_sync_refuses_a_missing_catalog(
 
     typo = tmp_path / "nowhere" / "typo.db"
     for project in (None, "demo-missing"):  # off, and configured
-        if project:
-            monkeypatch.setenv("ARCHIVE_FIRESTORE_PROJECT", project)
-        settings = Settings(db=typo)
+        settings = Settings(db=typo, firestore_project=project)
         assert settings.sync_enabled == bool(project)
         with pytest.raises(CatalogError, match=r"catalog not found: .*typo\.db"):
             run_sync(settings, full=True)

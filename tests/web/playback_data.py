@@ -69,7 +69,7 @@ def seed_corpus(
                     stamp,
                 ),
             )
-            result = engine.probe_file(source, path.name, budget=8 * 1024 * 1024, timeout_s=30)
+            result = engine.probe_file(source, path.name)
             media.store(conn, fid, result, st.st_size, st.st_mtime, now)
             cid = f"c-{name.replace('_', '-')}"
             conn.execute(

@@ -1,8 +1,10 @@
 """Admin pages: admins only (viewers 403, anonymous to login), the live sections, the failure
-list with reasons, re-probe through the probe engine, and Prometheus metrics."""
+list with reasons, re-probe as a request to the writer (the web request writes nothing; the
+writer's tasks probe and ingest), and Prometheus metrics."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from archive_analyzer.catalog import db
+from archive_analyzer.config import Settings
 from archive_analyzer.jobs import ledger
+from archive_analyzer.jobs.host import probing_tasks
+from archive_analyzer.jobs.queue import Queues, build_queues
+from archive_analyzer.jobs.writer import Writer
 from tests.fixtures.browser import serve_app
 from tests.web.conftest import PASSWORD, csrf_from, login
 from tests.web.test_hls import Site, make_site
@@ -54,27 +60,79 @@ def test_overview_shows_the_live_system(site: Site, admin_client: TestClient) ->
     assert "transcode slots" in page.text
 
 
-def test_failure_list_and_reprobe(site: Site, admin_client: TestClient) -> None:
-    mkv = _file_id(site, "mkv")
-    # the file was unreadable when last probed (an SMB hiccup): an error verdict and a job failure
+def _unreadable_when_last_probed(site: Site, name: str) -> str:
+    """Make ``name`` look like an SMB hiccup hit its last probe: an error verdict and a job
+    failure. Returns its file id."""
+    file_id = _file_id(site, name)
     conn = db.connect(site.settings.db, migrate=False)
     with db.transaction(conn):
         conn.execute(
             "UPDATE media_info SET status = 'error', error = 'SMB read timed out' WHERE id = ?",
-            (mkv,),
+            (file_id,),
         )
-        conn.execute("UPDATE files SET probe_state = 'failed' WHERE id = ?", (mkv,))
+        conn.execute("UPDATE files SET probe_state = 'failed' WHERE id = ?", (file_id,))
         ledger.record_failure(
             conn,
-            key=ledger.probe_failure_key(mkv),
+            key=ledger.probe_failure_key(file_id),
             task="probe",
             error="SourceTimeout: SMB read timed out",
             attempts=4,
             now=db.utc_now(),
-            file=mkv,
-            path="mkv.mkv",
+            file=file_id,
+            path=f"{name}.mkv",
         )
     conn.close()
+    return file_id
+
+
+@contextlib.contextmanager
+def writer_process(settings: Settings) -> Iterator[Queues]:
+    """What ``archive-analyzer run`` has on the queues of ``settings``: the writer and the
+    probe tasks. The test runs their tasks with ``drain``."""
+    queues = build_queues(settings)
+    with probing_tasks(queues, settings) as tasks:
+        writer = Writer(
+            settings, queues, enqueue_probe=tasks.probe.enqueue, on_change=tasks.writer.request_sync
+        )
+        tasks.writer.serve(writer)
+        try:
+            yield queues
+        finally:
+            writer.close()
+
+
+def drain(queues: Queues) -> list[str]:
+    """Run the queued tasks, writer queue first, until both queues are empty (as the writer
+    thread and a probe worker would); returns the task names in the order they ran."""
+    ran: list[str] = []
+    while True:
+        for huey in (queues.writer, queues.probe):
+            task = huey.dequeue()
+            if task is not None:
+                huey.execute(task)
+                ran.append(task.name)
+                break
+        else:
+            return ran
+
+
+def _media_status(site: Site, file_id: str) -> tuple[str, str | None, str | None]:
+    conn = db.connect(site.settings.db, migrate=False)
+    try:
+        status, error = conn.execute(
+            "SELECT status, error FROM media_info WHERE id = ?", (file_id,)
+        ).fetchone()
+        resolved = conn.execute(
+            "SELECT resolved_at FROM job_failures WHERE key = ?",
+            (ledger.probe_failure_key(file_id),),
+        ).fetchone()
+        return status, error, resolved[0] if resolved else None
+    finally:
+        conn.close()
+
+
+def test_failure_list_and_reprobe(site: Site, admin_client: TestClient) -> None:
+    mkv = _unreadable_when_last_probed(site, "mkv")
 
     page = admin_client.get("/admin/failures")
     assert page.status_code == 200
@@ -88,24 +146,29 @@ def test_failure_list_and_reprobe(site: Site, admin_client: TestClient) -> None:
     refused = admin_client.post(f"/admin/reprobe/{mkv}", data={})
     assert refused.status_code == 403  # no CSRF token
     done = admin_client.post(f"/admin/reprobe/{mkv}", data={"csrf": token})
-    assert done.status_code == 303 and done.headers["location"].endswith("done=ok")
+    assert done.status_code == 303 and done.headers["location"].endswith("done=queued")
+    notice = admin_client.get(done.headers["location"]).text
+    assert "Re-probe queued" in notice
+    # the web request asked the writer and wrote nothing itself
+    assert _media_status(site, mkv) == ("error", "SMB read timed out", None)
+    assert "mkv.mkv" in _rows(notice)
 
-    conn = db.connect(site.settings.db, migrate=False)
-    status, error = conn.execute(
-        "SELECT status, error FROM media_info WHERE id = ?", (mkv,)
-    ).fetchone()
-    resolved = conn.execute(
-        "SELECT resolved_at FROM job_failures WHERE key = ?", (ledger.probe_failure_key(mkv),)
-    ).fetchone()[0]
-    conn.close()
-    assert (status, error) == ("ok", None)
-    assert resolved is not None
-    after = _rows(admin_client.get("/admin/failures").text)
-    assert "mkv.mkv" not in after
-    assert "random_bytes.mp4" in after  # still broken after a re-probe of its own
-    broken = _file_id(site, "random_bytes")
-    again = admin_client.post(f"/admin/reprobe/{broken}", data={"csrf": token})
-    assert again.headers["location"].endswith("done=invalid")
+    with writer_process(site.settings) as queues:
+        # the writer takes the request, dispatches a probe job, a worker probes, the writer
+        # ingests the outcome (and resolves the job failure)
+        assert drain(queues) == ["reprobe", "probe", "ingest"]
+        status, error, resolved = _media_status(site, mkv)
+        assert (status, error) == ("ok", None) and resolved is not None
+        after = _rows(admin_client.get("/admin/failures").text)
+        assert "mkv.mkv" not in after
+        assert "random_bytes.mp4" in after  # still broken after a re-probe of its own
+        broken = _file_id(site, "random_bytes")
+        again = admin_client.post(f"/admin/reprobe/{broken}", data={"csrf": token})
+        assert again.headers["location"].endswith("done=queued")
+        assert drain(queues) == ["reprobe", "probe", "ingest"]
+        assert _media_status(site, broken)[0] == "invalid"
+    gone = admin_client.post("/admin/reprobe/" + "0" * 32, data={"csrf": token})
+    assert gone.status_code == 404
 
 
 def test_metrics(site: Site, admin_client: TestClient) -> None:
@@ -143,6 +206,7 @@ def _rows(html: str) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_admin_pages_in_chromium(site: Site, chromium: Any, artifacts: Path) -> None:
+    _unreadable_when_last_probed(site, "mkv")
     with serve_app(site.app) as server:
         context = chromium.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
@@ -156,8 +220,15 @@ def test_admin_pages_in_chromium(site: Site, chromium: Any, artifacts: Path) -> 
         page.screenshot(path=artifacts / "admin.png", full_page=True)
         page.click("text=Failure list")
         page.wait_for_url(f"{server.url}/admin/failures")
-        assert page.locator("td.reason").count() >= 2
-        page.click("tr:has-text('random_bytes.mp4') button:has-text('Re-probe')")
-        page.wait_for_url("**/admin/failures?done=invalid")
+        assert page.locator("td.reason").count() >= 3
+        # the admin re-probes a file an SMB hiccup spoilt: queued, then the writer's tasks run
+        page.click("tr:has-text('mkv.mkv') button:has-text('Re-probe')")
+        page.wait_for_url("**/admin/failures?done=queued")
+        assert "Re-probe queued" in page.locator("#reprobe-result").inner_text()
         page.screenshot(path=artifacts / "admin-failures.png", full_page=True)
+        with writer_process(site.settings) as queues:
+            assert drain(queues) == ["reprobe", "probe", "ingest"]
+        page.reload()
+        assert page.locator("tr:has-text('mkv.mkv')").count() == 0
+        assert page.locator("tr:has-text('random_bytes.mp4')").count() == 1
         context.close()

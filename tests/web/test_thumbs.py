@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from archive_analyzer.catalog import db
-from archive_analyzer.sources import open_source
+from archive_analyzer.pipeline import source_opener
 from archive_analyzer.web import accounts
 from archive_analyzer.web.app import create_app
 from archive_analyzer.web.server import SourceRegistry
@@ -89,7 +89,7 @@ def test_thumbnail_and_hls_over_smb(
         hls_segment_s=2.0,
         transcode_max_height=90,
     )
-    source = open_source(smb_folder.url, settings)
+    source = source_opener(settings)(smb_folder.url)
     source.connect()
     conn = db.connect(settings.db)
     try:

@@ -24,7 +24,8 @@ from archive_analyzer import pipeline, verification
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
 from archive_analyzer.jobs.queue import Queues, ResultsQueue
-from archive_analyzer.jobs.tasks import register_tasks, version_client
+from archive_analyzer.jobs.tasks import TaskOptions, register_tasks
+from archive_analyzer.jobs.version_edits import SplitVersion, VersionClient, VersionReply
 from archive_analyzer.jobs.writer import Writer
 from archive_analyzer.scan.progress import NullProgress
 from archive_analyzer.sources.local import LocalSource
@@ -83,6 +84,19 @@ def _immediate_queues() -> Queues:
     )
 
 
+class QueuedWriter:
+    """The web app's ``WriterRequests`` over real writer tasks on immediate queues."""
+
+    def __init__(self, client: VersionClient) -> None:
+        self._client = client
+
+    def request_reprobe(self, file_id: str) -> None:
+        raise AssertionError("not used here")
+
+    def split_version(self, content_id: str, user: str) -> VersionReply:
+        return self._client.submit(SplitVersion(content_id, user))
+
+
 @pytest.fixture
 def site(tmp_path: Path, archive: Path) -> Iterator[Site]:
     db_path = tmp_path / "v.db"
@@ -102,15 +116,17 @@ def site(tmp_path: Path, archive: Path) -> Iterator[Site]:
         )
     }
     conn.close()
+    queues = _immediate_queues()
+    tasks = register_tasks(queues, TaskOptions())
+    writer = Writer(settings, queues, enqueue_probe=tasks.probe.enqueue, source=source)
+    tasks.writer.serve(writer)
+    client = VersionClient(tasks.writer.request_split, queues.writer.get, timeout_s=5)
     app = create_app(
         settings,
         conn_factory=lambda: db.connect(db_path, migrate=False),
         source_factory=SourceRegistry(settings),
+        writer=QueuedWriter(client),
     )
-    queues = _immediate_queues()
-    writer = Writer(settings, queues, source=source)
-    app.state.version_client = version_client(register_tasks(queues, settings, writer=writer),
-                                              queues, timeout_s=5)  # fmt: skip
     try:
         yield Site(app, db_path, ids)
     finally:

@@ -1,15 +1,29 @@
-"""Status report sections computed from the catalog (see ``archive_analyzer.status``).
+"""The status report: sections computed from the catalog, for ``archive-analyzer status`` and
+the admin pages.
 
-Each function takes a connection and a row limit and returns a ``Section``; ``PROVIDERS`` is the
-report order. Sections read only tables that exist at the current schema version.
+Each provider takes a read connection and a row limit and returns a ``Section``; ``PROVIDERS``
+is the report order (one place, so the CLI and the web say the same thing). Sections read only
+tables that exist at the current schema version.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from archive_analyzer.status import Provider, Section
+
+@dataclass(frozen=True)
+class Section:
+    """A titled list of rows (dicts with the same keys)."""
+
+    key: str
+    title: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+Provider = Callable[[sqlite3.Connection, int], Section]
 
 
 def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
@@ -268,3 +282,8 @@ PROVIDERS: list[Provider] = [
     web_summary,
     poster_frames,
 ]
+
+
+def collect(conn: sqlite3.Connection, limit: int = 10) -> list[Section]:
+    """Every section, in report order."""
+    return [provider(conn, limit) for provider in PROVIDERS]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -81,8 +82,10 @@ class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def settings(db: Path | None = None, config: Path | None = None, **overrides: Any) -> Settings:
-    """Build the settings for a command from its flags (unset flags fall back to env/TOML)."""
-    return load_settings(config, db=db, **overrides)
+    """Build the settings for a command from its flags (unset flags fall back to env/TOML).
+
+    The one place the process environment and the current folder become settings."""
+    return load_settings(config, environ=os.environ, cwd=Path(), db=db, **overrides)
 
 
 def existing_catalog(cfg: Settings) -> Path:

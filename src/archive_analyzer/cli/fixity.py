@@ -57,9 +57,8 @@ def verify(
     """Hash files that have no hash yet and re-verify those due (every
     fixity_interval_days); --all verifies every file now. Exit 1 if any file's bytes changed
     without its size and modification time changing (a fixity failure)."""
-    from archive_analyzer import verification
+    from archive_analyzer import pipeline, verification
     from archive_analyzer.scan.progress import for_terminal
-    from archive_analyzer.sources import open_source
 
     cfg = settings(db, config)
     if not cfg.source:
@@ -67,7 +66,7 @@ def verify(
     options = verification.FixityOptions.from_settings(cfg)
     stop = _StopOnSignal()
     emit = (lambda line: emit_json(line.as_json())) if as_json else _print_line
-    source = open_source(cfg.source, cfg)
+    source = pipeline.source_opener(cfg)(cfg.source)
     conn = None
     try:
         source.connect()
@@ -182,8 +181,7 @@ def export_mhl(
     as_json: JsonOption = False,
 ) -> None:
     """Write an ASC Media Hash List (xxh128) of FOLDER from the stored hashes."""
-    from archive_analyzer import paths, verification
-    from archive_analyzer.sources import open_source
+    from archive_analyzer import paths, pipeline, verification
 
     cfg = settings(db, config)
     if not cfg.source:
@@ -192,7 +190,7 @@ def export_mhl(
         root = paths.normalize(folder)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="FOLDER") from exc
-    source_name = open_source(cfg.source, cfg).name
+    source_name = pipeline.source_opener(cfg)(cfg.source).name
     conn = catalog_db.connect(existing_catalog(cfg), readonly=True)
     try:
         written, count = verification.export_manifest(

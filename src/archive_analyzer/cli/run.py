@@ -6,7 +6,6 @@ over to ``jobs.host``. See docs/jobs.md for the process model.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Annotated, Any
 
@@ -82,7 +81,7 @@ def run(
         return
     from archive_analyzer.jobs.host import run_system
 
-    run_system(cfg, app_factory=_web_app_factory() if web else None)
+    run_system(cfg, app_factory=_build_web_app if web else None)
 
 
 @app.command()
@@ -111,23 +110,12 @@ def _with_demo_archive(cfg: Settings) -> Settings:
     return cfg.model_copy(update={"source": str(root)})
 
 
-def _web_app_factory() -> Any:
-    """The web app factory, or None (with a log line) when the web package is not there."""
-    try:
-        importlib.import_module("archive_analyzer.web.server")
-    except ImportError:
-        log.info("web app not available in this build; running without it")
-        return None
-    return _build_web_app
-
-
 def _build_web_app(cfg: Settings) -> Any:
     """The web app (``web.server.build``), after creating the first admin when none exists."""
     from archive_analyzer.catalog import db
     from archive_analyzer.cli.serve import announce_first_admin
+    from archive_analyzer.web import accounts, server
 
-    accounts = importlib.import_module("archive_analyzer.web.accounts")
-    server = importlib.import_module("archive_analyzer.web.server")
     conn = db.connect(cfg.db)
     try:
         announce_first_admin(accounts.ensure_first_admin(conn))

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from archive_analyzer.catalog import db as catalog_db
+from archive_analyzer.catalog.report import Section, collect
 from archive_analyzer.cli.app import (
     ConfigOption,
     DbOption,
@@ -18,7 +19,6 @@ from archive_analyzer.cli.app import (
     existing_catalog,
     settings,
 )
-from archive_analyzer.status import Section, collect
 
 
 @app.command()

@@ -208,6 +208,8 @@ class HashWriter:
         max_dispatches: int,
         results: ResultsQueue,
         clock: db.Clock,
+        enqueue: Enqueue,
+        on_change: Callable[[], None],
     ) -> None:
         self.conn = conn
         self.source_name = source_name
@@ -218,8 +220,8 @@ class HashWriter:
         self.max_dispatches = max_dispatches
         self.results = results
         self.clock = clock
-        self.enqueue: Enqueue | None = None
-        self.on_change: Callable[[], None] | None = None  # sync request, versions refresh
+        self.enqueue = enqueue
+        self.on_change = on_change  # the debounced sync request
 
     # --- dispatch ----------------------------------------------------------------------------
 
@@ -229,7 +231,7 @@ class HashWriter:
 
     def dispatch(self) -> int:
         """Top up the hash queue; returns how many jobs were handed out."""
-        if self.concurrency <= 0 or self.enqueue is None:
+        if self.concurrency <= 0:
             return 0
         now = self.clock()
         if not self.in_hours(now):
@@ -280,7 +282,6 @@ class HashWriter:
         )
 
     def _enqueue(self, jobs: list[HashJob]) -> None:
-        assert self.enqueue is not None
         for n, job in enumerate(jobs):
             try:
                 self.enqueue(job)
@@ -383,8 +384,7 @@ class HashWriter:
             handled += len(batch)
         if changed:
             self.refresh_versions()
-            if self.on_change is not None:
-                self.on_change()
+            self.on_change()
         if handled:
             self.dispatch()
         return handled

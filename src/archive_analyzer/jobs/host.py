@@ -14,21 +14,31 @@ the writer's leases.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
 from huey.consumer import Consumer
 
+from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
+from archive_analyzer.jobs import hashing
+from archive_analyzer.jobs.client import task_options
+from archive_analyzer.jobs.hashing import HashWriter
+from archive_analyzer.jobs.messages import HashJob, HashOutcome, HashProgress
 from archive_analyzer.jobs.queue import Queues, build_queues
-from archive_analyzer.jobs.tasks import INGEST_FLAG, POLL_FLAG, register_tasks
+from archive_analyzer.jobs.tasks import POLL_FLAG, Tasks, register_tasks, worker_name
 from archive_analyzer.jobs.writer import Writer
+from archive_analyzer.sources import SourcePool
+from archive_analyzer.sync.engine import run_sync
+from archive_analyzer.verification import FixityOptions
 
 log = logging.getLogger(__name__)
 
@@ -78,18 +88,41 @@ class _HostConsumer(Consumer):  # type: ignore[misc]  # huey is untyped
         pass
 
 
-def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer:
-    """A Huey consumer of the probe queue with ``workers`` threads (not started)."""
-    return _HostConsumer(
-        queues.probe,
-        workers=workers,
-        worker_type="thread",
-        periodic=False,
-        max_delay=MAX_IDLE_DELAY_S,
-        check_worker_health=True,
-        # A probe is bounded by probe_timeout_s; do not wait for ever on a stuck one.
-        shutdown_timeout=settings.probe_timeout_s + 15.0,
+@contextlib.contextmanager
+def probing_tasks(
+    queues: Queues,
+    settings: Settings,
+    *,
+    clock: db.Clock = db.utc_now,
+    hash_stopping: threading.Event | None = None,
+) -> Iterator[Tasks]:
+    """The tasks of a process that runs probe and hash jobs (and syncs, when sync is
+    configured), with a pool of open sources for its worker threads, closed after the block
+    (stop the consumers first). Setting ``hash_stopping`` makes running hash jobs stop at
+    their next chunk (their place is kept)."""
+    pool = SourcePool(pipeline.source_opener(settings))
+    run_probe = functools.partial(
+        pipeline.run_probe, sources=pool, options=pipeline.probe_options(settings)
     )
+    fixity_options = FixityOptions.from_settings(settings)  # bad quiet hours fail at start
+    stopping = hash_stopping or threading.Event()
+    viewers = hashing.viewers_present(queues.writer)
+
+    def run_hash(job: HashJob, progress: Callable[[HashProgress], None]) -> HashOutcome:
+        with pool.use(job.source) as source:
+            return hashing.run_job(
+                job, source, fixity_options, viewers=viewers, should_stop=stopping.is_set,
+                clock=clock, on_progress=progress, worker=worker_name(),
+            )  # fmt: skip
+
+    sync = functools.partial(run_sync, settings) if settings.sync_enabled else None
+    try:
+        yield register_tasks(
+            queues, task_options(settings), run_probe=run_probe, run_hash=run_hash,
+            sync_runner=sync, clock=clock,
+        )  # fmt: skip
+    finally:
+        pool.close()
 
 
 def hash_consumer(queues: Queues, settings: Settings) -> Consumer | None:
@@ -104,8 +137,40 @@ def hash_consumer(queues: Queues, settings: Settings) -> Consumer | None:
         periodic=False,
         max_delay=MAX_IDLE_DELAY_S,
         check_worker_health=True,
-        # A running hash stops at its next chunk once hash_stopping is set.
-        shutdown_timeout=120.0,
+        shutdown_timeout=120.0,  # a running hash stops at its next chunk once told to
+    )
+
+
+def hash_writer(settings: Settings, writer: Writer, queues: Queues, tasks: Tasks) -> HashWriter:
+    """The writer's half of hashing (``jobs.hashing``), attached to ``writer``."""
+    attached = HashWriter(
+        writer.conn,
+        source_name=writer.source.name,
+        source_spec=writer.spec,
+        options=FixityOptions.from_settings(settings),
+        concurrency=settings.hash_concurrency,
+        lease_s=settings.hash_lease_s,
+        max_dispatches=settings.probe_max_dispatches,
+        results=queues.hash_results,
+        clock=writer.clock,
+        enqueue=tasks.hash.enqueue,
+        on_change=tasks.writer.request_sync,
+    )
+    writer.hashing = attached
+    return attached
+
+
+def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer:
+    """A Huey consumer of the probe queue with ``workers`` threads (not started)."""
+    return _HostConsumer(
+        queues.probe,
+        workers=workers,
+        worker_type="thread",
+        periodic=False,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+        # A probe is bounded by probe_timeout_s; do not wait for ever on a stuck one.
+        shutdown_timeout=settings.probe_timeout_s + 15.0,
     )
 
 
@@ -116,31 +181,31 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
         flag.install()  # a signal during start-up stops the worker once it is up
     queues = build_queues(settings)
     queues.storage.ping()
-    tasks = register_tasks(queues, settings)
-    consumer = probe_consumer(queues, settings, max(1, settings.workers))
-    hashers = hash_consumer(queues, settings)
-    consumer.start()
-    if hashers is not None:
-        hashers.start()
-    log.info(
-        "probe worker up: %d thread(s), %d hash thread(s), queue %s %s",
-        max(1, settings.workers),
-        settings.hash_workers if hashers is not None else 0,
-        queues.storage.kind,
-        queues.storage.location,
-    )
-    next_check = time.monotonic() + HEALTH_CHECK_S
-    while not flag.wait(0.5):
-        if time.monotonic() >= next_check:
-            next_check = time.monotonic() + HEALTH_CHECK_S
-            consumer.check_worker_health()
-            if hashers is not None:
-                hashers.check_worker_health()
-    tasks.hash_stopping.set()
-    consumer.stop(graceful=True)
-    if hashers is not None:
-        hashers.stop(graceful=True)
-    tasks.sources.close()
+    stopping = threading.Event()
+    with probing_tasks(queues, settings, hash_stopping=stopping):
+        consumer = probe_consumer(queues, settings, max(1, settings.workers))
+        hashers = hash_consumer(queues, settings)
+        consumer.start()
+        if hashers is not None:
+            hashers.start()
+        log.info(
+            "probe worker up: %d thread(s), %d hash thread(s), queue %s %s",
+            max(1, settings.workers),
+            settings.hash_workers if hashers is not None else 0,
+            queues.storage.kind,
+            queues.storage.location,
+        )
+        next_check = time.monotonic() + HEALTH_CHECK_S
+        while not flag.wait(0.5):
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + HEALTH_CHECK_S
+                for running in (consumer, hashers):
+                    if running is not None:
+                        running.check_worker_health()
+        stopping.set()
+        consumer.stop(graceful=True)
+        if hashers is not None:
+            hashers.stop(graceful=True)
     log.info("probe worker stopped")
 
 
@@ -159,11 +224,31 @@ def run_system(
     db.connect(settings.db).close()  # migrate once, before any thread opens the catalog
     queues = build_queues(settings)
     queues.storage.ping()
-    writer = Writer(settings, queues)
-    tasks = register_tasks(queues, settings, writer=writer)
-    for flag_key in (POLL_FLAG, INGEST_FLAG):  # flags left by a crash would block them
-        queues.writer.delete(flag_key)
+    stopping = threading.Event()
+    with probing_tasks(queues, settings, hash_stopping=stopping) as tasks:
+        tasks.writer.clear_flags()  # flags left by a crash would block requests
+        writer = Writer(
+            settings,
+            queues,
+            enqueue_probe=tasks.probe.enqueue,
+            on_change=tasks.writer.request_sync,
+        )
+        hash_writer(settings, writer, queues, tasks)
+        tasks.writer.serve(writer)
+        _serve(settings, queues, tasks, writer, app_factory, flag, on_ready, stopping)
 
+
+def _serve(
+    settings: Settings,
+    queues: Queues,
+    tasks: Tasks,
+    writer: Writer,
+    app_factory: AppFactory | None,
+    flag: StopFlag,
+    on_ready: Callable[[], None] | None,
+    hash_stopping: threading.Event,
+) -> None:
+    """Start the consumers (and the web app), tick polls until ``flag``, shut down."""
     writer_consumer = _HostConsumer(
         queues.writer,
         workers=1,  # the single writer
@@ -178,10 +263,9 @@ def run_system(
     server = _start_web(app_factory, settings) if app_factory is not None else None
 
     writer_consumer.start()
-    if probers is not None:
-        probers.start()
-    if hashers is not None:
-        hashers.start()
+    for consumer in (probers, hashers):
+        if consumer is not None:
+            consumer.start()
     log.info(
         "archive-analyzer running: source %s, queue %s %s, %d probe worker(s)%s",
         writer.source.name,
@@ -195,7 +279,7 @@ def run_system(
     next_check = time.monotonic() + HEALTH_CHECK_S
     try:
         if writer.needs_initial_scan():
-            tasks.reconcile()  # a first full scan; the polls take over after it
+            tasks.writer.reconcile()  # a first full scan; the polls take over after it
         if on_ready is not None:
             on_ready()
         while not flag.is_set():
@@ -203,7 +287,7 @@ def run_system(
             if now >= next_poll:
                 next_poll = now + settings.poll_interval_s
                 try:
-                    skipped = 0 if tasks.request_poll() else skipped + 1
+                    skipped = 0 if tasks.writer.request_poll() else skipped + 1
                     if skipped >= 3 and not _poll_waiting(queues):
                         # The flag outlived its task (lost with a queue): clear it.
                         queues.writer.delete(POLL_FLAG)
@@ -218,9 +302,8 @@ def run_system(
                         consumer.check_worker_health()
             flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
     finally:
-        tasks.hash_stopping.set()  # running hashes stop at their next chunk, place kept
+        hash_stopping.set()  # running hashes stop at their next chunk, their place kept
         _shutdown(server, [probers, hashers], writer_consumer, writer)
-        tasks.sources.close()
 
 
 def _poll_waiting(queues: Queues) -> bool:

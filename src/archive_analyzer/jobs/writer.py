@@ -3,7 +3,9 @@
 It owns the catalog connection, the source and the watcher state. It polls, hands probe jobs to
 the probe queue (recording a lease for each), ingests the outcomes that workers push to the
 results queue in batches, and dispatches again the jobs whose lease expired (the queue lost
-them: a worker died mid-job, Redis restarted). Probe workers never touch the catalog.
+them: a worker died mid-job, Redis restarted). Probe workers never touch the catalog, and
+neither does the web app: an admin's re-probe is a request to the writer (``reprobe``), which
+dispatches it like any other probe job.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime
 
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
+from archive_analyzer.catalog import files as repo
 from archive_analyzer.config import Settings
 from archive_analyzer.jobs import ledger
 from archive_analyzer.jobs.hashing import HashWriter
@@ -26,7 +29,7 @@ from archive_analyzer.pipeline import ProbeJob
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
 from archive_analyzer.scan.progress import LogProgress
 from archive_analyzer.scan.watcher import WatchState
-from archive_analyzer.sources import Source, open_source
+from archive_analyzer.sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -52,27 +55,35 @@ def error_result(job: ProbeJob, error: str, strategy: str) -> ProbeResult:
 
 
 class Writer:
-    """The writer side of the jobs; every method runs on the one writer thread."""
+    """The writer side of the jobs; every method runs on the one writer thread.
+
+    ``enqueue_probe`` puts a job on the probe queue (``ProbeTask.enqueue``); ``on_change`` is
+    called after a poll that changed the catalog (a debounced sync request). ``settings`` are
+    the deployment's, passed on to the pipeline's poll and scan.
+    """
 
     def __init__(
         self,
         settings: Settings,
         queues: Queues,
         *,
+        enqueue_probe: EnqueueProbe,
+        on_change: Callable[[], None] = lambda: None,
         clock: db.Clock = db.utc_now,
         source: Source | None = None,
     ) -> None:
         if not settings.source:
             raise ValueError("the writer needs a source")
         self.settings = settings
+        self.spec = settings.source
         self.queues = queues
         self.clock = clock
+        self.enqueue_probe = enqueue_probe
+        self.on_change = on_change
         self.conn: sqlite3.Connection = db.connect(settings.db)
-        self.source: Source = source or open_source(settings.source, settings)
+        self.source: Source = source or pipeline.source_opener(settings)(settings.source)
         self.state = WatchState()
-        self.enqueue_probe: EnqueueProbe | None = None  # set by jobs.tasks.register_tasks
-        self.on_change: Callable[[], None] | None = None  # debounced sync request
-        self.hashing: HashWriter | None = None  # set by jobs.tasks.register_tasks
+        self.hashing: HashWriter | None = None  # content hashes (jobs.host attaches one)
         # When each file's job was last seen waiting in the probe queue (see check_leases).
         self._seen_queued: dict[str, datetime] = {}
 
@@ -98,7 +109,7 @@ class Writer:
             self.hashing.check_leases()
             self.hashing.dispatch()
         changes = summary.changes
-        if (changes or ingested) and self.on_change is not None:
+        if changes or ingested:
             self.on_change()
         return PollReport(changes, dispatched, ingested, redispatched, poisoned)
 
@@ -134,9 +145,19 @@ class Writer:
         self._enqueue(fresh)
         return len(fresh)
 
+    def reprobe(self, file_id: str) -> bool:
+        """Dispatch a probe job for catalogued file ``file_id`` as it is now (an admin's
+        re-probe); its outcome is ingested like any other. False when it is not a catalogued
+        media file of this writer's source (unknown, deleted, another source)."""
+        row = repo.get(self.conn, file_id)
+        if row is None or row.status == "deleted" or not row.is_media:
+            return False
+        if row.source != self.source.name:
+            return False
+        self.dispatch(pipeline.jobs_for([row], self.spec))
+        return True
+
     def _enqueue(self, jobs: list[ProbeJob]) -> None:
-        if self.enqueue_probe is None:
-            raise RuntimeError("no probe task registered on this writer")
         for n, job in enumerate(jobs):
             try:
                 self.enqueue_probe(job)

@@ -1,7 +1,8 @@
 """Codec configuration records -> ffprobe's names (profile, pix_fmt, channels, sample rate).
 
-Pure functions over the small configuration blobs containers carry: ``avcC`` (H.264),
-``hvcC`` (HEVC), the MPEG-4 AudioSpecificConfig (AAC). MP4 sample entries and Matroska
+Pure functions over the small configuration blobs containers carry: ``hvcC`` (HEVC), the
+MPEG-4 AudioSpecificConfig (AAC); H.264's ``avcC`` and SPS are ``h264.from_avcc`` /
+``h264.parse_sps``, which give the same ``VideoConfig``. MP4 sample entries and Matroska
 CodecPrivate hold the same records, so every container parser can use these. Each returns
 None for a field it cannot decide rather than guess.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archive_analyzer.probe import h264
 from archive_analyzer.probe.bitstream import Bits
 
 
@@ -48,69 +48,6 @@ _PIX = {
     (2, 12): "yuv422p12le",
     (3, 12): "yuv444p12le",
 }
-
-
-def h264_profile(profile_idc: int, constraints: int) -> str | None:
-    """ffprobe's H.264 profile name from ``profile_idc`` and the constraint-flags byte."""
-    intra = bool(constraints & 0x10)
-    if profile_idc == 66:
-        return "Constrained Baseline" if constraints & 0x40 else "Baseline"
-    names = {
-        77: "Main",
-        88: "Extended",
-        100: "High",
-        110: "High 10 Intra" if intra else "High 10",
-        122: "High 4:2:2 Intra" if intra else "High 4:2:2",
-        244: "High 4:4:4 Intra" if intra else "High 4:4:4 Predictive",
-        44: "CAVLC 4:4:4",
-    }
-    return names.get(profile_idc)
-
-
-def h264_from_sps(sps: bytes) -> VideoConfig:
-    """Profile, pix_fmt, cropped size and field order from an H.264 SPS (header byte included).
-
-    Lenient, for configuration records (``avcC``): when the SPS cannot be decoded, the
-    profile from its first bytes is still returned.
-    """
-    if len(sps) < 4:
-        return VideoConfig()
-    return h264_sps(sps) or VideoConfig(profile=h264_profile(sps[1], sps[2]))
-
-
-def h264_sps(nal: bytes, *, timing: bool = False) -> VideoConfig | None:
-    """Decode an H.264 SPS NAL unit (header byte included); None when it is cut short or odd.
-
-    With ``timing`` the VUI is read too and ``frame_rate`` is time_scale / (2
-    num_units_in_tick) when the SPS carries timing info (an SPS cut inside its VUI is then
-    None as well, so a caller reading a stream's first bytes can try again with more).
-    """
-    sps = h264.parse_sps(nal, vui=timing)
-    if sps is None:
-        return None
-    # frame_mbs_only_flag = 1: frames only, which ffprobe reports as progressive. Otherwise
-    # the field order is per picture: ``h264.field_order`` over the stream's first NAL units.
-    return VideoConfig(
-        profile=h264_profile(sps.profile_idc, sps.constraints),
-        pix_fmt=pix_fmt(sps.chroma, sps.depth),
-        width=sps.width,
-        height=sps.height,
-        field_order="progressive" if sps.frame_mbs_only else None,
-        frame_rate=sps.frame_rate,
-    )
-
-
-def h264_from_avcc(avcc: bytes) -> VideoConfig:
-    """Profile and pix_fmt from an ``avcC`` record (AVCDecoderConfigurationRecord)."""
-    if len(avcc) < 4:
-        return VideoConfig()
-    count = avcc[5] & 0x1F if len(avcc) > 5 else 0
-    if count and len(avcc) >= 8:
-        length = int.from_bytes(avcc[6:8], "big")
-        sps = avcc[8 : 8 + length]
-        if len(sps) == length and length >= 4:
-            return h264_from_sps(sps)
-    return VideoConfig(profile=h264_profile(avcc[1], avcc[2]))
 
 
 # Codecs whose libavcodec decoder has a single output format (no profile changes it).

@@ -53,24 +53,6 @@ def nal_units(data: bytes) -> list[bytes]:
     return units
 
 
-def h264_sps(nal: bytes) -> VideoHeader | None:
-    """Decode an H.264 SPS NAL unit (with its one-byte header), VUI timing included."""
-    if not nal or nal[0] & 0x1F != 7:
-        return None
-    config = codecs.h264_sps(nal, timing=True)
-    if config is None or config.width is None or config.height is None:
-        return None
-    return VideoHeader(
-        "h264",
-        config.width,
-        config.height,
-        config.frame_rate,
-        config.profile,
-        config.pix_fmt,
-        config.field_order,
-    )
-
-
 def hevc_sps(nal: bytes) -> VideoHeader | None:
     """Decode an HEVC SPS NAL unit (with its two-byte header): size, profile, pix_fmt."""
     if len(nal) < 3 or (nal[0] >> 1) & 0x3F != 33:
@@ -303,11 +285,12 @@ def in_band(codec: str | None, data: bytes) -> codecs.VideoConfig | None:
     if codec == "h264":
         nals = nal_units(data)
         for nal in nals:
-            if nal and nal[0] & 0x1F == 7:
-                config = codecs.h264_sps(nal)
-                if config is not None and config.field_order is None:
-                    config = replace(config, field_order=h264.field_order(nals))
-                return config
+            if nal and nal[0] & 0x1F == h264.SPS_NAL:
+                sps = h264.parse_sps(nal)
+                if sps is None:
+                    return None
+                order = sps.field_order or h264.field_order(nals)
+                return replace(sps.config(), field_order=order)
         return None
     if codec in ("mpeg1video", "mpeg2video"):
         found = mpeg2_sequence(data)

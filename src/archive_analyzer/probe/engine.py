@@ -3,8 +3,10 @@
 Strategies:
 - ``smart`` (default): sniff the container from the first bytes, run our parser for it
   (``mp4``, ``mkv``, ``ts``, ``mxf``, ``avi``, ``asf``), and fall back to libavformat (PyAV)
-  over the same counting reader when no parser claims the file, a parser module is missing,
-  or a parser fails or leaves the essentials out. Everything stays under the byte budget.
+  over the same counting reader when no parser claims the file, or a parser fails or leaves
+  the essentials out (``probe/parsers.py`` lists the parsers; each is imported at start-up,
+  so a broken parser module fails loudly instead of sending every file to libavformat).
+  Everything stays under the byte budget.
 - ``ladder``: the seed's ffprobe ladder over stdin (baseline; may read the whole file).
 - ``full``: ffprobe on the whole file (ground truth; by path for local files).
 
@@ -14,22 +16,17 @@ exceptions; only I/O failures and time-outs give status ``error``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import unquote
 
-from archive_analyzer import paths
 from archive_analyzer.errors import (
     ArchiveError,
     BudgetExceeded,
-    FileVanished,
     ParseError,
     ProbeError,
     ProbeTimeout,
@@ -37,13 +34,11 @@ from archive_analyzer.errors import (
 )
 from archive_analyzer.probe import ffprobe, libav
 from archive_analyzer.probe.facts import Facts
+from archive_analyzer.probe.parsers import PARSERS
 from archive_analyzer.probe.reader import CountingReader
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
 from archive_analyzer.probe.sniff import SNIFF_BYTES, sniff
 from archive_analyzer.sources.base import Source
-
-if TYPE_CHECKING:
-    from archive_analyzer.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -51,37 +46,40 @@ STRATEGIES = ("smart", "ladder", "full")
 DEFAULT_BUDGET = 8 * 1024 * 1024
 DEFAULT_TIMEOUT_S = 30.0
 
-Parse = Callable[[CountingReader], Facts]
+
+@dataclass(frozen=True, slots=True)
+class ProbeOptions:
+    """How to probe (built at the entrance from the ``probe_*`` settings).
+
+    ``budget`` caps the bytes read from the source for ``smart`` (``ladder`` and ``full``
+    read what they need, up to the whole file); ``timeout_s`` is the wall-clock limit per
+    file (an ffprobe still running then is killed); ``concurrency`` is the number of files
+    ``probe_many`` probes at once.
+    """
+
+    strategy: str = "smart"
+    budget: int = DEFAULT_BUDGET
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    concurrency: int = 4
 
 
-def _parser(kind: str) -> Parse | None:
-    """The ``parse`` function of ``probe/<kind>.py``, or None while that module is missing."""
-    try:
-        module = importlib.import_module(f"archive_analyzer.probe.{kind}")
-    except ImportError:
-        return None
-    parse: Parse | None = getattr(module, "parse", None)
-    return parse
+DEFAULTS = ProbeOptions()
 
 
 def probe_file(
     source: Source,
     path: str,
+    options: ProbeOptions = DEFAULTS,
     *,
-    strategy: str = "smart",
-    budget: int = DEFAULT_BUDGET,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
     size: int | None = None,
     local_path: Path | None = None,
 ) -> ProbeResult:
     """Probe ``path`` of ``source`` and return what was found; never raises for the file.
 
-    ``budget`` caps the bytes read from the source for ``smart`` (``ladder`` and ``full``
-    read what they need, up to the whole file); ``timeout_s`` is the wall-clock limit (an
-    ffprobe still running then is killed). ``size`` saves a ``stat`` when the caller listed
-    the file; ``local_path`` lets ``full`` hand a local file to ffprobe by path.
-    Raises ``ValueError`` only for an unknown strategy.
+    ``size`` saves a ``stat`` when the caller listed the file; ``local_path`` lets ``full``
+    hand a local file to ffprobe by path. Raises ``ValueError`` only for an unknown strategy.
     """
+    strategy, budget, timeout_s = options.strategy, options.budget, options.timeout_s
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown probe strategy {strategy!r}; use one of {STRATEGIES}")
     start = time.monotonic()
@@ -127,7 +125,7 @@ def probe_file(
 def _smart(reader: CountingReader) -> Facts:
     """Our parser for the sniffed container, else (or on failure) libavformat."""
     kind = sniff(reader.read(0, SNIFF_BYTES))
-    parse = _parser(kind) if kind else None
+    parse = PARSERS[kind] if kind else None
     failure: str | None = None
     partial: Facts | None = None
     if parse is not None:
@@ -225,94 +223,23 @@ def _timed(result: ProbeResult, start: float, size: int | None) -> ProbeResult:
 
 
 def probe_many(
-    source: Source,
-    paths: Iterable[str | tuple[str, int]],
-    *,
-    concurrency: int = 4,
-    strategy: str = "smart",
-    budget: int = DEFAULT_BUDGET,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
+    source: Source, paths: Iterable[str | tuple[str, int]], options: ProbeOptions = DEFAULTS
 ) -> Iterator[ProbeResult]:
-    """Probe many files with ``concurrency`` threads; results in input order.
+    """Probe many files with ``options.concurrency`` threads; results in input order.
 
     ``paths`` may carry the listed size (``(path, size)``) to save a ``stat`` each. At most
     ``2 x concurrency`` probes are in flight or waiting to be yielded, so memory stays
     bounded however long ``paths`` is.
     """
+    concurrency = options.concurrency
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     window: deque[Future[ProbeResult]] = deque()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="probe") as pool:
         for item in paths:
             path, size = item if isinstance(item, tuple) else (item, None)
-            window.append(
-                pool.submit(
-                    probe_file,
-                    source,
-                    path,
-                    strategy=strategy,
-                    budget=budget,
-                    timeout_s=timeout_s,
-                    size=size,
-                )
-            )
+            window.append(pool.submit(probe_file, source, path, options, size=size))
             if len(window) >= 2 * concurrency:
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
-
-
-def probe_path(target: str, settings: Settings, *, strategy: str | None = None) -> ProbeResult:
-    """Probe one CLI target: a local file path or an ``smb://host/share/dir/file`` URL.
-
-    Raises ``ConfigError`` for a malformed URL; everything about the file is in the result.
-    """
-    from archive_analyzer.sources import open_source
-
-    chosen = strategy or settings.probe_strategy
-    if target.lower().startswith("smb://"):
-        folder, _, quoted = target.rstrip("/").rpartition("/")
-        name = paths.normalize(unquote(quoted))  # URLs percent-encode spaces and Hangul
-        source = open_source(folder, settings)
-        local: Path | None = None
-    else:
-        text = unquote(target[len("file://") :]) if target.startswith("file://") else target
-        file = Path(text).expanduser().absolute()
-        try:
-            if file.is_dir():
-                return _target_error(target, chosen, f"is a folder: {file}")
-            file.stat()  # a missing parent folder is the target's problem, not the source's
-        except (FileNotFoundError, NotADirectoryError):
-            return _target_error(target, chosen, f"not found: {file}")
-        except OSError:
-            pass  # e.g. permission denied: the probe reports it in its own words
-        folder, name = str(file.parent), file.name
-        source = open_source(folder, settings)
-        local = file
-    try:
-        source.connect()
-        # the target's own problems in its own words, before the probe reads it as a file
-        # ("I/O: no longer exists" for a typo, "empty file" for a folder misled users)
-        try:
-            info = source.stat(name)
-        except FileVanished:
-            return _target_error(target, chosen, f"not found: {local or target}")
-        if info.is_dir:
-            return _target_error(target, chosen, f"is a folder: {local or target}")
-        result = probe_file(
-            source,
-            name,
-            strategy=chosen,
-            budget=settings.probe_budget_bytes,
-            timeout_s=settings.probe_timeout_s,
-            local_path=local,
-        )
-        return replace(result, path=target)
-    except SourceError as exc:
-        return _target_error(target, chosen, str(exc))
-    finally:
-        source.close()
-
-
-def _target_error(target: str, strategy: str, message: str) -> ProbeResult:
-    return ProbeResult(path=target, status=ProbeStatus.ERROR, strategy=strategy, error=message)

@@ -1,7 +1,9 @@
-"""H.264 bitstream headers: the sequence parameter set, and the field order of the first
-pictures as libavcodec's H.264 parser reports it.
+"""H.264 bitstream headers: the sequence parameter set, the ``avcC`` record, and the field order
+of the first pictures as libavcodec's H.264 parser reports it.
 
-One SPS parser serves ``avcC`` records (MP4, Matroska) and streams (TS, PS, AVI, MXF). The
+One SPS entry point, ``parse_sps`` -> ``Sps``, serves ``avcC`` records (MP4, Matroska:
+``from_avcc``) and streams (TS, PS, AVI, MXF); ``Sps`` carries ffprobe's names for what it
+says (``profile``, ``pix_fmt``) and ``Sps.config()`` is the same as a ``codecs.VideoConfig``. The
 field order of a stream that may be interlaced (frame_mbs_only_flag = 0) is per picture: the
 parser takes it from the picture timing SEI's pic_struct when the SPS says one is sent, else
 from the picture order counts of the first slice (top field first when the top field's count
@@ -13,9 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from archive_analyzer.probe.bitstream import Bits, unescape
+from archive_analyzer.probe.codecs import VideoConfig, pix_fmt
 
 HIGH_PROFILES = frozenset({100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135})
-_SPS, _PPS, _SEI, _SLICE, _IDR = 7, 8, 6, 1, 5
+SPS_NAL = 7  # nal_unit_type of a sequence parameter set
+_SPS, _PPS, _SEI, _SLICE, _IDR = SPS_NAL, 8, 6, 1, 5
 _PIC_TIMING = 1
 _MAX_NALS = 64  # NAL units looked at for the first picture
 
@@ -42,20 +46,79 @@ class Sps:
     hrd_delays: tuple[int, int] | None = None  # cpb_removal / dpb_output delay lengths
     pic_struct_present: bool = False
 
+    @property
+    def profile(self) -> str | None:
+        """ffprobe's profile name."""
+        return profile_name(self.profile_idc, self.constraints)
+
+    @property
+    def pix_fmt(self) -> str | None:
+        """ffprobe's pix_fmt."""
+        return pix_fmt(self.chroma, self.depth)
+
+    @property
+    def field_order(self) -> str | None:
+        """ "progressive" when the stream holds frames only (frame_mbs_only_flag = 1, which
+        ffprobe reports so); else None: the order is per picture (``field_order(nals)``)."""
+        return "progressive" if self.frame_mbs_only else None
+
+    def config(self) -> VideoConfig:
+        """What the SPS says, as a configuration record's facts (``frame_rate`` when the VUI
+        was read and carries timing info)."""
+        return VideoConfig(
+            self.profile, self.pix_fmt, self.width, self.height, self.field_order, self.frame_rate
+        )
+
+
+def profile_name(profile_idc: int, constraints: int) -> str | None:
+    """ffprobe's H.264 profile name from ``profile_idc`` and the constraint-flags byte."""
+    intra = bool(constraints & 0x10)
+    if profile_idc == 66:
+        return "Constrained Baseline" if constraints & 0x40 else "Baseline"
+    names = {
+        77: "Main",
+        88: "Extended",
+        100: "High",
+        110: "High 10 Intra" if intra else "High 10",
+        122: "High 4:2:2 Intra" if intra else "High 4:2:2",
+        244: "High 4:4:4 Intra" if intra else "High 4:4:4 Predictive",
+        44: "CAVLC 4:4:4",
+    }
+    return names.get(profile_idc)
+
 
 def parse_sps(nal: bytes, *, vui: bool = False) -> Sps | None:
-    """Decode an SPS NAL unit (header byte included); None when it is cut short or odd.
+    """Decode an SPS NAL unit (header byte included); None when it is cut short or odd, or
+    is not an SPS (nal_unit_type 7).
 
     With ``vui`` the VUI is read too (timing, HRD delay lengths, pic_struct_present_flag):
     an SPS cut inside it is then None as well, so a caller reading a stream's first bytes
     can try again with more.
     """
-    if len(nal) < 4:
+    if len(nal) < 4 or nal[0] & 0x1F != SPS_NAL:
         return None
     try:
         return _sps(Bits(unescape(nal[1 : 64 * 1024])), vui)
     except IndexError:
         return None
+
+
+def from_avcc(avcc: bytes) -> VideoConfig:
+    """Profile, pix_fmt, cropped size and field order from an ``avcC`` record
+    (AVCDecoderConfigurationRecord). Lenient: when its SPS cannot be decoded, the profile from
+    the record's own bytes is still returned."""
+    if len(avcc) < 4:
+        return VideoConfig()
+    count = avcc[5] & 0x1F if len(avcc) > 5 else 0
+    if count and len(avcc) >= 8:
+        length = int.from_bytes(avcc[6:8], "big")
+        nal = avcc[8 : 8 + length]
+        if len(nal) == length and length >= 4:
+            sps = parse_sps(nal)
+            if sps is not None:
+                return sps.config()
+            return VideoConfig(profile=profile_name(nal[1], nal[2]))
+    return VideoConfig(profile=profile_name(avcc[1], avcc[2]))
 
 
 def _sps(b: Bits, vui: bool) -> Sps | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from archive_analyzer.errors import ParseError
-from archive_analyzer.probe import codecs, ebml, elementary, mkv_clusters, mp4_entries, riff
+from archive_analyzer.probe import codecs, ebml, elementary, h264, mkv_clusters, mp4_entries, riff
 from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
 
@@ -293,7 +293,7 @@ def _video_config(
     """Profile / pix_fmt (/ field order) from CodecPrivate, else from the track's first frame
     (MPEG-1/2 and MPEG-4 part 2 headers are often only in-band; VP9's always are)."""
     if track.codec_id.startswith("V_MPEG4/ISO/AVC"):
-        return codecs.h264_from_avcc(track.private)
+        return h264.from_avcc(track.private)
     if track.codec_id.startswith("V_MPEGH/ISO/HEVC"):
         return codecs.hevc_from_hvcc(track.private)
     if codec not in ("h264", "mpeg1video", "mpeg2video", "mpeg4", "vp9", "dnxhd"):

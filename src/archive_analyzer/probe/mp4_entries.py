@@ -11,7 +11,8 @@ import struct
 from dataclasses import dataclass
 
 from archive_analyzer.probe import elementary
-from archive_analyzer.probe.codecs import aac_from_asc, h264_from_avcc, hevc_from_hvcc
+from archive_analyzer.probe.codecs import aac_from_asc, hevc_from_hvcc
+from archive_analyzer.probe.h264 import from_avcc as h264_from_avcc
 
 
 @dataclass(frozen=True, slots=True)

@@ -162,15 +162,24 @@ def _video_header(stream: Stream, chunk: bytes, *, partial: bool) -> VideoHeader
     if codec == "h264":
         nals = elementary.nal_units(chunk)
         for nal in nals:
-            found = elementary.h264_sps(nal)
-            if found is None:
+            sps = h264.parse_sps(nal, vui=True)
+            if sps is None:
                 continue
-            if found.field_order is None:  # may be interlaced: the first picture tells
+            header = VideoHeader(
+                "h264",
+                sps.width,
+                sps.height,
+                sps.frame_rate,
+                sps.profile,
+                sps.pix_fmt,
+                sps.field_order,
+            )
+            if header.field_order is None:  # may be interlaced: the first picture tells
                 order = h264.field_order(nals)
                 if order is None and partial:
                     return None  # its slice header may be in the next packet
-                found = replace(found, field_order=order)
-            return found
+                header = replace(header, field_order=order)
+            return header
     if codec == "hevc":
         for nal in elementary.nal_units(chunk):
             rate = elementary.hevc_vps_rate(nal)

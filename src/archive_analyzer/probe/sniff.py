@@ -12,6 +12,8 @@ import struct
 from archive_analyzer.probe.mp4 import TOP_LEVEL
 
 SNIFF_BYTES = 4096
+# The names sniff() returns; probe/parsers.py has a parser for each.
+KINDS = ("mp4", "mkv", "ts", "mxf", "avi", "asf")
 
 _EBML = b"\x1a\x45\xdf\xa3"
 _ASF = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
 
@@ -68,4 +69,9 @@ class Source(Protocol):
 
     def open(self, path: str) -> BinaryIO:
         """A seekable, read-only binary file object. The caller closes it."""
+        ...
+
+    def local_path(self, path: str) -> Path | None:
+        """The regular file's path on this machine, for tools that read files by path
+        (ffmpeg, ffprobe); None when the source has none (SMB) or it is not a regular file."""
         ...

@@ -1,7 +1,10 @@
-"""SMB credentials: a user from the URL or a credentials file, a password from settings.
+"""SMB options and credentials: a user from the URL or a credentials file, a password from
+the options.
 
-The password comes from ``settings.smb_password`` (``ARCHIVE_SMB_PASSWORD``) or from the
-credentials file named by ``settings.smb_credentials_file``, which must not be readable by
+``SMBOptions`` is what an SMB source needs of the settings (built at the entrance from
+``smb_password``, ``smb_credentials_file``, ``smb_timeout_s``, ``smb_list_concurrency``).
+The password comes from ``SMBOptions.password`` (``ARCHIVE_SMB_PASSWORD``) or from the
+credentials file named by ``SMBOptions.credentials_file``, which must not be readable by
 group or others (mode 0600 or 0400). Its format is the one ``smbclient -A`` and ``mount.cifs``
 read::
 
@@ -17,14 +20,21 @@ from __future__ import annotations
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
 from archive_analyzer.errors import ConfigError
 
-if TYPE_CHECKING:
-    from archive_analyzer.config import Settings
+
+@dataclass(frozen=True, slots=True)
+class SMBOptions:
+    """How to reach SMB shares: the password or credentials file, and time-out and listing
+    concurrency. ``repr`` never shows the password (``SecretStr``)."""
+
+    password: SecretStr | None = None
+    credentials_file: Path | None = None
+    timeout_s: float = 30.0
+    list_concurrency: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +83,14 @@ def read_credentials_file(path: Path) -> dict[str, str]:
     return parse_credentials_file(text)
 
 
-def resolve_credentials(url_user: str | None, settings: Settings) -> SMBCredentials:
+def resolve_credentials(url_user: str | None, options: SMBOptions) -> SMBCredentials:
     """The credentials for an SMB source whose URL names ``url_user`` (or nobody).
 
     Raises ``ConfigError`` when no user or no password can be found.
     """
     from_file: dict[str, str] = {}
-    if settings.smb_credentials_file is not None:
-        from_file = read_credentials_file(settings.smb_credentials_file)
+    if options.credentials_file is not None:
+        from_file = read_credentials_file(options.credentials_file)
     user = url_user or from_file.get("username") or from_file.get("user")
     if not user:
         raise ConfigError(
@@ -89,8 +99,8 @@ def resolve_credentials(url_user: str | None, settings: Settings) -> SMBCredenti
     domain = from_file.get("domain", "")
     if "\\" in user:  # DOMAIN\user
         domain, _, user = user.partition("\\")
-    if settings.smb_password is not None:
-        password = settings.smb_password
+    if options.password is not None:
+        password = options.password
     elif "password" in from_file:
         password = SecretStr(from_file["password"])
     else:

@@ -172,6 +172,14 @@ class LocalSource:
             os.close(fd)
             raise
 
+    def local_path(self, path: str) -> Path | None:
+        """The file on disk (NFC/NFD resolved), or None when it is not a regular file."""
+        disk = self._disk_path(paths.normalize(path))
+        try:
+            return Path(disk) if statmod.S_ISREG(os.stat(disk).st_mode) else None
+        except OSError:
+            return None
+
     # --- paths -----------------------------------------------------------------------------
 
     def _disk_path(self, rel: str) -> str:

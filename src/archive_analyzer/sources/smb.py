@@ -9,7 +9,7 @@ through a seekable file object (``smb_file``).
 
 Faults: a dropped connection is retried up to 3 times, waiting 1 s, 2 s, 4 s (tenacity), then
 ``SourceUnavailable``; a missing file is ``FileVanished``; an answer slower than
-``settings.smb_timeout_s`` is ``SourceTimeout``. The password never leaves ``SMBCredentials``
+``SMBOptions.timeout_s`` is ``SourceTimeout``. The password never leaves ``SMBCredentials``
 except into the session setup.
 """
 
@@ -22,7 +22,8 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
 
 import tenacity
 from smbprotocol.header import NtStatus
@@ -30,8 +31,9 @@ from smbprotocol.header import NtStatus
 from archive_analyzer import paths
 from archive_analyzer.errors import FileVanished, SourceTimeout, SourceUnavailable
 from archive_analyzer.sources.base import FileInfo
-from archive_analyzer.sources.credentials import SMBCredentials, resolve_credentials
+from archive_analyzer.sources.credentials import SMBCredentials, SMBOptions, resolve_credentials
 from archive_analyzer.sources.smb_dir import RawEntry, walk
+from archive_analyzer.sources.smb_file import open_file
 from archive_analyzer.sources.smb_link import (
     READ_CHUNK,
     Dropped,
@@ -49,9 +51,6 @@ from archive_analyzer.sources.smb_wire import (
     WireTimeout,
 )
 from archive_analyzer.sources.url import SMBSpec
-
-if TYPE_CHECKING:
-    from archive_analyzer.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +74,16 @@ class SMBSource:
     def __init__(
         self,
         spec: SMBSpec,
-        settings: Settings,
+        options: SMBOptions,
         *,
         backoff: Sequence[float] = BACKOFF_S,
         sleep: Callable[[float], None] = time.sleep,
         fast_listing: bool = True,
     ) -> None:
         self._spec = spec
-        self._creds: SMBCredentials = resolve_credentials(spec.user, settings)
-        self._timeout = settings.smb_timeout_s
-        self._in_flight = max(1, settings.smb_list_concurrency)
+        self._creds: SMBCredentials = resolve_credentials(spec.user, options)
+        self._timeout = options.timeout_s
+        self._in_flight = max(1, options.list_concurrency)
         self._backoff = tuple(backoff)
         self._sleep = sleep
         self._link: SMBLink | None = None
@@ -375,10 +374,12 @@ class SMBSource:
 
     def open(self, path: str) -> BinaryIO:
         """A seekable, read-only file object (buffered); the caller closes it."""
-        from archive_analyzer.sources.smb_file import open_file
-
         rel = paths.normalize(path)
         return open_file(self, rel)
+
+    def local_path(self, path: str) -> Path | None:
+        """None: a share's files have no path on this machine."""
+        return None
 
 
 class _LinkFetcher:

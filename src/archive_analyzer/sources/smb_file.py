@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import BinaryIO, cast
 
 from archive_analyzer.errors import SourceError
+from archive_analyzer.sources.base import Source
 from archive_analyzer.sources.rangefile import RangeFile
-
-if TYPE_CHECKING:
-    from archive_analyzer.sources.smb import SMBSource
 
 BUFFER = 256 * 1024
 
 
-def open_file(source: SMBSource, rel: str) -> BinaryIO:
+def open_file(source: Source, rel: str) -> BinaryIO:
     """A buffered reader over ``rel``; ``FileVanished`` if it is not there, ``SourceError``
     if it is a folder."""
     info = source.stat(rel)

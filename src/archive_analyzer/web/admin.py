@@ -3,21 +3,22 @@
 Sections reuse the status report's providers (``catalog/report.py``) so ``archive-analyzer
 status`` and the admin pages say the same thing. The failure list joins the prober's verdicts
 (``media_info.status`` other than ok) with jobs that failed after every retry (``job_failures``).
-``reprobe`` probes one catalogued file again through the probe engine and stores the result.
+``request_reprobe`` asks the writer (through its queue) to probe one catalogued file again; the
+web app itself never probes or writes a probe result.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from archive_analyzer.catalog import db, report
+from archive_analyzer.catalog import report
+from archive_analyzer.catalog.report import Section
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import ArchiveError
-from archive_analyzer.status import Section
+from archive_analyzer.web.deps import WriterRequests
 
 log = logging.getLogger(__name__)
 
@@ -112,30 +113,14 @@ def queue_depths(settings: Settings) -> dict[str, Any]:
         return {"error": f"queue unavailable: {type(exc).__name__}"}
 
 
-@dataclass(frozen=True, slots=True)
-class Reprobed:
-    path: str
-    status: str
-    error: str | None
-    stored: bool
-
-
-def reprobe(conn: sqlite3.Connection, settings: Settings, file_id: str, now: db.Clock) -> Reprobed:
-    """Probe catalogued file ``file_id`` again and store the result (resolving its job failure
-    when it now probes). Raises ``ArchiveError`` when the file is unknown or unreachable."""
-    from archive_analyzer import pipeline
-    from archive_analyzer.catalog import files as repo
-    from archive_analyzer.jobs import ledger
-    from archive_analyzer.probe.result import ProbeStatus
-
-    row = repo.get(conn, file_id)
-    if row is None or settings.source is None:
-        raise ArchiveError("unknown file or no source configured")
-    job = pipeline.ProbeJob(row.id, settings.source, row.path, row.size, row.mtime)
-    result = pipeline.run_probe(job, settings)
-    with db.transaction(conn):
-        stored = pipeline.ingest(conn, job, result, now=now)
-        if stored and result.status is not ProbeStatus.ERROR:
-            with contextlib.suppress(sqlite3.Error):  # before the jobs migration
-                ledger.resolve_failure(conn, ledger.probe_failure_key(file_id), now=now())
-    return Reprobed(row.path, result.status.value, result.error, stored)
+def request_reprobe(conn: sqlite3.Connection, writer: WriterRequests, file_id: str) -> str:
+    """Ask the writer to probe catalogued media file ``file_id`` again; returns its path.
+    Raises ``ArchiveError`` when there is no such file (``JobError`` when the queue is down)."""
+    row = conn.execute(
+        "SELECT path FROM files WHERE id = ? AND status != 'deleted' AND is_media = 1",
+        (file_id,),
+    ).fetchone()
+    if row is None:
+        raise ArchiveError("unknown file")
+    writer.request_reprobe(file_id)
+    return str(row[0])

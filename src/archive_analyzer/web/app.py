@@ -1,4 +1,4 @@
-"""The app factory: ``create_app(settings, *, conn_factory, source_factory, clock)``.
+"""The app factory: ``create_app(settings, *, conn_factory, source_factory, clock, writer)``.
 
 One router per area (``routes/auth.py``, ``pages.py``, ``api.py``, ``stream.py``); a later
 area (HLS, thumbnails, admin) adds its router in ``create_app`` and reuses ``deps`` for the
@@ -18,12 +18,14 @@ from starlette.staticfiles import StaticFiles
 
 from archive_analyzer.catalog.db import Clock, utc_now
 from archive_analyzer.config import Settings
+from archive_analyzer.jobs.client import JobClient
 from archive_analyzer.sources.base import Source
 from archive_analyzer.web.deps import (
     CsrfFailed,
     LoginRequired,
     PasswordChangeRequired,
     WebContext,
+    WriterRequests,
 )
 from archive_analyzer.web.render import environment, render
 from archive_analyzer.web.security import session_secret
@@ -41,13 +43,16 @@ def create_app(
     source_factory: Callable[[str], Source],
     clock: Clock = utc_now,
     conn_release: Callable[[sqlite3.Connection], None] | None = None,
+    writer: WriterRequests | None = None,
 ) -> FastAPI:
     """Build the viewer app.
 
     ``conn_factory`` gives a catalog connection for one request and ``conn_release`` takes it
     back afterwards (default: closes it; ``server.ConnectionPool`` keeps warm ones);
     ``source_factory`` maps a ``files.source`` name to an open Source; ``clock`` stamps
-    progress and login attempts. The catalog must be migrated already.
+    progress and login attempts; ``writer`` takes the app's requests to the catalog's writer
+    (default: the job queues of ``settings``, opened on first use). The catalog must be
+    migrated already.
     """
     from archive_analyzer.web.routes import admin, api, auth, fixity, pages, playback, stream
     from archive_analyzer.web.routes import versions as version_routes
@@ -68,6 +73,7 @@ def create_app(
         clock,
         environment(),
         conn_release or (lambda conn: conn.close()),
+        writer or JobClient(settings),
     )
     app.add_middleware(
         SessionMiddleware,

@@ -5,19 +5,34 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from jinja2 import Environment
 
 from archive_analyzer.catalog.db import Clock
 from archive_analyzer.config import Settings
+from archive_analyzer.jobs.version_edits import VersionReply
 from archive_analyzer.sources.base import Source
 from archive_analyzer.web import accounts
 from archive_analyzer.web.security import CSRF_HEADER, csrf_ok
 
 SESSION_USER = "uid"
 SESSION_VERSION = "v"
+
+
+class WriterRequests(Protocol):
+    """What the web app may ask of the catalog's writer, through its queue (production:
+    ``jobs.client.JobClient``). The web app writes no catalog table the writer owns."""
+
+    def request_reprobe(self, file_id: str) -> None:
+        """Queue a re-probe of catalogued file ``file_id`` (``JobError``: queue down)."""
+        ...
+
+    def split_version(self, content_id: str, user: str) -> VersionReply:
+        """Split joined version ``content_id`` off its content; the writer's reply
+        (``JobError``: queue down or no answer in time)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,7 @@ class WebContext:
     clock: Clock
     templates: Environment
     conn_release: Callable[[sqlite3.Connection], None]
+    writer: WriterRequests
 
 
 class LoginRequired(Exception):

@@ -138,6 +138,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fact_is_showdown": "Showdown",
         "fact_board": "Board",
         "fact_versions": "Versions",
+        "reprobe_queued": "Re-probe queued: the list shows the new result once a probe worker "
+        "has read the file.",
     },
     "ko": {
         "app_name": "아카이브",
@@ -260,6 +262,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fact_is_showdown": "쇼다운",
         "fact_board": "보드",
         "fact_versions": "버전",
+        "reprobe_queued": "다시 검사하도록 요청했습니다. 프로브 작업자가 파일을 읽으면 목록에 새 "
+        "결과가 나타납니다.",
     },
 }
 

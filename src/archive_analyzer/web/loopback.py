@@ -1,6 +1,7 @@
 """How ffmpeg reaches a catalogued file: a local path, or a one-time loopback URL.
 
-A local source gives ffmpeg the file's path (it seeks natively). Any other source (SMB) is
+A source that has the file on this machine (``Source.local_path``: a local folder) gives
+ffmpeg the file's path (it seeks natively). Any other source (SMB) is
 served to ffmpeg over HTTP on the app's own loopback port at ``/internal/source/{token}``,
 with byte ranges read through the Source, so ffmpeg's input seeks become SMB range reads and
 nothing is copied to disk. A token is random, names one file, is accepted only from a
@@ -14,10 +15,9 @@ import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
+from archive_analyzer.errors import SourceError
 from archive_analyzer.sources.base import Source
-from archive_analyzer.sources.local import LocalSource
 
 INTERNAL_PREFIX = "/internal/source/"
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
@@ -62,15 +62,6 @@ class SourceTokens:
             return self._served.pop(token, 0)
 
 
-def local_path(source: Source, path: str) -> Path | None:
-    """The on-disk path when ``source`` is a local folder and the file is there, else None."""
-    if isinstance(source, LocalSource):
-        candidate = source.root / path
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 @contextlib.contextmanager
 def ffmpeg_input(
     tokens: SourceTokens, source: Source, path: str, server: tuple[str, int] | None
@@ -80,13 +71,11 @@ def ffmpeg_input(
     ``server`` is the (host, port) this app listens on (the request's ``scope["server"]``);
     it is needed only for non-local sources.
     """
-    disk = local_path(source, path)
+    disk = source.local_path(path)
     if disk is not None:
         yield f"file:{disk}"
         return
     if server is None:
-        from archive_analyzer.errors import SourceError
-
         raise SourceError("no loopback address to serve this source to ffmpeg")
     host, port = server
     host = host if host in LOOPBACK else "127.0.0.1"

@@ -11,7 +11,6 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,7 +18,8 @@ from fastapi import FastAPI
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import FileVanished, SourceUnavailable
-from archive_analyzer.sources.base import Source
+from archive_analyzer.pipeline import source_opener
+from archive_analyzer.sources import Source, SourceOpener
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +31,9 @@ class SourceRegistry:
     the app never opens anything it was not configured with.
     """
 
-    def __init__(self, settings: Settings, opener: Callable[[str, Settings], Source] | None = None):
+    def __init__(self, settings: Settings, opener: SourceOpener | None = None):
         self._settings = settings
-        self._opener = opener
+        self._opener = opener or source_opener(settings)
         self._source: Source | None = None
         self._lock = threading.Lock()
 
@@ -43,12 +43,7 @@ class SourceRegistry:
                 spec = self._settings.source
                 if not spec:
                     raise SourceUnavailable("no source configured (settings.source)")
-                opener = self._opener
-                if opener is None:
-                    from archive_analyzer.sources import open_source
-
-                    opener = open_source
-                source = opener(spec, self._settings)
+                source = self._opener(spec)
                 source.connect()
                 self._source = source
             if self._source.name != name:

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive_analyzer.config import Settings
 from archive_analyzer.errors import ArchiveError, Busy
 
 log = logging.getLogger(__name__)
@@ -248,10 +249,7 @@ class Playback:
     hls_sessions: dict[str, float]  # content id -> last segment request (monotonic), for metrics
 
     @classmethod
-    def from_settings(cls, settings: object) -> Playback:
-        from archive_analyzer.config import Settings
-
-        assert isinstance(settings, Settings)
+    def from_settings(cls, settings: Settings) -> Playback:
         data = Path(settings.data_dir)
         return cls(
             segments=SegmentCache(settings.hls_cache_dir or data / "hls", settings.hls_cache_bytes),

@@ -3,7 +3,8 @@
 * ``GET /admin``: scans and polls, files by status, incoming and missing files, probe jobs and
   queue depth, sync status and lag, playback (transcodes, cache), users.
 * ``GET /admin/failures``: the failure list with reasons, each file with a re-probe button.
-* ``POST /admin/reprobe/{file_id}``: probe the file again (form with the CSRF token).
+* ``POST /admin/reprobe/{file_id}``: ask the writer to probe the file again (form with the
+  CSRF token); the failure list shows the new verdict once a probe worker has read it.
 * ``GET /metrics``: Prometheus text; for admins, or for loopback clients not behind a proxy
   (a Prometheus on the same host scrapes without a session).
 """
@@ -17,7 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from archive_analyzer.errors import ArchiveError
+from archive_analyzer.errors import ArchiveError, JobError
 from archive_analyzer.web import accounts, admin, metrics, queries
 from archive_analyzer.web.activity import StreamCounter
 from archive_analyzer.web.deps import Conn, CsrfFailed, LoginRequired, PageUser, context
@@ -120,11 +121,12 @@ async def reprobe(
         raise HTTPException(404, "not found")
     web = context(request)
     try:
-        result = await run_in_threadpool(admin.reprobe, conn, web.settings, file_id, web.clock)
+        await run_in_threadpool(admin.request_reprobe, conn, web.writer, file_id)
+    except JobError as exc:
+        raise HTTPException(503, f"cannot re-probe now: {exc}") from exc
     except ArchiveError as exc:
         raise HTTPException(404, f"cannot re-probe: {exc}") from exc
-    outcome = result.status if result.stored else "changed-on-disk"
-    return RedirectResponse(f"/admin/failures?done={outcome}", status_code=303)
+    return RedirectResponse("/admin/failures?done=queued", status_code=303)
 
 
 @public.get("/metrics")

@@ -15,28 +15,12 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.catalog import versions
 from archive_analyzer.errors import JobError
-from archive_analyzer.jobs.version_edits import SplitVersion, VersionClient
 from archive_analyzer.web import accounts, queries
 from archive_analyzer.web.deps import Conn, CsrfFailed, PageUser, context, page_user
 from archive_analyzer.web.routes.pages import can_edit_versions
 from archive_analyzer.web.security import csrf_ok
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_user)])
-
-
-def version_client(request: Request) -> VersionClient:
-    """The app's client of the writer queue (built once; tests may set their own)."""
-    client: VersionClient | None = getattr(request.app.state, "version_client", None)
-    if client is None:
-        from archive_analyzer.jobs.queue import build_queues
-        from archive_analyzer.jobs.tasks import register_tasks
-        from archive_analyzer.jobs.tasks import version_client as make
-
-        settings = context(request).settings
-        queues = build_queues(settings)
-        client = make(register_tasks(queues, settings), queues)
-        request.app.state.version_client = client
-    return client
 
 
 def _editor(user: PageUser) -> accounts.User:
@@ -60,9 +44,9 @@ async def split_version(
     primary = await run_in_threadpool(versions.primary_of, conn, content_id)
     if primary is None:
         raise HTTPException(404)
-    client = version_client(request)
+    writer = context(request).writer
     try:
-        reply = await run_in_threadpool(client.submit, SplitVersion(content_id, user.username))
+        reply = await run_in_threadpool(writer.split_version, content_id, user.username)
     except JobError as exc:
         return RedirectResponse(f"/content/{primary}?split={quote(str(exc))}", status_code=303)
     if reply.error is not None:
