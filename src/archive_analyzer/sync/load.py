@@ -99,8 +99,21 @@ def dependents(conn: sqlite3.Connection, entity: str, ids: Sequence[str]) -> lis
             "SELECT file_id, id FROM contents WHERE file_id IN ({marks}) AND parent_id IS NULL "
             "UNION ALL SELECT p.file_id, c.id FROM contents p JOIN contents c "
             "ON c.parent_id = p.id WHERE p.file_id IN ({marks}) AND p.parent_id IS NULL"
+        )
+        + (
+            # the content a joined version's file is listed in (issue 18)
+            " UNION ALL SELECT m.file_id, v.primary_id FROM content_versions v "
+            "JOIN contents m ON m.id = v.content_id WHERE m.file_id IN ({marks})"
+            if _has_versions(conn)
+            else ""
         ),
-        "content": "SELECT parent_id, id FROM contents WHERE parent_id IN ({marks})",
+        "content": "SELECT parent_id, id FROM contents WHERE parent_id IN ({marks})"
+        + (
+            " UNION ALL SELECT content_id, primary_id FROM content_versions "
+            "WHERE content_id IN ({marks})"
+            if _has_versions(conn)
+            else ""
+        ),
         "series": "SELECT series_id, id FROM contents WHERE series_id IN ({marks})",
         "player": "SELECT player_id, content_id FROM content_players WHERE player_id IN ({marks})",
         "tag": "SELECT tag_id, content_id FROM content_tags WHERE tag_id IN ({marks})",
@@ -195,13 +208,37 @@ def _players(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
     return [PlayerRow(*tuple(r)) for r in _select(conn, sql, ids)]
 
 
-_FILE_SQL = (
+def _has_versions(conn: sqlite3.Connection) -> bool:
+    """Whether the catalog has the fixity and versions tables (migrations 0060-0061); the sync
+    of an older catalog publishes without hashes and versions."""
+    row = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE name IN ('file_hashes', 'content_versions')"
+    ).fetchone()
+    return int(row[0]) == 2
+
+
+_FILE_COLUMNS = (
     "SELECT f.id, f.path, f.name, f.ext, f.size, f.mtime, f.status, f.is_media, f.probe_state, "
     "f.first_seen, m.id AS m_id, m.status AS m_status, m.container, m.duration_s, m.bit_rate, "
     "m.video_codec, m.video_profile, m.width, m.height, m.frame_rate, m.pix_fmt, "
-    "m.field_order, m.audio, m.subtitle_count, m.browser_playable "
+    "m.field_order, m.audio, m.subtitle_count, m.browser_playable, "
+)
+_FILE_SQL = (
+    _FILE_COLUMNS
+    + "CASE WHEN h.size = f.size AND abs(h.mtime - f.mtime) <= 1e-6 THEN h.xxh128 END AS xxh, "
+    "CASE WHEN h.size = f.size AND abs(h.mtime - f.mtime) <= 1e-6 AND h.xxh128 IS NOT NULL "
+    "THEN h.status END AS fixity "
+    "FROM files f LEFT JOIN media_info m ON m.id = f.id "
+    "LEFT JOIN file_hashes h ON h.file = f.id WHERE f.id IN ({marks})"
+)
+_FILE_SQL_BEFORE_HASHES = (
+    _FILE_COLUMNS + "NULL AS xxh, NULL AS fixity "
     "FROM files f LEFT JOIN media_info m ON m.id = f.id WHERE f.id IN ({marks})"
 )
+
+
+def _file_sql(conn: sqlite3.Connection) -> str:
+    return _FILE_SQL if _has_versions(conn) else _FILE_SQL_BEFORE_HASHES
 
 
 def _file_row(r: sqlite3.Row) -> FileRow:
@@ -235,29 +272,57 @@ def _file_row(r: sqlite3.Row) -> FileRow:
         probe_state=r["probe_state"],
         first_seen=r["first_seen"],
         media=media,
+        xxh128=r["xxh"],
+        fixity=r["fixity"],
     )
 
 
 def _files(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
-    return [_file_row(r) for r in _select(conn, _FILE_SQL, ids)]
+    return [_file_row(r) for r in _select(conn, _file_sql(conn), ids)]
 
 
 def _contents(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
     facts = ", ".join(f"c.{name}" for name in CONTENT_FACTS)
+    versions = _has_versions(conn)
     sql = (
         "SELECT c.id, c.kind, c.status, c.title, c.sort_key, "
         "coalesce(s.catalog_id, c.catalog_id) AS catalog_id, c.series_id, c.file_id, "
-        "c.parent_id, c.start_sec, c.end_sec, c.created_at, "
-        "coalesce(c.file_id, p.file_id) AS play_file_id, p.status AS parent_status, "
-        f"{facts} "
+        "c.parent_id, c.start_sec, c.end_sec, c.created_at, p.status AS parent_status, "
+        + (
+            "pf.file_id AS play_file_id, v.primary_id AS version_of, "
+            if versions
+            else "coalesce(c.file_id, p.file_id) AS play_file_id, NULL AS version_of, "
+        )
+        + f"{facts} "
         "FROM contents c LEFT JOIN series s ON s.id = c.series_id "
         "LEFT JOIN contents p ON p.id = c.parent_id "
-        "WHERE c.id IN ({marks})"
+        + (
+            "LEFT JOIN played_files pf ON pf.content_id = c.id "
+            "LEFT JOIN content_versions v ON v.content_id = c.id "
+            if versions
+            else ""
+        )
+        + "WHERE c.id IN ({marks})"
     )
     base = list(_select(conn, sql, ids))
     found = [str(r["id"]) for r in base]
-    file_ids = list({str(r["play_file_id"]) for r in base if r["play_file_id"] is not None})
-    files = {row.id: row for row in (_file_row(r) for r in _select(conn, _FILE_SQL, file_ids))}
+    members: dict[str, list[tuple[Any, ...]]] = {}
+    if versions:
+        members = _links(
+            conn,
+            "SELECT vf.content_id, vf.file_id, coalesce(jv.kind, 'own') FROM version_files vf "
+            "LEFT JOIN content_versions jv ON jv.content_id = vf.version_id AND vf.member = 1 "
+            "WHERE vf.content_id IN ({marks}) ORDER BY vf.content_id, vf.member, vf.file_id",
+            found,
+        )
+        members = {cid: links for cid, links in members.items() if len(links) > 1}
+    file_ids = list(
+        {str(r["play_file_id"]) for r in base if r["play_file_id"] is not None}
+        | {str(link[0]) for links in members.values() for link in links}
+    )
+    files = {
+        row.id: row for row in (_file_row(r) for r in _select(conn, _file_sql(conn), file_ids))
+    }
     players = _links(
         conn,
         "SELECT cp.content_id, p.id, p.name, p.display_name, p.name_kr, cp.role "
@@ -296,6 +361,12 @@ def _contents(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
                 play_file=files.get(str(r["play_file_id"])) if r["play_file_id"] else None,
                 parent_active=r["parent_id"] is None or r["parent_status"] == "active",
                 thumbnail_s=thumbs.get(str(r["play_file_id"])),
+                version_of=r["version_of"],
+                versions=tuple(
+                    (files[str(file_id)], str(kind))
+                    for file_id, kind in members.get(cid, [])
+                    if str(file_id) in files
+                ),
             )
         )
     return out

@@ -13,8 +13,10 @@ Which rows have a document (everything else has none, and a document that exists
 - a file: a media file (``is_media``) whose status is ``active`` or ``missing`` (still known,
   temporarily unreachable: published with ``available: false``); ``incoming``, ``deleted``
   and junk files have no document. A soft-deleted file's document is REMOVED, not marked.
-- a content: status ``active`` and playable: the file it plays (its own, or its parent
-  episode's for a clip) has a document, and a clip's parent episode is active.
+- a content: status ``active`` and playable: the file it plays (``played_files``: its own, a
+  clip's parent episode's, or the version the browser plays) has a document, a clip's parent
+  episode is active, and it is not joined to another content as one of its versions (its file
+  is then listed in that content's ``version_files``).
 - catalogs, series and players: always.
 
 Nothing secret or server-specific is published: no ``files.source`` (a display URL of the
@@ -116,6 +118,8 @@ def file_document(row: FileRow) -> tuple[str, dict[str, Any]] | None:
         "probe_state": row.probe_state,
         "first_seen": row.first_seen,
         "media": _media(row.media),
+        "xxh128": row.xxh128,
+        "fixity": row.fixity,
     }
 
 
@@ -158,6 +162,8 @@ def content_document(row: ContentRow) -> tuple[str, dict[str, Any]] | None:
     """The content's document, or None when it is not published (see the module docstring)."""
     if row.status != "active" or not file_visible(row.play_file):
         return None
+    if row.version_of is not None:
+        return None  # a joined version: listed in its content's ``version_files``
     if row.parent_id is not None and not row.parent_active:
         return None
     play = row.play_file
@@ -199,6 +205,25 @@ def content_document(row: ContentRow) -> tuple[str, dict[str, Any]] | None:
         "player_ids": [p.id for p in row.players],
         "tags": [{"id": t.id, "name": t.name, "kind": t.kind} for t in row.tags],
         "tag_ids": [t.id for t in row.tags],
+        # Every file of the content's versions (issue 18), its own first: the app lists them
+        # and plays ``file_id`` (the one the browser plays directly, when there is one).
+        # (``versions`` is the classifier's list of version markers: clean, stream ...)
+        "version_files": [
+            {
+                "file_id": f.id,
+                "name": f.name,
+                "ext": f.ext,
+                "size": f.size,
+                "kind": kind,
+                "container": f.media.container if f.media else None,
+                "video_codec": f.media.video_codec if f.media else None,
+                "resolution": _resolution(f.media) if f.media else None,
+                "browser_playable": bool(f.media.browser_playable) if f.media else False,
+                "xxh128": f.xxh128,
+                "fixity": f.fixity,
+            }
+            for f, kind in row.versions
+        ],
         # A path on the app's own origin, never a server address.
         "thumbnail": (
             {"path": f"/thumb/{row.id}", "position_s": row.thumbnail_s}

@@ -48,6 +48,8 @@ class FileRow:
     probe_state: str
     first_seen: str
     media: MediaFacts | None
+    xxh128: str | None = None  # the whole-file hash of this version (issue 18)
+    fixity: str | None = None  # 'ok' or 'mismatch' (a fixity failure), None before hashing
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,9 @@ class ContentRow:
     play_file: FileRow | None
     parent_active: bool
     thumbnail_s: float | None = None  # a poster frame exists for the played file's version
+    version_of: str | None = None  # joined to this content as one of its versions: no document
+    # Every file of the content's versions (its own first), with how each joined: (file, kind)
+    versions: tuple[tuple[FileRow, str], ...] = ()
 
 
 Row = CatalogRow | SeriesRow | ContentRow | PlayerRow | FileRow
