@@ -2,7 +2,9 @@
 
 Files are made with ffmpeg's lavfi test sources (1-2 s, tiny frames) in the folder layout of
 the real poker archive: brands, seasons, days, a Korean copy folder, names with ``$``, ``#`` and
-runs of spaces, plus junk (an upload in progress, a Thumbs.db, a sidecar). Generated once into
+runs of spaces, plus junk (an upload in progress, a Thumbs.db, a sidecar). For fixity and
+versions (issue 18): one programme as a ProRes master and an H.264 copy, a byte-identical copy
+in a copy folder, and a copy that differs from its original. Generated once into
 ``data_dir/demo`` and reused while ``DEMO_VERSION`` stays the same.
 """
 
@@ -19,7 +21,7 @@ from archive_analyzer.errors import ArchiveError
 
 log = logging.getLogger(__name__)
 
-DEMO_VERSION = "1"
+DEMO_VERSION = "2"
 _MARKER = ".version"
 
 _H264 = ("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p")
@@ -34,6 +36,7 @@ class DemoFile:
     options: tuple[str, ...]
     seconds: float = 1.0
     size: str = "160x90"
+    pattern: str = "testsrc"  # the lavfi picture source
 
 
 WSOP_BR = "WSOP/WSOP-BR"
@@ -76,8 +79,7 @@ DEMO_FILES: tuple[DemoFile, ...] = (
         (*_H264, *_AAC),
     ),
     DemoFile(
-        f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2003 - 복사본/"
-        "WSOP 2003 Main Event - Chris Moneymaker.mp4",
+        f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2003/WSOP 2003 Main Event - Chris Moneymaker.mp4",
         (*_H264, *_AAC),
     ),
     DemoFile(
@@ -87,12 +89,36 @@ DEMO_FILES: tuple[DemoFile, ...] = (
     DemoFile("HCL/2025/20250611 - Nik Airball, Sashimi.mp4", (*_H264, *_AAC)),
     DemoFile("HCL/HCL Poker Clip/Hand 12 - Nik Airball vs Sashimi.mp4", (*_H264, *_AAC)),
     DemoFile("PAD/PAD S12/PAD S12 EP05.mp4", (*_H264, *_AAC)),
+    # a copy in a copy folder whose bytes differ from its original (shown as a differing copy)
+    DemoFile("PAD/PAD S12 - 복사본/PAD S12 EP05.mp4", (*_H264, *_AAC), seconds=2.0),
+    # one programme, two encodings: the web MP4 plays, the ProRes master is its other version
+    DemoFile(
+        "PAD/PAD S13/PAD S13 EP02.mp4",
+        (*_H264, *_AAC, "-movflags", "+faststart"),
+        seconds=12.0,
+        size="320x180",
+        pattern="testsrc2",
+    ),
+    DemoFile(
+        "PAD/PAD S13/ProRes/PAD S13 EP02.mov",
+        ("-c:v", "prores_ks", "-profile:v", "0", "-c:a", "pcm_s16le"),
+        seconds=12.0,
+        size="320x180",
+        pattern="testsrc2",
+    ),
     DemoFile(
         "PAD/PAD S13/PAD S13 EP01.webm",
         ("-c:v", "libvpx", "-deadline", "realtime", "-b:v", "200k", "-c:a", "libopus"),
     ),
     DemoFile("MPP/$1M GTD   $1K PokerOK Mystery Bounty/Final Table.mp4", (*_H264, *_AAC)),
 )
+
+# Byte-identical copies (destination: original), as a copy tool leaves them.
+COPIES = {
+    f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2003 - 복사본/"
+    "WSOP 2003 Main Event - Chris Moneymaker.mp4": f"{ARCHIVE}/WSOP Archive (2003-2010)/"
+    "WSOP 2003/WSOP 2003 Main Event - Chris Moneymaker.mp4",
+}
 
 # Junk the archive really contains: an upload in progress, Windows thumbnails, a sidecar.
 JUNK = {
@@ -117,6 +143,9 @@ def ensure_demo_archive(root: Path) -> Path:
     try:
         for item in DEMO_FILES:
             _make(ffmpeg, staging / item.path, item)
+        for rel, original in COPIES.items():
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(staging / original, staging / rel)
         for rel, data in JUNK.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -143,7 +172,7 @@ def _make(ffmpeg: str, target: Path, item: DemoFile) -> None:
         "-f",
         "lavfi",
         "-i",
-        f"testsrc=size={item.size}:rate=25:duration={item.seconds}",
+        f"{item.pattern}=size={item.size}:rate=25:duration={item.seconds}",
         "-f",
         "lavfi",
         "-i",
