@@ -178,6 +178,10 @@ def _make(ffmpeg: str, target: Path, item: DemoFile) -> None:
         "-i",
         f"sine=frequency=440:sample_rate=48000:duration={item.seconds}",
         *item.options,
+        # Same test pattern, different broadcasts: without this, files made with the same
+        # options are byte-identical and the duplicate finder rightly joins them.
+        "-metadata",
+        f"comment={item.path}",
         "-shortest",
         str(target),
     ]

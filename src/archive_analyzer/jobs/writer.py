@@ -175,9 +175,17 @@ class Writer:
         """Drain the results queue in batches of ``INGEST_BATCH`` (one transaction each).
 
         Returns the number of outcomes handled. A batch that fails is retried one outcome at a
-        time, so one bad outcome cannot sink the others. Hash results are drained too.
+        time, so one bad outcome cannot sink the others. Hash results are drained too, and
+        files just probed are handed to the hashers (media is hashed after its probe).
         """
-        handled = self.hashing.ingest_all() if self.hashing is not None else 0
+        hashed = self.hashing.ingest_all() if self.hashing is not None else 0
+        probed = self._ingest_probes()
+        if probed and self.hashing is not None:
+            self.hashing.dispatch()
+        return hashed + probed
+
+    def _ingest_probes(self) -> int:
+        handled = 0
         while True:
             try:
                 batch: list[ProbeOutcome] = self.queues.results.take(INGEST_BATCH)
