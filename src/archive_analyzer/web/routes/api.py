@@ -13,10 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from archive_analyzer.web import accounts, progress, queries, search
-from archive_analyzer.web.deps import Conn, CurrentUser, api_csrf, context, current_user
+from archive_analyzer.web import accounts, progress, queries, search, visibility
+from archive_analyzer.web.deps import Conn, CurrentUser, api_csrf, context, require_viewer
 
-router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(current_user)])
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(require_viewer)])
 
 
 def _id(value: str) -> str:
@@ -43,35 +43,40 @@ def openapi(request: Request) -> dict[str, Any]:
 def me(request: Request, user: CurrentUser) -> dict[str, Any]:
     from archive_analyzer.web.security import csrf_token
 
-    return {"username": user.username, "role": user.role, "csrf_token": csrf_token(request)}
+    return {
+        "username": user.username,
+        "role": user.role.value,
+        "brands": sorted(limit) if (limit := visibility.limit_of(user)) is not None else None,
+        "csrf_token": csrf_token(request) if request.state.principal.via == "session" else None,
+    }
 
 
 @router.get("/catalogs", summary="Brands with their series and content counts")
-def list_catalogs(conn: Conn) -> list[dict[str, Any]]:
-    return [asdict(c) for c in queries.catalogs(conn)]
+def list_catalogs(conn: Conn, user: CurrentUser) -> list[dict[str, Any]]:
+    return [asdict(c) for c in visibility.keep(user, queries.catalogs(conn), "id")]
 
 
 @router.get("/catalogs/{catalog_id}", summary="One brand and its series")
-def get_catalog(conn: Conn, catalog_id: str) -> dict[str, Any]:
+def get_catalog(conn: Conn, user: CurrentUser, catalog_id: str) -> dict[str, Any]:
     row = queries.catalog(conn, _id(catalog_id))
-    if row is None:
+    if row is None or not visibility.brand_visible(user, row.id):
         raise HTTPException(404, "not found")
     return {**asdict(row), "series": [asdict(s) for s in queries.series_of(conn, row.id)]}
 
 
 @router.get("/series/{series_id}", summary="One series and its episodes in order")
-def get_series(conn: Conn, series_id: str) -> dict[str, Any]:
+def get_series(conn: Conn, user: CurrentUser, series_id: str) -> dict[str, Any]:
     row = queries.series(conn, _id(series_id))
-    if row is None:
+    if row is None or not visibility.brand_visible(user, row.catalog_id):
         raise HTTPException(404, "not found")
     contents = [_card_json(c) for c in queries.series_contents(conn, row.id)]
     return {**asdict(row), "contents": contents}
 
 
 @router.get("/contents/{content_id}", summary="One content: media, players, tags, clips")
-def get_content(conn: Conn, content_id: str) -> dict[str, Any]:
+def get_content(conn: Conn, user: CurrentUser, content_id: str) -> dict[str, Any]:
     found = queries.detail(conn, _id(content_id))
-    if found is None:
+    if found is None or not visibility.brand_visible(user, found.card.catalog_id):
         raise HTTPException(404, "not found")
     return {
         **_card_json(found.card),
@@ -87,6 +92,7 @@ def get_content(conn: Conn, content_id: str) -> dict[str, Any]:
 @router.get("/contents", summary="Contents by brand or series (paged)")
 def list_contents(
     conn: Conn,
+    user: CurrentUser,
     catalog: Annotated[str | None, Query(max_length=200)] = None,
     series: Annotated[str | None, Query(max_length=200)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
@@ -94,6 +100,8 @@ def list_contents(
     per_page: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> dict[str, Any]:
     if series is not None:
+        if not visibility.series_visible(conn, user, _id(series)):
+            raise HTTPException(404, "not found")
         cards = queries.series_contents(conn, _id(series))
         start = (page - 1) * per_page
         return {
@@ -104,7 +112,11 @@ def list_contents(
     result = search.search(
         conn,
         search.SearchQuery(
-            catalog_id=_id(catalog) if catalog else None, year=year, page=page, per_page=per_page
+            catalog_id=_id(catalog) if catalog else None,
+            year=year,
+            page=page,
+            per_page=per_page,
+            visible=visibility.limit_of(user),
         ),
     )
     return {
@@ -117,6 +129,7 @@ def list_contents(
 @router.get("/search", summary="Ranked search (Korean, English, 초성) with filters")
 def api_search(
     conn: Conn,
+    user: CurrentUser,
     q: Annotated[str, Query(max_length=200)] = "",
     brand: Annotated[str | None, Query(max_length=200)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
@@ -133,6 +146,7 @@ def api_search(
             player_id=player if player and queries.valid_id(player) else None,
             page=page,
             per_page=per_page,
+            visible=visibility.limit_of(user),
         ),
         facets=True,
     )
@@ -155,7 +169,13 @@ class ProgressIn(BaseModel):
 
 @router.get("/progress", summary="The user's watch progress, newest first")
 def get_progress(conn: Conn, user: CurrentUser) -> list[dict[str, Any]]:
-    return [asdict(p) for p in progress.of_user(conn, user.id)]
+    saved = progress.of_user(conn, user.id)
+    if visibility.limit_of(user) is not None:
+        shown = {
+            c.id for c in visibility.keep(user, queries.cards(conn, [p.content_id for p in saved]))
+        }
+        saved = [p for p in saved if p.content_id in shown]
+    return [asdict(p) for p in saved]
 
 
 @router.post("/progress", summary="Save the playback position (needs X-CSRF-Token)")
@@ -168,7 +188,7 @@ def post_progress(
     if not math.isfinite(body.position_s):
         raise HTTPException(422, "position must be finite")
     card = queries.card(conn, _id(body.content_id))
-    if card is None:
+    if card is None or not visibility.brand_visible(user, card.catalog_id):
         raise HTTPException(404, "not found")
     start = card.start_sec or 0.0
     end = card.end_sec if card.end_sec is not None else card.duration_s

@@ -1,7 +1,7 @@
 """Editors' version edits: ``POST /content/{id}/split`` splits a joined version off.
 
 The edit goes to the catalog writer through the queue (``jobs.version_edits``); the page
-then shows the outcome. Admins only until the editor role (issue 14) lands.
+then shows the outcome. Editors and admins; the split is recorded in the audit log.
 """
 
 from __future__ import annotations
@@ -13,27 +13,21 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from archive_analyzer.catalog import audit as audit_log
 from archive_analyzer.catalog import versions
 from archive_analyzer.errors import JobError
-from archive_analyzer.web import accounts, queries
-from archive_analyzer.web.deps import Conn, CsrfFailed, PageUser, context, page_user
-from archive_analyzer.web.routes.pages import can_edit_versions
+from archive_analyzer.web import queries, visibility
+from archive_analyzer.web.deps import Conn, CsrfFailed, PageEditor, audit, context, page_editor
 from archive_analyzer.web.security import csrf_ok
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(page_user)])
-
-
-def _editor(user: PageUser) -> accounts.User:
-    if not can_edit_versions(user):
-        raise HTTPException(403, "editors only")
-    return user
+router = APIRouter(include_in_schema=False, dependencies=[Depends(page_editor)])
 
 
 @router.post("/content/{content_id}/split")
 async def split_version(
     request: Request,
     conn: Conn,
-    user: Annotated[accounts.User, Depends(_editor)],
+    user: PageEditor,
     content_id: str,
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
@@ -42,8 +36,17 @@ async def split_version(
     if not queries.valid_id(content_id):
         raise HTTPException(404)
     primary = await run_in_threadpool(versions.primary_of, conn, content_id)
-    if primary is None:
+    shown = await run_in_threadpool(queries.detail, conn, primary) if primary else None
+    if (
+        primary is None
+        or shown is None
+        or not visibility.brand_visible(user, shown.card.catalog_id)
+    ):
         raise HTTPException(404)
+    await run_in_threadpool(
+        audit, request, conn, audit_log.VERSION_SPLIT, target=content_id,
+        detail={"primary": primary},
+    )  # fmt: skip
     writer = context(request).writer
     try:
         reply = await run_in_threadpool(writer.split_version, content_id, user.username)
