@@ -145,7 +145,7 @@ def duplicates(
     from archive_analyzer.catalog import duplicates as dupes
 
     cfg = settings(db, config)
-    conn = catalog_db.connect(existing_catalog(cfg), readonly=True)
+    conn = catalog_db.connect(existing_catalog(cfg))
     try:
         found = dupes.report(conn)
     finally:
@@ -191,7 +191,7 @@ def export_mhl(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="FOLDER") from exc
     source_name = pipeline.source_opener(cfg)(cfg.source).name
-    conn = catalog_db.connect(existing_catalog(cfg), readonly=True)
+    conn = catalog_db.connect(existing_catalog(cfg))
     try:
         written, count = verification.export_manifest(
             conn, source_name, root, out, now=catalog_db.utc_now(), host=platform.node()

@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from huey import Huey
 
@@ -45,6 +44,7 @@ from archive_analyzer.fixity.hasher import (
 from archive_analyzer.jobs import ledger
 from archive_analyzer.jobs.messages import HashJob, HashOutcome, HashProgress
 from archive_analyzer.jobs.queue import ResultsQueue
+from archive_analyzer.sources.base import Source
 from archive_analyzer.verification import (
     FixityOptions,
     frame_hashes,
@@ -122,7 +122,7 @@ class ViewerBeacon:
 
 def run_job(
     job: HashJob,
-    source: Any,
+    source: Source,
     options: FixityOptions,
     *,
     viewers: Callable[[], bool],
