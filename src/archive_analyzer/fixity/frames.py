@@ -1,9 +1,11 @@
 """Perceptual hashes of video frames at fixed times: the evidence for "same programme".
 
 Two encodings of one broadcast (a ProRes master and its H.264 copy) share no bytes but show
-the same pictures at the same times. ``frame_times`` picks times on a grid that depends only
-on the duration, so two files whose durations agree within half a second mostly get the same
-times; ``compare`` matches the hashes at the times both have. Frames come from
+the same pictures at the same times. ``frame_times`` picks whole multiples of a step from a
+divisibility chain (1, 2, 10, 20, 40 ... s; at most ``FRAMES`` frames), so two files whose
+durations differ a little get the same times, or one gets a subset of the other's (the step
+one link coarser): never a shifted grid. From 160 s up the times are multiples of 10 s, the
+preview strips' spacing. ``compare`` matches the hashes at the times both have. Frames come from
 ``grab_frames`` (PyAV decoding through the source's file object, seeking through the
 container's index), the one seam to switch to the preview frames of issue 15 when they land.
 Hashes are ``imagehash.phash`` (64-bit DCT hash): robust to re-encoding, scaling and colour
@@ -25,8 +27,9 @@ from archive_analyzer.sources.base import Source
 
 log = logging.getLogger(__name__)
 
-FRAMES = 8  # frames per file
-GRID_S = 10.0  # the preview strips' spacing (issue 15); short files use whole seconds
+FRAMES = 16  # at most this many frames per file
+# Steps in seconds, each dividing the next: a coarser grid is always a subset of a finer one.
+STEPS = (1, 2, *(10 * 2**k for k in range(24)))
 MAX_DISTANCE = 10  # Hamming distance (of 64 bits) below which two frames are "the same"
 MIN_COMMON = 3  # times both files must have
 MIN_SHARE = 0.75  # of the common times that must match
@@ -35,13 +38,13 @@ FrameSource = Callable[[Source, str, Sequence[float]], dict[float, Image.Image]]
 
 
 def frame_times(duration_s: float | None, count: int = FRAMES) -> list[float]:
-    """Times (seconds from the start) spread over the file, on a 10 s grid (1 s for files
-    under 100 s), avoiding the first and last half second."""
-    if not duration_s or duration_s <= 1.0:
+    """Multiples of the finest step in ``STEPS`` that gives at most ``count`` times before
+    the last half second of the file."""
+    if not duration_s or duration_s <= 1.5:
         return []
-    step = GRID_S if duration_s >= 10 * GRID_S else 1.0
-    times = {step * round(duration_s * k / (count + 1) / step) for k in range(1, count + 1)}
-    return sorted(t for t in times if 0.5 <= t <= duration_s - 0.5)
+    last = duration_s - 0.5
+    step = next(s for s in STEPS if int(last // s) <= count)
+    return [float(step * i) for i in range(1, int(last // step) + 1)]
 
 
 def grab_frames(source: Source, path: str, times: Sequence[float]) -> dict[float, Image.Image]:
