@@ -109,6 +109,7 @@ def site(tmp_path: Path, archive: Path) -> Iterator[Site]:
     verification.verify(conn, source, verification.FixityOptions.from_settings(settings))
     accounts.add_user(conn, "viewer", PASSWORD)
     accounts.add_user(conn, "boss", PASSWORD, role="admin")
+    accounts.add_user(conn, "eddie", PASSWORD, role="editor")
     ids = {
         r[0]: r[1]
         for r in conn.execute(
@@ -176,6 +177,13 @@ def test_split_needs_an_editor_and_a_token(site: Site) -> None:
         refused = viewer.post(f"/content/{site.ids[MASTER]}/split", data={"csrf": token})
         assert refused.status_code == 403
         assert viewer.get("/admin/fixity").status_code == 403
+    with TestClient(site.app, base_url="http://testserver", follow_redirects=False) as editor:
+        login(editor, "eddie")
+        page = editor.get(f"/content/{site.ids[WEB]}").text
+        assert "Split off" in page
+        forged = editor.post(f"/content/{site.ids[MASTER]}/split", data={"csrf": "wrong"})
+        assert forged.status_code == 403
+        assert editor.get("/admin/fixity").status_code == 403
 
 
 def test_differing_copy_and_admin_fixity_page(site: Site, boss: TestClient) -> None:
