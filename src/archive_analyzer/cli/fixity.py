@@ -30,6 +30,7 @@ from archive_analyzer.cli.app import (
 )
 from archive_analyzer.cli.export import export_app
 from archive_analyzer.errors import ConfigError
+from archive_analyzer.scan.progress import human_bytes
 
 STATUS_ORDER = ("new", "ok", "changed", "vanished", "mismatch", "error")
 
@@ -157,19 +158,12 @@ def duplicates(
     total = sum(g.bytes_reclaimable for g in found)
     for group in found:
         state = "" if group.confirmed else " (candidate: size and sample match)"
-        typer.echo(f"{group.kind}{state}: {_size(group.bytes_reclaimable)} reclaimable")
+        typer.echo(f"{group.kind}{state}: {human_bytes(group.bytes_reclaimable)} reclaimable")
         for item in group.files:
             typer.echo(f"  {item.path}{'  [copy folder]' if item.copy_marked else ''}")
-    typer.echo(f"{len(found)} groups, {_size(total)} reclaimable (nothing was deleted)", err=True)
-
-
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
+    typer.echo(
+        f"{len(found)} groups, {human_bytes(total)} reclaimable (nothing was deleted)", err=True
+    )
 
 
 @export_app.command("mhl")

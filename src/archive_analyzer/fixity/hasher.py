@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -212,21 +212,7 @@ def hash_file(
 
 
 def _timed(result: HashResult, seconds: float, throttle: Throttle) -> HashResult:
-    return HashResult(
-        result.status,
-        xxh128=result.xxh128,
-        chunks=result.chunks,
-        sample=result.sample,
-        differing=result.differing,
-        bytes_read=result.bytes_read,
-        seconds=seconds,
-        resumed_at=result.resumed_at,
-        observed=result.observed,
-        error=result.error,
-        throttled_s=throttle.waited_s,
-        checkpoint=result.checkpoint,
-        chunk_bytes=result.chunk_bytes,
-    )
+    return replace(result, seconds=seconds, throttled_s=throttle.waited_s)
 
 
 def differing_chunks(expected: Sequence[str], actual: Sequence[str]) -> tuple[int, ...]:
