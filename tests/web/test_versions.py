@@ -23,9 +23,9 @@ from huey.storage import MemoryStorage
 from archive_analyzer import pipeline, verification
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
+from archive_analyzer.jobs.edits import Edit, EditClient, EditReply
 from archive_analyzer.jobs.queue import Queues, ResultsQueue
 from archive_analyzer.jobs.tasks import TaskOptions, register_tasks
-from archive_analyzer.jobs.version_edits import SplitVersion, VersionClient, VersionReply
 from archive_analyzer.jobs.writer import Writer
 from archive_analyzer.scan.progress import NullProgress
 from archive_analyzer.sources.local import LocalSource
@@ -79,6 +79,7 @@ def _immediate_queues() -> Queues:
         writer=huey("w"),
         probe=huey("p"),
         results=ResultsQueue(MemoryStorage("r")),
+        export=huey("e"),
         hash=huey("h"),
         hash_results=ResultsQueue(MemoryStorage("hr")),
     )
@@ -87,14 +88,14 @@ def _immediate_queues() -> Queues:
 class QueuedWriter:
     """The web app's ``WriterRequests`` over real writer tasks on immediate queues."""
 
-    def __init__(self, client: VersionClient) -> None:
+    def __init__(self, client: EditClient) -> None:
         self._client = client
 
     def request_reprobe(self, file_id: str) -> None:
         raise AssertionError("not used here")
 
-    def split_version(self, content_id: str, user: str) -> VersionReply:
-        return self._client.submit(SplitVersion(content_id, user))
+    def submit_edit(self, edit: Edit) -> EditReply:
+        return self._client.submit(edit)
 
 
 @pytest.fixture
@@ -121,7 +122,7 @@ def site(tmp_path: Path, archive: Path) -> Iterator[Site]:
     tasks = register_tasks(queues, TaskOptions())
     writer = Writer(settings, queues, enqueue_probe=tasks.probe.enqueue, source=source)
     tasks.writer.serve(writer)
-    client = VersionClient(tasks.writer.request_split, queues.writer.get, timeout_s=5)
+    client = EditClient(tasks.writer.request_edit, tasks.writer.take, timeout_s=5)
     app = create_app(
         settings,
         conn_factory=lambda: db.connect(db_path, migrate=False),

@@ -1,20 +1,25 @@
 """Requests to a deployment's writer from a process that runs no jobs (the web app).
 
-The web app never writes the catalog's probe tables: an admin's re-probe is a ``reprobe`` task
+The web app never writes the catalog's writer tables: an admin's re-probe is a ``reprobe`` task
 on the writer queue, which the writer of ``archive-analyzer run`` turns into a probe job and
-ingests like any other. With ``serve`` alone the request waits in the queue until ``run``
-starts.
+ingests like any other; a hand marked, edited or deleted in the player is an ``edit`` task
+whose reply the request waits for (``jobs.edits``); a clip export is an ``export_clip`` task on
+the export queue (``jobs.exports``). With ``serve`` alone requests wait in the queues until
+``run`` starts.
 """
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
+from archive_analyzer import pipeline
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import JobError
+from archive_analyzer.export.selection import ClipTarget
+from archive_analyzer.jobs import edits, exports
 from archive_analyzer.jobs.queue import Queues, build_queues
 from archive_analyzer.jobs.tasks import TaskOptions, Tasks, register_tasks
-from archive_analyzer.jobs.version_edits import SplitVersion, VersionClient, VersionReply
 
 
 def task_options(settings: Settings) -> TaskOptions:
@@ -30,12 +35,12 @@ def task_options(settings: Settings) -> TaskOptions:
 class JobClient:
     """Enqueue-only access to the queues of ``settings`` (opened on the first request)."""
 
-    def __init__(self, settings: Settings, *, reply_timeout_s: float = 30.0) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._tasks: Tasks | None = None
         self._queues: Queues | None = None
+        self._exports: exports.ExportJobs | None = None
         self._lock = threading.Lock()
-        self._reply_timeout_s = reply_timeout_s
 
     def _registered(self) -> Tasks:
         with self._lock:
@@ -44,21 +49,17 @@ class JobClient:
                 self._tasks = register_tasks(self._queues, task_options(self._settings))
             return self._tasks
 
-    def split_version(self, content_id: str, user: str) -> VersionReply:
-        """Ask the writer to split joined version ``content_id`` off and wait for its reply.
-        Raises ``JobError`` when the queue is down or no reply comes in time."""
-        try:
-            tasks = self._registered()
-            assert self._queues is not None
-            client = VersionClient(
-                tasks.writer.request_split, self._queues.writer.get,
-                timeout_s=self._reply_timeout_s,
-            )  # fmt: skip
-            return client.submit(SplitVersion(content_id, user))
-        except JobError:
-            raise
-        except Exception as exc:  # redis / sqlite errors of any kind: one message for the page
-            raise JobError(f"job queue unavailable: {type(exc).__name__}") from exc
+    def _export_jobs(self) -> exports.ExportJobs:
+        tasks = self._registered()
+        with self._lock:
+            if self._exports is None:
+                assert self._queues is not None
+                self._exports = exports.ExportJobs(
+                    exports.Store(self._queues.export),
+                    tasks.export.enqueue,
+                    pipeline.export_options(self._settings),
+                )
+            return self._exports
 
     def request_reprobe(self, file_id: str) -> None:
         """Ask the writer to probe ``file_id`` again. Raises ``JobError`` when the queue
@@ -69,3 +70,30 @@ class JobClient:
             raise
         except Exception as exc:  # redis / sqlite errors of any kind: one message for the page
             raise JobError(f"job queue unavailable: {type(exc).__name__}") from exc
+
+    def submit_edit(self, edit: edits.Edit) -> edits.EditReply:
+        """Have the writer make a catalog edit and return its reply; ``JobError`` when none
+        comes within ``edit_timeout_s`` or the queue is down."""
+        tasks = self._registered()
+        client = edits.EditClient(
+            tasks.writer.request_edit, tasks.writer.take, timeout_s=self._settings.edit_timeout_s
+        )
+        try:
+            return client.submit(edit)
+        except JobError:
+            raise
+        except Exception as exc:  # redis / sqlite errors of any kind: one message
+            raise JobError(f"job queue unavailable: {type(exc).__name__}") from exc
+
+    def request_export(self, target: ClipTarget, exact: bool) -> exports.ExportState:
+        """A clip export's state: done when cached, else queued (see ``jobs.exports``)."""
+        try:
+            return self._export_jobs().request(target, exact)
+        except Exception as exc:
+            raise JobError(f"job queue unavailable: {type(exc).__name__}") from exc
+
+    def export_state(self, key: str) -> exports.ExportState | None:
+        return self._export_jobs().state(key)
+
+    def export_file(self, key: str) -> Path | None:
+        return self._export_jobs().file(key)

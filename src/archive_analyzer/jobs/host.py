@@ -1,8 +1,10 @@
 """Process model: ``run`` (the whole system on one machine) and ``worker`` (probe capacity).
 
 ``run_system`` runs in one process: the writer consumer (one thread: poll, ingest, sync,
-reconcile), the probe consumer (``settings.workers`` threads), the web app (uvicorn in a
-thread) and, on the main thread, the poll ticker, worker health checks and signal handling.
+reconcile, re-probes and the web app's edits), the probe consumer (``settings.workers``
+threads), the export consumer (``settings.export_workers`` threads: clip exports), the web
+app (uvicorn in a thread) and, on the main thread, the poll ticker, worker health checks
+and signal handling.
 ``run_worker`` runs only a probe consumer; start any number of them on any host that reaches
 the share and the Redis server.
 
@@ -29,14 +31,16 @@ from huey.consumer import Consumer
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
-from archive_analyzer.jobs import hashing
+from archive_analyzer.errors import FileVanished, SourceUnavailable
+from archive_analyzer.jobs import exports, hashing
 from archive_analyzer.jobs.client import task_options
+from archive_analyzer.jobs.export_task import RunExport
 from archive_analyzer.jobs.hashing import HashWriter
 from archive_analyzer.jobs.messages import HashJob, HashOutcome, HashProgress
 from archive_analyzer.jobs.queue import Queues, build_queues
 from archive_analyzer.jobs.tasks import POLL_FLAG, Tasks, register_tasks, worker_name
 from archive_analyzer.jobs.writer import Writer
-from archive_analyzer.sources import SourcePool
+from archive_analyzer.sources import Source, SourcePool
 from archive_analyzer.sync.engine import run_sync
 from archive_analyzer.verification import FixityOptions
 
@@ -94,35 +98,55 @@ def probing_tasks(
     settings: Settings,
     *,
     clock: db.Clock = db.utc_now,
+    exports: bool = False,
     hash_stopping: threading.Event | None = None,
 ) -> Iterator[Tasks]:
     """The tasks of a process that runs probe and hash jobs (and syncs, when sync is
-    configured), with a pool of open sources for its worker threads, closed after the block
-    (stop the consumers first). Setting ``hash_stopping`` makes running hash jobs stop at
-    their next chunk (their place is kept)."""
+    configured; and cuts clips with ``exports``: the ``run`` process, whose disk holds the
+    export cache), with a pool of open sources for its threads, closed after the block (stop
+    the consumers first). Setting ``hash_stopping`` makes running hash jobs stop at their next
+    chunk (their place is kept)."""
     pool = SourcePool(pipeline.source_opener(settings))
     run_probe = functools.partial(
         pipeline.run_probe, sources=pool, options=pipeline.probe_options(settings)
     )
-    fixity_options = FixityOptions.from_settings(settings)  # bad quiet hours fail at start
-    stopping = hash_stopping or threading.Event()
+    sync = functools.partial(run_sync, settings) if settings.sync_enabled else None
+    run_export = _export_runner(settings, queues, pool) if exports else None
+    run_hash = _hash_runner(settings, queues, pool, clock, hash_stopping or threading.Event())
+    try:
+        yield register_tasks(
+            queues,
+            task_options(settings),
+            run_probe=run_probe,
+            run_hash=run_hash,
+            sync_runner=sync,
+            run_export=run_export,
+            clock=clock,
+        )
+    finally:
+        pool.close()
+
+
+def _hash_runner(
+    settings: Settings,
+    queues: Queues,
+    pool: SourcePool,
+    clock: db.Clock,
+    stopping: threading.Event,
+) -> Callable[[HashJob, Callable[[HashProgress], None]], HashOutcome]:
+    """``hashing.run_job`` bound to this host: the fixity options (a bad quiet-hours value
+    fails here, at start), the source pool, the viewer signal and the stop flag."""
+    options = FixityOptions.from_settings(settings)
     viewers = hashing.viewers_present(queues.writer)
 
-    def run_hash(job: HashJob, progress: Callable[[HashProgress], None]) -> HashOutcome:
+    def run(job: HashJob, progress: Callable[[HashProgress], None]) -> HashOutcome:
         with pool.use(job.source) as source:
             return hashing.run_job(
-                job, source, fixity_options, viewers=viewers, should_stop=stopping.is_set,
+                job, source, options, viewers=viewers, should_stop=stopping.is_set,
                 clock=clock, on_progress=progress, worker=worker_name(),
             )  # fmt: skip
 
-    sync = functools.partial(run_sync, settings) if settings.sync_enabled else None
-    try:
-        yield register_tasks(
-            queues, task_options(settings), run_probe=run_probe, run_hash=run_hash,
-            sync_runner=sync, clock=clock,
-        )  # fmt: skip
-    finally:
-        pool.close()
+    return run
 
 
 def hash_consumer(queues: Queues, settings: Settings) -> Consumer | None:
@@ -158,6 +182,63 @@ def hash_writer(settings: Settings, writer: Writer, queues: Queues, tasks: Tasks
     )
     writer.hashing = attached
     return attached
+
+
+def _export_runner(settings: Settings, queues: Queues, pool: SourcePool) -> RunExport:
+    """``exports.run_export`` bound to the deployment: its options, catalog, the configured
+    source (from the pool) and the export queue's state store."""
+    options = pipeline.export_options(settings)
+    store = exports.Store(queues.export)
+
+    @contextlib.contextmanager
+    def source_for(name: str) -> Iterator[Source]:
+        if not settings.source:
+            raise SourceUnavailable("no source configured (settings.source)")
+        with pool.use(settings.source) as source:
+            if source.name != name:
+                raise FileVanished(f"the file is on a source that is not configured: {name}")
+            yield source
+
+    def run(content_id: str, exact: bool, key: str, cancelled: Callable[[], bool]) -> None:
+        exports.run_export(
+            content_id,
+            exact,
+            key,
+            options=options,
+            db_path=settings.db,
+            source_for=source_for,
+            store=store,
+            cancelled=cancelled,
+        )
+
+    return run
+
+
+def export_consumer(queues: Queues, settings: Settings) -> Consumer:
+    """A Huey consumer of the export queue with ``settings.export_workers`` threads (not
+    started). It runs in ``run``, whose disk holds the export cache the web app serves."""
+    return _HostConsumer(
+        queues.export,
+        workers=settings.export_workers,
+        worker_type="thread",
+        periodic=False,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+        shutdown_timeout=30.0,  # an export asked to stop kills its ffmpeg at once
+    )
+
+
+def single_writer_consumer(queues: Queues) -> Consumer:
+    """The consumer of the writer queue: one thread, the single writer (not started)."""
+    return _HostConsumer(
+        queues.writer,
+        workers=1,  # the single writer
+        worker_type="thread",
+        periodic=True,  # the nightly reconcile
+        flush_locks=True,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+    )
 
 
 def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer:
@@ -202,7 +283,7 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
                 for running in (consumer, hashers):
                     if running is not None:
                         running.check_worker_health()
-        stopping.set()
+        stopping.set()  # running hashes stop at their next chunk, their place kept
         consumer.stop(graceful=True)
         if hashers is not None:
             hashers.stop(graceful=True)
@@ -225,7 +306,7 @@ def run_system(
     queues = build_queues(settings)
     queues.storage.ping()
     stopping = threading.Event()
-    with probing_tasks(queues, settings, hash_stopping=stopping) as tasks:
+    with probing_tasks(queues, settings, exports=True, hash_stopping=stopping) as tasks:
         tasks.writer.clear_flags()  # flags left by a crash would block requests
         writer = Writer(
             settings,
@@ -249,21 +330,14 @@ def _serve(
     hash_stopping: threading.Event,
 ) -> None:
     """Start the consumers (and the web app), tick polls until ``flag``, shut down."""
-    writer_consumer = _HostConsumer(
-        queues.writer,
-        workers=1,  # the single writer
-        worker_type="thread",
-        periodic=True,  # the nightly reconcile
-        flush_locks=True,
-        max_delay=MAX_IDLE_DELAY_S,
-        check_worker_health=True,
-    )
+    writer_consumer = single_writer_consumer(queues)
     probers = probe_consumer(queues, settings, settings.workers) if settings.workers > 0 else None
+    exporters = export_consumer(queues, settings) if settings.export_workers > 0 else None
     hashers = hash_consumer(queues, settings)
     server = _start_web(app_factory, settings) if app_factory is not None else None
 
     writer_consumer.start()
-    for consumer in (probers, hashers):
+    for consumer in (probers, exporters, hashers):
         if consumer is not None:
             consumer.start()
     log.info(
@@ -297,11 +371,14 @@ def _serve(
             if now >= next_check:
                 next_check = now + HEALTH_CHECK_S
                 writer_consumer.check_worker_health()
-                for consumer in (probers, hashers):
+                for consumer in (probers, exporters, hashers):
                     if consumer is not None:
                         consumer.check_worker_health()
             flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
     finally:
+        tasks.export.stopping.set()  # running exports kill their ffmpeg and fail
+        if exporters is not None:
+            exporters.stop(graceful=True)
         hash_stopping.set()  # running hashes stop at their next chunk, their place kept
         _shutdown(server, [probers, hashers], writer_consumer, writer)
 

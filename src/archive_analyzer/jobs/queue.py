@@ -1,12 +1,14 @@
 """Where the job queues live: SQLite next to the catalog by default, Redis when configured.
 
-Three queues share one storage backend:
+Four queues share one storage backend:
 
 - ``writer``: poll, ingest, sync and reconcile tasks, consumed by exactly one thread of one
   process (the single writer of the catalog);
 - ``probe``: probe jobs, consumed by any number of workers on any host that reaches the share;
 - ``results``: a plain FIFO (no tasks) of probe outcomes that workers push and the writer drains
   in batches;
+- ``export``: clip exports (``jobs.exports``), consumed by the export threads of ``run``, the
+  process whose disk holds the export cache the web app serves.
 - ``hash`` and ``hash_results``: content hash jobs for any worker host, and their progress and
   outcomes for the writer (``jobs/hashing.py``).
 
@@ -32,6 +34,7 @@ from archive_analyzer.errors import JobError
 WRITER_QUEUE = "archive_writer"
 PROBE_QUEUE = "archive_probe"
 RESULTS_QUEUE = "archive_results"
+EXPORT_QUEUE = "archive_export"
 HASH_QUEUE = "archive_hash"
 HASH_RESULTS_QUEUE = "archive_hash_results"
 
@@ -215,6 +218,7 @@ class Queues:
     writer: Huey
     probe: Huey
     results: ResultsQueue
+    export: Huey  # clip exports (issue 17), consumed by the export threads of ``run``
     hash: Huey
     hash_results: ResultsQueue
 
@@ -232,6 +236,7 @@ def build_queues(settings: Settings, storage: QueueStorage | None = None) -> Que
         writer=build_huey(backend, WRITER_QUEUE),
         probe=build_huey(backend, PROBE_QUEUE),
         results=ResultsQueue(backend.fifo(RESULTS_QUEUE)),
+        export=build_huey(backend, EXPORT_QUEUE),
         hash=build_huey(backend, HASH_QUEUE),
         hash_results=ResultsQueue(backend.fifo(HASH_RESULTS_QUEUE)),
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archive_analyzer.catalog import db
+from archive_analyzer.jobs.export_task import ExportTask, RunExport
 from archive_analyzer.jobs.hash_task import HashTask, RunHash
 from archive_analyzer.jobs.probe_task import ProbeTask, RunProbe, worker_name
 from archive_analyzer.jobs.queue import Queues
@@ -41,10 +42,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Tasks:
-    """The registered tasks of one process (``writer`` side, ``probe`` and ``hash``)."""
+    """The registered tasks of one process (``writer`` side, ``probe``, clip ``export`` and
+    ``hash``)."""
 
     writer: WriterTasks
     probe: ProbeTask
+    export: ExportTask
     hash: HashTask
 
 
@@ -55,11 +58,12 @@ def register_tasks(
     run_probe: RunProbe | None = None,
     run_hash: RunHash | None = None,
     sync_runner: SyncRunner | None = None,
+    run_export: RunExport | None = None,
     clock: db.Clock = db.utc_now,
 ) -> Tasks:
     """Register every task on ``queues``. A process given ``run_probe`` can execute probe jobs,
     one given ``run_hash`` hash jobs; one given ``sync_runner`` syncs (None: sync is not
-    configured)."""
+    configured); one given ``run_export`` cuts clips."""
     writer = WriterTasks(queues.writer, options, clock=clock, sync_runner=sync_runner)
     probe = ProbeTask(
         queues.probe,
@@ -77,4 +81,4 @@ def register_tasks(
         run_hash=run_hash,
         on_outcome=writer.request_ingest,
     )
-    return Tasks(writer, probe, hashing)
+    return Tasks(writer, probe, ExportTask(queues.export, run_export), hashing)

@@ -1,5 +1,5 @@
-"""The tasks that run on the single writer: poll, ingest, sync, reconcile, re-probe and the
-editors' version splits.
+"""The tasks that run on the single writer: poll, ingest, sync, reconcile, re-probe and the web
+app's catalog edits (``jobs.edits``).
 
 Every process registers them (so any process can enqueue them); only the process that consumes
 the writer queue has a writer to run them on (``serve``). Requests are deduplicated through the
@@ -20,7 +20,7 @@ from huey import Huey, crontab
 
 from archive_analyzer.catalog import db
 from archive_analyzer.errors import ArchiveError, JobError
-from archive_analyzer.jobs import ledger, registry, version_edits
+from archive_analyzer.jobs import edits, ledger, registry
 from archive_analyzer.jobs.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class WriterTasks:
         self.sync = registry.task(huey, "sync", self._sync, context=True, **retry)
         self.reconcile = registry.task(huey, "reconcile", self._reconcile)
         self.reprobe = registry.task(huey, "reprobe", self._reprobe)
-        self.split_version = registry.task(huey, "split_version", self._split_version)
+        self.edit = registry.task(huey, "edit", self._edit)
         if options.reconcile_hour >= 0:
             nightly = crontab(minute="0", hour=str(options.reconcile_hour))
             registry.periodic(huey, "nightly_reconcile", self._reconcile, nightly)
@@ -131,6 +131,15 @@ class WriterTasks:
     def request_reprobe(self, file_id: str) -> None:
         """Ask the writer to probe a catalogued file again (the admin's re-probe button)."""
         self.reprobe(file_id)
+
+    def request_edit(self, request_id: str, edit: edits.Edit) -> None:
+        """Ask the writer for a catalog edit; its reply lands under
+        ``edits.REPLY_PREFIX + request_id`` in the key-value store (``jobs.edits.EditClient``)."""
+        self.edit(request_id, edit)
+
+    def take(self, key: str) -> object:
+        """Read and remove a value from the writer queue's key-value store (None: not there)."""
+        return self._huey.get(key)
 
     # --- bodies (the writer process) -------------------------------------------------------
 
@@ -182,16 +191,11 @@ class WriterTasks:
         resolve_writer_failure(writer, "reconcile")
         self.request_poll()
 
-    def request_split(self, request_id: str, edit: version_edits.SplitVersion) -> None:
-        """Ask the writer to split a joined version off; the reply is left under
-        ``version_edits.REPLY_PREFIX + request_id`` (``version_edits.VersionClient`` waits)."""
-        self.split_version(request_id, edit)
-
-    def _split_version(self, request_id: str, edit: version_edits.SplitVersion) -> None:
+    def _edit(self, request_id: str, edit: edits.Edit) -> None:
         writer = self._active()
-        reply = version_edits.apply(writer.conn, edit, writer.clock)
-        self._huey.put(f"{version_edits.REPLY_PREFIX}{request_id}", reply)
-        if reply.primary_id is not None:
+        reply = edits.apply(writer.conn, edit, writer.clock)
+        self._huey.put(f"{edits.REPLY_PREFIX}{request_id}", reply)
+        if reply.changed:
             writer.on_change()
 
     def _reprobe(self, file_id: str) -> None:

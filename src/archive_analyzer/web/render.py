@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from archive_analyzer.web import i18n
+from archive_analyzer.web.accounts import Role, User
 from archive_analyzer.web.security import csrf_token
 
 
@@ -42,9 +43,11 @@ def render(
     """Render template ``name`` with the common values (user, language, ``t``, CSRF token)."""
     lang = language(request)
     env: Environment = request.app.state.web.templates
+    user = getattr(request.state, "user", None)
     common: dict[str, Any] = {
         "request": request,
-        "user": getattr(request.state, "user", None),
+        "user": user,
+        "editor": isinstance(user, User) and user.may(Role.EDITOR),
         "lang": lang,
         "t": i18n.translator(lang),
         "csrf": csrf_token(request),

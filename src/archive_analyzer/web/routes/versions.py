@@ -1,7 +1,7 @@
 """Editors' version edits: ``POST /content/{id}/split`` splits a joined version off.
 
-The edit goes to the catalog writer through the queue (``jobs.version_edits``); the page
-then shows the outcome. Editors and admins; the split is recorded in the audit log.
+The edit goes to the catalog writer through the queue (``jobs.edits.SplitVersion``); the
+page then shows the outcome. Editors and admins; the split is recorded in the audit log.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from archive_analyzer.catalog import audit as audit_log
 from archive_analyzer.catalog import versions
 from archive_analyzer.errors import JobError
+from archive_analyzer.jobs import edits
 from archive_analyzer.web import queries, visibility
 from archive_analyzer.web.deps import Conn, CsrfFailed, PageEditor, audit, context, page_editor
 from archive_analyzer.web.security import csrf_ok
@@ -49,7 +50,8 @@ async def split_version(
     )  # fmt: skip
     writer = context(request).writer
     try:
-        reply = await run_in_threadpool(writer.split_version, content_id, user.username)
+        edit = edits.SplitVersion(content_id, user.username)
+        reply = await run_in_threadpool(writer.submit_edit, edit)
     except JobError as exc:
         return RedirectResponse(f"/content/{primary}?split={quote(str(exc))}", status_code=303)
     if reply.error is not None:
