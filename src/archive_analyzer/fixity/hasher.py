@@ -276,7 +276,9 @@ class _Run:
             view = memoryview(data)
             while view:
                 take = min(len(view), size - in_chunk)
-                part = view[:take]
+                # The usual case is a whole read inside one chunk: hash the bytes object
+                # itself (a slice of it would be copied for the C hash).
+                part = data if take == len(data) else view[:take]
                 chunk.update(part)
                 whole.update(part)
                 in_chunk += take
