@@ -118,11 +118,15 @@ def throughput(mib: int, rounds: int) -> None:
                   f" ratio {raw[0] / hashed[0]:.2f}; CPU s/GiB raw {raw[1] / (size / GIB):.2f},"
                   f" hash {hashed[1] / (size / GIB):.2f}", flush=True)  # fmt: skip
         source.close()
-        raws = sorted(r[1] for r in rows if r[0] == "raw read")
-        hashes = sorted(r[1] for r in rows if r[0] == "hash")
-        mid = len(raws) // 2
-        print(f"median: raw {raws[mid]:.1f} MiB/s, hash {hashes[mid]:.1f} MiB/s, "
-              f"ratio {hashes[mid] / raws[mid]:.2f}")  # fmt: skip
+        raws = [r for r in rows if r[0] == "raw read"]
+        hashes = [r for r in rows if r[0] == "hash"]
+        ratios = sorted(h[1] / r[1] for r, h in zip(raws, hashes, strict=True))
+        mid = len(ratios) // 2
+        print(f"median of the rounds' ratios: {ratios[mid]:.2f} (all: "
+              f"{', '.join(f'{x:.2f}' for x in ratios)}); median MiB/s raw "
+              f"{sorted(r[1] for r in raws)[mid]:.1f}, hash {sorted(h[1] for h in hashes)[mid]:.1f};"
+              f" median CPU s/GiB raw {sorted(r[2] for r in raws)[mid]:.2f}, hash "
+              f"{sorted(h[2] for h in hashes)[mid]:.2f}")  # fmt: skip
         print(f"load average: {os.getloadavg()}")
     finally:
         server.close()
