@@ -122,11 +122,15 @@ def throughput(mib: int, rounds: int) -> None:
         hashes = [r for r in rows if r[0] == "hash"]
         ratios = sorted(h[1] / r[1] for r, h in zip(raws, hashes, strict=True))
         mid = len(ratios) // 2
+
+        def median(values: list[float]) -> float:
+            return sorted(values)[mid]
+
         print(f"median of the rounds' ratios: {ratios[mid]:.2f} (all: "
               f"{', '.join(f'{x:.2f}' for x in ratios)}); median MiB/s raw "
-              f"{sorted(r[1] for r in raws)[mid]:.1f}, hash {sorted(h[1] for h in hashes)[mid]:.1f};"
-              f" median CPU s/GiB raw {sorted(r[2] for r in raws)[mid]:.2f}, hash "
-              f"{sorted(h[2] for h in hashes)[mid]:.2f}")  # fmt: skip
+              f"{median([r[1] for r in raws]):.1f}, hash {median([h[1] for h in hashes]):.1f};"
+              f" median CPU s/GiB raw {median([r[2] for r in raws]):.2f}, hash "
+              f"{median([h[2] for h in hashes]):.2f}")  # fmt: skip
         print(f"load average: {os.getloadavg()}")
     finally:
         server.close()
