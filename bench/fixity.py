@@ -51,7 +51,7 @@ from archive_analyzer.sources.base import Source
 from archive_analyzer.verification import FixityOptions, sample_all
 
 GIB = 1024 * MIB
-PASSWORD = "bench-password-1"
+PASSWORD = "quiet lantern orchard 1"
 
 
 def _cpu() -> float:
@@ -139,7 +139,7 @@ def throughput(mib: int, rounds: int) -> None:
 # --- a viewer's stream while hashing -------------------------------------------------------
 
 
-def viewer(mib: int, seconds: float) -> None:
+def viewer(mib: int, seconds: float, rounds: int) -> None:
     size = mib * MIB
 
     def files(root: Path) -> None:
@@ -150,22 +150,36 @@ def viewer(mib: int, seconds: float) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-fixity-"))
     try:
         serve = _Serve(work, server)
+
+        def measure() -> float:
+            return serve.stream(seconds)
+
+        alone: list[float] = []
+        capped: list[tuple[float, float]] = []
+        polite: list[tuple[float, float]] = []
         try:
-            alone = serve.stream(seconds)
-            capped = _with_hashing(
-                server, work, ignore_viewers=True, during=lambda: serve.stream(seconds)
-            )
-            polite = _with_hashing(
-                server, work, ignore_viewers=False, during=lambda: serve.stream(seconds)
-            )
+            for n in range(rounds):  # alternating, so a load swing hits every case alike
+                alone.append(measure())
+                capped.append(_with_hashing(server, work, ignore_viewers=True, during=measure))
+                polite.append(_with_hashing(server, work, ignore_viewers=False, during=measure))
+                print(f"round {n + 1}: alone {alone[-1]:.1f}, hashing at cap {capped[-1][0]:.1f} "
+                      f"(hash {capped[-1][1]:.1f}), viewers first {polite[-1][0]:.1f} "
+                      f"(hash {polite[-1][1]:.1f}) MiB/s", flush=True)  # fmt: skip
         finally:
             serve.stop()
         defaults = Settings()
-        print(f"stream alone: {alone:.1f} MiB/s")
-        print(f"stream while hashing at hash_max_mib_s={defaults.hash_max_mib_s:g}, viewers "
-              f"ignored: {capped[0]:.1f} MiB/s (hash {capped[1]:.1f} MiB/s)")  # fmt: skip
-        print(f"stream while hashing, viewers first (hash_busy_mib_s={defaults.hash_busy_mib_s:g})"
-              f": {polite[0]:.1f} MiB/s (hash {polite[1]:.1f} MiB/s)")  # fmt: skip
+        mid = rounds // 2
+
+        def med(values: list[float]) -> float:
+            return sorted(values)[mid]
+
+        print(f"median stream alone: {med(alone):.1f} MiB/s")
+        print(f"median stream while hashing at hash_max_mib_s={defaults.hash_max_mib_s:g}, "
+              f"viewers ignored: {med([c[0] for c in capped]):.1f} MiB/s "
+              f"(hash {med([c[1] for c in capped]):.1f} MiB/s)")  # fmt: skip
+        print(f"median stream while hashing, viewers first (hash_busy_mib_s="
+              f"{defaults.hash_busy_mib_s:g}): {med([p[0] for p in polite]):.1f} MiB/s "
+              f"(hash {med([p[1] for p in polite]):.1f} MiB/s)")  # fmt: skip
         print(f"load average: {os.getloadavg()}")
     finally:
         server.close()
@@ -348,6 +362,7 @@ def main() -> None:
     two = sub.add_parser("viewer")
     two.add_argument("--mib", type=int, default=512)
     two.add_argument("--seconds", type=float, default=15.0)
+    two.add_argument("--rounds", type=int, default=3)
     three = sub.add_parser("duplicates")
     three.add_argument("--files", type=int, default=1000)
     three.add_argument("--copies", type=int, default=50)
@@ -355,7 +370,7 @@ def main() -> None:
     if args.what == "throughput":
         throughput(args.mib, args.rounds)
     elif args.what == "viewer":
-        viewer(args.mib, args.seconds)
+        viewer(args.mib, args.seconds, args.rounds)
     else:
         duplicates_bench(args.files, args.copies)
 
