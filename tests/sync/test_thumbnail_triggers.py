@@ -30,6 +30,30 @@ def catalog_at(path: Path, version: int, *, skip: frozenset[int] = frozenset()) 
     conn.close()
 
 
+# What today's reads need from later migrations: (migration, statement start), in order.
+_LENT = (
+    (10, "CREATE VIEW content_view"),
+    (60, "CREATE TABLE file_hashes"),
+    (61, "CREATE TABLE content_versions"),
+    (61, "CREATE VIEW version_files"),
+)
+
+
+def read_view(conn: sqlite3.Connection, present: bool) -> None:
+    """Lend today's code the read model's view (migration 0010) and the tables and views its
+    reads join (file hashes and versions, 0060-0061) on an older catalog, so it can play the
+    older program that wrote it; taken away again before the upgrade."""
+    if not present:
+        conn.execute("DROP VIEW version_files")
+        conn.execute("DROP TABLE content_versions")
+        conn.execute("DROP TABLE file_hashes")
+        conn.execute("DROP VIEW content_view")
+        return
+    by_number = {number: sql for number, _, sql in db.migrations()}
+    for number, start in _LENT:
+        conn.execute(next(s for s in db._split_sql(by_number[number]) if s.startswith(start)))
+
+
 @contextlib.contextmanager
 def newer_columns(conn: sqlite3.Connection) -> Iterator[None]:
     """Today's sync reads columns that later migrations added (``media_info.timecode``...):
@@ -88,6 +112,7 @@ def test_a_version_8_catalog_upgrades_in_place_and_publishes_its_poster_frames(
 ) -> None:
     catalog_at(db_path, 8)
     old = db.connect(db_path, migrate=False)
+    read_view(old, True)
     clock = TickClock()
     fid = add_file(old, PATHS[2], clock)
     sink = MemorySink()
@@ -95,6 +120,7 @@ def test_a_version_8_catalog_upgrades_in_place_and_publishes_its_poster_frames(
         Replicator(old, sink, clock=clock).run()
     add_thumbnail(old, fid, clock)  # made while no trigger logged it
     assert pending(old) == 0
+    read_view(old, False)
     old.close()
 
     conn = db.connect(db_path)
@@ -115,6 +141,7 @@ def test_triggers_a_sync_already_installed_are_kept_and_nothing_is_relogged(
 ) -> None:
     catalog_at(db_path, 8)
     old = db.connect(db_path, migrate=False)
+    read_view(old, True)
     clock = TickClock()
     fid = add_file(old, PATHS[1], clock)
     with newer_columns(old):
@@ -129,6 +156,7 @@ def test_triggers_a_sync_already_installed_are_kept_and_nothing_is_relogged(
     with newer_columns(old):
         Replicator(old, MemorySink(), clock=clock).run()
     assert pending(old) == 0
+    read_view(old, False)
     old.close()
 
     conn = db.connect(db_path)

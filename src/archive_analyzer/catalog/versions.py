@@ -3,9 +3,10 @@
 ``reconcile`` turns the duplicate groups (``catalog.duplicates``) into ``content_versions``
 rows: in each group of identical files or of the same programme, one content is the primary
 (outside any copy folder first, then the oldest) and the others become its versions, hidden
-from listings. Pairs an editor split (``split``) are never joined again. ``played_file`` is
-the one rule for what a content plays (view ``played_files``): a present file, one the
-browser plays directly, the content's own, the largest.
+from listings. Pairs an editor split (``split``) are never joined again. What a content plays
+and whether it is listed stay the read model's rules (``content_view``, which migration 0061
+taught versions: a present file, one the browser plays directly, the content's own, the
+largest; a joined version is not visible).
 
 ``copy_checks`` reconciles the classifier's name-based ``duplicate`` flag (``복사본``,
 ``copy``) with the hashes: a file in a copy folder is an identical copy, the same programme,
@@ -24,19 +25,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from archive_analyzer.catalog import db
-from archive_analyzer.catalog.classify import Rules, classify, normalise
+from archive_analyzer.catalog import db, search_index
+from archive_analyzer.catalog.classify import Rules, classify
 from archive_analyzer.catalog.duplicates import IDENTICAL, SAME_PROGRAMME, Group
+from archive_analyzer.catalog.pathfacts import normalise
 from archive_analyzer.errors import NotFound
-
-# SQL that yields the played file id of the content aliased ``c`` (for joins elsewhere).
-PLAYED_FILE = "(SELECT pf.file_id FROM played_files pf WHERE pf.content_id = c.id)"
 
 
 def played_file(conn: sqlite3.Connection, content_id: str) -> str | None:
-    """The file ``content_id`` plays, or None."""
+    """The id of the file ``content_id`` plays (the read model's ``play_file_id``), or None."""
     row = conn.execute(
-        "SELECT file_id FROM played_files WHERE content_id = ?", (content_id,)
+        "SELECT play_file_id FROM content_view WHERE id = ?", (content_id,)
     ).fetchone()
     return None if row is None else row[0]
 
@@ -216,6 +215,8 @@ def reconcile(conn: sqlite3.Connection, groups: Sequence[Group], now: datetime) 
             (cid, join.primary_id, join.kind, evidence, stamp, stamp),
         )
         changed += 1
+    if changed:
+        search_index.catch_up(conn)  # joined versions leave the index, in this transaction
     return changed
 
 
@@ -232,6 +233,7 @@ def split(conn: sqlite3.Connection, content_id: str, *, user: str, now: datetime
         [(content_id, primary, user, stamp), (primary, content_id, user, stamp)],
     )
     conn.execute("DELETE FROM content_versions WHERE content_id = ?", (content_id,))
+    search_index.catch_up(conn)
     return primary
 
 

@@ -13,10 +13,8 @@ Which rows have a document (everything else has none, and a document that exists
 - a file: a media file (``is_media``) whose status is ``active`` or ``missing`` (still known,
   temporarily unreachable: published with ``available: false``); ``incoming``, ``deleted``
   and junk files have no document. A soft-deleted file's document is REMOVED, not marked.
-- a content: status ``active`` and playable: the file it plays (``played_files``: its own, a
-  clip's parent episode's, or the version the browser plays) has a document, a clip's parent
-  episode is active, and it is not joined to another content as one of its versions (its file
-  is then listed in that content's ``version_files``).
+- a content: status ``active`` and playable: the file it plays (its own, or its parent
+  episode's for a clip) has a document, and a clip's parent episode is active.
 - catalogs, series and players: always.
 
 Nothing secret or server-specific is published: no ``files.source`` (a display URL of the
@@ -31,17 +29,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive_analyzer.catalog.read import CatalogRow, FileFacts, MediaInfo, PlayerRow, SeriesRow
 from archive_analyzer.errors import SyncLimitError
-from archive_analyzer.sync.rows import (
-    CatalogRow,
-    ContentRow,
-    Entity,
-    FileRow,
-    MediaFacts,
-    PlayerRow,
-    Row,
-    SeriesRow,
-)
+from archive_analyzer.sync.rows import ContentSnapshot, Entity, Row
 from archive_analyzer.sync.sink import MAX_BATCH_OPS, DocOp
 
 METADATA_PATH = "_sync_metadata/state"
@@ -60,18 +50,10 @@ SAFE_DOCUMENT_BYTES = MAX_DOCUMENT_BYTES - 1_024  # headroom for the index entri
 # --- documents -----------------------------------------------------------------------------
 
 
-def _media(media: MediaFacts | None) -> dict[str, Any] | None:
+def _media(media: MediaInfo | None) -> dict[str, Any] | None:
     if media is None:
         return None
-    try:
-        audio_raw = json.loads(media.audio_json or "[]")
-    except ValueError:
-        audio_raw = []
-    audio = [
-        {k: track.get(k) for k in ("codec", "channels", "sample_rate", "language")}
-        for track in audio_raw
-        if isinstance(track, dict)
-    ]
+    audio = [track.as_dict() for track in media.audio]
     return {
         "probe_status": media.status,
         "container": media.container,
@@ -81,7 +63,7 @@ def _media(media: MediaFacts | None) -> dict[str, Any] | None:
         "video_profile": media.video_profile,
         "width": media.width,
         "height": media.height,
-        "resolution": _resolution(media),
+        "resolution": media.resolution,
         "frame_rate": media.frame_rate,
         "pix_fmt": media.pix_fmt,
         "field_order": media.field_order,
@@ -93,18 +75,12 @@ def _media(media: MediaFacts | None) -> dict[str, Any] | None:
     }
 
 
-def _resolution(media: MediaFacts) -> str | None:
-    if media.width and media.height:
-        return f"{media.width}x{media.height}"
-    return None
-
-
-def file_visible(row: FileRow | None) -> bool:
+def file_visible(row: FileFacts | None) -> bool:
     """Whether a file has a document (see the module docstring)."""
     return row is not None and row.is_media and row.status in ("active", "missing")
 
 
-def file_document(row: FileRow) -> tuple[str, dict[str, Any]] | None:
+def file_document(row: FileFacts) -> tuple[str, dict[str, Any]] | None:
     """``files/{id}`` for a file, or None when it should have no document."""
     if not file_visible(row):
         return None
@@ -153,21 +129,19 @@ def player_document(row: PlayerRow) -> tuple[str, dict[str, Any]]:
     }
 
 
-def content_path(row: ContentRow) -> str:
-    catalog = row.catalog_id or UNSORTED_CATALOG
-    series = row.series_id or UNSORTED_SERIES
+def content_path(row: ContentSnapshot) -> str:
+    """Where a content's document lives: under its effective brand and series (read model)."""
+    catalog = row.content.catalog_id or UNSORTED_CATALOG
+    series = row.content.series_id or UNSORTED_SERIES
     return f"catalogs/{catalog}/series/{series}/contents/{row.id}"
 
 
-def content_document(row: ContentRow) -> tuple[str, dict[str, Any]] | None:
+def content_document(entry: ContentSnapshot) -> tuple[str, dict[str, Any]] | None:
     """The content's document, or None when it is not published (see the module docstring)."""
-    if row.status != "active" or not file_visible(row.play_file):
+    row = entry.content
+    if not row.visible or not file_visible(entry.play_file):
         return None
-    if row.version_of is not None:
-        return None  # a joined version: listed in its content's ``version_files``
-    if row.parent_id is not None and not row.parent_active:
-        return None
-    play = row.play_file
+    play = entry.play_file
     assert play is not None  # file_visible checked it
     media = play.media
     data: dict[str, Any] = {
@@ -185,8 +159,8 @@ def content_document(row: ContentRow) -> tuple[str, dict[str, Any]] | None:
         ),
         "created_at": row.created_at,
         "available": play.status == "active",
-        "duration_s": _clip_duration(row, media),
-        "resolution": _resolution(media) if media else None,
+        "duration_s": _clip_duration(entry, media),
+        "resolution": media.resolution if media else None,
         "width": media.width if media else None,
         "height": media.height if media else None,
         "video_codec": media.video_codec if media else None,
@@ -201,11 +175,11 @@ def content_document(row: ContentRow) -> tuple[str, dict[str, Any]] | None:
                 "name_kr": p.name_kr,
                 "role": p.role,
             }
-            for p in row.players
+            for p in entry.players
         ],
-        "player_ids": [p.id for p in row.players],
-        "tags": [{"id": t.id, "name": t.name, "kind": t.kind} for t in row.tags],
-        "tag_ids": [t.id for t in row.tags],
+        "player_ids": [p.id for p in entry.players],
+        "tags": [{"id": t.id, "name": t.name, "kind": t.kind} for t in entry.tags],
+        "tag_ids": [t.id for t in entry.tags],
         # Every file of the content's versions (issue 18), its own first: the app lists them
         # and plays ``file_id`` (the one the browser plays directly, when there is one).
         # (``versions`` is the classifier's list of version markers: clean, stream ...)
@@ -218,26 +192,27 @@ def content_document(row: ContentRow) -> tuple[str, dict[str, Any]] | None:
                 "kind": kind,
                 "container": f.media.container if f.media else None,
                 "video_codec": f.media.video_codec if f.media else None,
-                "resolution": _resolution(f.media) if f.media else None,
+                "resolution": f.media.resolution if f.media else None,
                 "browser_playable": bool(f.media.browser_playable) if f.media else False,
                 "xxh128": f.xxh128,
                 "fixity": f.fixity,
             }
-            for f, kind in row.versions
+            for f, kind in entry.versions
         ],
         # A path on the app's own origin, never a server address.
         "thumbnail": (
-            {"path": f"/thumb/{row.id}", "position_s": row.thumbnail_s}
-            if row.thumbnail_s is not None
+            {"path": f"/thumb/{row.id}", "position_s": entry.thumbnail_s}
+            if entry.thumbnail_s is not None
             else None
         ),
     }
     for key, value in row.facts:
         data.setdefault(key, value)
-    return content_path(row), data
+    return content_path(entry), data
 
 
-def _clip_duration(row: ContentRow, media: MediaFacts | None) -> float | None:
+def _clip_duration(entry: ContentSnapshot, media: MediaInfo | None) -> float | None:
+    row = entry.content
     if row.start_sec is not None and row.end_sec is not None:
         return max(0.0, row.end_sec - row.start_sec)
     return media.duration_s if media else None
@@ -245,7 +220,7 @@ def _clip_duration(row: ContentRow, media: MediaFacts | None) -> float | None:
 
 def document_for(row: Row) -> tuple[str, dict[str, Any]] | None:
     """The (path, data) a catalog row should have in Firestore, or None for no document."""
-    if isinstance(row, FileRow):
+    if isinstance(row, FileFacts):
         return file_document(row)
     if isinstance(row, CatalogRow):
         return catalog_document(row)

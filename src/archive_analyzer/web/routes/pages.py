@@ -30,8 +30,9 @@ def _content(conn: Conn, user: PageUser, content_id: str) -> queries.Detail:
 
 @router.get("/")
 def home(request: Request, conn: Conn, user: PageUser) -> Response:
+    rows = queries.brand_rows(conn)
     brands = [
-        (row, queries.brand_row(conn, row.id))
+        (row, rows.get(row.id, []))
         for row in visibility.keep(user, queries.catalogs(conn), "id")
         if row.content_count
     ]

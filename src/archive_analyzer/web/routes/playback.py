@@ -199,12 +199,12 @@ async def thumbnail(request: Request, content_id: str, conn: Conn, user: Current
     found = await run_in_threadpool(_target, conn, content_id, user)
     file = found.file
     state = playback(request)
-    name = thumbs.cache_name(file.file_id, file.size, file.mtime)
+    name = thumbs.cache_name(file.id, file.size, file.mtime)
     path = state.thumbs_dir / name
     headers = {"Cache-Control": "private, max-age=3600"}
     if path.exists():
         return FileResponse(path, media_type="image/jpeg", headers=headers)
-    known = await run_in_threadpool(thumbs.load, conn, file.file_id)
+    known = await run_in_threadpool(thumbs.load, conn, file.id)
     same_version = known is not None and (known.size, known.mtime) == (file.size, file.mtime)
     failed_before = same_version and known is not None and known.error is not None
     if found.facts is None or failed_before:
@@ -276,7 +276,7 @@ async def _make_thumbnail(
             web.settings.thumb_budget_bytes,
         )
     record = thumbs.ThumbRecord(
-        file.file_id, file.size, file.mtime, at_s, bytes_read, seeks, watch.ms, error
+        file.id, file.size, file.mtime, at_s, bytes_read, seeks, watch.ms, error
     )
     await run_in_threadpool(_store_thumb, conn, record, web.clock)
     if error is not None:
