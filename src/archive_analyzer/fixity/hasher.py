@@ -23,11 +23,11 @@ from enum import StrEnum
 
 import xxhash
 
-from archive_analyzer.errors import FileVanished, SourceError
+from archive_analyzer.errors import FileChanged, FileVanished, SourceError
 from archive_analyzer.fixity.reading import BLOCK, read_blocks
 from archive_analyzer.fixity.throttle import QuietHours, Throttle
 from archive_analyzer.fixity.xxh import Xxh128, snapshot_usable, xxh128_hex
-from archive_analyzer.sources.base import Source
+from archive_analyzer.sources.base import FileInfo, Source
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +166,8 @@ def hash_file(
     run = _Run(request, throttle, control, on_checkpoint)
     try:
         result = run.read(source)
+    except FileChanged:  # the reader saw another version mid-read: say which
+        return _changed(source, request, run.bytes_read, monotonic() - t0)
     except FileVanished:
         return HashResult(HashStatus.VANISHED, bytes_read=run.bytes_read, seconds=monotonic() - t0)
     except SourceError as exc:
@@ -208,6 +210,18 @@ def hash_file(
         ),
         seconds,
         throttle,
+    )
+
+
+def _changed(source: Source, request: HashRequest, nbytes: int, seconds: float) -> HashResult:
+    try:
+        info = source.stat(request.path)
+    except FileVanished:
+        return HashResult(HashStatus.VANISHED, bytes_read=nbytes, seconds=seconds)
+    except SourceError as exc:
+        return HashResult(HashStatus.ERROR, error=str(exc), bytes_read=nbytes, seconds=seconds)
+    return HashResult(
+        HashStatus.CHANGED, observed=(info.size, info.mtime), bytes_read=nbytes, seconds=seconds
     )
 
 
@@ -271,13 +285,15 @@ class _Run:
         reason = None if offset >= request.size else self.control.stop_reason()
         if reason is not None:
             return self._paused(whole, chunks, reason)
-        for data in read_blocks(source, request.path, offset=offset, block=min(BLOCK, size)):
+        expect = FileInfo(request.path, request.size, request.mtime, None, False)
+        blocks = read_blocks(
+            source, request.path, offset=offset, block=min(BLOCK, size), expect=expect
+        )
+        for data in blocks:
             self.bytes_read += len(data)
             view = memoryview(data)
             while view:
                 take = min(len(view), size - in_chunk)
-                # The usual case is a whole read inside one chunk: hash the bytes object
-                # itself (a slice of it would be copied for the C hash).
                 part = data if take == len(data) else view[:take]
                 chunk.update(part)
                 whole.update(part)

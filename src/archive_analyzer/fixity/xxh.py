@@ -102,6 +102,32 @@ def _self_check(lib: _Library) -> bool:
     return second.hexdigest() == xxhash.xxh3_128_hexdigest(data)
 
 
+class _PyBuffer(ctypes.Structure):
+    """CPython's ``Py_buffer`` (the buffer protocol's view of any bytes-like object)."""
+
+    _fields_ = (
+        ("buf", ctypes.c_void_p),
+        ("obj", ctypes.py_object),
+        ("len", ctypes.c_ssize_t),
+        ("itemsize", ctypes.c_ssize_t),
+        ("readonly", ctypes.c_int),
+        ("ndim", ctypes.c_int),
+        ("format", ctypes.c_char_p),
+        ("shape", ctypes.c_void_p),
+        ("strides", ctypes.c_void_p),
+        ("suboffsets", ctypes.c_void_p),
+        ("internal", ctypes.c_void_p),
+    )
+
+
+_GET_BUFFER = ctypes.pythonapi.PyObject_GetBuffer
+_GET_BUFFER.argtypes = [ctypes.py_object, ctypes.POINTER(_PyBuffer), ctypes.c_int]
+_GET_BUFFER.restype = ctypes.c_int
+_RELEASE_BUFFER = ctypes.pythonapi.PyBuffer_Release
+_RELEASE_BUFFER.argtypes = [ctypes.POINTER(_PyBuffer)]
+_PYBUF_SIMPLE = 0  # contiguous bytes, read-only is fine
+
+
 class _CState:
     """One XXH3-128 streaming state in C memory."""
 
@@ -124,17 +150,16 @@ class _CState:
             self._lib.free(ptr)
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
-        view = memoryview(data).cast("B")
-        if not view.nbytes:
-            return
-        if view.readonly:
-            if isinstance(data, bytes) and view.contiguous and len(data) == view.nbytes:
-                buffer: Any = ctypes.c_char_p(data)
-            else:
-                buffer = ctypes.c_char_p(view.tobytes())
-        else:
-            buffer = (ctypes.c_char * view.nbytes).from_buffer(view)
-        self._lib.update(self._ptr, ctypes.cast(buffer, ctypes.c_void_p), view.nbytes)
+        # The buffer protocol gives the address of any contiguous bytes-like object (a
+        # read-only memoryview slice included) without copying it.
+        view = _PyBuffer()
+        if _GET_BUFFER(data, ctypes.byref(view), _PYBUF_SIMPLE) != 0:  # pragma: no cover
+            raise TypeError("not a contiguous bytes-like object")
+        try:
+            if view.len:
+                self._lib.update(self._ptr, view.buf, view.len)
+        finally:
+            _RELEASE_BUFFER(ctypes.byref(view))
 
     def save(self) -> bytes:
         raw = ctypes.string_at(self._ptr, _STATE_SIZE)
