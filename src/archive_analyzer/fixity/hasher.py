@@ -14,6 +14,7 @@ touches the catalog.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -289,29 +290,30 @@ class _Run:
         blocks = read_blocks(
             source, request.path, offset=offset, block=min(BLOCK, size), expect=expect
         )
-        for data in blocks:
-            self.bytes_read += len(data)
-            view = memoryview(data)
-            while view:
-                take = min(len(view), size - in_chunk)
-                part = data if take == len(data) else view[:take]
-                chunk.update(part)
-                whole.update(part)
-                in_chunk += take
-                view = view[take:]
-                if in_chunk == size:
-                    chunks.append(str(chunk.hexdigest()))
-                    chunk = xxhash.xxh3_128()
-                    in_chunk = 0
-                    offset += size
-                    self._checkpoint(whole, chunks)
-                    if offset < request.size:
-                        reason = self.control.stop_reason()
-                        if reason is not None:
-                            return self._paused(whole, chunks, reason)
-            self.throttle.take(len(data))
-            if offset + in_chunk > request.size:
-                break  # grew while being read: the version check after the read says so
+        with contextlib.closing(blocks):  # the reader is closed on every exit
+            for data in blocks:
+                self.bytes_read += len(data)
+                view = memoryview(data)
+                while view:
+                    take = min(len(view), size - in_chunk)
+                    part = data if take == len(data) else view[:take]
+                    chunk.update(part)
+                    whole.update(part)
+                    in_chunk += take
+                    view = view[take:]
+                    if in_chunk == size:
+                        chunks.append(str(chunk.hexdigest()))
+                        chunk = xxhash.xxh3_128()
+                        in_chunk = 0
+                        offset += size
+                        self._checkpoint(whole, chunks)
+                        if offset < request.size:
+                            reason = self.control.stop_reason()
+                            if reason is not None:
+                                return self._paused(whole, chunks, reason)
+                self.throttle.take(len(data))
+                if offset + in_chunk > request.size:
+                    break  # grew while being read: the version check after the read says so
         if in_chunk:
             chunks.append(str(chunk.hexdigest()))
         # A file shorter or longer than listed: the stat after the read says which version it

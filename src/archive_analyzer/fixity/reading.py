@@ -8,7 +8,7 @@ asked for, ``FileChanged`` otherwise).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from archive_analyzer.sources.base import CHUNK, FileInfo, Source
 
@@ -22,7 +22,7 @@ def read_blocks(
     offset: int = 0,
     block: int = BLOCK,
     expect: FileInfo | None = None,
-) -> Iterator[memoryview]:
+) -> Generator[memoryview, None, None]:
     """The bytes of ``path`` from ``offset`` to its end, in reads of at most ``block`` bytes.
 
     ``expect``: the version meant (size and mtime; ``FileChanged`` when the file is another).

@@ -1,28 +1,26 @@
 """xxh128 (XXH3, 128 bits: what ASC MHL calls ``xxh128``) of a whole file, resumable.
 
-Chunk and sample hashes use the ``xxhash`` package directly. The whole-file hash of a 90 GB
-master takes hours at a capped rate, and a restart should not read it again from the first
-byte; the ``xxhash`` package cannot save a running hash (no pickling, no state export). The
-reference C library can: its streaming state ``XXH3_state_t`` is a plain struct whose only
-pointer (``extSecret``, the last field) points at the library's built-in secret when no
-custom secret is used, so its bytes saved after a finished chunk, with that pointer set to
-this process's built-in secret, continue the same hash in another process. ``Xxh128``
-therefore drives Debian's ``libxxhash0`` (the same algorithm, version 0.8) through
-``ctypes`` for the whole-file hash.
+Chunk and sample hashes use the ``xxhash`` package's Python API. The whole-file hash of a
+90 GB master takes hours at a capped rate, and a restart should not read it again from the
+first byte; the Python API cannot save a running hash (no pickling, no state export). The C
+library inside the same package can (its extension module exports xxHash's C API): its
+streaming state ``XXH3_state_t`` is a plain struct whose only pointer (``extSecret``, the last
+field) points at the library's built-in secret when no custom secret is used, so its bytes
+saved after a finished chunk, with that pointer set to this process's built-in secret,
+continue the same hash in another process. ``Xxh128`` drives it through ``ctypes``.
 
 Nothing is trusted blindly: the first use proves the pointer's offset (a state reset with a
-secret of ours must hold that secret's address there), checks a save/restore round trip and the
-result against the ``xxhash`` package on a known input. If the library is absent or the check
-fails, hashing goes on with the ``xxhash`` package and ``snapshot()`` returns None: a restart
-then hashes that file from the start (logged once at WARNING). Snapshots carry the library
-version and state size; one taken by a different library (another worker host) is refused the
-same way, never misread.
+secret of ours must hold that secret's address there), checks a save/restore round trip and
+the result against the Python API on a known input, and snapshots carry the library version
+and state size: one taken by another library (another worker host with another release) is
+refused, never misread, and that file is hashed from the start. If the check fails, hashing
+goes on with the Python API and ``snapshot()`` returns None (a WARNING says a restart will
+hash that file from the start).
 """
 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import logging
 import os
@@ -30,6 +28,7 @@ import struct
 from typing import Any
 
 import xxhash
+from xxhash import _xxhash as _xxhash_module  # type: ignore[attr-defined]  # C extension
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +69,16 @@ class _Library:
 @functools.cache
 def _library() -> _Library | None:
     """The checked C library, or None (then hashes are not resumable; warned once)."""
-    name = ctypes.util.find_library("xxhash") or "libxxhash.so.0"
     try:
-        lib = _Library(ctypes.CDLL(name))
+        lib = _Library(ctypes.CDLL(_xxhash_module.__file__))
     except (OSError, AttributeError) as exc:
-        log.warning("libxxhash not usable (%s): whole-file hashes restart after a kill", exc)
+        log.warning("xxhash's C library not usable (%s): hashes restart after a kill", exc)
         return None
     if lib.version // 100 != 8:  # 0.8.x: the state layout this module knows
-        log.warning("libxxhash %d is not 0.8.x: hashes restart after a kill", lib.version)
+        log.warning("xxHash %d is not 0.8.x: hashes restart after a kill", lib.version)
         return None
     if not _self_check(lib):
-        log.warning("libxxhash state save/restore failed its check: hashes restart after a kill")
+        log.warning("xxHash state save/restore failed its check: hashes restart after a kill")
         return None
     return lib
 
