@@ -43,7 +43,7 @@ from tests.fixtures.smb import SambaServer
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db, duplicates
 from archive_analyzer.config import Settings
-from archive_analyzer.fixity.hasher import HashRequest, hash_file
+from archive_analyzer.fixity.hasher import HashControl, HashRequest, hash_file
 from archive_analyzer.fixity.reading import read_blocks
 from archive_analyzer.fixity.throttle import MIB, Throttle
 from archive_analyzer.scan.progress import NullProgress
@@ -253,23 +253,23 @@ def _with_hashing(
     huey = open_queue_storage(settings).huey(WRITER_QUEUE)
     viewers = (lambda: False) if ignore_viewers else viewers_present(huey)
     stop = threading.Event()
-    moved = [0, 0.0]
+    moved = [0]  # bytes hashed so far, counted as the throttle sees them
+
+    class Counting(Throttle):
+        def take(self, nbytes: int) -> None:
+            moved[0] += nbytes
+            super().take(nbytes)
 
     def hasher() -> None:
         source = _source(server)
         info = source.stat("hash.bin")
-        t0 = time.perf_counter()
         while not stop.is_set():
-            throttle = Throttle(max_bps=options.max_bps, busy_bps=options.busy_bps,
+            throttle = Counting(max_bps=options.max_bps, busy_bps=options.busy_bps,
                                 viewers=viewers, should_stop=stop.is_set)  # fmt: skip
-            from archive_analyzer.fixity.hasher import HashControl
-
-            result = hash_file(
+            hash_file(
                 source, HashRequest("hash.bin", info.size, info.mtime, 256 * MIB),
                 throttle=throttle, control=HashControl(should_stop=stop.is_set),
             )  # fmt: skip
-            moved[0] += result.bytes_read
-        moved[1] = time.perf_counter() - t0
         source.close()
 
     thread = threading.Thread(target=hasher)
@@ -277,9 +277,9 @@ def _with_hashing(
     time.sleep(3)  # hashing up to speed
     start_bytes, start = moved[0], time.perf_counter()
     rate = during()
+    hashed = (moved[0] - start_bytes) / MIB / max(1e-9, time.perf_counter() - start)
     stop.set()
     thread.join()
-    hashed = (moved[0] - start_bytes) / MIB / max(1e-9, time.perf_counter() - start)
     return rate, hashed
 
 
