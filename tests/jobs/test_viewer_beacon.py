@@ -27,6 +27,19 @@ def test_beacon_while_streaming_and_workers_see_it_go_stale() -> None:
         beacon.stop()
 
 
+def test_a_poke_stamps_at_once() -> None:
+    huey = MemoryHuey("w", immediate=True, results=False)
+    beacon = ViewerBeacon(lambda: True, huey.put, interval_s=3600)
+    beacon.start()
+    try:
+        present = viewers_present(huey)
+        assert not present()
+        beacon.poke()  # a stream started: no waiting for the hourly tick
+        wait_for(present, timeout=5, what="the poked beacon")
+    finally:
+        beacon.stop()
+
+
 def test_beacon_survives_a_broken_queue() -> None:
     def broken(key: str, value: float) -> None:
         raise ConnectionError("queue down")

@@ -82,8 +82,9 @@ def viewers_present(huey: Huey, *, now: Callable[[], float] = time.time) -> Call
 
 class ViewerBeacon:
     """A daemon thread of the web app: while ``streaming()`` is true, stamp the time into the
-    queue store every ``BEACON_S`` s. Queue errors are logged (at most once a minute), never
-    raised: a missing beacon only means hashing is not slowed."""
+    queue store every ``BEACON_S`` s, and at once when ``poke()``d (a stream just started).
+    Queue errors are logged (at most once a minute), never raised: a missing beacon only
+    means hashing is not slowed."""
 
     def __init__(
         self,
@@ -96,6 +97,7 @@ class ViewerBeacon:
         self._put = put
         self._interval = interval_s
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._warned = 0.0
         self._thread = threading.Thread(target=self._run, name="viewer-beacon", daemon=True)
 
@@ -104,10 +106,17 @@ class ViewerBeacon:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+
+    def poke(self) -> None:
+        """A stream started: stamp now rather than at the next tick (never blocks)."""
+        self._wake.set()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            if not self._streaming():
+        while not self._stop.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            if self._stop.is_set() or not self._streaming():
                 continue
             try:
                 self._put(VIEWERS_KEY, time.time())

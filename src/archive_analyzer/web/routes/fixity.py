@@ -76,3 +76,4 @@ def install(app: FastAPI) -> None:
     beacon = ViewerBeacon(streaming, put)
     beacon.start()
     app.state.viewer_beacon = beacon
+    app.state.stream_started.append(beacon.poke)
