@@ -340,6 +340,9 @@ def _serve(
     for consumer in (probers, exporters, hashers):
         if consumer is not None:
             consumer.start()
+    # Change notifications before the first poll, so that poll already answers the rescan a
+    # freshly armed watch asks for.
+    writer.start_watching(tasks.writer.request_changes)
     log.info(
         "archive-analyzer running: source %s, queue %s %s, %d probe worker(s)%s",
         writer.source.name,
@@ -392,6 +395,7 @@ def _shutdown(
 ) -> None:
     if server is not None:
         server.should_exit = True
+    writer.stop_watching()  # no more rounds; ``writer.close`` records it
     for consumer in workers:
         if consumer is not None:
             consumer.stop(graceful=True)  # jobs in flight finish and send their outcomes
