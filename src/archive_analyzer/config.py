@@ -98,6 +98,20 @@ class Settings(BaseModel):
     # nightly full reconcile scan at this UTC hour; -1 disables it
     reconcile_hour: int = Field(default=3, ge=-1, le=23)
 
+    # fixity (docs/fixity.md)
+    # read cap of one hash job in MiB/s (0: none), and while viewers stream (0: pause)
+    hash_max_mib_s: float = Field(default=200.0, ge=0)
+    hash_busy_mib_s: float = Field(default=20.0, ge=0)
+    hash_chunk_mib: int = Field(default=256, ge=1)  # bytes per chunk hash
+    hash_quiet_hours: str | None = None  # e.g. "22:00-06:00": background hashing only then
+    hash_timezone: str = "UTC"  # of hash_quiet_hours, e.g. "Asia/Seoul"
+    hash_concurrency: int = Field(default=1, ge=0)  # hash jobs in flight; 0: no background hashing
+    hash_workers: int = Field(default=1, ge=0)  # hash threads in this run/worker process
+    fixity_interval_days: float = Field(default=90.0, ge=0)  # re-verify after; 0: never
+    # a hash job whose worker sent no finished chunk for this long is handed out again
+    hash_lease_s: float = Field(default=900.0, gt=0)
+    hash_frames: bool = True  # perceptual frame hashes for "same programme" duplicates
+
     # sync
     firestore_project: str | None = Field(
         default=None,

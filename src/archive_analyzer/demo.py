@@ -9,7 +9,8 @@ MKV with an embedded SubRip track, a ProRes MOV master and an MPEG-2 MXF carryin
 timecodes (issue 17), a WebM (VP8 + Opus, played directly by
 Chromium), a Korean-titled episode, and players and hands sheets (``demo-sheets/``, beside the
 tree) that the first ``run`` imports: Korean player names, and hands (clips) on one episode.
-Generated once into ``data_dir/demo`` and reused while ``DEMO_VERSION`` stays the same.
+For fixity and versions (issue 18): one programme as a ProRes master and an H.264 copy, a
+byte-identical copy in a copy folder, and a copy that differs from its original. Generated once into ``data_dir/demo`` and reused while ``DEMO_VERSION`` stays the same.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from archive_analyzer.errors import ArchiveError
 
 log = logging.getLogger(__name__)
 
-DEMO_VERSION = "4"
+DEMO_VERSION = "5"
 _MARKER = ".version"
 
 # A 2 s GOP like broadcast files (x264's default is 10 s): a remuxed segment copies from the
@@ -49,6 +50,7 @@ class DemoFile:
     size: str = "320x180"
     audio: tuple[tuple[int, str | None], ...] = ((440, None),)
     subtitles: str | None = None
+    pattern: str = "testsrc2"  # the lavfi picture source
 
 
 WSOP_BR = "WSOP/WSOP-BR"
@@ -103,8 +105,7 @@ DEMO_FILES: tuple[DemoFile, ...] = (
         ),  # an archive master: ProRes with a source timecode, long enough to mark a hand in
     ),
     DemoFile(
-        f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2003 - 복사본/"
-        "WSOP 2003 Main Event - Chris Moneymaker.mp4",
+        f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2003/WSOP 2003 Main Event - Chris Moneymaker.mp4",
         (*_H264, *_AAC),
     ),
     DemoFile(
@@ -115,11 +116,37 @@ DEMO_FILES: tuple[DemoFile, ...] = (
     DemoFile("HCL/2025/20250618 - 닉 에어볼, 사시미 (한국어 중계).mp4", (*_H264, *_AAC)),
     DemoFile("HCL/HCL Poker Clip/Hand 12 - Nik Airball vs Sashimi.mp4", (*_H264, *_AAC)),
     DemoFile("PAD/PAD S12/PAD S12 EP05.mp4", (*_H264, *_AAC)),
+    # a copy in a copy folder whose bytes differ from its original (shown as a differing copy)
+    DemoFile("PAD/PAD S12 - 복사본/PAD S12 EP05.mp4", (*_H264, *_AAC), seconds=2.0),
+    # one programme, two encodings: the web MP4 plays, the ProRes master is its other version
+    DemoFile(
+        "PAD/PAD S13/PAD S13 EP02.mp4",
+        (*_H264, *_AAC, "-movflags", "+faststart"),
+        seconds=12.0,
+        size="320x180",
+        pattern="testsrc2",
+    ),
+    DemoFile(
+        "PAD/PAD S13/ProRes/PAD S13 EP02.mov",
+        ("-c:v", "prores_ks", "-profile:v", "0", "-c:a", "pcm_s16le"),
+        seconds=12.0,
+        size="320x180",
+        pattern="testsrc2",
+    ),
     DemoFile(
         "PAD/PAD S13/PAD S13 EP01.webm",
         ("-c:v", "libvpx", "-deadline", "realtime", "-b:v", "200k", "-c:a", "libopus"),
     ),
     DemoFile("MPP/$1M GTD   $1K PokerOK Mystery Bounty/Final Table.mp4", (*_H264, *_AAC)),
+)
+
+# Each minute-long file a different length (60 s, 62 s, ...): the same test pattern at the same
+# times would otherwise look like one programme to the duplicate finder, which compares the
+# frames of media of equal duration (catalog/duplicates.py). The ProRes/H.264 pair above is
+# meant to match, so it keeps its own equal length.
+DEMO_FILES = tuple(
+    replace(item, seconds=60.0 + 2 * n) if item.seconds == 60.0 else item
+    for n, item in enumerate(DEMO_FILES)
 )
 
 TWO_LANGUAGE_TS = next(item.path for item in DEMO_FILES if "(KOR+ENG)" in item.path)
@@ -154,6 +181,12 @@ HANDS_CSV = (
     'h3,"{file}",44,58,1,Nik Airball;Sashimi,,Nik Airball,12,0,0,,\n'
 )
 HANDS_EPISODE = "HCL/2025/20250611 - Nik Airball, Sashimi.mp4"
+# Byte-identical copies (destination: original), as a copy tool leaves them.
+COPIES = {
+    f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2003 - 복사본/"
+    "WSOP 2003 Main Event - Chris Moneymaker.mp4": f"{ARCHIVE}/WSOP Archive (2003-2010)/"
+    "WSOP 2003/WSOP 2003 Main Event - Chris Moneymaker.mp4",
+}
 
 # Junk the archive really contains: an upload in progress, Windows thumbnails, a sidecar.
 JUNK = {
@@ -180,6 +213,9 @@ def ensure_demo_archive(root: Path) -> Path:
         with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
             for made in [pool.submit(_make, ffmpeg, staging / i.path, i) for i in DEMO_FILES]:
                 made.result()
+        for rel, original in COPIES.items():
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(staging / original, staging / rel)
         for rel, data in JUNK.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -210,7 +246,7 @@ def _make(ffmpeg: str, target: Path, item: DemoFile) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     inputs = [
         *("-f", "lavfi", "-i"),
-        f"testsrc2=size={item.size}:rate=25:duration={item.seconds}",
+        f"{item.pattern}=size={item.size}:rate=25:duration={item.seconds}",
     ]
     maps = ["-map", "0:v"]
     for n, (tone, _lang) in enumerate(item.audio, start=1):
@@ -221,7 +257,9 @@ def _make(ffmpeg: str, target: Path, item: DemoFile) -> None:
             f"sine=frequency={tone}:sample_rate=48000:duration={item.seconds}",
         ]
         maps += ["-map", f"{n}:a"]
-    tags: list[str] = []
+    # Same test pattern, different broadcasts: without a tag of its own, files made with the
+    # same options are byte-identical and the duplicate finder rightly joins them.
+    tags: list[str] = ["-metadata", f"comment={item.path}"]
     for n, (_tone, lang) in enumerate(item.audio):
         if lang:
             tags += [f"-metadata:s:a:{n}", f"language={lang}"]

@@ -66,6 +66,17 @@ class ParseError(ProbeError):
     """A container parser could not make sense of the bytes it was given."""
 
 
+# --- fixity ---------------------------------------------------------------------------------
+
+
+class FixityError(ArchiveError):
+    """Hashes cannot be taken, stored, exported or checked as asked."""
+
+
+class ManifestError(FixityError):
+    """An ASC MHL manifest cannot be read or written (names the file)."""
+
+
 # --- catalog -------------------------------------------------------------------------------
 
 

@@ -42,6 +42,14 @@ class System:
         self.procs.append(proc)
         return proc
 
+    def start_with(self, env: dict[str, str], *args: str, name: str) -> subprocess.Popen[bytes]:
+        """``start`` with another environment (e.g. a worker with other settings)."""
+        saved, self.env = self.env, env
+        try:
+            return self.start(*args, name=name)
+        finally:
+            self.env = saved
+
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")
 

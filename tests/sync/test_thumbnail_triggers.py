@@ -30,15 +30,28 @@ def catalog_at(path: Path, version: int, *, skip: frozenset[int] = frozenset()) 
     conn.close()
 
 
+# What today's reads need from later migrations: (migration, statement start), in order.
+_LENT = (
+    (10, "CREATE VIEW content_view"),
+    (60, "CREATE TABLE file_hashes"),
+    (61, "CREATE TABLE content_versions"),
+    (61, "CREATE VIEW version_files"),
+)
+
+
 def read_view(conn: sqlite3.Connection, present: bool) -> None:
-    """Lend today's code the read model's view (migration 0010) on an older catalog, so it can
-    play the older program that wrote it; taken away again before the upgrade."""
+    """Lend today's code the read model's view (migration 0010) and the tables and views its
+    reads join (file hashes and versions, 0060-0061) on an older catalog, so it can play the
+    older program that wrote it; taken away again before the upgrade."""
     if not present:
+        conn.execute("DROP VIEW version_files")
+        conn.execute("DROP TABLE content_versions")
+        conn.execute("DROP TABLE file_hashes")
         conn.execute("DROP VIEW content_view")
         return
-    sql = next(sql for number, _, sql in db.migrations() if number == 10)
-    view = next(s for s in db._split_sql(sql) if s.startswith("CREATE VIEW content_view"))
-    conn.execute(view)
+    by_number = {number: sql for number, _, sql in db.migrations()}
+    for number, start in _LENT:
+        conn.execute(next(s for s in db._split_sql(by_number[number]) if s.startswith(start)))
 
 
 @contextlib.contextmanager

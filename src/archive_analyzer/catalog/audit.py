@@ -37,6 +37,7 @@ STREAM_LINK = "stream_link"
 REPROBE = "reprobe"
 EXPORT = "export"
 UNLOCK = "unlock"
+VERSION_SPLIT = "version_split"
 
 
 @dataclass(frozen=True, slots=True)

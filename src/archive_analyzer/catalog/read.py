@@ -134,6 +134,10 @@ class FileFacts:
     probe_state: str
     first_seen: str
     media: MediaInfo | None = None
+    # The whole-file xxh128 of this version and its fixity state ('ok', 'mismatch'), None
+    # until hashed (issue 18, docs/fixity.md).
+    xxh128: str | None = None
+    fixity: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,8 +346,12 @@ _IDS = "(SELECT value FROM json_each(?))"
 _MEDIA_SELECT = ", ".join(f"m.{name} AS m_{name}" for name in MEDIA_COLUMNS)
 _FILE_SQL = (
     "SELECT f.id, f.source, f.path, f.name, f.ext, f.size, f.mtime, f.status, f.is_media, "
-    f"f.probe_state, f.first_seen, m.id AS m_id, {_MEDIA_SELECT} "
-    "FROM files f LEFT JOIN media_info m ON m.id = f.id"
+    f"f.probe_state, f.first_seen, m.id AS m_id, {_MEDIA_SELECT}, "
+    # a hash counts only for the version it was taken of
+    "CASE WHEN h.size = f.size AND abs(h.mtime - f.mtime) <= 1e-6 THEN h.xxh128 END AS h_xxh, "
+    "CASE WHEN h.size = f.size AND abs(h.mtime - f.mtime) <= 1e-6 AND h.xxh128 IS NOT NULL "
+    "THEN h.status END AS h_fixity "
+    "FROM files f LEFT JOIN media_info m ON m.id = f.id LEFT JOIN file_hashes h ON h.file = f.id"
 )
 
 
@@ -365,6 +373,8 @@ def _file_row(r: sqlite3.Row) -> FileFacts:
         probe_state=r["probe_state"],
         first_seen=r["first_seen"],
         media=media_row(r, "m_") if r["m_id"] is not None else None,
+        xxh128=r["h_xxh"],
+        fixity=r["h_fixity"],
     )
 
 

@@ -241,6 +241,41 @@ def poster_frames(conn: sqlite3.Connection, limit: int) -> Section:
     return Section("poster_frames", "Poster frames", rows)
 
 
+def fixity_state(conn: sqlite3.Connection, limit: int) -> Section:
+    """Content hashes (issue 18): files hashed, still to hash, in progress, open failures."""
+    from archive_analyzer.catalog import fixity
+
+    row = fixity.summary(conn)
+    oldest = conn.execute(
+        "SELECT min(h.verified_at) FROM file_hashes h JOIN files f ON f.id = h.file "
+        "WHERE f.status = 'active' AND h.xxh128 IS NOT NULL"
+    ).fetchone()[0]
+    rows = [
+        {
+            "hashed": row["hashed"],
+            "unhashed": row["unhashed"],
+            "in_progress": row["in_progress"],
+            "bytes_hashed": row["bytes_hashed"],
+            "oldest_verification": oldest,
+            "failures_open": row["failures_open"],
+            "failures_total": row["failures_total"],
+        }
+    ]
+    return Section("fixity", "Fixity (content hashes)", rows)
+
+
+def fixity_failures(conn: sqlite3.Connection, limit: int) -> Section:
+    """Same size and mtime, different bytes: where, since when, which chunk and time range."""
+    rows = _rows(
+        conn,
+        "SELECT path, first_chunk AS chunk, byte_from, byte_to, time_from, time_to, expected, "
+        "actual, detected_at, last_seen_at FROM fixity_failures WHERE resolved_at IS NULL "
+        "ORDER BY detected_at DESC LIMIT ?",
+        limit,
+    )
+    return Section("fixity_failures", "Fixity failures (bytes changed, size and mtime not)", rows)
+
+
 PROVIDERS: list[Provider] = [
     files_by_status,
     files_by_extension,
@@ -256,6 +291,8 @@ PROVIDERS: list[Provider] = [
     probe_failures,
     probe_outcomes,
     probe_problems,
+    fixity_state,
+    fixity_failures,
     sync_state,
     catalog_contents,
     web_summary,

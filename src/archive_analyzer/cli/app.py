@@ -120,6 +120,7 @@ def build_command() -> Command:
     from archive_analyzer.cli import (  # noqa: F401 - imported for their @app.command()s
         catalog,
         export,
+        fixity,
         previews,
         probe,
         run,

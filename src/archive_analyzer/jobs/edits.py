@@ -1,11 +1,12 @@
 """Catalog edits asked for by the web app, made by the single writer.
 
-The web app does not write catalog tables (docs/jobs.md). Marking, editing or deleting a hand
-puts an ``Edit`` on the writer queue (the ``edit`` task, see ``jobs.tasks``); the writer applies
-it in one transaction (:func:`apply`) and leaves an ``EditReply`` in the queue backend's
-key-value store under ``edit-reply:<request id>``, which :class:`EditClient` (the web side)
-polls for, up to a time limit. A new hand's id is chosen by the client, so a request retried
-after a time-out updates the same hand instead of marking it twice.
+The web app does not write catalog tables (docs/jobs.md). Marking, editing or deleting a hand,
+or splitting a joined version off its content, puts an ``Edit`` on the writer queue (the
+``edit`` task, see ``jobs.tasks``); the writer applies it in one transaction (:func:`apply`)
+and leaves an ``EditReply`` in the queue backend's key-value store under ``edit-reply:<request
+id>``, which :class:`EditClient` (the web side) polls for, up to a time limit. A new hand's id
+is chosen by the client, so a request retried after a time-out updates the same hand instead of
+marking it twice.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from archive_analyzer.catalog import db, hands
+from archive_analyzer.catalog import db, hands, versions
 from archive_analyzer.errors import CatalogError, JobError, NotFound
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,16 @@ class DeleteHand:
     user: str
 
 
-Edit = SaveHand | DeleteHand
+@dataclass(frozen=True, slots=True)
+class SplitVersion:
+    """Split joined version ``content_id`` off its content for good (issue 18,
+    ``catalog.versions.split``); the reply's ``content_id`` is the content it left."""
+
+    content_id: str
+    user: str
+
+
+Edit = SaveHand | DeleteHand | SplitVersion
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,10 @@ def apply(conn: sqlite3.Connection, edit: Edit, now: db.Clock) -> EditReply:
     stamp = db.timestamp(now())
     try:
         with db.transaction(conn):
+            if isinstance(edit, SplitVersion):
+                primary = versions.split(conn, edit.content_id, user=edit.user, now=now())
+                log.info("%s split version %s off %s", edit.user, edit.content_id, primary)
+                return EditReply(primary, changed=True)
             if isinstance(edit, DeleteHand):
                 changed = hands.delete(conn, edit.hand_id, stamp)
                 log.info("%s deleted hand %s", edit.user, edit.hand_id)

@@ -32,14 +32,17 @@ from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import FileVanished, SourceUnavailable
-from archive_analyzer.jobs import exports, previews
+from archive_analyzer.jobs import exports, hashing, previews
 from archive_analyzer.jobs.client import task_options
 from archive_analyzer.jobs.export_task import RunExport
+from archive_analyzer.jobs.hashing import HashWriter
+from archive_analyzer.jobs.messages import HashJob, HashOutcome, HashProgress
 from archive_analyzer.jobs.queue import Queues, build_queues
-from archive_analyzer.jobs.tasks import POLL_FLAG, Tasks, register_tasks
+from archive_analyzer.jobs.tasks import POLL_FLAG, Tasks, register_tasks, worker_name
 from archive_analyzer.jobs.writer import Writer
 from archive_analyzer.sources import Source, SourcePool
 from archive_analyzer.sync.engine import run_sync
+from archive_analyzer.verification import FixityOptions
 
 log = logging.getLogger(__name__)
 
@@ -91,29 +94,94 @@ class _HostConsumer(Consumer):  # type: ignore[misc]  # huey is untyped
 
 @contextlib.contextmanager
 def probing_tasks(
-    queues: Queues, settings: Settings, *, clock: db.Clock = db.utc_now, exports: bool = False
+    queues: Queues,
+    settings: Settings,
+    *,
+    clock: db.Clock = db.utc_now,
+    exports: bool = False,
+    hash_stopping: threading.Event | None = None,
 ) -> Iterator[Tasks]:
-    """The tasks of a process that runs probe jobs (and syncs, when sync is configured; and
-    cuts clips with ``exports``: the ``run`` process, whose disk holds the export cache), with
-    a pool of open sources for its threads, closed after the block (stop the consumers
-    first)."""
+    """The tasks of a process that runs probe and hash jobs (and syncs, when sync is
+    configured; and cuts clips with ``exports``: the ``run`` process, whose disk holds the
+    export cache), with a pool of open sources for its threads, closed after the block (stop
+    the consumers first). Setting ``hash_stopping`` makes running hash jobs stop at their next
+    chunk (their place is kept)."""
     pool = SourcePool(pipeline.source_opener(settings))
     run_probe = functools.partial(
         pipeline.run_probe, sources=pool, options=pipeline.probe_options(settings)
     )
     sync = functools.partial(run_sync, settings) if settings.sync_enabled else None
     run_export = _export_runner(settings, queues, pool) if exports else None
+    run_hash = _hash_runner(settings, queues, pool, clock, hash_stopping or threading.Event())
     try:
         yield register_tasks(
             queues,
             task_options(settings),
             run_probe=run_probe,
+            run_hash=run_hash,
             sync_runner=sync,
             run_export=run_export,
             clock=clock,
         )
     finally:
         pool.close()
+
+
+def _hash_runner(
+    settings: Settings,
+    queues: Queues,
+    pool: SourcePool,
+    clock: db.Clock,
+    stopping: threading.Event,
+) -> Callable[[HashJob, Callable[[HashProgress], None]], HashOutcome]:
+    """``hashing.run_job`` bound to this host: the fixity options (a bad quiet-hours value
+    fails here, at start), the source pool, the viewer signal and the stop flag."""
+    options = FixityOptions.from_settings(settings)
+    viewers = hashing.viewers_present(queues.writer)
+
+    def run(job: HashJob, progress: Callable[[HashProgress], None]) -> HashOutcome:
+        with pool.use(job.source) as source:
+            return hashing.run_job(
+                job, source, options, viewers=viewers, should_stop=stopping.is_set,
+                clock=clock, on_progress=progress, worker=worker_name(),
+            )  # fmt: skip
+
+    return run
+
+
+def hash_consumer(queues: Queues, settings: Settings) -> Consumer | None:
+    """A consumer of the hash queue with ``hash_workers`` threads (None when 0). The writer
+    keeps at most ``hash_concurrency`` hash jobs in flight across all hosts."""
+    if settings.hash_workers <= 0 or settings.hash_concurrency <= 0:
+        return None
+    return _HostConsumer(
+        queues.hash,
+        workers=settings.hash_workers,
+        worker_type="thread",
+        periodic=False,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+        shutdown_timeout=120.0,  # a running hash stops at its next chunk once told to
+    )
+
+
+def hash_writer(settings: Settings, writer: Writer, queues: Queues, tasks: Tasks) -> HashWriter:
+    """The writer's half of hashing (``jobs.hashing``), attached to ``writer``."""
+    attached = HashWriter(
+        writer.conn,
+        source_name=writer.source.name,
+        source_spec=writer.spec,
+        options=FixityOptions.from_settings(settings),
+        concurrency=settings.hash_concurrency,
+        lease_s=settings.hash_lease_s,
+        max_dispatches=settings.probe_max_dispatches,
+        results=queues.hash_results,
+        clock=writer.clock,
+        enqueue=tasks.hash.enqueue,
+        on_change=tasks.writer.request_sync,
+    )
+    writer.hashing = attached
+    return attached
 
 
 def _export_runner(settings: Settings, queues: Queues, pool: SourcePool) -> RunExport:
@@ -208,12 +276,17 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
         flag.install()  # a signal during start-up stops the worker once it is up
     queues = build_queues(settings)
     queues.storage.ping()
-    with probing_tasks(queues, settings):
+    stopping = threading.Event()
+    with probing_tasks(queues, settings, hash_stopping=stopping):
         consumer = probe_consumer(queues, settings, max(1, settings.workers))
+        hashers = hash_consumer(queues, settings)
         consumer.start()
+        if hashers is not None:
+            hashers.start()
         log.info(
-            "probe worker up: %d thread(s), queue %s %s",
+            "probe worker up: %d thread(s), %d hash thread(s), queue %s %s",
             max(1, settings.workers),
+            settings.hash_workers if hashers is not None else 0,
             queues.storage.kind,
             queues.storage.location,
         )
@@ -221,8 +294,13 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
         while not flag.wait(0.5):
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + HEALTH_CHECK_S
-                consumer.check_worker_health()
+                for running in (consumer, hashers):
+                    if running is not None:
+                        running.check_worker_health()
+        stopping.set()  # running hashes stop at their next chunk, their place kept
         consumer.stop(graceful=True)
+        if hashers is not None:
+            hashers.stop(graceful=True)
     log.info("probe worker stopped")
 
 
@@ -241,7 +319,8 @@ def run_system(
     db.connect(settings.db).close()  # migrate once, before any thread opens the catalog
     queues = build_queues(settings)
     queues.storage.ping()
-    with probing_tasks(queues, settings, exports=True) as tasks:
+    stopping = threading.Event()
+    with probing_tasks(queues, settings, exports=True, hash_stopping=stopping) as tasks:
         tasks.writer.clear_flags()  # flags left by a crash would block requests
         writer = Writer(
             settings,
@@ -249,8 +328,9 @@ def run_system(
             enqueue_probe=tasks.probe.enqueue,
             on_change=tasks.writer.request_sync,
         )
+        hash_writer(settings, writer, queues, tasks)
         tasks.writer.serve(writer)
-        _serve(settings, queues, tasks, writer, app_factory, flag, on_ready)
+        _serve(settings, queues, tasks, writer, app_factory, flag, on_ready, stopping)
 
 
 def _serve(
@@ -261,6 +341,7 @@ def _serve(
     app_factory: AppFactory | None,
     flag: StopFlag,
     on_ready: Callable[[], None] | None,
+    hash_stopping: threading.Event,
 ) -> None:
     """Start the consumers (and the web app), tick polls until ``flag``, shut down."""
     writer_consumer = single_writer_consumer(queues)
@@ -272,15 +353,13 @@ def _serve(
     preview_jobs.clear_flag()
     previewers = preview_consumer(preview_jobs, settings) if settings.preview_workers > 0 else None
     exporters = export_consumer(queues, settings) if settings.export_workers > 0 else None
+    hashers = hash_consumer(queues, settings)
     server = _start_web(app_factory, settings) if app_factory is not None else None
 
     writer_consumer.start()
-    if probers is not None:
-        probers.start()
-    if previewers is not None:
-        previewers.start()
-    if exporters is not None:
-        exporters.start()
+    for consumer in (probers, previewers, exporters, hashers):
+        if consumer is not None:
+            consumer.start()
     # Change notifications before the first poll, so that poll already answers the rescan a
     # freshly armed watch asks for.
     writer.start_watching(tasks.writer.request_changes)
@@ -320,12 +399,9 @@ def _serve(
                     except Exception as exc:  # queue backend down: next check
                         log.warning("cannot enqueue previews: %s", exc)
                 writer_consumer.check_worker_health()
-                if probers is not None:
-                    probers.check_worker_health()
-                if exporters is not None:
-                    exporters.check_worker_health()
-                if previewers is not None:
-                    previewers.check_worker_health()
+                for consumer in (probers, exporters, previewers, hashers):
+                    if consumer is not None:
+                        consumer.check_worker_health()
             flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
     finally:
         if previewers is not None:
@@ -333,7 +409,8 @@ def _serve(
         tasks.export.stopping.set()  # running exports kill their ffmpeg and fail
         if exporters is not None:
             exporters.stop(graceful=True)
-        _shutdown(server, probers, writer_consumer, writer)
+        hash_stopping.set()  # running hashes stop at their next chunk, their place kept
+        _shutdown(server, [probers, hashers], writer_consumer, writer)
 
 
 def _poll_waiting(queues: Queues) -> bool:
@@ -341,13 +418,14 @@ def _poll_waiting(queues: Queues) -> bool:
 
 
 def _shutdown(
-    server: Any, probers: Consumer | None, writer_consumer: Consumer, writer: Writer
+    server: Any, workers: list[Consumer | None], writer_consumer: Consumer, writer: Writer
 ) -> None:
     if server is not None:
         server.should_exit = True
     writer.stop_watching()  # no more rounds; ``writer.close`` records it
-    if probers is not None:
-        probers.stop(graceful=True)  # probes in flight finish and send their outcomes
+    for consumer in workers:
+        if consumer is not None:
+            consumer.stop(graceful=True)  # jobs in flight finish and send their outcomes
     writer_consumer.stop(graceful=True)  # the writer finishes the task it is on
     try:
         handled = writer.ingest_all()  # outcomes that arrived after the last ingest

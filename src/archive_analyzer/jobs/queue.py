@@ -9,6 +9,8 @@ Four queues share one storage backend:
   in batches;
 - ``export``: clip exports (``jobs.exports``), consumed by the export threads of ``run``, the
   process whose disk holds the export cache the web app serves.
+- ``hash`` and ``hash_results``: content hash jobs for any worker host, and their progress and
+  outcomes for the writer (``jobs/hashing.py``).
 
 ``QueueStorage`` is the backend contract; ``open_queue_storage(settings)`` picks one. Both build
 ordinary Huey instances, so every task and consumer runs the same code on either backend.
@@ -33,6 +35,8 @@ WRITER_QUEUE = "archive_writer"
 PROBE_QUEUE = "archive_probe"
 RESULTS_QUEUE = "archive_results"
 EXPORT_QUEUE = "archive_export"
+HASH_QUEUE = "archive_hash"
+HASH_RESULTS_QUEUE = "archive_hash_results"
 
 
 class QueueStorage(Protocol):
@@ -208,13 +212,15 @@ class ResultsQueue:
 
 @dataclass(frozen=True)
 class Queues:
-    """The three queues of one deployment, on one backend."""
+    """The queues of one deployment, on one backend."""
 
     storage: QueueStorage
     writer: Huey
     probe: Huey
     results: ResultsQueue
     export: Huey  # clip exports (issue 17), consumed by the export threads of ``run``
+    hash: Huey
+    hash_results: ResultsQueue
 
 
 def build_huey(storage: QueueStorage, name: str) -> Huey:
@@ -231,4 +237,6 @@ def build_queues(settings: Settings, storage: QueueStorage | None = None) -> Que
         probe=build_huey(backend, PROBE_QUEUE),
         results=ResultsQueue(backend.fifo(RESULTS_QUEUE)),
         export=build_huey(backend, EXPORT_QUEUE),
+        hash=build_huey(backend, HASH_QUEUE),
+        hash_results=ResultsQueue(backend.fifo(HASH_RESULTS_QUEUE)),
     )

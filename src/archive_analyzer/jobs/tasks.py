@@ -3,8 +3,8 @@
 Tasks are thin: primitive arguments, idempotent, each calling one writer method or one
 ``pipeline`` function. The writer tasks (poll, ingest, sync, reconcile, re-probe:
 ``jobs.writer_tasks``) run only in the process that consumes the writer queue; the probe task
-(``jobs.probe_task``) runs on any worker host and sends its outcome to the results queue instead
-of writing the catalog.
+(``jobs.probe_task``) and the hash task (``jobs.hash_task``) run on any worker host and send
+their outcomes to their results queues instead of writing the catalog.
 
 Building a deployment's jobs, in order: ``register_tasks`` (every process), then in the ``run``
 process ``Writer(..., enqueue_probe=tasks.probe.enqueue, on_change=tasks.writer.request_sync)``
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from archive_analyzer.catalog import db
 from archive_analyzer.jobs.export_task import ExportTask, RunExport
+from archive_analyzer.jobs.hash_task import HashTask, RunHash
 from archive_analyzer.jobs.probe_task import ProbeTask, RunProbe, worker_name
 from archive_analyzer.jobs.queue import Queues
 from archive_analyzer.jobs.writer_tasks import (
@@ -41,11 +42,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Tasks:
-    """The registered tasks of one process (``writer`` side, ``probe`` and clip ``export``)."""
+    """The registered tasks of one process (``writer`` side, ``probe``, clip ``export`` and
+    ``hash``)."""
 
     writer: WriterTasks
     probe: ProbeTask
     export: ExportTask
+    hash: HashTask
 
 
 def register_tasks(
@@ -53,13 +56,14 @@ def register_tasks(
     options: TaskOptions,
     *,
     run_probe: RunProbe | None = None,
+    run_hash: RunHash | None = None,
     sync_runner: SyncRunner | None = None,
     run_export: RunExport | None = None,
     clock: db.Clock = db.utc_now,
 ) -> Tasks:
-    """Register every task on ``queues``. A process given ``run_probe`` can execute probe jobs;
-    one given ``sync_runner`` syncs (None: sync is not configured); one given ``run_export``
-    cuts clips."""
+    """Register every task on ``queues``. A process given ``run_probe`` can execute probe jobs,
+    one given ``run_hash`` hash jobs; one given ``sync_runner`` syncs (None: sync is not
+    configured); one given ``run_export`` cuts clips."""
     writer = WriterTasks(queues.writer, options, clock=clock, sync_runner=sync_runner)
     probe = ProbeTask(
         queues.probe,
@@ -69,4 +73,12 @@ def register_tasks(
         run_probe=run_probe,
         on_outcome=writer.request_ingest,
     )
-    return Tasks(writer, probe, ExportTask(queues.export, run_export))
+    hashing = HashTask(
+        queues.hash,
+        queues.hash_results,
+        retries=options.retries,
+        retry_delay_s=options.retry_delay_s,
+        run_hash=run_hash,
+        on_outcome=writer.request_ingest,
+    )
+    return Tasks(writer, probe, ExportTask(queues.export, run_export), hashing)

@@ -23,6 +23,7 @@ from archive_analyzer.catalog import db, search_index
 from archive_analyzer.catalog import files as repo
 from archive_analyzer.config import Settings
 from archive_analyzer.jobs import ledger
+from archive_analyzer.jobs.hashing import HashWriter
 from archive_analyzer.jobs.messages import ProbeOutcome
 from archive_analyzer.jobs.queue import Queues
 from archive_analyzer.pipeline import ProbeJob
@@ -96,6 +97,7 @@ class Writer:
             search_index.catch_up(self.conn)
         self.source: Source = source or pipeline.source_opener(settings)(settings.source)
         self.state = WatchState()
+        self.hashing: HashWriter | None = None  # content hashes (jobs.host attaches one)
         # When each file's job was last seen waiting in the probe queue (see check_leases).
         self._seen_queued: dict[str, datetime] = {}
         # This writer's change notifications (``start_watching``) and the token its round
@@ -171,6 +173,9 @@ class Writer:
         dispatched = self.dispatch(summary.jobs)
         ingested = self.ingest_all()
         redispatched, poisoned = self.check_leases()
+        if self.hashing is not None:
+            self.hashing.check_leases()
+            self.hashing.dispatch()
         changes = summary.changes
         if changes or ingested:
             self.on_change()
@@ -238,8 +243,16 @@ class Writer:
         """Drain the results queue in batches of ``INGEST_BATCH`` (one transaction each).
 
         Returns the number of outcomes handled. A batch that fails is retried one outcome at a
-        time, so one bad outcome cannot sink the others.
+        time, so one bad outcome cannot sink the others. Hash results are drained too, and
+        files just probed are handed to the hashers (media is hashed after its probe).
         """
+        hashed = self.hashing.ingest_all() if self.hashing is not None else 0
+        probed = self._ingest_probes()
+        if probed and self.hashing is not None:
+            self.hashing.dispatch()
+        return hashed + probed
+
+    def _ingest_probes(self) -> int:
         handled = 0
         while True:
             try:

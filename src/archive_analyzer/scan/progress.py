@@ -83,9 +83,7 @@ class LogProgress:
         """The progress line as of ``now``."""
         elapsed = max(now - self._t0, 1e-9)
         rate = self._files / elapsed
-        text = (
-            f"{self._label}: {self._files} files, {_human_bytes(self._bytes)}, {rate:.0f} files/s"
-        )
+        text = f"{self._label}: {self._files} files, {human_bytes(self._bytes)}, {rate:.0f} files/s"
         if self._total and rate > 0 and self._total > self._files:
             text += f", ETA {(self._total - self._files) / rate:.0f}s"
         return text
@@ -140,7 +138,7 @@ class RichProgress:
         if task.total is not None and self._files > task.total:
             self._bar.update(self._task, total=None)  # the estimate was low: no false ETA
         self._bar.update(
-            self._task, advance=files, size=_human_bytes(self._bytes), rate=f"{rate:.0f}"
+            self._task, advance=files, size=human_bytes(self._bytes), rate=f"{rate:.0f}"
         )
 
     def finish(self) -> None:
@@ -156,7 +154,8 @@ def for_terminal(label: str) -> Progress:
     return LogProgress(label)
 
 
-def _human_bytes(count: int) -> str:
+def human_bytes(count: int) -> str:
+    """``1536`` -> ``1.5 KB`` (binary units)."""
     value = float(count)
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if value < 1024 or unit == "TB":

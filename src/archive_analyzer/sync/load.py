@@ -66,7 +66,13 @@ def dependents(conn: sqlite3.Connection, entity: str, ids: Sequence[str]) -> lis
         "file": (
             "SELECT file_id, id FROM contents WHERE file_id IN ({marks}) AND parent_id IS NULL "
             "UNION ALL SELECT p.file_id, c.id FROM contents p JOIN contents c "
-            "ON c.parent_id = p.id WHERE p.file_id IN ({marks}) AND p.parent_id IS NULL"
+            "ON c.parent_id = p.id WHERE p.file_id IN ({marks}) AND p.parent_id IS NULL "
+            # the content a joined version's file is listed in, and its clips (issue 18)
+            "UNION ALL SELECT m.file_id, v.primary_id FROM content_versions v "
+            "JOIN contents m ON m.id = v.content_id WHERE m.file_id IN ({marks}) "
+            "UNION ALL SELECT m.file_id, c.id FROM content_versions v "
+            "JOIN contents m ON m.id = v.content_id JOIN contents c ON c.parent_id = v.primary_id "
+            "WHERE m.file_id IN ({marks})"
         ),
         "content": "SELECT parent_id, id FROM contents WHERE parent_id IN ({marks})",
         # A series' contents, and the clips of those (a clip's series is its parent's).
@@ -149,8 +155,10 @@ def _files(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
 def _contents(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
     rows = read.contents(conn, ids)
     found = [row.id for row in rows]
+    versions = _version_links(conn, found)
     played = {row.play_file_id for row in rows if row.play_file_id is not None}
-    files = {f.id: f for f in read.files(conn, played)}
+    listed = {file_id for links in versions.values() for file_id, _ in links}
+    files = {f.id: f for f in read.files(conn, played | listed)}
     players = read.player_links(conn, found)
     tags = read.tag_links(conn, found)
     thumbs = _thumbnails(conn, list(files.values()))
@@ -161,9 +169,32 @@ def _contents(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
             tags=tags.get(row.id, ()),
             play_file=files.get(row.play_file_id) if row.play_file_id else None,
             thumbnail_s=thumbs.get(row.play_file_id) if row.play_file_id else None,
+            versions=tuple(
+                (files[file_id], kind)
+                for file_id, kind in versions.get(row.id, ())
+                if file_id in files
+            ),
         )
         for row in rows
     ]
+
+
+def _version_links(
+    conn: sqlite3.Connection, ids: Sequence[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """The version files of contents that have versions: (file id, kind), their own first."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for part in _chunks(list(ids)):
+        rows = conn.execute(
+            "SELECT vf.content_id, vf.file_id, coalesce(jv.kind, 'own') FROM version_files vf "
+            "LEFT JOIN content_versions jv ON jv.content_id = vf.version_id AND vf.member = 1 "
+            f"WHERE vf.content_id IN ({_marks(len(part))}) "
+            "ORDER BY vf.content_id, vf.member, vf.file_id",
+            list(part),
+        )
+        for content_id, file_id, kind in rows:
+            found.setdefault(str(content_id), []).append((str(file_id), str(kind)))
+    return {cid: links for cid, links in found.items() if len(links) > 1}
 
 
 def _thumbnails(conn: sqlite3.Connection, files: Sequence[FileFacts]) -> dict[str, float]:

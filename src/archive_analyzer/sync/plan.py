@@ -95,6 +95,8 @@ def file_document(row: FileFacts) -> tuple[str, dict[str, Any]] | None:
         "probe_state": row.probe_state,
         "first_seen": row.first_seen,
         "media": _media(row.media),
+        "xxh128": row.xxh128,
+        "fixity": row.fixity,
     }
 
 
@@ -178,6 +180,25 @@ def content_document(entry: ContentSnapshot) -> tuple[str, dict[str, Any]] | Non
         "player_ids": [p.id for p in entry.players],
         "tags": [{"id": t.id, "name": t.name, "kind": t.kind} for t in entry.tags],
         "tag_ids": [t.id for t in entry.tags],
+        # Every file of the content's versions (issue 18), its own first: the app lists them
+        # and plays ``file_id`` (the one the browser plays directly, when there is one).
+        # (``versions`` is the classifier's list of version markers: clean, stream ...)
+        "version_files": [
+            {
+                "file_id": f.id,
+                "name": f.name,
+                "ext": f.ext,
+                "size": f.size,
+                "kind": kind,
+                "container": f.media.container if f.media else None,
+                "video_codec": f.media.video_codec if f.media else None,
+                "resolution": f.media.resolution if f.media else None,
+                "browser_playable": bool(f.media.browser_playable) if f.media else False,
+                "xxh128": f.xxh128,
+                "fixity": f.fixity,
+            }
+            for f, kind in entry.versions
+        ],
         # A path on the app's own origin, never a server address.
         "thumbnail": (
             {"path": f"/thumb/{row.id}", "position_s": entry.thumbnail_s}

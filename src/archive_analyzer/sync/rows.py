@@ -40,6 +40,9 @@ class ContentSnapshot:
     tags: tuple[TagRef, ...] = ()
     play_file: FileFacts | None = None
     thumbnail_s: float | None = None
+    # Every file of the content's versions, its own first, with how each joined ('own',
+    # 'identical', 'same_programme'); empty when it has only its own (issue 18).
+    versions: tuple[tuple[FileFacts, str], ...] = ()
 
     @property
     def id(self) -> str:

@@ -1,10 +1,13 @@
 """Counts media responses in flight (``/stream`` and ``/hls`` segments) for the metrics.
 
 A pure ASGI middleware: a request counts from its start until its last body chunk is sent or
-it fails, so long range streams are counted for as long as they stream.
+it fails, so long range streams are counted for as long as they stream. ``on_start`` hooks
+run when one starts (cheap and non-blocking: the hash workers' viewer beacon is woken).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -14,9 +17,15 @@ KINDS = {"/stream/": "direct", "/hls/": "hls"}
 class StreamCounter:
     """``counts[kind]`` is the number of media responses of that kind in flight."""
 
-    def __init__(self, app: ASGIApp, counts: dict[str, int]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        counts: dict[str, int],
+        on_start: Sequence[Callable[[], None]] = (),
+    ) -> None:
         self.app = app
         self.counts = counts
+        self.on_start = on_start
         for kind in KINDS.values():
             counts.setdefault(kind, 0)
 
@@ -31,6 +40,8 @@ class StreamCounter:
             await self.app(scope, receive, send)
             return
         self.counts[kind] += 1
+        for hook in self.on_start:
+            hook()
         done = False
 
         async def counted_send(message: Message) -> None:

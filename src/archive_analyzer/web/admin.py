@@ -31,6 +31,8 @@ OVERVIEW = (
     report.probe_jobs,
     report.incoming_files,
     report.missing_files,
+    report.fixity_state,
+    report.fixity_failures,
     report.sync_state,
 )
 

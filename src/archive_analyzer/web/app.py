@@ -76,12 +76,14 @@ def create_app(
         api,
         auth,
         editing,
+        fixity,
         links,
         pages,
         playback,
         stream,
         tracks,
     )
+    from archive_analyzer.web.routes import versions as version_routes
 
     app = FastAPI(
         title="Archive Analyzer",
@@ -125,10 +127,12 @@ def create_app(
     app.include_router(api.router)
     app.include_router(stream.router)
     app.include_router(links.router)
+    app.include_router(version_routes.router)
     editing.install(app)
     playback.install(app)
     app.include_router(tracks.router)
     admin.install(app)
+    fixity.install(app)
     app.include_router(admin_users.router)
     _handlers(app)
     return app

@@ -162,6 +162,39 @@ def _catalog(conn: sqlite3.Connection) -> Iterator[Metric]:
         value = _one(conn, sql)
         if value is not None:
             yield GaugeMetricFamily(name, doc, value=float(value))
+    yield from _fixity(conn)
+
+
+def _fixity(conn: sqlite3.Connection) -> Iterator[Metric]:
+    """Content hashes (issue 18): files by hash state, bytes hashed, failures, jobs."""
+    from archive_analyzer.catalog import fixity
+
+    try:
+        row = fixity.summary(conn)
+        leased = int(conn.execute("SELECT count(*) FROM hash_leases").fetchone()[0])
+    except sqlite3.Error:  # before the fixity migration
+        return
+    files = GaugeMetricFamily(
+        "archive_fixity_files", "Eligible files by content hash state", labels=["state"]
+    )
+    files.add_metric(["hashed"], row["hashed"])
+    files.add_metric(["unhashed"], row["unhashed"])
+    files.add_metric(["in_progress"], row["in_progress"])
+    yield files
+    yield GaugeMetricFamily(
+        "archive_fixity_hashed_bytes", "Bytes of files with a hash", value=row["bytes_hashed"]
+    )
+    yield GaugeMetricFamily(
+        "archive_fixity_failures_open",
+        "Fixity failures (same size and mtime, other bytes) not resolved",
+        value=row["failures_open"],
+    )
+    failures = CounterMetricFamily("archive_fixity_failures", "Fixity failures ever recorded")
+    failures.add_metric([], row["failures_total"])
+    yield failures
+    yield GaugeMetricFamily(
+        "archive_hash_jobs_in_flight", "Hash jobs handed to the queue", value=leased
+    )
 
 
 def registry(collector: ArchiveCollector) -> CollectorRegistry:

@@ -15,6 +15,7 @@ from typing import Any
 
 from archive_analyzer.catalog import fields, read
 from archive_analyzer.catalog.read import ContentFilter, ContentRow, FileFacts, MediaInfo, PlayerRef
+from archive_analyzer.catalog.versions import Version, versions_of
 
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -101,6 +102,10 @@ class Detail:
     clips: list[Card] = field(default_factory=list)
     parent: Card | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    # Every file of the content's versions (catalog/versions.py), its own first; empty when
+    # it has only its own.
+    versions: list[Version] = field(default_factory=list)
+    duplicate: bool = False  # the classifier's copy flag (copy folder or copy suffix)
 
     @property
     def media(self) -> MediaInfo | None:
@@ -354,6 +359,7 @@ def detail(conn: sqlite3.Connection, content_id: str) -> Detail | None:
     if versions:
         facts["versions"] = ", ".join(versions)
     parent = card(conn, found.parent_id) if found.parent_id else None
+    listed = versions_of(conn, content_id) if content.file_id else []
     return Detail(
         card=found,
         file=played,
@@ -362,6 +368,8 @@ def detail(conn: sqlite3.Connection, content_id: str) -> Detail | None:
         clips=clips_of(conn, content_id),
         parent=parent,
         facts=facts,
+        versions=listed if len(listed) > 1 else [],
+        duplicate=bool(content.fact("duplicate")),
     )
 
 

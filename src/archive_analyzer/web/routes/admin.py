@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
@@ -65,8 +66,11 @@ class QueueProbe:
 def install(app: FastAPI) -> None:
     """Add the admin pages, ``/metrics`` and the stream counter to ``app``."""
     counts: dict[str, int] = {}
-    app.add_middleware(StreamCounter, counts=counts)
+    # Run when a media response starts (routes/fixity.py adds the viewer beacon's wake-up).
+    started: list[Callable[[], None]] = []
+    app.add_middleware(StreamCounter, counts=counts, on_start=started)
     app.state.stream_counts = counts
+    app.state.stream_started = started
     app.state.queue_probe = QueueProbe(app)
     web = app.state.web
     playback: Playback = app.state.playback

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from archive_analyzer.web import (
     capabilities,
@@ -18,6 +18,10 @@ from archive_analyzer.web import (
     visibility,
 )
 from archive_analyzer.web.capabilities import Capabilities
+from archive_analyzer.catalog import versions
+from archive_analyzer.catalog.rules import Rules, load_rules
+from archive_analyzer.web import accounts
+from archive_analyzer.web.accounts import Role
 from archive_analyzer.web.deps import Conn, PageUser, context, page_user
 from archive_analyzer.web.render import language, render
 
@@ -95,8 +99,17 @@ def _player(request: Request, conn: Conn, user_id: str, content_id: str) -> dict
 
 
 @router.get("/content/{content_id}")
-def content_page(request: Request, conn: Conn, user: PageUser, content_id: str) -> Response:
+def content_page(
+    request: Request, conn: Conn, user: PageUser, content_id: str, split: str = ""
+) -> Response:
+    primary = _joined_to(conn, user, content_id)
+    if primary is not None:  # a joined version: its content's page lists it
+        return RedirectResponse(f"/content/{primary}", status_code=303)
     found = _content(conn, user, content_id)
+    copy = None
+    if found.duplicate:
+        checks = versions.copy_checks(conn, rules_of(request), found.card.id)
+        copy = checks[0] if checks else None
     return render(
         request,
         "content.html",
@@ -106,8 +119,36 @@ def content_page(request: Request, conn: Conn, user: PageUser, content_id: str) 
             "player": _player(request, conn, user.id, found.card.id),
             "autoplay": False,
             "link_hours": f"{context(request).settings.stream_link_ttl_s / 3600:g}",
+            "copy": copy,
+            "can_edit": can_edit_versions(user),
+            "split": split[:200],
         },
     )
+
+
+def rules_of(request: Request) -> Rules:
+    """The classification rules (``settings.rules_file`` over the shipped ones), loaded once."""
+    rules: Rules | None = getattr(request.app.state, "rules", None)
+    if rules is None:
+        rules = load_rules(context(request).settings.rules_file)
+        request.app.state.rules = rules
+    return rules
+
+
+def can_edit_versions(user: accounts.User) -> bool:
+    """Who may split versions: editors and admins."""
+    return user.may(Role.EDITOR)
+
+
+def _joined_to(conn: Conn, user: accounts.User, content_id: str) -> str | None:
+    """The content ``content_id`` is joined to as a version, when this user may see it."""
+    primary = versions.primary_of(conn, _checked(content_id))
+    if primary is None:
+        return None
+    found = queries.detail(conn, primary)
+    if found is None or not visibility.brand_visible(user, found.card.catalog_id):
+        return None
+    return primary
 
 
 @router.get("/watch/{content_id}")

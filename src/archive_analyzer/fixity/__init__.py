@@ -1,0 +1,1 @@
+"""Fixity: content hashes of whole files and chunks, their re-verification, duplicates."""
