@@ -117,6 +117,10 @@ class Settings(BaseModel):
     thumb_width: int = Field(default=320, ge=16)
     # a thumbnail reading more is logged as too costly
     thumb_budget_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+    # a content counts as watched once playback passes this share of it (docs/web.md)
+    watched_fraction: float = Field(default=0.9, gt=0, le=1)
+    # uploaded posters larger than this are refused
+    poster_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     @property
     def sync_enabled(self) -> bool:

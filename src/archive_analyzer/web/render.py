@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from archive_analyzer.web import i18n
+from archive_analyzer.web.formatting import Formatter
 from archive_analyzer.web.security import csrf_token
 
 
@@ -38,12 +39,22 @@ def render(
 ) -> HTMLResponse:
     """Render template ``name`` with the common values (user, language, ``t``, CSRF token)."""
     lang = language(request)
-    env: Environment = request.app.state.web.templates
+    web = request.app.state.web
+    env: Environment = web.templates
+    t = i18n.translator(lang)
+    fmt = Formatter(lang, web.clock)
+
+    def tn(key: str, n: int, **values: object) -> str:
+        """A message about ``n`` things (``3 episodes`` / ``에피소드 3개``)."""
+        return t(i18n.plural_key(key, n, lang), n=fmt.count(n), **values)
+
     common: dict[str, Any] = {
         "request": request,
         "user": getattr(request.state, "user", None),
         "lang": lang,
-        "t": i18n.translator(lang),
+        "t": t,
+        "tn": tn,
+        "fmt": fmt,
         "csrf": csrf_token(request),
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "qs": _qs,

@@ -179,6 +179,7 @@ def post_progress(
         body.position_s,
         start_s=start,
         end_s=end,
+        watched_fraction=context(request).settings.watched_fraction,
         now=context(request).clock,
     )
     return asdict(saved)
