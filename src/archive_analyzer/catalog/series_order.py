@@ -48,6 +48,11 @@ class Neighbours:
     next: str | None = None
 
 
+def is_final_table(title: str) -> bool:
+    """Whether a title names a final table or final day (pure)."""
+    return _FINAL.search(title) is not None
+
+
 def day_key(day: str | None, title: str) -> tuple[int, str]:
     """``"1A"`` -> ``(1, "a")``, ``"10"`` -> ``(10, "")``; no day: first, unless the title
     names the final table (then last) (pure)."""

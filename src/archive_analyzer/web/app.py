@@ -32,7 +32,7 @@ from archive_analyzer.web.security import session_secret
 
 SESSION_COOKIE = "archive_session"
 SESSION_MAX_AGE = 14 * 24 * 3600
-_MACHINE_PREFIXES = ("/api", "/stream", "/hls", "/thumb", "/internal", "/metrics")
+_MACHINE_PREFIXES = ("/api", "/stream", "/hls", "/thumb", "/poster", "/internal", "/metrics")
 _PAGES_UNDER_API = frozenset({"/api/docs"})
 
 
@@ -54,7 +54,16 @@ def create_app(
     (default: the job queues of ``settings``, opened on first use). The catalog must be
     migrated already.
     """
-    from archive_analyzer.web.routes import admin, api, auth, pages, playback, stream
+    from archive_analyzer.web.routes import (
+        admin,
+        api,
+        auth,
+        pages,
+        playback,
+        posters,
+        stream,
+        viewer,
+    )
 
     app = FastAPI(
         title="Archive Analyzer",
@@ -86,6 +95,9 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(viewer.pages)
+    app.include_router(viewer.api)
+    app.include_router(posters.router)
     app.include_router(stream.router)
     playback.install(app)
     admin.install(app)

@@ -7,9 +7,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from jinja2 import Environment
 
+from archive_analyzer.catalog import artwork
 from archive_analyzer.catalog.db import Clock
 from archive_analyzer.config import Settings
 from archive_analyzer.sources.base import Source
@@ -26,6 +27,11 @@ class WriterRequests(Protocol):
 
     def request_reprobe(self, file_id: str) -> None:
         """Queue a re-probe of catalogued file ``file_id`` (``JobError``: queue down)."""
+        ...
+
+    def set_artwork(self, change: artwork.Change) -> artwork.Outcome:
+        """Have the writer store a series' or brand's poster and answer (``JobError``: queue
+        down or no answer in time)."""
         ...
 
 
@@ -96,6 +102,16 @@ def page_user(user: CurrentUser) -> accounts.User:
 
 
 PageUser = Annotated[accounts.User, Depends(page_user)]
+
+
+def page_editor(user: PageUser) -> accounts.User:
+    """Like ``page_user`` for an editor's forms: 403 for viewers."""
+    if not user.is_editor:
+        raise HTTPException(403, "editors only")
+    return user
+
+
+PageEditor = Annotated[accounts.User, Depends(page_editor)]
 
 
 def api_csrf(request: Request, user: CurrentUser) -> accounts.User:

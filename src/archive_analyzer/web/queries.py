@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive_analyzer.catalog import series_order
+
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
 
@@ -68,6 +70,9 @@ class Card:
     browser_playable: bool
     created_at: str
     progress_s: float | None = None
+    # the viewer's own state (web/browse.py fills them in)
+    watched: bool = False
+    on_list: bool = False
 
     @property
     def resolution(self) -> str | None:
@@ -80,6 +85,14 @@ class Card:
         if self.start_sec is not None and self.end_sec is not None:
             return max(0.0, self.end_sec - self.start_sec)
         return self.duration_s
+
+    @property
+    def progress_fraction(self) -> float | None:
+        """How far into its range the viewer is (0..1), None when not started."""
+        length = self.play_seconds
+        if self.progress_s is None or not length:
+            return None
+        return min(1.0, max(0.0, (self.progress_s - (self.start_sec or 0.0)) / length))
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,13 +268,8 @@ def _series(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> list
 
 
 def series_contents(conn: sqlite3.Connection, series_id: str) -> list[Card]:
-    """Episodes (and own-file clips) of a series in episode order."""
-    rows = conn.execute(
-        f"{_CARD_SQL} WHERE c.series_id = ? AND c.parent_id IS NULL AND {_VISIBLE} "
-        "ORDER BY c.sort_key, c.title",
-        (series_id,),
-    ).fetchall()
-    return [_card(r) for r in rows]
+    """Episodes (and own-file clips) of a series in series order (``catalog/series_order``)."""
+    return cards(conn, [p.id for p in series_order.series_places(conn, series_id)])
 
 
 def cards(conn: sqlite3.Connection, content_ids: Sequence[str]) -> list[Card]:
@@ -297,6 +305,29 @@ def brand_row(conn: sqlite3.Connection, catalog_id: str, limit: int = 12) -> lis
         (catalog_id, limit),
     ).fetchall()
     return [_card(r) for r in rows]
+
+
+def recent_clips(conn: sqlite3.Connection, catalog_id: str | None, limit: int) -> list[Card]:
+    """The newest clips (hands and clips cut as their own files), of one brand or all."""
+    brand = "AND coalesce(c.catalog_id, s.catalog_id, p.catalog_id) = ? " if catalog_id else ""
+    rows = conn.execute(
+        f"{_CARD_SQL} WHERE c.kind = 'clip' AND {_VISIBLE} {brand}"
+        "ORDER BY c.created_at DESC, c.id LIMIT ?",
+        (catalog_id, limit) if catalog_id else (limit,),
+    ).fetchall()
+    return [_card(r) for r in rows]
+
+
+def clips_in(conn: sqlite3.Connection, parent_ids: Sequence[str], limit: int) -> list[Card]:
+    """The hands of these episodes: episode by episode in the order given, each by start."""
+    rows = conn.execute(
+        f"{_CARD_SQL} WHERE c.parent_id IN (SELECT value FROM json_each(?)) AND {_VISIBLE} "
+        "ORDER BY c.start_sec, c.title",
+        (json.dumps(list(parent_ids)),),
+    ).fetchall()
+    rank = {pid: n for n, pid in enumerate(parent_ids)}
+    ordered = sorted(rows, key=lambda r: rank.get(r["parent_id"], len(rank)))
+    return [_card(r) for r in ordered[:limit]]
 
 
 def continue_watching(conn: sqlite3.Connection, user_id: str, limit: int = 12) -> list[Card]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from archive_analyzer.catalog import series_order
 from archive_analyzer.web import i18n
 from archive_analyzer.web.formatting import Formatter
 from archive_analyzer.web.security import csrf_token
@@ -27,7 +29,36 @@ def environment() -> Environment:
     env.filters["timecode"] = timecode
     env.filters["filesize"] = filesize
     env.filters["bitrate"] = bitrate
+    env.globals["day_label"] = day_label
+    env.globals["final_table"] = series_order.is_final_table
+    env.globals["fact"] = fact
     return env
+
+
+def term(text: str, t: i18n.Translate) -> str:
+    """A poker term as the page's language says it (``Main Event`` -> ``메인 이벤트``); other
+    text as it is."""
+    key = "term_" + re.sub(r"[^a-z0-9]+", "_", text.casefold()).strip("_")
+    found = t(key)
+    return text if found == key else found
+
+
+def fact(key: str, value: object, t: i18n.Translate) -> str:
+    """A hand's or content's fact for reading: yes/no flags, poker terms in the page's
+    language."""
+    if key in ("is_all_in", "is_showdown"):
+        return t("yes") if value else t("no")
+    if key == "event_name" and isinstance(value, str):
+        return term(value, t)
+    return str(value)
+
+
+def day_label(day: str, title: str, t: i18n.Translate) -> str:
+    """A day as people say it: ``1A`` -> ``Day 1A`` / ``1일차 A``; ``FINAL`` -> final table."""
+    match = re.match(r"(\d+)\s*(.*)", day.strip())
+    if match is None:
+        return t("final_table") if day.strip().casefold().startswith("f") else day
+    return t("day_n", n=match.group(1), flight=match.group(2).upper()).strip()
 
 
 def language(request: Request) -> str:

@@ -151,3 +151,18 @@ def last_played(
         if str(at) > out.get(str(cid), ""):
             out[str(cid)] = str(at)
     return out
+
+
+def series_last_played(
+    conn: sqlite3.Connection, user_id: str, series_ids: Iterable[str]
+) -> dict[str, str]:
+    """When the user last played (or finished) anything of each series (hands included)."""
+    rows = conn.execute(
+        "SELECT coalesce(c.series_id, p.series_id), max(t.at) FROM ("
+        "SELECT content_id, updated_at AS at FROM watch_progress WHERE user_id = ? "
+        "UNION ALL SELECT content_id, watched_at FROM watched WHERE user_id = ?) t "
+        "JOIN contents c ON c.id = t.content_id LEFT JOIN contents p ON p.id = c.parent_id "
+        f"WHERE coalesce(c.series_id, p.series_id) IN {_IDS} GROUP BY 1",
+        (user_id, user_id, json.dumps(list(dict.fromkeys(series_ids)))),
+    )
+    return {str(r[0]): str(r[1]) for r in rows}

@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from archive_analyzer.web import accounts, progress, queries, search
+from archive_analyzer.catalog import series_order
+from archive_analyzer.web import accounts, browse, progress, queries, search, watching
 from archive_analyzer.web.deps import Conn, CurrentUser, api_csrf, context, current_user
 
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(current_user)])
@@ -59,22 +60,38 @@ def get_catalog(conn: Conn, catalog_id: str) -> dict[str, Any]:
     return {**asdict(row), "series": [asdict(s) for s in queries.series_of(conn, row.id)]}
 
 
-@router.get("/series/{series_id}", summary="One series and its episodes in order")
-def get_series(conn: Conn, series_id: str) -> dict[str, Any]:
+@router.get(
+    "/series/{series_id}",
+    summary="One series, its contents in series order with the user's state, episodes left",
+)
+def get_series(conn: Conn, user: CurrentUser, series_id: str) -> dict[str, Any]:
     row = queries.series(conn, _id(series_id))
     if row is None:
         raise HTTPException(404, "not found")
-    contents = [_card_json(c) for c in queries.series_contents(conn, row.id)]
-    return {**asdict(row), "contents": contents}
+    places = series_order.series_places(conn, row.id)
+    cards = browse.personal(conn, user.id, queries.cards(conn, [p.id for p in places]))
+    done = watching.series_progress(conn, user.id, [row.id]).get(row.id)
+    return {
+        **asdict(row),
+        "contents": [_card_json(c) for c in cards],
+        "episodes_left": done.left if done else row.episode_count,
+    }
 
 
-@router.get("/contents/{content_id}", summary="One content: media, players, tags, clips")
-def get_content(conn: Conn, content_id: str) -> dict[str, Any]:
+@router.get(
+    "/contents/{content_id}",
+    summary="One content: media, players, tags, clips; next/previous in series order; watched",
+)
+def get_content(conn: Conn, user: CurrentUser, content_id: str) -> dict[str, Any]:
     found = queries.detail(conn, _id(content_id))
     if found is None:
         raise HTTPException(404, "not found")
+    card = browse.personal(conn, user.id, [found.card])[0]
+    around = series_order.neighbours(conn, card.id)
     return {
-        **_card_json(found.card),
+        **_card_json(card),
+        "next": around.next,
+        "previous": around.previous,
         "media": asdict(found.media) if found.media else None,
         "players": [asdict(p) for p in found.players],
         "tags": found.tags,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
-from archive_analyzer.web import queries, search
+from archive_analyzer.catalog import artwork, series_order
+from archive_analyzer.web import browse, my_list, queries, search, viewer_prefs
 from archive_analyzer.web.deps import Conn, PageUser, page_user
 from archive_analyzer.web.render import render
 
@@ -20,69 +23,111 @@ def _checked(value: str) -> str:
 
 @router.get("/")
 def home(request: Request, conn: Conn, user: PageUser) -> Response:
-    brands = [
-        (row, queries.brand_row(conn, row.id))
-        for row in queries.catalogs(conn)
-        if row.content_count
-    ]
+    return render(request, "home.html", {"home": browse.home(conn, user.id)})
+
+
+@router.get("/brand/{catalog_id}")
+def brand(
+    request: Request, conn: Conn, user: PageUser, catalog_id: str, sort: str = "newest"
+) -> Response:
+    row = queries.catalog(conn, _checked(catalog_id))
+    if row is None:
+        raise HTTPException(404)
+    order = browse.sort_of(sort, "newest")
+    version = artwork.stamp(conn, "catalog", [row.id]).get(row.id)
     return render(
         request,
-        "home.html",
+        "brand.html",
         {
-            "recent": queries.recently_added(conn),
-            "continue_rows": queries.continue_watching(conn, user.id),
-            "brands": brands,
+            "brand": row,
+            "sort": order,
+            "sorts": browse.SORTS,
+            "series": browse.brand_series(conn, user.id, row.id, order),
+            "clips": browse.personal(conn, user.id, queries.recent_clips(conn, row.id, 48)),
+            "poster_url": browse.poster_url("catalog", row.id, version),
+            "has_artwork": version is not None,
+            "poster_result": request.query_params.get("poster"),
         },
     )
 
 
-@router.get("/brand/{catalog_id}")
-def brand(request: Request, conn: Conn, catalog_id: str) -> Response:
-    row = queries.catalog(conn, _checked(catalog_id))
-    if row is None:
-        raise HTTPException(404)
-    return render(request, "brand.html", {"brand": row, "series": queries.series_of(conn, row.id)})
-
-
 @router.get("/series/{series_id}")
-def series_page(request: Request, conn: Conn, series_id: str) -> Response:
+def series_page(
+    request: Request, conn: Conn, user: PageUser, series_id: str, sort: str = "oldest"
+) -> Response:
     row = queries.series(conn, _checked(series_id))
     if row is None:
         raise HTTPException(404)
+    order = browse.sort_of(sort, "oldest")
     return render(
         request,
         "series.html",
-        {"series": row, "contents": queries.series_contents(conn, row.id)},
+        {
+            "page": browse.series_page(conn, user.id, row, order),
+            "series": row,
+            "sort": order,
+            "sorts": browse.SORTS,
+            "poster_result": request.query_params.get("poster"),
+        },
     )
+
+
+def _detail(
+    conn: Conn, user: PageUser, content_id: str
+) -> tuple[queries.Detail, dict[str, object]]:
+    """A content's detail with the viewer's state, its neighbours in series order, and what
+    the player needs for "Up next"."""
+    found = queries.detail(conn, _checked(content_id))
+    if found is None:
+        raise HTTPException(404)
+    card = browse.personal(conn, user.id, [found.card])[0]
+    clips = browse.personal(conn, user.id, found.clips)
+    around = series_order.neighbours(conn, card.id)
+    near = {c.id: c for c in queries.cards(conn, [i for i in (around.previous, around.next) if i])}
+    values: dict[str, object] = {
+        "previous": near.get(around.previous or ""),
+        "next_card": near.get(around.next or ""),
+        "autoplay": viewer_prefs.load(conn, user.id).autoplay,
+        "series_on_list": bool(
+            card.series_id and my_list.holding(conn, user.id, "series", [card.series_id])
+        ),
+    }
+    return dataclasses.replace(found, card=card, clips=clips), values
 
 
 @router.get("/content/{content_id}")
 def content_page(request: Request, conn: Conn, user: PageUser, content_id: str) -> Response:
-    found = queries.detail(conn, _checked(content_id))
-    if found is None:
-        raise HTTPException(404)
+    found, values = _detail(conn, user, content_id)
     return render(
         request,
         "content.html",
-        {"d": found, "resume": queries.progress_of(conn, user.id, found.card.id)},
+        {"d": found, "resume": found.card.progress_s, **values},
     )
 
 
 @router.get("/watch/{content_id}")
 def watch_page(
-    request: Request, conn: Conn, user: PageUser, content_id: str, t: float | None = None
+    request: Request,
+    conn: Conn,
+    user: PageUser,
+    content_id: str,
+    t: float | None = None,
+    autoplay: int = 0,
 ) -> Response:
-    found = queries.detail(conn, _checked(content_id))
-    if found is None:
-        raise HTTPException(404)
-    resume = t if t is not None else queries.progress_of(conn, user.id, found.card.id)
-    return render(request, "watch.html", {"d": found, "resume": resume})
+    found, values = _detail(conn, user, content_id)
+    resume = t if t is not None else found.card.progress_s
+    return render(
+        request,
+        "watch.html",
+        {"d": found, "resume": resume, "start_playing": autoplay == 1, **values},
+    )
 
 
 @router.get("/search")
 def search_page(
     request: Request,
     conn: Conn,
+    user: PageUser,
     q: str = "",
     brand: str = "",
     year: str = "",
@@ -104,7 +149,7 @@ def search_page(
         {
             "query": query,
             "result": result,
-            "cards": queries.cards(conn, result.content_ids),
+            "cards": browse.personal(conn, user.id, queries.cards(conn, result.content_ids)),
             "catalogs": queries.catalogs(conn),
             "selected_player": selected_player,
         },

@@ -32,6 +32,8 @@
       target = start;
     }
     if (target !== null && Math.abs(video.currentTime - target) > 0.5) video.currentTime = target;
+    // /watch/{id}?autoplay=1 (the next episode, from "Up next") starts playing by itself
+    if ("autoplay" in video.dataset) video.play().catch(function () {});
   });
   video.addEventListener("timeupdate", function () {
     if (end !== null && video.currentTime >= end) {

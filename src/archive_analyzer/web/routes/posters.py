@@ -1,0 +1,108 @@
+"""Series and brand posters: ``GET /poster/series/{id}`` and ``/poster/brand/{id}`` show them
+(an uploaded image, else a redirect to the chosen or default frame); editors change them with
+``POST`` to the same paths (an image upload, a frame of a content at a time, or back to the
+default). The change is made by the catalog writer (``jobs.client.JobClient.set_artwork``):
+the web request only asks and waits for the answer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from archive_analyzer.catalog import artwork
+from archive_analyzer.errors import InvalidUpload, JobError
+from archive_analyzer.web import posters, queries
+from archive_analyzer.web.deps import Conn, CsrfFailed, PageEditor, context, current_user
+from archive_analyzer.web.routes.auth import safe_next
+from archive_analyzer.web.security import csrf_ok
+
+_PLACEHOLDER = Path(__file__).resolve().parents[1] / "static" / "poster.svg"
+router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)])
+_KINDS = {"series": "series", "brand": "catalog"}
+
+
+def _owner(conn: Conn, kind: str, owner_id: str) -> str:
+    """The artwork kind of an existing series or brand (404 otherwise)."""
+    if kind not in _KINDS or not queries.valid_id(owner_id):
+        raise HTTPException(404, "not found")
+    found = queries.series(conn, owner_id) if kind == "series" else queries.catalog(conn, owner_id)
+    if found is None:
+        raise HTTPException(404, "not found")
+    return _KINDS[kind]
+
+
+def _poster(conn: Conn, kind: str, owner_id: str) -> posters.Poster:
+    if kind == "series":
+        return posters.series_poster(conn, owner_id)
+    newest = queries.series_of(conn, owner_id)
+    return posters.brand_poster(conn, owner_id, newest[0].id if newest else None)
+
+
+@router.get("/poster/{kind}/{owner_id}", summary="Poster of a series or brand")
+def poster(request: Request, conn: Conn, kind: str, owner_id: str) -> Response:
+    _owner(conn, kind, owner_id)
+    found = _poster(conn, kind, owner_id)
+    if found.image is not None:
+        etag = f'"{found.etag}"'
+        headers = {"ETag": etag, "Cache-Control": "private, max-age=300"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(found.image, media_type="image/jpeg", headers=headers)
+    if found.frame_url is not None:
+        return RedirectResponse(
+            found.frame_url, status_code=302, headers={"Cache-Control": "no-cache"}
+        )
+    return FileResponse(_PLACEHOLDER, media_type="image/svg+xml")
+
+
+@router.post("/poster/{kind}/{owner_id}")
+async def set_poster(
+    request: Request,
+    conn: Conn,
+    user: PageEditor,
+    kind: str,
+    owner_id: str,
+    csrf: Annotated[str, Form()] = "",
+    image: Annotated[UploadFile | None, File()] = None,
+    content_id: Annotated[str, Form(max_length=200)] = "",
+    position_s: Annotated[float | None, Form(ge=0, le=10 * 24 * 3600)] = None,
+    reset: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    if not csrf_ok(request, csrf):
+        raise CsrfFailed
+    owner_kind = await run_in_threadpool(_owner, conn, kind, owner_id)
+    web = context(request)
+    limit = web.settings.poster_max_bytes
+    change = artwork.Change(owner_kind, owner_id, user.username)
+    outcome = "saved"
+    try:
+        if image is not None and image.filename:
+            data = await image.read(limit + 1)
+            jpeg, width, height = await run_in_threadpool(posters.prepare_upload, data, limit)
+            change = artwork.Change(owner_kind, owner_id, user.username, jpeg, width, height)
+        elif content_id and position_s is not None:
+            if not queries.valid_id(content_id):
+                raise HTTPException(404, "not found")
+            change = artwork.Change(
+                owner_kind, owner_id, user.username, content_id=content_id, position_s=position_s
+            )
+        elif reset != "1":
+            raise InvalidUpload("choose an image or a frame")
+        answer = await run_in_threadpool(web.writer.set_artwork, change)
+        if not answer.ok:
+            outcome = "refused"
+    except InvalidUpload:
+        outcome = "invalid"
+    except JobError:
+        outcome = "queued"
+    if "application/json" in request.headers.get("accept", ""):
+        status = 400 if outcome in ("invalid", "refused") else 200
+        return JSONResponse({"poster": outcome}, status_code=status)
+    back = safe_next(next)
+    return RedirectResponse(f"{back}{'&' if '?' in back else '?'}poster={outcome}", status_code=303)
