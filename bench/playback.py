@@ -43,7 +43,7 @@ from archive_analyzer.web.transcode import SegmentCache
 
 VERSION = "1"
 CACHE = Path(os.environ.get("ARCHIVE_CORPUS_CACHE", "~/.cache/archive-analyzer")).expanduser()
-PASSWORD = "bench-password-1"
+PASSWORD = "quiet lantern orchard 1"
 
 SRC = ["-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=25:duration={s}"]
 AUD = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration={s}"]

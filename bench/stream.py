@@ -34,7 +34,7 @@ from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
 from archive_analyzer.pipeline import source_opener
 
-PASSWORD = "bench-password-1"
+PASSWORD = "quiet lantern orchard 1"
 FILE = "bench/stream-test.mp4"
 
 

@@ -146,6 +146,7 @@ def test_new_user_runs_logs_in_finds_and_plays_a_demo_episode(
         page.click("button[type=submit]")
         page.wait_for_url(f"{url}/account/password")
         page.screenshot(path=artifacts / "acceptance-password.png")
+        page.fill("input[name=current]", system.secret)
         page.fill("input[name=password]", NEW_PASSWORD)
         page.fill("input[name=repeat]", NEW_PASSWORD)
         page.click("form[action='/account/password'] button[type=submit]")

@@ -17,7 +17,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from archive_analyzer.errors import ConfigError
 
@@ -121,6 +130,42 @@ class Settings(BaseModel):
     watched_fraction: float = Field(default=0.9, gt=0, le=1)
     # uploaded posters larger than this are refused
     poster_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+    # accounts and transport (docs/web.md "Deployment behind a reverse proxy")
+    # peers (IPs or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed; none
+    # by default: the client address is the TCP peer. Env: comma-separated.
+    trusted_proxies: tuple[str, ...] = ()
+    tls_cert_file: Path | None = None  # serve HTTPS itself (both files, PEM)
+    tls_key_file: Path | None = None
+    session_idle_s: float = Field(default=24 * 3600.0, gt=0)  # ends after this without a request
+    session_lifetime_s: float = Field(default=14 * 24 * 3600.0, gt=0)  # ends after this anyway
+    stream_link_ttl_s: float = Field(default=12 * 3600.0, gt=0, le=30 * 24 * 3600.0)
+    audit_retention_days: int = Field(default=365, ge=1)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {entry!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together (set both or neither)")
+        return self
 
     @property
     def sync_enabled(self) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -66,10 +67,11 @@ def web_media() -> Path:
     return media_root()
 
 
-def make_env(tmp_path: Path, root: Path) -> WebEnv:
+def make_env(tmp_path: Path, root: Path, **options: Any) -> WebEnv:
+    """The seeded app; ``options`` are more settings (``trusted_proxies=("10.0.0.1",)``)."""
     db_path = tmp_path / "web.db"
     source = LocalSource(root)
-    settings = Settings(db=db_path, data_dir=tmp_path / "data", source=str(root))
+    settings = Settings(db=db_path, data_dir=tmp_path / "data", source=str(root), **options)
     conn = db.connect(db_path)
     ids = seed(conn, root, source.name)
     accounts.add_user(conn, "viewer", PASSWORD)

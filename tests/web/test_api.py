@@ -309,7 +309,12 @@ def test_first_admin_must_change_password(web: WebEnv, anon: TestClient) -> None
     token = csrf_from(anon.get("/account/password").text)
     changed = anon.post(
         "/account/password",
-        data={"password": "a new secret 1", "repeat": "a new secret 1", "csrf": token},
+        data={
+            "current": password,
+            "password": "a new secret 1",
+            "repeat": "a new secret 1",
+            "csrf": token,
+        },
     )
     assert changed.status_code == 303
     assert anon.get("/").status_code == 200

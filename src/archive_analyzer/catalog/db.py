@@ -125,20 +125,33 @@ def _check_is_catalog(conn: sqlite3.Connection, target: Path) -> None:
 def apply_migrations(conn: sqlite3.Connection) -> int:
     """Bring the schema up to the newest migration; returns the resulting version."""
     current = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    for version, name, sql in migrations():
-        if version <= current:
-            continue
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for statement in _split_sql(sql):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
-            conn.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise CatalogError(f"migration {name} failed: {exc}") from exc
-        current = version
+    pending = [m for m in migrations() if m[0] > current]
+    if not pending:
+        return current
+    # SQLite's procedure for changing a table's definition (create new, copy, drop, rename):
+    # foreign keys off while it runs (a DROP would otherwise cascade into the children),
+    # checked before each commit. The pragma is a no-op inside a transaction, so it is here.
+    enforced = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        for version, name, sql in pending:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _split_sql(sql):
+                    conn.execute(statement)
+                broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+                if broken is not None:
+                    raise sqlite3.IntegrityError(f"foreign key violated in table {broken[0]}")
+                conn.execute(f"PRAGMA user_version = {version}")
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise CatalogError(f"migration {name} failed: {exc}") from exc
+            current = version
+    finally:
+        if enforced:
+            conn.execute("PRAGMA foreign_keys = ON")
     return current
 
 

@@ -258,8 +258,15 @@ def _start_web(app_factory: AppFactory, settings: Settings) -> Any:
     import uvicorn
 
     app = app_factory(settings)
+    # TLS and forwarded-header handling, as web.server.build decided them
+    options: dict[str, Any] = getattr(getattr(app, "state", None), "uvicorn_options", {})
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning", lifespan="off"
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="off",
+        **options,
     )
     server = uvicorn.Server(config)
     # uvicorn installs signal handlers only on the main thread; here the main loop owns them.

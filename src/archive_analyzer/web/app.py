@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from archive_analyzer.catalog.db import Clock, utc_now
 from archive_analyzer.config import Settings
@@ -22,16 +23,16 @@ from archive_analyzer.jobs.client import JobClient
 from archive_analyzer.sources.base import Source
 from archive_analyzer.web.deps import (
     CsrfFailed,
+    LinkRefused,
     LoginRequired,
     PasswordChangeRequired,
     WebContext,
     WriterRequests,
 )
 from archive_analyzer.web.render import environment, render
-from archive_analyzer.web.security import session_secret
+from archive_analyzer.web.security import HttpsOnlyCookies, session_secret
 
 SESSION_COOKIE = "archive_session"
-SESSION_MAX_AGE = 14 * 24 * 3600
 _MACHINE_PREFIXES = ("/api", "/stream", "/hls", "/thumb", "/poster", "/internal", "/metrics")
 _PAGES_UNDER_API = frozenset({"/api/docs"})
 
@@ -55,9 +56,12 @@ def create_app(
     migrated already.
     """
     from archive_analyzer.web.routes import (
+        account,
         admin,
+        admin_users,
         api,
         auth,
+        links,
         pages,
         playback,
         posters,
@@ -74,6 +78,7 @@ def create_app(
         redoc_url=None,
         openapi_url=None,
     )
+    secret = session_secret(settings)
     app.state.web = WebContext(
         settings,
         conn_factory,
@@ -82,25 +87,34 @@ def create_app(
         environment(),
         conn_release or (lambda conn: conn.close()),
         writer or JobClient(settings),
+        secret,
     )
     app.add_middleware(
         SessionMiddleware,
-        secret_key=session_secret(settings),
+        secret_key=secret,
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        # the server-side session ends earlier when idle (deps / web/sessions.py)
+        max_age=int(settings.session_lifetime_s),
         same_site="lax",
-        https_only=False,  # loopback / closed network; put TLS in front to set Secure
+        https_only=False,  # Secure is added per request over https (HttpsOnlyCookies)
     )
+    app.add_middleware(HttpsOnlyCookies)
+    # Client address and scheme from X-Forwarded-For/-Proto, only when the peer is one of
+    # settings.trusted_proxies (none by default). uvicorn's own proxy handling is off (serve).
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     app.mount("/static", StaticFiles(packages=[("archive_analyzer.web", "static")]), name="static")
     app.include_router(auth.router)
+    app.include_router(account.router)
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(viewer.pages)
     app.include_router(viewer.api)
     app.include_router(posters.router)
     app.include_router(stream.router)
+    app.include_router(links.router)
     playback.install(app)
     admin.install(app)
+    app.include_router(admin_users.router)
     _handlers(app)
     return app
 
@@ -116,7 +130,8 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         if _machine(request):
-            return JSONResponse({"detail": "login required"}, status_code=401)
+            headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if exc.bearer else {}
+            return JSONResponse({"detail": exc.detail}, status_code=401, headers=headers)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         from urllib.parse import quote
 
@@ -124,7 +139,13 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PasswordChangeRequired)
     async def password_change(request: Request, exc: PasswordChangeRequired) -> Response:
+        if _machine(request):
+            return JSONResponse({"detail": "password change required"}, status_code=403)
         return RedirectResponse("/account/password", status_code=303)
+
+    @app.exception_handler(LinkRefused)
+    async def link_refused(request: Request, exc: LinkRefused) -> Response:
+        return JSONResponse({"detail": "invalid or expired stream link"}, status_code=403)
 
     @app.exception_handler(CsrfFailed)
     async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:

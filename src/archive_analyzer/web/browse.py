@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from archive_analyzer.catalog import artwork, series_order
-from archive_analyzer.web import my_list, queries, watching
+from archive_analyzer.web import my_list, queries, visibility, watching
+from archive_analyzer.web.accounts import User
 
 # How brand and series pages can be sorted (the first is the default of a brand page; a series
 # page defaults to "oldest": its episodes in series order).
@@ -137,39 +138,38 @@ def sort_contents(
     return cards
 
 
-def home(conn: sqlite3.Connection, user_id: str) -> Home:
+def home(conn: sqlite3.Connection, user: User) -> Home:
+    """The home rows of ``user``: only brands they may see (``web/visibility.py``)."""
+    limit = visibility.limit_of(user)
     brands = [
-        (row, personal(conn, user_id, queries.brand_row(conn, row.id, ROW)))
-        for row in queries.catalogs(conn)
+        (row, personal(conn, user.id, queries.brand_row(conn, row.id, ROW)))
+        for row in visibility.keep(user, queries.catalogs(conn), "id")
         if row.content_count
     ]
+    started = visibility.keep(
+        user, queries.cards(conn, watching.in_progress(conn, user.id, ROW * 2))
+    )
+    clips = visibility.keep(user, queries.recent_clips(conn, None, ROW * 2))
     return Home(
-        continue_watching=personal(
-            conn, user_id, queries.cards(conn, watching.in_progress(conn, user_id, ROW * 2))
-        )[:ROW],
-        my_list=list_row(conn, user_id),
-        recent=personal(conn, user_id, queries.recently_added(conn, ROW)),
-        clips=personal(conn, user_id, queries.recent_clips(conn, None, ROW)),
+        continue_watching=personal(conn, user.id, started[:ROW]),
+        my_list=list_row(conn, user),
+        recent=personal(conn, user.id, queries.recently_added(conn, ROW, brands=limit)),
+        clips=personal(conn, user.id, clips[:ROW]),
         brands=brands,
     )
 
 
-def list_row(conn: sqlite3.Connection, user_id: str) -> list[queries.Card | SeriesTile]:
+def list_row(conn: sqlite3.Connection, user: User) -> list[queries.Card | SeriesTile]:
     """My list, newest addition first: content cards and series tiles (hidden ones left out)."""
-    entries = my_list.entries(conn, user_id)
+    entries = my_list.entries(conn, user.id)
+    content_ids = [e.content_id for e in entries if e.content_id]
     cards = {
         c.id: c
-        for c in personal(
-            conn, user_id, queries.cards(conn, [e.content_id for e in entries if e.content_id])
-        )
+        for c in personal(conn, user.id, visibility.keep(user, queries.cards(conn, content_ids)))
     }
-    series_ids = [e.series_id for e in entries if e.series_id]
-    tiles = {
-        t.id: t
-        for t in series_tiles(
-            conn, user_id, [s for s in map(lambda i: queries.series(conn, i), series_ids) if s]
-        )
-    }
+    rows = [queries.series(conn, e.series_id) for e in entries if e.series_id]
+    shown = visibility.keep(user, [r for r in rows if r is not None])
+    tiles = {tile.id: tile for tile in series_tiles(conn, user.id, shown)}
     out: list[queries.Card | SeriesTile] = []
     for e in entries:
         item = cards.get(e.content_id or "") or tiles.get(e.series_id or "")

@@ -289,11 +289,16 @@ def card(conn: sqlite3.Connection, content_id: str) -> Card | None:
     return found[0] if found else None
 
 
-def recently_added(conn: sqlite3.Connection, limit: int = 12) -> list[Card]:
+def recently_added(
+    conn: sqlite3.Connection, limit: int = 12, *, brands: frozenset[str] | None = None
+) -> list[Card]:
+    """The newest episodes (of these brands only, when given: per-brand visibility)."""
+    only = "" if brands is None else "AND cat.id IN (SELECT value FROM json_each(?)) "
+    params: tuple[object, ...] = () if brands is None else (json.dumps(sorted(brands)),)
     rows = conn.execute(
-        f"{_CARD_SQL} WHERE c.kind = 'episode' AND {_VISIBLE} "
+        f"{_CARD_SQL} WHERE c.kind = 'episode' AND {_VISIBLE} {only}"
         "ORDER BY c.created_at DESC, c.sort_key LIMIT ?",
-        (limit,),
+        (*params, limit),
     ).fetchall()
     return [_card(r) for r in rows]
 

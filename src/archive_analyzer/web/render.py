@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -29,6 +30,8 @@ def environment() -> Environment:
     env.filters["timecode"] = timecode
     env.filters["filesize"] = filesize
     env.filters["bitrate"] = bitrate
+    env.filters["browser"] = browser
+    env.filters["moment"] = moment
     env.globals["day_label"] = day_label
     env.globals["final_table"] = series_order.is_final_table
     env.globals["fact"] = fact
@@ -144,3 +147,28 @@ def bitrate(bps: int | None) -> str:
     if not bps:
         return ""
     return f"{bps / 1e6:.1f} Mb/s" if bps >= 1e6 else f"{bps / 1e3:.0f} kb/s"
+
+
+@functools.lru_cache(maxsize=256)
+def browser(user_agent: str | None) -> str:
+    """``Chrome 120 · Linux`` from a User-Agent (ua-parser), else its first 40 characters."""
+    if not user_agent:
+        return "—"
+    import ua_parser
+
+    parsed = ua_parser.parse(user_agent)
+    if parsed.user_agent is None:
+        return user_agent[:40]
+    name = parsed.user_agent.family
+    if parsed.user_agent.major:
+        name += f" {parsed.user_agent.major}"
+    if parsed.os is not None and parsed.os.family != "Other":
+        name += f" · {parsed.os.family}"
+    return name
+
+
+def moment(stamp: str | None) -> str:
+    """A catalog timestamp as ``2026-01-01 12:00`` (UTC), or ``—``."""
+    if not stamp:
+        return "—"
+    return f"{stamp[:10]} {stamp[11:16]} UTC"

@@ -54,6 +54,8 @@ class SearchQuery:
     player_id: str | None = None
     page: int = 1
     per_page: int = 24
+    # per-brand visibility (web/visibility.py): only these brands' contents; None = all
+    visible: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +149,8 @@ def search(conn: sqlite3.Connection, query: SearchQuery, *, facets: bool = False
     search_plan = plan(query.text)
     filtered = _filters(query) is not None
     nothing = search_plan.fts is None and search_plan.grams is None and not search_plan.literals
-    if nothing and not filtered:
+    asked = query.catalog_id or query.year is not None or query.player_id
+    if nothing and not asked:  # the visibility limit alone is no question
         return SearchPage([], 0, page, per_page)
     if not filtered and len(search_plan.phrases) == 1 and len(search_plan.words) == 1:
         weights = ", ".join(str(w) for w in _WEIGHTS)
@@ -182,6 +185,9 @@ def _filters(query: SearchQuery) -> tuple[str, list[object]] | None:
     if query.catalog_id:
         where.append("d.catalog_id = ?")
         params.append(query.catalog_id)
+    if query.visible is not None:
+        where.append("d.catalog_id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(sorted(query.visible)))
     if query.year is not None:
         where.append("d.year = ?")
         params.append(query.year)

@@ -1,4 +1,4 @@
-"""Session secret and CSRF tokens.
+"""Session secret, CSRF tokens, device cookies, derived keys and the https-only cookie layer.
 
 Sessions are Starlette's ``SessionMiddleware`` cookies: signed with itsdangerous, HttpOnly,
 SameSite=Lax. The secret comes from ``settings.session_secret`` or, when unset, from
@@ -10,12 +10,15 @@ field, API calls in the ``X-CSRF-Token`` header. Tokens are compared in constant
 
 from __future__ import annotations
 
+import hmac
 import os
 import secrets
 import stat
 from pathlib import Path
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import ConfigError
@@ -69,3 +72,72 @@ def csrf_ok(request: Request, presented: str | None) -> bool:
     if not isinstance(expected, str) or not expected or not presented:
         return False
     return secrets.compare_digest(expected.encode(), presented.encode())
+
+
+def derived_key(secret: str, purpose: str) -> bytes:
+    """A key for one purpose (stream links, device cookies) derived from the session secret,
+    so one leaked signature type cannot be replayed as another."""
+    return hmac.new(secret.encode(), f"archive-analyzer:{purpose}".encode(), "sha256").digest()
+
+
+# --- device cookies (login throttling, see web/throttle.py) ---------------------------------
+
+DEVICE_COOKIE = "archive_device"
+DEVICE_MAX_AGE = 365 * 24 * 3600
+
+
+def device_cookie(secret: str, username: str) -> str:
+    """A signed cookie value naming a new device of ``username``."""
+    serializer = URLSafeTimedSerializer(derived_key(secret, "device"), salt="device")
+    return serializer.dumps({"n": username.casefold(), "d": secrets.token_urlsafe(12)})
+
+
+def device_of(secret: str, cookie: str | None, username: str) -> str | None:
+    """The device id in ``cookie`` when it is valid and belongs to ``username``, else None."""
+    if not cookie:
+        return None
+    serializer = URLSafeTimedSerializer(derived_key(secret, "device"), salt="device")
+    try:
+        value = serializer.loads(cookie, max_age=DEVICE_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(value, dict) or value.get("n") != username.strip().casefold():
+        return None
+    device = value.get("d")
+    return device if isinstance(device, str) else None
+
+
+# --- transport -------------------------------------------------------------------------------
+
+HSTS = b"max-age=31536000"
+
+
+class HttpsOnlyCookies:
+    """ASGI middleware: on an https request (TLS here, or a trusted proxy's
+    ``X-Forwarded-Proto: https``), every cookie gets ``Secure`` and the response an HSTS header.
+
+    Plain http (loopback, a closed LAN) keeps working: the flag follows the request's scheme,
+    which ``uvicorn``'s ``ProxyHeadersMiddleware`` sets only for ``trusted_proxies``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("scheme") != "https":
+            await self.app(scope, receive, send)
+            return
+
+        async def secure(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[tuple[bytes, bytes]] = []
+                for name, value in message.get("headers", []):
+                    if name.lower() == b"set-cookie" and b"; secure" not in value.lower():
+                        value += b"; Secure"
+                    if name.lower() != b"strict-transport-security":
+                        headers.append((name, value))
+                headers.append((b"strict-transport-security", HSTS))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, secure)

@@ -11,13 +11,15 @@ import logging
 import queue
 import sqlite3
 import threading
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
-from archive_analyzer.errors import FileVanished, SourceUnavailable
+from archive_analyzer.errors import ConfigError, FileVanished, SourceUnavailable
 from archive_analyzer.pipeline import source_opener
 from archive_analyzer.sources import Source, SourceOpener
 
@@ -133,7 +135,22 @@ def build(settings: Settings) -> tuple[FastAPI, SourceRegistry]:
     search-index refresher (a daemon thread), pools connections and opens the source lazily."""
     from archive_analyzer.web.app import create_app
 
-    db.connect(settings.db).close()  # migrations
+    options = uvicorn_options(settings)  # bad TLS files: one clear error before anything runs
+    conn = db.connect(settings.db)  # migrations
+    try:
+        from archive_analyzer.web import accounts, sessions
+
+        accounts.housekeeping(
+            conn,
+            db.utc_now(),
+            audit_keep=timedelta(days=settings.audit_retention_days),
+            lifetimes=sessions.Lifetimes(
+                timedelta(seconds=settings.session_idle_s),
+                timedelta(seconds=settings.session_lifetime_s),
+            ),
+        )
+    finally:
+        conn.close()
     pool = ConnectionPool(settings.db)
     IndexRefresher(pool).start()
     registry = SourceRegistry(settings)
@@ -143,7 +160,37 @@ def build(settings: Settings) -> tuple[FastAPI, SourceRegistry]:
         conn_release=pool.release,
         source_factory=registry,
     )
+    # read by whoever runs uvicorn (serve below, jobs.host for `run`)
+    app.state.uvicorn_options = options
     return app, registry
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How every server of this app runs uvicorn: TLS when configured, and uvicorn's own
+    forwarded-header handling off (it trusts 127.0.0.1 by default, so a proxy on the same host,
+    or anyone there, could claim any address). The app reads ``X-Forwarded-*`` itself, only
+    from ``settings.trusted_proxies`` (``create_app``). Raises ``ConfigError`` for unreadable
+    TLS files."""
+    options: dict[str, Any] = {"proxy_headers": False, "server_header": False}
+    if settings.tls_cert_file is not None and settings.tls_key_file is not None:
+        for path in (settings.tls_cert_file, settings.tls_key_file):
+            if not path.is_file():
+                raise ConfigError(f"TLS file not found: {path}")
+        _check_tls(settings.tls_cert_file, settings.tls_key_file)
+        options["ssl_certfile"] = str(settings.tls_cert_file)
+        options["ssl_keyfile"] = str(settings.tls_key_file)
+    return options
+
+
+def _check_tls(cert: Path, key: Path) -> None:
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(str(cert), str(key))
+    except (ssl.SSLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc.__class__.__name__
+        raise ConfigError(f"cannot use TLS certificate {cert} with key {key}: {reason}") from None
 
 
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:
@@ -151,10 +198,14 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     import uvicorn
 
     app, registry = build(settings)
+    options: dict[str, Any] = app.state.uvicorn_options
     bind_host = host or settings.host
     bind_port = port or settings.port
-    log.info("serving on http://%s:%d", bind_host, bind_port)
+    scheme = "https" if "ssl_certfile" in options else "http"
+    log.info("serving on %s://%s:%d", scheme, bind_host, bind_port)
     try:
-        uvicorn.run(app, host=bind_host, port=bind_port, log_level="info", access_log=False)
+        uvicorn.run(
+            app, host=bind_host, port=bind_port, log_level="info", access_log=False, **options
+        )
     finally:
         registry.close()

@@ -18,10 +18,19 @@ from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from archive_analyzer.catalog import audit as audit_log
 from archive_analyzer.errors import ArchiveError, JobError
 from archive_analyzer.web import accounts, admin, admin_view, metrics, queries
+from archive_analyzer.web.accounts import Role
 from archive_analyzer.web.activity import StreamCounter
-from archive_analyzer.web.deps import Conn, CsrfFailed, LoginRequired, PageUser, context
+from archive_analyzer.web.deps import (
+    Conn,
+    CsrfFailed,
+    audit,
+    context,
+    page_admin,
+    principal,
+)
 from archive_analyzer.web.loopback import LOOPBACK
 from archive_analyzer.web.render import render
 from archive_analyzer.web.security import csrf_ok
@@ -30,13 +39,8 @@ from archive_analyzer.web.transcode import Playback
 QUEUE_CACHE_S = 5.0
 
 
-def admin_user(user: PageUser) -> accounts.User:
-    """The session's user when an admin; 403 for everyone else."""
-    if not user.is_admin:
-        raise HTTPException(403, "admin only")
-    return user
-
-
+# The session's user when an admin; 403 for everyone else (``deps.page_admin``).
+admin_user = page_admin
 AdminUser = Annotated[accounts.User, Depends(admin_user)]
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(admin_user)])
@@ -135,6 +139,10 @@ async def reprobe(
         raise HTTPException(503, f"cannot re-probe now: {exc}") from exc
     except ArchiveError as exc:
         raise HTTPException(404, f"cannot re-probe: {exc}") from exc
+    # the outcome arrives later (the writer ingests it); the request is what an admin did
+    await run_in_threadpool(
+        audit, request, conn, audit_log.REPROBE, target=file_id, detail={"state": "queued"}
+    )
     return RedirectResponse("/admin/failures?done=queued", status_code=303)
 
 
@@ -149,18 +157,12 @@ async def metrics_page(request: Request) -> Response:
 
 
 def _require_admin(request: Request) -> None:
-    from archive_analyzer.web.deps import SESSION_USER, SESSION_VERSION
-
+    """A session or token of an admin (a Prometheus elsewhere scrapes with a token)."""
     web = context(request)
-    user_id = request.session.get(SESSION_USER)
-    if not isinstance(user_id, str):
-        raise LoginRequired
     conn = web.conn_factory()
     try:
-        user = accounts.get_user(conn, user_id)
+        found = principal(request, conn)
     finally:
         web.conn_release(conn)
-    if user is None or request.session.get(SESSION_VERSION) != user.session_version:
-        raise LoginRequired
-    if not user.is_admin:
+    if not found.user.may(Role.ADMIN):
         raise HTTPException(403, "admin only")

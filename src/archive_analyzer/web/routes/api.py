@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from archive_analyzer.catalog import series_order
-from archive_analyzer.web import accounts, browse, progress, queries, search, watching
-from archive_analyzer.web.deps import Conn, CurrentUser, api_csrf, context, current_user
+from archive_analyzer.web import accounts, browse, progress, queries, search, visibility, watching
+from archive_analyzer.web.deps import Conn, CurrentUser, api_csrf, context, require_viewer
 
-router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(current_user)])
+router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(require_viewer)])
 
 
 def _id(value: str) -> str:
@@ -44,18 +44,23 @@ def openapi(request: Request) -> dict[str, Any]:
 def me(request: Request, user: CurrentUser) -> dict[str, Any]:
     from archive_analyzer.web.security import csrf_token
 
-    return {"username": user.username, "role": user.role, "csrf_token": csrf_token(request)}
+    return {
+        "username": user.username,
+        "role": user.role.value,
+        "brands": sorted(limit) if (limit := visibility.limit_of(user)) is not None else None,
+        "csrf_token": csrf_token(request) if request.state.principal.via == "session" else None,
+    }
 
 
 @router.get("/catalogs", summary="Brands with their series and content counts")
-def list_catalogs(conn: Conn) -> list[dict[str, Any]]:
-    return [asdict(c) for c in queries.catalogs(conn)]
+def list_catalogs(conn: Conn, user: CurrentUser) -> list[dict[str, Any]]:
+    return [asdict(c) for c in visibility.keep(user, queries.catalogs(conn), "id")]
 
 
 @router.get("/catalogs/{catalog_id}", summary="One brand and its series")
-def get_catalog(conn: Conn, catalog_id: str) -> dict[str, Any]:
+def get_catalog(conn: Conn, user: CurrentUser, catalog_id: str) -> dict[str, Any]:
     row = queries.catalog(conn, _id(catalog_id))
-    if row is None:
+    if row is None or not visibility.brand_visible(user, row.id):
         raise HTTPException(404, "not found")
     return {**asdict(row), "series": [asdict(s) for s in queries.series_of(conn, row.id)]}
 
@@ -66,7 +71,7 @@ def get_catalog(conn: Conn, catalog_id: str) -> dict[str, Any]:
 )
 def get_series(conn: Conn, user: CurrentUser, series_id: str) -> dict[str, Any]:
     row = queries.series(conn, _id(series_id))
-    if row is None:
+    if row is None or not visibility.brand_visible(user, row.catalog_id):
         raise HTTPException(404, "not found")
     places = series_order.series_places(conn, row.id)
     cards = browse.personal(conn, user.id, queries.cards(conn, [p.id for p in places]))
@@ -84,14 +89,20 @@ def get_series(conn: Conn, user: CurrentUser, series_id: str) -> dict[str, Any]:
 )
 def get_content(conn: Conn, user: CurrentUser, content_id: str) -> dict[str, Any]:
     found = queries.detail(conn, _id(content_id))
-    if found is None:
+    if found is None or not visibility.brand_visible(user, found.card.catalog_id):
         raise HTTPException(404, "not found")
     card = browse.personal(conn, user.id, [found.card])[0]
     around = series_order.neighbours(conn, card.id)
+
+    def shown(content_id: str | None) -> str | None:
+        if content_id is None or not visibility.content_visible(conn, user, content_id):
+            return None
+        return content_id
+
     return {
         **_card_json(card),
-        "next": around.next,
-        "previous": around.previous,
+        "next": shown(around.next),
+        "previous": shown(around.previous),
         "media": asdict(found.media) if found.media else None,
         "players": [asdict(p) for p in found.players],
         "tags": found.tags,
@@ -104,6 +115,7 @@ def get_content(conn: Conn, user: CurrentUser, content_id: str) -> dict[str, Any
 @router.get("/contents", summary="Contents by brand or series (paged)")
 def list_contents(
     conn: Conn,
+    user: CurrentUser,
     catalog: Annotated[str | None, Query(max_length=200)] = None,
     series: Annotated[str | None, Query(max_length=200)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
@@ -111,6 +123,8 @@ def list_contents(
     per_page: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> dict[str, Any]:
     if series is not None:
+        if not visibility.series_visible(conn, user, _id(series)):
+            raise HTTPException(404, "not found")
         cards = queries.series_contents(conn, _id(series))
         start = (page - 1) * per_page
         return {
@@ -121,7 +135,11 @@ def list_contents(
     result = search.search(
         conn,
         search.SearchQuery(
-            catalog_id=_id(catalog) if catalog else None, year=year, page=page, per_page=per_page
+            catalog_id=_id(catalog) if catalog else None,
+            year=year,
+            page=page,
+            per_page=per_page,
+            visible=visibility.limit_of(user),
         ),
     )
     return {
@@ -134,6 +152,7 @@ def list_contents(
 @router.get("/search", summary="Ranked search (Korean, English, 초성) with filters")
 def api_search(
     conn: Conn,
+    user: CurrentUser,
     q: Annotated[str, Query(max_length=200)] = "",
     brand: Annotated[str | None, Query(max_length=200)] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
@@ -150,6 +169,7 @@ def api_search(
             player_id=player if player and queries.valid_id(player) else None,
             page=page,
             per_page=per_page,
+            visible=visibility.limit_of(user),
         ),
         facets=True,
     )
@@ -172,7 +192,13 @@ class ProgressIn(BaseModel):
 
 @router.get("/progress", summary="The user's watch progress, newest first")
 def get_progress(conn: Conn, user: CurrentUser) -> list[dict[str, Any]]:
-    return [asdict(p) for p in progress.of_user(conn, user.id)]
+    saved = progress.of_user(conn, user.id)
+    if visibility.limit_of(user) is not None:
+        shown = {
+            c.id for c in visibility.keep(user, queries.cards(conn, [p.content_id for p in saved]))
+        }
+        saved = [p for p in saved if p.content_id in shown]
+    return [asdict(p) for p in saved]
 
 
 @router.post("/progress", summary="Save the playback position (needs X-CSRF-Token)")
@@ -185,7 +211,7 @@ def post_progress(
     if not math.isfinite(body.position_s):
         raise HTTPException(422, "position must be finite")
     card = queries.card(conn, _id(body.content_id))
-    if card is None:
+    if card is None or not visibility.brand_visible(user, card.catalog_id):
         raise HTTPException(404, "not found")
     start = card.start_sec or 0.0
     end = card.end_sec if card.end_sec is not None else card.duration_s

@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from archive_analyzer.errors import AuthError, LoginThrottled
-from archive_analyzer.web import accounts, i18n
+from archive_analyzer.catalog import audit as audit_log
+from archive_analyzer.errors import AuthError
+from archive_analyzer.web import accounts, i18n, passwords, sessions, throttle
 from archive_analyzer.web.deps import (
-    SESSION_USER,
-    SESSION_VERSION,
+    SESSION_ID,
     Conn,
     CsrfFailed,
-    CurrentUser,
+    audit,
+    client_ip,
     context,
+    session_user,
 )
 from archive_analyzer.web.render import render
-from archive_analyzer.web.security import csrf_ok
+from archive_analyzer.web.security import (
+    DEVICE_COOKIE,
+    DEVICE_MAX_AGE,
+    csrf_ok,
+    device_cookie,
+    device_of,
+)
 
 router = APIRouter(include_in_schema=False)
+SessionUser = Annotated[accounts.User, Depends(session_user)]
 
 
 def safe_next(target: str | None) -> str:
@@ -30,11 +40,6 @@ def safe_next(target: str | None) -> str:
     if any(ch in target for ch in "\r\n\\"):
         return "/"
     return target
-
-
-def client_ip(request: Request) -> str:
-    # The peer address; X-Forwarded-For is not trusted (no proxy is assumed).
-    return request.client.host if request.client else "unknown"
 
 
 @router.get("/login")
@@ -57,71 +62,120 @@ def login(
             request, "login.html", {"next": target, "error_key": "csrf_failed"}, status_code=403
         )
     web = context(request)
+    ip = client_ip(request)
+    device = device_of(web.secret, request.cookies.get(DEVICE_COOKIE), username)
     try:
-        user = accounts.authenticate(conn, username, password, client_ip(request), now=web.clock)
-    except LoginThrottled:
-        return render(
+        user = accounts.authenticate(conn, username, password, ip, now=web.clock, device=device)
+    except throttle.Throttled as exc:
+        response = render(
             request,
             "login.html",
-            {"next": target, "error_key": "login_throttled"},
+            {"next": target, "error_key": "login_throttled", "retry_after": exc.retry_after},
             status_code=429,
         )
-    except AuthError:
-        return render(
-            request, "login.html", {"next": target, "error_key": "login_failed"}, status_code=401
-        )
-    # A fresh session (new CSRF token) so a planted cookie cannot ride the login.
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except AuthError as exc:
+        key = "account_disabled" if "disabled" in str(exc) else "login_failed"
+        return render(request, "login.html", {"next": target, "error_key": key}, status_code=401)
+    # A fresh session (new secret, new CSRF token) so a planted cookie cannot ride the login.
     request.session.clear()
-    request.session[SESSION_USER] = user.id
-    request.session[SESSION_VERSION] = user.session_version
+    _session, secret = sessions.create(
+        conn, user.id, ip, request.headers.get("user-agent", ""), web.clock()
+    )
+    request.session[SESSION_ID] = secret
+    accounts.housekeeping(
+        conn,
+        web.clock(),
+        audit_keep=timedelta(days=web.settings.audit_retention_days),
+        lifetimes=web.lifetimes,
+    )
     if user.must_change_password:
         target = "/account/password"
-    return RedirectResponse(target, status_code=303)
+    redirect = RedirectResponse(target, status_code=303)
+    if device is None:  # this browser is now known to the account (login throttling)
+        redirect.set_cookie(
+            DEVICE_COOKIE,
+            device_cookie(web.secret, user.username),
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+        )
+    return redirect
 
 
 @router.post("/logout")
-def logout(request: Request, user: CurrentUser, csrf: Annotated[str, Form()] = "") -> Response:
+def logout(
+    request: Request, conn: Conn, user: SessionUser, csrf: Annotated[str, Form()] = ""
+) -> Response:
     if not csrf_ok(request, csrf):
         raise CsrfFailed
+    found = request.state.principal.session
+    if found is not None:
+        sessions.end(conn, found.id, "logout", context(request).clock())
+        audit(request, conn, audit_log.LOGOUT)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/account/password")
-def password_page(request: Request, user: CurrentUser) -> Response:
-    return render(request, "password.html", {"error_key": None, "done": False})
+def password_page(request: Request, user: SessionUser) -> Response:
+    return render(request, "password.html", {"error_key": None, "hints": ()})
 
 
 @router.post("/account/password")
 def change_password(
     request: Request,
     conn: Conn,
-    user: CurrentUser,
+    user: SessionUser,
+    current: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     repeat: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
 ) -> Response:
     if not csrf_ok(request, csrf):
         raise CsrfFailed
-    error: str | None = None
+    web = context(request)
+
+    def refused(key: str, status: int = 400, hints: tuple[str, ...] = ()) -> Response:
+        return render(
+            request, "password.html", {"error_key": key, "hints": hints}, status_code=status
+        )
+
+    try:
+        # the current password, checked (and throttled) like a login: a borrowed session
+        # cannot take the account over
+        accounts.authenticate(
+            conn,
+            user.username,
+            current,
+            client_ip(request),
+            now=web.clock,
+            purpose=audit_log.PASSWORD,
+        )
+    except throttle.Throttled:
+        return refused("login_throttled", 429)
+    except AuthError:
+        return refused("current_password_wrong", 403)
     if password != repeat:
-        error = "passwords_differ"
-    else:
-        try:
-            updated = accounts.set_password(
-                conn, user.username, password, now=context(request).clock
-            )
-        except AuthError as exc:
-            return render(
-                request,
-                "password.html",
-                {"error": str(exc), "error_key": None, "done": False},
-                status_code=400,
-            )
-        request.session[SESSION_VERSION] = updated.session_version
-        request.state.user = updated
-        return RedirectResponse("/", status_code=303)
-    return render(request, "password.html", {"error_key": error, "done": False}, status_code=400)
+        return refused("passwords_differ")
+    if password == current:
+        return refused("pw_same_as_current")
+    found = request.state.principal.session
+    try:
+        accounts.set_password(
+            conn,
+            user.username,
+            password,
+            now=web.clock,
+            keep_session=found.id if found else None,
+        )
+    except passwords.WeakPassword as exc:
+        return refused(exc.key, hints=exc.hints)
+    audit(request, conn, audit_log.PASSWORD, target=user.username)
+    # the first login goes on to the app; a change made from the account page returns there
+    target = "/" if user.must_change_password else "/account?done=password"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/lang/{code}")

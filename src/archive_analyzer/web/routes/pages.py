@@ -1,4 +1,8 @@
-"""The HTML pages: home, brand, series, content, player, search, API docs (login required)."""
+"""The HTML pages: home, brand, series, content, player, search, API docs (login required).
+
+Every list keeps only what the user may see (per-brand visibility, ``web/visibility.py``);
+one content, series or brand of another brand answers 404.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from archive_analyzer.catalog import artwork, series_order
-from archive_analyzer.web import browse, my_list, queries, search, viewer_prefs
-from archive_analyzer.web.deps import Conn, PageUser, page_user
+from archive_analyzer.web import browse, my_list, queries, search, viewer_prefs, visibility
+from archive_analyzer.web.deps import Conn, PageUser, context, page_user
 from archive_analyzer.web.render import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_user)])
@@ -23,7 +27,7 @@ def _checked(value: str) -> str:
 
 @router.get("/")
 def home(request: Request, conn: Conn, user: PageUser) -> Response:
-    return render(request, "home.html", {"home": browse.home(conn, user.id)})
+    return render(request, "home.html", {"home": browse.home(conn, user)})
 
 
 @router.get("/brand/{catalog_id}")
@@ -31,7 +35,7 @@ def brand(
     request: Request, conn: Conn, user: PageUser, catalog_id: str, sort: str = "newest"
 ) -> Response:
     row = queries.catalog(conn, _checked(catalog_id))
-    if row is None:
+    if row is None or not visibility.brand_visible(user, row.id):
         raise HTTPException(404)
     order = browse.sort_of(sort, "newest")
     version = artwork.stamp(conn, "catalog", [row.id]).get(row.id)
@@ -56,7 +60,7 @@ def series_page(
     request: Request, conn: Conn, user: PageUser, series_id: str, sort: str = "oldest"
 ) -> Response:
     row = queries.series(conn, _checked(series_id))
-    if row is None:
+    if row is None or not visibility.brand_visible(user, row.catalog_id):
         raise HTTPException(404)
     order = browse.sort_of(sort, "oldest")
     return render(
@@ -75,15 +79,20 @@ def series_page(
 def _detail(
     conn: Conn, user: PageUser, content_id: str
 ) -> tuple[queries.Detail, dict[str, object]]:
-    """A content's detail with the viewer's state, its neighbours in series order, and what
-    the player needs for "Up next"."""
+    """A visible content's detail with the viewer's state, its neighbours in series order,
+    and what the player needs for "Up next"."""
     found = queries.detail(conn, _checked(content_id))
-    if found is None:
+    if found is None or not visibility.brand_visible(user, found.card.catalog_id):
         raise HTTPException(404)
     card = browse.personal(conn, user.id, [found.card])[0]
     clips = browse.personal(conn, user.id, found.clips)
     around = series_order.neighbours(conn, card.id)
-    near = {c.id: c for c in queries.cards(conn, [i for i in (around.previous, around.next) if i])}
+    near = {
+        c.id: c
+        for c in visibility.keep(
+            user, queries.cards(conn, [i for i in (around.previous, around.next) if i])
+        )
+    }
     values: dict[str, object] = {
         "previous": near.get(around.previous or ""),
         "next_card": near.get(around.next or ""),
@@ -101,7 +110,12 @@ def content_page(request: Request, conn: Conn, user: PageUser, content_id: str) 
     return render(
         request,
         "content.html",
-        {"d": found, "resume": found.card.progress_s, **values},
+        {
+            "d": found,
+            "resume": found.card.progress_s,
+            "link_hours": f"{context(request).settings.stream_link_ttl_s / 3600:g}",
+            **values,
+        },
     )
 
 
@@ -140,6 +154,7 @@ def search_page(
         year=int(year) if year.isdigit() and len(year) == 4 else None,
         player_id=player if player and queries.valid_id(player) else None,
         page=max(1, min(int(page), 10_000)) if page.isascii() and page.isdigit() else 1,
+        visible=visibility.limit_of(user),
     )
     result = search.search(conn, query, facets=True)
     selected_player = queries.player(conn, query.player_id) if query.player_id else None
@@ -150,7 +165,7 @@ def search_page(
             "query": query,
             "result": result,
             "cards": browse.personal(conn, user.id, queries.cards(conn, result.content_ids)),
-            "catalogs": queries.catalogs(conn),
+            "catalogs": visibility.keep(user, queries.catalogs(conn), "id"),
             "selected_player": selected_player,
         },
     )

@@ -24,13 +24,23 @@ from starlette.concurrency import run_in_threadpool
 from archive_analyzer.catalog import db
 from archive_analyzer.errors import Busy, FileVanished, PermissionDenied, SourceError
 from archive_analyzer.sources.base import Source
-from archive_analyzer.web import hls, loopback, playable, queries, ranges, streaming, thumbs
-from archive_analyzer.web.deps import Conn, context, current_user
+from archive_analyzer.web import (
+    accounts,
+    hls,
+    loopback,
+    playable,
+    queries,
+    ranges,
+    streaming,
+    thumbs,
+    visibility,
+)
+from archive_analyzer.web.deps import Conn, CurrentUser, context, require_viewer
 from archive_analyzer.web.transcode import Cancelled, Playback, TranscodeFailed, run
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["playback"], dependencies=[Depends(current_user)])
+router = APIRouter(tags=["playback"], dependencies=[Depends(require_viewer)])
 internal = APIRouter(include_in_schema=False)
 
 _SEGMENT = re.compile(r"^(\d{1,6})\.ts$")
@@ -61,8 +71,10 @@ def _tokens(request: Request) -> loopback.SourceTokens:
     return tokens
 
 
-def _target(conn: Conn, content_id: str) -> playable.PlayTarget:
+def _target(conn: Conn, content_id: str, user: accounts.User) -> playable.PlayTarget:
     if not queries.valid_id(content_id):
+        raise HTTPException(404, "not found")
+    if not visibility.content_visible(conn, user, content_id):
         raise HTTPException(404, "not found")
     found = playable.target(conn, content_id)
     if found is None:
@@ -86,8 +98,10 @@ async def _source(request: Request, name: str) -> Source:
     summary="HLS playlist of a content (segments made on demand)",
     response_class=Response,
 )
-async def hls_playlist(request: Request, content_id: str, conn: Conn) -> Response:
-    found = await run_in_threadpool(_target, conn, content_id)
+async def hls_playlist(
+    request: Request, content_id: str, conn: Conn, user: CurrentUser
+) -> Response:
+    found = await run_in_threadpool(_target, conn, content_id, user)
     if found.facts is None or not found.facts.duration_s:
         raise HTTPException(404, "not playable (no probed video)")
     settings = context(request).settings
@@ -108,12 +122,14 @@ async def hls_playlist(request: Request, content_id: str, conn: Conn) -> Respons
     response_class=Response,
     responses={503: {"description": "Every transcode slot is busy"}},
 )
-async def hls_segment(request: Request, content_id: str, segment: str, conn: Conn) -> Response:
+async def hls_segment(
+    request: Request, content_id: str, segment: str, conn: Conn, user: CurrentUser
+) -> Response:
     match = _SEGMENT.match(segment)
     if match is None:
         raise HTTPException(404, "not found")
     n = int(match.group(1))
-    found = await run_in_threadpool(_target, conn, content_id)
+    found = await run_in_threadpool(_target, conn, content_id, user)
     facts = found.facts
     if facts is None or not facts.duration_s:
         raise HTTPException(404, "not playable (no probed video)")
@@ -184,11 +200,12 @@ async def thumbnail(
     request: Request,
     content_id: str,
     conn: Conn,
+    user: CurrentUser,
     at: Annotated[float | None, Query(ge=0, le=10 * 24 * 3600)] = None,
 ) -> Response:
     """The poster frame; ``at``: the frame at that media time instead (an editor's pick for a
     series or brand poster), cached apart and not recorded."""
-    found = await run_in_threadpool(_target, conn, content_id)
+    found = await run_in_threadpool(_target, conn, content_id, user)
     file = found.file
     state = playback(request)
     name = thumbs.cache_name(file.file_id, file.size, file.mtime, at)

@@ -16,8 +16,15 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.catalog import artwork
 from archive_analyzer.errors import InvalidUpload, JobError
-from archive_analyzer.web import posters, queries
-from archive_analyzer.web.deps import Conn, CsrfFailed, PageEditor, context, current_user
+from archive_analyzer.web import accounts, posters, queries, visibility
+from archive_analyzer.web.deps import (
+    Conn,
+    CsrfFailed,
+    CurrentUser,
+    PageEditor,
+    context,
+    current_user,
+)
 from archive_analyzer.web.routes.auth import safe_next
 from archive_analyzer.web.security import csrf_ok
 
@@ -26,12 +33,17 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(current_user)]
 _KINDS = {"series": "series", "brand": "catalog"}
 
 
-def _owner(conn: Conn, kind: str, owner_id: str) -> str:
-    """The artwork kind of an existing series or brand (404 otherwise)."""
+def _owner(conn: Conn, user: accounts.User, kind: str, owner_id: str) -> str:
+    """The artwork kind of an existing series or brand the user may see (404 otherwise)."""
     if kind not in _KINDS or not queries.valid_id(owner_id):
         raise HTTPException(404, "not found")
-    found = queries.series(conn, owner_id) if kind == "series" else queries.catalog(conn, owner_id)
-    if found is None:
+    if kind == "series":
+        series = queries.series(conn, owner_id)
+        brand = series.catalog_id if series else None
+    else:
+        catalog = queries.catalog(conn, owner_id)
+        brand = catalog.id if catalog else None
+    if brand is None or not visibility.brand_visible(user, brand):
         raise HTTPException(404, "not found")
     return _KINDS[kind]
 
@@ -44,8 +56,8 @@ def _poster(conn: Conn, kind: str, owner_id: str) -> posters.Poster:
 
 
 @router.get("/poster/{kind}/{owner_id}", summary="Poster of a series or brand")
-def poster(request: Request, conn: Conn, kind: str, owner_id: str) -> Response:
-    _owner(conn, kind, owner_id)
+def poster(request: Request, conn: Conn, user: CurrentUser, kind: str, owner_id: str) -> Response:
+    _owner(conn, user, kind, owner_id)
     found = _poster(conn, kind, owner_id)
     if found.image is not None:
         etag = f'"{found.etag}"'
@@ -76,7 +88,7 @@ async def set_poster(
 ) -> Response:
     if not csrf_ok(request, csrf):
         raise CsrfFailed
-    owner_kind = await run_in_threadpool(_owner, conn, kind, owner_id)
+    owner_kind = await run_in_threadpool(_owner, conn, user, kind, owner_id)
     web = context(request)
     limit = web.settings.poster_max_bytes
     change = artwork.Change(owner_kind, owner_id, user.username)

@@ -13,12 +13,15 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.errors import FileVanished, PermissionDenied, SourceError
-from archive_analyzer.web import queries, ranges, streaming
-from archive_analyzer.web.deps import Conn, context, current_user
+from archive_analyzer.web import queries, ranges, streaming, visibility
+from archive_analyzer.web.deps import Conn, CurrentUser, context, require_viewer, stream_principal
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["stream"], dependencies=[Depends(current_user)])
+# A signed link (?u=&exp=&sig=) is accepted here and nowhere else.
+router = APIRouter(
+    tags=["stream"], dependencies=[Depends(stream_principal), Depends(require_viewer)]
+)
 
 
 @router.head("/stream/{content_id}", include_in_schema=False)
@@ -28,8 +31,10 @@ router = APIRouter(tags=["stream"], dependencies=[Depends(current_user)])
     response_class=Response,
     responses={206: {"description": "Partial content"}, 416: {"description": "Bad range"}},
 )
-async def stream(request: Request, content_id: str, conn: Conn) -> Response:
+async def stream(request: Request, content_id: str, conn: Conn, user: CurrentUser) -> Response:
     if not queries.valid_id(content_id):
+        raise HTTPException(404, "not found")
+    if not await run_in_threadpool(visibility.content_visible, conn, user, content_id):
         raise HTTPException(404, "not found")
     target = await run_in_threadpool(queries.playback_file, conn, content_id)
     if target is None:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from archive_analyzer.web import accounts, my_list, queries, viewer_prefs, watching
+from archive_analyzer.web import accounts, my_list, queries, viewer_prefs, visibility, watching
 from archive_analyzer.web.deps import (
     Conn,
     CsrfFailed,
@@ -48,6 +48,17 @@ def _answer(request: Request, back: str, state: dict[str, Any]) -> Response:
     return RedirectResponse(safe_next(back), status_code=303)
 
 
+def _content_shown(conn: Conn, user: accounts.User, content_id: str) -> bool:
+    """A visible content of a brand the user may see."""
+    found = queries.card(conn, content_id)
+    return found is not None and visibility.brand_visible(user, found.catalog_id)
+
+
+def _series_shown(conn: Conn, user: accounts.User, series_id: str) -> bool:
+    found = queries.series(conn, series_id)
+    return found is not None and visibility.brand_visible(user, found.catalog_id)
+
+
 def _series_contents(conn: Conn, series_id: str) -> list[str]:
     return [c.id for c in queries.series_contents(conn, series_id)]
 
@@ -68,7 +79,7 @@ def mark_watched(
 ) -> Response:
     if not csrf_ok(request, csrf):
         raise CsrfFailed
-    if queries.card(conn, _checked(content_id)) is None:
+    if not _content_shown(conn, user, _checked(content_id)):
         raise HTTPException(404, "not found")
     _mark(conn, request, user, [content_id], on == "1")
     return _answer(request, next, {"id": content_id, "watched": on == "1"})
@@ -86,7 +97,7 @@ def mark_series_watched(
 ) -> Response:
     if not csrf_ok(request, csrf):
         raise CsrfFailed
-    if queries.series(conn, _checked(series_id)) is None:
+    if not _series_shown(conn, user, _checked(series_id)):
         raise HTTPException(404, "not found")
     ids = _series_contents(conn, series_id)
     _mark(conn, request, user, ids, on == "1")
@@ -108,12 +119,8 @@ def list_toggle(
         raise CsrfFailed
     if kind not in ("content", "series"):
         raise HTTPException(404, "not found")
-    found = (
-        queries.card(conn, _checked(item_id))
-        if kind == "content"
-        else queries.series(conn, _checked(item_id))
-    )
-    if found is None:
+    shown = _content_shown if kind == "content" else _series_shown
+    if not shown(conn, user, _checked(item_id)):
         raise HTTPException(404, "not found")
     my_list.put(conn, user.id, kind, item_id, on == "1", now=context(request).clock)
     return _answer(request, next, {"id": item_id, "on_list": on == "1"})
@@ -168,7 +175,7 @@ class PrefsIn(BaseModel):
 
 @api.post("/watched", summary="Mark a content watched or unwatched (needs X-CSRF-Token)")
 def api_watched(request: Request, conn: Conn, body: WatchedIn, user: ApiUser) -> dict[str, Any]:
-    if queries.card(conn, _checked(body.content_id)) is None:
+    if not _content_shown(conn, user, _checked(body.content_id)):
         raise HTTPException(404, "not found")
     _mark(conn, request, user, [body.content_id], body.watched)
     return {"content_id": body.content_id, "watched": body.watched}
