@@ -2,9 +2,9 @@
 
 A series' poster is the editor's choice (``catalog/artwork.py``: an uploaded image, or a frame
 of one of its contents at a chosen time), else a frame of its first episode in series order.
-A brand's poster is its editor's choice, else the poster of its newest series. Frames come from
-the thumbnail route (``/thumb/{content}``, ``?at=`` for a chosen time), which makes and caches
-them.
+A brand's poster is its editor's choice, else the poster of its newest series. Frames are made
+and cached by the thumbnail route (``/thumb/{content}``, ``?at=`` for a chosen time), which the
+poster routes answer with.
 
 Uploads are decoded with Pillow and stored as a JPEG at most ``MAX_SIDE`` pixels wide or high,
 with no metadata (an editor's photo carries its camera's EXIF and GPS otherwise): the browser
@@ -29,12 +29,13 @@ _FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 
 @dataclass(frozen=True, slots=True)
 class Poster:
-    """What a poster URL answers: stored bytes (an upload), or a frame URL to redirect to
-    (``None``: nothing to show, the placeholder)."""
+    """What a poster URL shows: stored bytes (an upload), or the frame of ``content_id`` (at
+    ``position_s``; None: its default frame); neither: the placeholder."""
 
     image: bytes | None = None
     etag: str | None = None
-    frame_url: str | None = None
+    content_id: str | None = None
+    position_s: float | None = None
 
 
 def prepare_upload(data: bytes, max_bytes: int) -> tuple[bytes, int, int]:
@@ -61,10 +62,6 @@ def prepare_upload(data: bytes, max_bytes: int) -> tuple[bytes, int, int]:
     return out.getvalue(), image.width, image.height
 
 
-def _frame_url(content_id: str, position_s: float | None = None) -> str:
-    return f"/thumb/{content_id}" + ("" if position_s is None else f"?at={position_s:.3f}")
-
-
 def first_content(conn: sqlite3.Connection, series_id: str) -> str | None:
     """The content whose frame is a series' default poster: its first episode (else its first
     content) in series order."""
@@ -78,8 +75,7 @@ def series_poster(conn: sqlite3.Connection, series_id: str) -> Poster:
         found = _chosen(chosen)
         if found is not None:
             return found
-    first = first_content(conn, series_id)
-    return Poster(frame_url=_frame_url(first) if first else None)
+    return Poster(content_id=first_content(conn, series_id))
 
 
 def brand_poster(conn: sqlite3.Connection, catalog_id: str, newest_series: str | None) -> Poster:
@@ -89,14 +85,12 @@ def brand_poster(conn: sqlite3.Connection, catalog_id: str, newest_series: str |
         found = _chosen(chosen)
         if found is not None:
             return found
-    if newest_series is None:
-        return Poster()
-    return Poster(frame_url=f"/poster/series/{newest_series}")
+    return Poster() if newest_series is None else series_poster(conn, newest_series)
 
 
 def _chosen(chosen: artwork.Artwork) -> Poster | None:
     if chosen.source == "upload" and chosen.image is not None:
         return Poster(image=chosen.image, etag=chosen.image_hash)
     if chosen.source == "frame" and chosen.content_id is not None:
-        return Poster(frame_url=_frame_url(chosen.content_id, chosen.position_s))
+        return Poster(content_id=chosen.content_id, position_s=chosen.position_s)
     return None  # the frame's content is gone: the default

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from archive_analyzer.catalog import series_order
-from archive_analyzer.web import i18n
+from archive_analyzer.web import admin_view, i18n
 from archive_analyzer.web.formatting import Formatter
 from archive_analyzer.web.security import csrf_token
 
@@ -35,6 +35,7 @@ def environment() -> Environment:
     env.globals["day_label"] = day_label
     env.globals["final_table"] = series_order.is_final_table
     env.globals["fact"] = fact
+    env.globals["view"] = admin_view  # the admin pages' labels and words
     return env
 
 

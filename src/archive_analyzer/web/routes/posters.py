@@ -25,6 +25,7 @@ from archive_analyzer.web.deps import (
     context,
     current_user,
 )
+from archive_analyzer.web.routes import playback
 from archive_analyzer.web.routes.auth import safe_next
 from archive_analyzer.web.security import csrf_ok
 
@@ -55,38 +56,92 @@ def _poster(conn: Conn, kind: str, owner_id: str) -> posters.Poster:
     return posters.brand_poster(conn, owner_id, newest[0].id if newest else None)
 
 
-@router.get("/poster/{kind}/{owner_id}", summary="Poster of a series or brand")
-def poster(request: Request, conn: Conn, user: CurrentUser, kind: str, owner_id: str) -> Response:
-    _owner(conn, user, kind, owner_id)
-    found = _poster(conn, kind, owner_id)
+async def _poster_response(
+    request: Request, conn: Conn, user: accounts.User, kind: str, owner_id: str
+) -> Response:
+    found = await run_in_threadpool(_poster, conn, kind, owner_id)
     if found.image is not None:
         etag = f'"{found.etag}"'
         headers = {"ETag": etag, "Cache-Control": "private, max-age=300"}
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers=headers)
         return Response(found.image, media_type="image/jpeg", headers=headers)
-    if found.frame_url is not None:
-        return RedirectResponse(
-            found.frame_url, status_code=302, headers={"Cache-Control": "no-cache"}
-        )
+    if found.content_id is not None:
+        try:
+            return await playback.thumbnail(request, found.content_id, conn, user, found.position_s)
+        except HTTPException as exc:  # the frame's content is gone or not visible
+            if exc.status_code != 404:
+                raise
     return FileResponse(_PLACEHOLDER, media_type="image/svg+xml")
 
 
-@router.post("/poster/{kind}/{owner_id}")
-async def set_poster(
+@router.get("/poster/series/{series_id}", summary="Poster of a series (JPEG)")
+async def series_poster(
+    request: Request, conn: Conn, user: CurrentUser, series_id: str
+) -> Response:
+    await run_in_threadpool(_owner, conn, user, "series", series_id)
+    return await _poster_response(request, conn, user, "series", series_id)
+
+
+@router.get("/poster/brand/{catalog_id}", summary="Poster of a brand (JPEG)")
+async def brand_poster(
+    request: Request, conn: Conn, user: CurrentUser, catalog_id: str
+) -> Response:
+    await run_in_threadpool(_owner, conn, user, "brand", catalog_id)
+    return await _poster_response(request, conn, user, "brand", catalog_id)
+
+
+class PosterForm:
+    """The editor's form: an image, a frame (content and time), or ``reset``."""
+
+    def __init__(
+        self,
+        csrf: Annotated[str, Form()] = "",
+        image: Annotated[UploadFile | None, File()] = None,
+        content_id: Annotated[str, Form(max_length=200)] = "",
+        position_s: Annotated[float | None, Form(ge=0, le=10 * 24 * 3600)] = None,
+        reset: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "/",
+    ) -> None:
+        self.csrf = csrf
+        self.image = image
+        self.content_id = content_id
+        self.position_s = position_s
+        self.reset = reset
+        self.next = next
+
+
+@router.post("/poster/series/{series_id}")
+async def set_series_poster(
     request: Request,
     conn: Conn,
     user: PageEditor,
+    series_id: str,
+    form: Annotated[PosterForm, Depends()],
+) -> Response:
+    return await _set_poster(request, conn, user, "series", series_id, form)
+
+
+@router.post("/poster/brand/{catalog_id}")
+async def set_brand_poster(
+    request: Request,
+    conn: Conn,
+    user: PageEditor,
+    catalog_id: str,
+    form: Annotated[PosterForm, Depends()],
+) -> Response:
+    return await _set_poster(request, conn, user, "brand", catalog_id, form)
+
+
+async def _set_poster(
+    request: Request,
+    conn: Conn,
+    user: accounts.User,
     kind: str,
     owner_id: str,
-    csrf: Annotated[str, Form()] = "",
-    image: Annotated[UploadFile | None, File()] = None,
-    content_id: Annotated[str, Form(max_length=200)] = "",
-    position_s: Annotated[float | None, Form(ge=0, le=10 * 24 * 3600)] = None,
-    reset: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
+    form: PosterForm,
 ) -> Response:
-    if not csrf_ok(request, csrf):
+    if not csrf_ok(request, form.csrf):
         raise CsrfFailed
     owner_kind = await run_in_threadpool(_owner, conn, user, kind, owner_id)
     web = context(request)
@@ -94,17 +149,21 @@ async def set_poster(
     change = artwork.Change(owner_kind, owner_id, user.username)
     outcome = "saved"
     try:
-        if image is not None and image.filename:
-            data = await image.read(limit + 1)
+        if form.image is not None and form.image.filename:
+            data = await form.image.read(limit + 1)
             jpeg, width, height = await run_in_threadpool(posters.prepare_upload, data, limit)
             change = artwork.Change(owner_kind, owner_id, user.username, jpeg, width, height)
-        elif content_id and position_s is not None:
-            if not queries.valid_id(content_id):
+        elif form.content_id and form.position_s is not None:
+            if not queries.valid_id(form.content_id):
                 raise HTTPException(404, "not found")
             change = artwork.Change(
-                owner_kind, owner_id, user.username, content_id=content_id, position_s=position_s
+                owner_kind,
+                owner_id,
+                user.username,
+                content_id=form.content_id,
+                position_s=form.position_s,
             )
-        elif reset != "1":
+        elif form.reset != "1":
             raise InvalidUpload("choose an image or a frame")
         answer = await run_in_threadpool(web.writer.set_artwork, change)
         if not answer.ok:
@@ -116,5 +175,5 @@ async def set_poster(
     if "application/json" in request.headers.get("accept", ""):
         status = 400 if outcome in ("invalid", "refused") else 200
         return JSONResponse({"poster": outcome}, status_code=status)
-    back = safe_next(next)
+    back = safe_next(form.next)
     return RedirectResponse(f"{back}{'&' if '?' in back else '?'}poster={outcome}", status_code=303)

@@ -104,26 +104,44 @@ def mark_series_watched(
     return _answer(request, next, {"id": series_id, "watched": on == "1", "contents": ids})
 
 
-@pages.post("/my-list/{kind}/{item_id}")
-def list_toggle(
+def _list_toggle(
+    request: Request, conn: Conn, user: accounts.User, kind: str, item_id: str, on: str, back: str
+) -> Response:
+    shown = _content_shown if kind == "content" else _series_shown
+    if not shown(conn, user, _checked(item_id)):
+        raise HTTPException(404, "not found")
+    my_list.put(conn, user.id, kind, item_id, on == "1", now=context(request).clock)
+    return _answer(request, back, {"id": item_id, "on_list": on == "1"})
+
+
+@pages.post("/my-list/content/{content_id}")
+def list_content(
     request: Request,
     conn: Conn,
     user: PageUser,
-    kind: str,
-    item_id: str,
+    content_id: str,
     on: Annotated[str, Form()] = "1",
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     if not csrf_ok(request, csrf):
         raise CsrfFailed
-    if kind not in ("content", "series"):
-        raise HTTPException(404, "not found")
-    shown = _content_shown if kind == "content" else _series_shown
-    if not shown(conn, user, _checked(item_id)):
-        raise HTTPException(404, "not found")
-    my_list.put(conn, user.id, kind, item_id, on == "1", now=context(request).clock)
-    return _answer(request, next, {"id": item_id, "on_list": on == "1"})
+    return _list_toggle(request, conn, user, "content", content_id, on, next)
+
+
+@pages.post("/my-list/series/{series_id}")
+def list_series(
+    request: Request,
+    conn: Conn,
+    user: PageUser,
+    series_id: str,
+    on: Annotated[str, Form()] = "1",
+    csrf: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    if not csrf_ok(request, csrf):
+        raise CsrfFailed
+    return _list_toggle(request, conn, user, "series", series_id, on, next)
 
 
 @pages.get("/settings")
