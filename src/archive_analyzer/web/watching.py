@@ -125,15 +125,20 @@ def in_progress(conn: sqlite3.Connection, user_id: str, limit: int) -> list[str]
 def series_progress(
     conn: sqlite3.Connection, user_id: str, series_ids: Iterable[str]
 ) -> dict[str, SeriesProgress]:
-    """For each series, its visible top-level contents and how many of them the user watched."""
+    """For each series, its visible episodes and how many of them the user watched (a series
+    of clips cut as files, with no episode: its clips)."""
     rows = conn.execute(
-        "SELECT c.series_id, count(*), count(w.content_id) FROM contents c "
-        "LEFT JOIN watched w ON w.content_id = c.id AND w.user_id = ? "
+        "SELECT c.series_id, count(*) FILTER (WHERE c.kind = 'episode'), "
+        "count(w.content_id) FILTER (WHERE c.kind = 'episode'), count(*), count(w.content_id) "
+        "FROM contents c LEFT JOIN watched w ON w.content_id = c.id AND w.user_id = ? "
         f"WHERE c.series_id IN {_IDS} AND c.parent_id IS NULL AND c.status = 'active' "
         "GROUP BY c.series_id",
         (user_id, json.dumps(list(dict.fromkeys(series_ids)))),
     )
-    return {str(r[0]): SeriesProgress(int(r[1]), int(r[2])) for r in rows}
+    return {
+        str(r[0]): SeriesProgress(int(r[1]), int(r[2])) if r[1] else SeriesProgress(r[3], r[4])
+        for r in rows
+    }
 
 
 def last_played(
