@@ -167,7 +167,7 @@ def test_autoplay_off_waits(
 def test_watched_marks_continue_watching_and_my_list(
     site: tuple[WebEnv, browsing_data.More, str], chromium: Any, artifacts: Path
 ) -> None:
-    env, more, url = site
+    env, _more, url = site
     page = _browser(chromium, url, "viewer")
     assert page.locator("#continue").count() == 0
     # watch the first 12 s of Day 1A, then leave
@@ -353,7 +353,7 @@ def test_editor_uploads_a_series_poster(
 def test_search_forgives_typos(
     site: tuple[WebEnv, browsing_data.More, str], chromium: Any, artifacts: Path
 ) -> None:
-    env, more, url = site
+    _env, _more, url = site
     page = _browser(chromium, url, "viewer")
     page.fill("header input[name=q]", "moneymakr")
     page.press("header input[name=q]", "Enter")
@@ -374,7 +374,7 @@ def test_search_forgives_typos(
 def test_korean_ui_uses_natural_poker_terms(
     site: tuple[WebEnv, browsing_data.More, str], chromium: Any, artifacts: Path
 ) -> None:
-    env, more, url = site
+    env, _more, url = site
     page = _browser(chromium, url, "boss", locale="ko-KR")
     assert page.locator("html").get_attribute("lang") == "ko"
     assert page.locator("header a[href='/admin']").inner_text() == "관리"
@@ -395,7 +395,7 @@ def test_korean_ui_uses_natural_poker_terms(
 def test_admin_pages_fit_a_phone(
     site: tuple[WebEnv, browsing_data.More, str], chromium: Any, artifacts: Path
 ) -> None:
-    env, _, url = site
+    _env, _, url = site
     page = _browser(chromium, url, "boss", locale="ko-KR", width=390)
     for path in (
         "/admin",
