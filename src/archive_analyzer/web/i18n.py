@@ -474,6 +474,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col_session": "Session",
         "col_state": "State",
         "value_queued": "queued",
+        "n_results_one": "{n} result",
+        "n_results_other": "{n} results",
+        "showing_results_for": "Showing results for",
+        "search_exactly": "Search for “{q}” exactly instead",
+        "nothing_found_for": "Nothing found for “{q}”.",
+        "did_you_mean": "Did you mean",
+        "hint_spelling": "Check the spelling, or type part of a name: “negre” finds Negreanu.",
+        "hint_fewer_words": "Use fewer words: every word must match.",
+        "hint_clear_filters": "Search without the brand, year and player filters",
+        "search_help_title": "Search the archive",
+        "search_help": "Find episodes, hands and clips by title, series, brand, player or tag.",
+        "search_help_korean": "— player names in Korean",
+        "search_help_choseong": "— or just their initial consonants (초성)",
+        "search_help_words": "— several words narrow the results",
+        "search_help_typos": "Small typos in longer words are forgiven (“moneymakr” finds "
+        "Moneymaker).",
+        "search_help_filters": "Brand, year and player filters narrow any search, or list "
+        "everything they hold.",
     },
     "ko": {
         "app_name": "아카이브",
@@ -928,6 +946,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col_session": "세션",
         "col_state": "상태",
         "value_queued": "대기 중",
+        "n_results_one": "{n}건",
+        "n_results_other": "{n}건",
+        "showing_results_for": "다음 검색 결과를 표시합니다:",
+        "search_exactly": "“{q}” 그대로 검색하기",
+        "nothing_found_for": "“{q}”에 대한 검색 결과가 없습니다.",
+        "did_you_mean": "이것을 찾으셨나요:",
+        "hint_spelling": "철자를 확인하거나 이름의 일부만 입력해 보세요: “네그레”로 네그레아누를 "
+        "찾습니다.",
+        "hint_fewer_words": "단어를 줄여 보세요: 모든 단어가 일치해야 합니다.",
+        "hint_clear_filters": "브랜드, 연도, 선수 필터 없이 검색",
+        "search_help_title": "아카이브 검색",
+        "search_help": "제목, 시리즈, 브랜드, 선수, 태그로 에피소드, 핸드, 클립을 찾습니다.",
+        "search_help_korean": "— 한국어 선수 이름",
+        "search_help_choseong": "— 초성만으로도",
+        "search_help_words": "— 여러 단어로 결과를 좁힙니다",
+        "search_help_typos": "긴 단어의 작은 오타는 바로잡습니다 (“moneymakr”로 Moneymaker를 "
+        "찾습니다).",
+        "search_help_filters": "브랜드, 연도, 선수 필터로 검색을 좁히거나 해당하는 모든 항목을 볼 "
+        "수 있습니다.",
     },
 }
 

@@ -56,6 +56,8 @@ class SearchQuery:
     per_page: int = 24
     # per-brand visibility (web/visibility.py): only these brands' contents; None = all
     visible: frozenset[str] | None = None
+    # no typo tolerance: every word as typed
+    exact: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,10 @@ class SearchPage:
     years: list[int] = field(default_factory=list)
     players: list[tuple[str, str, int]] = field(default_factory=list)  # id, name, hits
     capped: bool = False
+    # the query as it was searched when words were corrected (typo tolerance), else None
+    corrected: str | None = None
+    # nothing found: a query that finds something, else None ("did you mean")
+    suggestion: str | None = None
 
     @property
     def pages(self) -> int:

@@ -147,6 +147,7 @@ def search_page(
     year: str = "",
     player: str = "",
     page: str = "1",
+    exact: str = "",
 ) -> Response:
     query = search.SearchQuery(
         text=q[:200],
@@ -155,6 +156,7 @@ def search_page(
         player_id=player if player and queries.valid_id(player) else None,
         page=max(1, min(int(page), 10_000)) if page.isascii() and page.isdigit() else 1,
         visible=visibility.limit_of(user),
+        exact=exact == "1",
     )
     result = search.search(conn, query, facets=True)
     selected_player = queries.player(conn, query.player_id) if query.player_id else None
