@@ -31,6 +31,7 @@ from archive_analyzer.web.deps import (
 )
 from archive_analyzer.web.render import environment, render
 from archive_analyzer.web.security import HttpsOnlyCookies, session_secret
+from archive_analyzer.web.spelling import Vocabulary
 
 SESSION_COOKIE = "archive_session"
 _MACHINE_PREFIXES = ("/api", "/stream", "/hls", "/thumb", "/poster", "/internal", "/metrics")
@@ -102,6 +103,7 @@ def create_app(
     # Client address and scheme from X-Forwarded-For/-Proto, only when the peer is one of
     # settings.trusted_proxies (none by default). uvicorn's own proxy handling is off (serve).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
+    app.state.vocabulary = Vocabulary()  # the search index's words, for typo tolerance
     app.mount("/static", StaticFiles(packages=[("archive_analyzer.web", "static")]), name="static")
     app.include_router(auth.router)
     app.include_router(account.router)

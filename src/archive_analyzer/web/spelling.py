@@ -11,8 +11,9 @@ document can get its old rowid back). A word added to the catalog is forgiven it
 that time; it is found as typed at once.
 
 A word of ``MIN_LENGTH`` (5) or more characters may be one edit away from a vocabulary word, a
-word of ``TWO_EDITS_FROM`` (9) or more two edits (insertions, deletions, substitutions:
-Levenshtein distance, computed by rapidfuzz over the words of a similar length only). Hangul
+word of ``TWO_EDITS_FROM`` (9) or more two edits (an insertion, deletion, substitution or a
+swap of two neighbouring letters each: the optimal string alignment distance, computed by
+rapidfuzz over the words of a similar length only). Hangul
 is compared syllable by syllable (``네그레아노`` is one edit from ``네그레아누``); 초성 queries
 are never corrected.
 """
@@ -26,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 MIN_LENGTH = 5
 TWO_EDITS_FROM = 9
@@ -73,12 +74,18 @@ class Terms:
         (pure). ``word`` itself is never among them."""
         if edits <= 0:
             return []
-        pool = [t for n in range(len(word) - edits, len(word) + edits + 1) for t in self.by_length.get(n, ())]
-        found = process.extract(
-            word, pool, scorer=Levenshtein.distance, score_cutoff=edits, limit=None
-        )
+        pool = [
+            t
+            for n in range(len(word) - edits, len(word) + edits + 1)
+            for t in self.by_length.get(n, ())
+        ]
+        found = process.extract(word, pool, scorer=OSA.distance, score_cutoff=edits, limit=None)
         ranked = sorted(
-            ((int(score), -self.docs.get(term, 0), term) for term, score, _ in found if term != word)
+            (
+                (int(score), -self.docs.get(term, 0), term)
+                for term, score, _ in found
+                if term != word
+            )
         )
         return [term for _, _, term in ranked[:MAX_CANDIDATES]]
 

@@ -149,8 +149,13 @@ def list_contents(
     }
 
 
-@router.get("/search", summary="Ranked search (Korean, English, 초성) with filters")
+@router.get(
+    "/search",
+    summary="Ranked search (Korean, English, 초성, typos forgiven) with filters; exact=true "
+    "searches every word as typed",
+)
 def api_search(
+    request: Request,
     conn: Conn,
     user: CurrentUser,
     q: Annotated[str, Query(max_length=200)] = "",
@@ -159,6 +164,7 @@ def api_search(
     player: Annotated[str | None, Query(max_length=200)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 24,
+    exact: bool = False,
 ) -> dict[str, Any]:
     result = search.search(
         conn,
@@ -170,11 +176,15 @@ def api_search(
             page=page,
             per_page=per_page,
             visible=visibility.limit_of(user),
+            exact=exact,
         ),
         facets=True,
+        vocabulary=request.app.state.vocabulary,
     )
     return {
         "query": q,
+        "corrected": result.corrected,
+        "suggestion": result.suggestion,
         "total": result.total,
         "page": result.page,
         "pages": result.pages,

@@ -158,7 +158,7 @@ def search_page(
         visible=visibility.limit_of(user),
         exact=exact == "1",
     )
-    result = search.search(conn, query, facets=True)
+    result = search.search(conn, query, facets=True, vocabulary=request.app.state.vocabulary)
     selected_player = queries.player(conn, query.player_id) if query.player_id else None
     return render(
         request,
