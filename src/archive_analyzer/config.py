@@ -126,6 +126,20 @@ class Settings(BaseModel):
     thumb_width: int = Field(default=320, ge=16)
     # a thumbnail reading more is logged as too costly
     thumb_budget_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+    # catalog edits from the web app wait this long for the writer's answer (docs/archive-tools.md)
+    edit_timeout_s: float = Field(default=30.0, gt=0)
+
+    # exports (issue 17, docs/archive-tools.md)
+    export_cache_dir: Path | None = None  # default: data_dir / "exports"
+    export_cache_bytes: int = Field(default=20 * 1024**3, ge=0)
+    export_workers: int = Field(default=1, ge=0)  # clip export threads in `run`
+    export_exact_codec: Literal["h264", "prores", "dnxhr"] = "h264"
+    export_preset: str = "veryfast"
+    export_crf: int = Field(default=18, ge=0, le=51)
+    export_timeout_s: float = Field(default=6 * 3600.0, gt=0)
+    # where the edit suite finds the originals: a catalog path is appended (file:///Volumes/X,
+    # smb://nas/share, Z:/ARCHIVE); default: the source itself, without any user name
+    export_media_root: str | None = None
     # a content counts as watched once playback passes this share of it (docs/web.md)
     watched_fraction: float = Field(default=0.9, gt=0, le=1)
     # uploaded posters larger than this are refused

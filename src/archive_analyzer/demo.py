@@ -67,13 +67,17 @@ DEMO_FILES: tuple[DemoFile, ...] = (
     ),
     DemoFile(
         f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2007/MXFs/WSOP 2007 Main Event (1).mxf",
-        ("-c:v", "mpeg2video", "-b:v", "1M", "-c:a", "pcm_s16le", "-ar", "48000", "-f", "mxf"),
+        (
+            *("-c:v", "mpeg2video", "-b:v", "1M", "-c:a", "pcm_s16le", "-ar", "48000"),
+            *("-timecode", "10:00:00:00", "-f", "mxf"),
+        ),  # a master's source timecode
         size="720x576",
     ),
     DemoFile(
         f"{ARCHIVE}/WSOP Archive (2011-2016)/WSOP 2015/Main Event MOVs/"
         "WSOP 2015 Main Event Day 7.mov",
-        (*_H264, *_AAC),
+        (*_H264, *_AAC, "-timecode", "01:00:00:00"),  # long enough to mark a hand in
+        seconds=20.0,
     ),
     DemoFile(
         f"{ARCHIVE}/WSOP Archive (2003-2010)/WSOP 2003 - 복사본/"

@@ -80,6 +80,10 @@ class ImportRowError(CatalogError):
         self.line = line
 
 
+class HandError(CatalogError):
+    """A hand (a clip between two times of an episode) cannot be stored as given."""
+
+
 class ImportFileError(CatalogError):
     """An imported spreadsheet cannot be used at all (unreadable, not CSV, columns missing)."""
 
@@ -93,6 +97,10 @@ class SyncError(ArchiveError):
 
 class SyncLimitError(SyncError):
     """A document would break a Firestore limit (size, field length); names the row."""
+
+
+class ExportError(ArchiveError):
+    """An export (clip or edit list) cannot be made as asked."""
 
 
 class JobError(ArchiveError):

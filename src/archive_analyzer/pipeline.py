@@ -23,6 +23,8 @@ from archive_analyzer.catalog import files as repo
 from archive_analyzer.catalog.rules import Rules, load_rules
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import ArchiveError, ConfigError, SourceError
+from archive_analyzer.export.clip import ClipOptions
+from archive_analyzer.export.clips import ExportOptions, media_root_of
 from archive_analyzer.probe import engine
 from archive_analyzer.probe.engine import ProbeOptions
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
@@ -255,6 +257,21 @@ def poll_once(
         refresh=contents_hook(now, state.rules),
     )
     return PollSummary(result, jobs_for(result.ready, _spec(settings, source)))
+
+
+def export_options(settings: Settings) -> ExportOptions:
+    """The export options of ``settings`` (clip encoding, cache, media root)."""
+    return ExportOptions(
+        clip=ClipOptions(
+            exact_codec=settings.export_exact_codec,
+            preset=settings.export_preset,
+            crf=settings.export_crf,
+            timeout_s=settings.export_timeout_s,
+        ),
+        cache_dir=settings.export_cache_dir or settings.data_dir / "exports",
+        cache_bytes=settings.export_cache_bytes,
+        media_root=settings.export_media_root or media_root_of(settings.source),
+    )
 
 
 def run_probe(job: ProbeJob, sources: SourcePool, options: ProbeOptions) -> ProbeResult:

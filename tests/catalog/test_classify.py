@@ -88,6 +88,22 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     (
+        # a space, not a '_', before 'subclip_' (issue 17)
+        "WSOP/WSOP-C/2024 WSOP-C LA/2024 WSOP-C LA SUBCLIP/LA 2024 subclip_Alex Foxen.mp4",
+        {
+            "location": "la",
+            "series_title": "2024 WSOP-C LA",
+            "kind": "clip",
+            "players": ["Alex Foxen"],
+            "versions": ["subclip"],
+            "title": "LA 2024 – Alex Foxen",
+        },
+    ),
+    (
+        "WSOP/WSOP-C/2024 WSOP-C LA/2024 WSOP-C LA SUBCLIP/Final Table SUBCLIP_Daniel Negreanu.mp4",
+        {"kind": "clip", "players": ["Daniel Negreanu"], "title": "Final Table – Daniel Negreanu"},
+    ),
+    (
         "WSOP/WSOP-C/2023 WSOP-C Cherokee/2023 WSOP-C Cherokee STREAM/Main Event Day 1B.mp4",
         {"location": "cherokee", "series_title": "2023 WSOP-C Cherokee", "day": "1B"},
     ),

@@ -41,6 +41,7 @@ def as_result(name: str, facts: Facts, size: int) -> ProbeResult:
         video=facts.video,
         audio=facts.audio,
         subtitle_count=facts.subtitle_count,
+        timecode=facts.timecode,
     )
 
 

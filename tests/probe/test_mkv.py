@@ -188,7 +188,16 @@ def test_budget_is_respected() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["mkv", "mkv_live", "mkv_truncated", "webm", "mkv_interlaced", "webm_vp9_10bit"]
+    "name",
+    [
+        "mkv",
+        "mkv_live",
+        "mkv_truncated",
+        "webm",
+        "mkv_interlaced",
+        "webm_vp9_10bit",
+        "mkv_timecode",
+    ],
 )
 def test_corpus_accuracy(name: str, corpus: dict[str, Path]) -> None:
     problems, read = accuracy(name, mkv.parse, corpus)

@@ -272,3 +272,33 @@ def test_tail_scan_with_large_fragments_stays_near_4_mib() -> None:
     facts = mp4.parse(reader)
     assert facts.duration_s == pytest.approx(3 * 50 * 512 / 12800)
     assert reader.bytes_read <= 4 * 1024 * 1024 + 64 * 1024
+
+
+def trak_tmcd(flags: int, fps: int, frame: int, sample_at: int) -> bytes:
+    entry = bytes(6) + struct.pack(">H", 1) + bytes(4)
+    entry += struct.pack(">IIIBB", flags, fps * 100, 100, fps, 0)
+    stco = full(b"stco", 0, struct.pack(">II", 1, sample_at))
+    stbl = box(b"stbl", stsd(box(b"tmcd", entry)) + stco)
+    mdia = box(b"mdia", mdhd(fps * 100, 1000) + hdlr(b"tmcd") + box(b"minf", stbl))
+    return box(b"trak", tkhd(3, 0, 0) + mdia)
+
+
+@pytest.mark.parametrize(
+    ("flags", "fps", "frame", "label"),
+    [
+        (0, 25, 90_000, "01:00:00:00"),
+        (1, 30, 107_892, "01:00:00;00"),  # drop-frame
+        (2, 25, 25 * 86_400 + 50, "00:00:02:00"),  # the 24-hour flag wraps at midnight
+        (0, 25, 25 * 86_400 + 50, "24:00:02:00"),  # without it, as libavformat, no wrap
+    ],
+)
+def test_timecode_track(flags: int, fps: int, frame: int, label: str) -> None:
+    head = FTYP + box(b"mdat", struct.pack(">I", frame) + bytes(100))
+    data = head + moov(trak_tmcd(flags, fps, frame, len(FTYP) + 8))
+    facts = parse(data)
+    assert facts.timecode == label
+    check_full_facts(facts)
+
+
+def test_no_timecode_track() -> None:
+    assert parse(FTYP + moov() + box(b"mdat", bytes(100))).timecode is None

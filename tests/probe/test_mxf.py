@@ -215,7 +215,16 @@ def test_nonsense_is_a_parse_error(data: bytes) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["mxf_closed", "mxf_open", "mxf_truncated", "mxf_interlaced", "mxf_dnxhr", "mxf_avc_intra"],
+    [
+        "mxf_closed",
+        "mxf_open",
+        "mxf_truncated",
+        "mxf_interlaced",
+        "mxf_dnxhr",
+        "mxf_avc_intra",
+        "mxf_timecode",
+        "mxf_dropframe",
+    ],
 )
 def test_corpus_accuracy(name: str, corpus: dict[str, Path]) -> None:
     problems, read = accuracy(name, mxf.parse, corpus)
@@ -252,3 +261,13 @@ def test_hand_built_file_mutations_never_crash() -> None:
 @given(budget=st.integers(0, 256 * 1024))
 def test_any_budget_is_respected(corpus: dict[str, Path], budget: int) -> None:
     robust(mxf.parse, corpus["mxf_open"].read_bytes(), budget=budget)
+
+
+def test_system_item_timecode_without_a_timecode_track(corpus: dict[str, Path]) -> None:
+    """Files whose header has no timecode component: the first system item's SMPTE 12M
+    stamp gives the start (here the corpus file with its Timecode Component sets renamed)."""
+    data = corpus["mxf_dropframe"].read_bytes()
+    component = bytes.fromhex("060e2b34025301010d01010101011400")
+    assert component in data
+    facts = parse_bytes(data.replace(component, component[:14] + b"\x7f\x00"))
+    assert facts.timecode == "10:00:00;00"

@@ -300,6 +300,7 @@ def test_nonsense_is_a_parse_error(data: bytes) -> None:
         "ts_he_aac",
         "ts_hevc_10bit",
         "ts_h264_interlaced",
+        "ts_gop_timecode",
     ],
 )
 def test_corpus_accuracy(name: str, corpus: dict[str, Path]) -> None:
@@ -349,3 +350,23 @@ def test_pmt_spanning_two_packets() -> None:
 @given(budget=st.integers(0, 256 * 1024))
 def test_any_budget_is_respected(corpus: dict[str, Path], budget: int) -> None:
     robust(ts.parse, corpus["ts_2audio"].read_bytes(), budget=budget)
+
+
+@pytest.mark.parametrize(
+    ("hh", "mm", "ss", "pictures", "drop", "rate", "label"),
+    [
+        (4, 0, 0, 0, False, 25.0, "04:00:00:00"),
+        (10, 0, 0, 0, True, 30000 / 1001, "10:00:00;00"),
+        (1, 2, 3, 4, False, 50.0, "01:02:03:04"),
+        (1, 1, 0, 0, True, 30000 / 1001, None),  # a label drop-frame numbering skips
+    ],
+)
+def test_mpeg2_gop_timecode(
+    hh: int, mm: int, ss: int, pictures: int, drop: bool, rate: float, label: str | None
+) -> None:
+    from archive_analyzer.probe import elementary
+
+    value = drop << 31 | hh << 26 | mm << 20 | 1 << 19 | ss << 13 | pictures << 7 | 1 << 6
+    data = b"\x00\x00\x01\xb3" + bytes(8) + b"\x00\x00\x01\xb8" + value.to_bytes(4, "big")
+    assert elementary.mpeg2_gop_timecode(data, rate) == label
+    assert elementary.mpeg2_gop_timecode(data[:-2], rate) is None  # cut short

@@ -20,8 +20,9 @@ def mismatches(name: str, result: ProbeResult, corpus: dict[str, Path]) -> list[
     """What ``result`` gets wrong for corpus item ``name`` (empty when everything is right).
 
     Tolerances: duration within max(0.25 s, 0.5%), bit_rate within 2%, frame rate within 1%;
-    codecs, sizes, video profile / pix_fmt / field_order (None where ffprobe has none) and
-    audio streams exact. Open/live files are compared with their closed
+    codecs, sizes, video profile / pix_fmt / field_order (None where ffprobe has none),
+    the start timecode (ffprobe's ``timecode`` tag, else the item's own, else None) and audio
+    streams exact. Open/live files are compared with their closed
     sibling's truth, without bit rate (their size differs).
     """
     problems: list[str] = []
@@ -62,6 +63,9 @@ def mismatches(name: str, result: ProbeResult, corpus: dict[str, Path]) -> list[
             gv.frame_rate is None or not any(abs(gv.frame_rate - r) <= 0.01 * r for r in rates)
         ):
             problems.append(f"frame_rate {gv.frame_rate} not within 1% of {rates}")
+    want_tc = expected.timecode or BY_NAME[name].timecode
+    if result.timecode != want_tc:
+        problems.append(f"timecode {result.timecode!r} != {want_tc!r}")
     got_a = [(a.codec, a.channels, a.sample_rate) for a in result.audio]
     want_a = [(a.codec, a.channels, a.sample_rate) for a in expected.audio]
     if got_a != want_a:

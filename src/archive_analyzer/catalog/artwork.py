@@ -1,9 +1,10 @@
 """Posters of series and brands chosen by editors (table ``artwork``, migration 0071).
 
-Written only by the catalog writer (``apply``, run by the writer's ``artwork`` task); read by
-anyone (``get``). An upload is stored as the JPEG the web app made of it; a frame is a content
-and a media time, rendered when served. ``apply`` checks what the web app cannot see at the time
-it asks: that the series or brand exists, and that a frame's content belongs to it.
+Written only by the catalog writer (``apply``, as one of the web app's catalog edits: the
+``edit`` task, ``jobs/edits.py``); read by anyone (``get``). An upload is stored as the JPEG
+the web app made of it; a frame is a content and a media time, rendered when served. ``apply``
+checks what the web app cannot see at the time it asks: that the series or brand exists, and
+that a frame's content belongs to it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import sqlite3
 from dataclasses import dataclass
 
-from archive_analyzer.catalog import db
+from archive_analyzer.errors import CatalogError, NotFound
 
 KINDS = ("series", "catalog")
 
@@ -45,14 +46,6 @@ class Change:
     height: int | None = None
     content_id: str | None = None
     position_s: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The writer's answer: done, or why not."""
-
-    ok: bool
-    error: str | None = None
 
 
 def get(conn: sqlite3.Connection, owner_kind: str, owner_id: str) -> Artwork | None:
@@ -102,41 +95,42 @@ def _frame_belongs(conn: sqlite3.Connection, change: Change) -> bool:
     return bool((row[0] if change.owner_kind == "series" else row[1]) == change.owner_id)
 
 
-def apply(conn: sqlite3.Connection, change: Change, now: db.Clock) -> Outcome:
-    """Store (or remove) the artwork ``change`` asks for, in one transaction."""
+def apply(conn: sqlite3.Connection, change: Change, stamp: str) -> bool:
+    """Store (or remove) the artwork ``change`` asks for, inside the caller's transaction;
+    returns whether a row changed. Raises ``NotFound`` for an unknown series or brand and
+    ``CatalogError`` for a frame of a content that is not in it."""
     if change.owner_kind not in KINDS:
-        return Outcome(False, f"no artwork for {change.owner_kind}")
-    with db.transaction(conn):
-        if not _owner_exists(conn, change):
-            return Outcome(False, f"no such {change.owner_kind}: {change.owner_id}")
-        key = (change.owner_kind, change.owner_id)
-        if change.image is None and change.content_id is None:
-            conn.execute("DELETE FROM artwork WHERE owner_kind = ? AND owner_id = ?", key)
-            return Outcome(True)
-        if change.image is not None:
-            values: tuple[object, ...] = (
-                "upload",
-                change.image,
-                hashlib.sha256(change.image).hexdigest(),
-                change.width,
-                change.height,
-                None,
-                None,
-            )
-        else:
-            if change.position_s is None or change.position_s < 0:
-                return Outcome(False, "a frame needs a position")
-            if not _frame_belongs(conn, change):
-                return Outcome(False, f"{change.content_id} is not in this {change.owner_kind}")
-            values = ("frame", None, None, None, None, change.content_id, change.position_s)
-        conn.execute(
-            "INSERT INTO artwork (owner_kind, owner_id, source, image, image_hash, width, "
-            "height, content_id, position_s, set_by, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (owner_kind, owner_id) DO "
-            "UPDATE SET source = excluded.source, image = excluded.image, "
-            "image_hash = excluded.image_hash, width = excluded.width, height = excluded.height, "
-            "content_id = excluded.content_id, position_s = excluded.position_s, "
-            "set_by = excluded.set_by, updated_at = excluded.updated_at",
-            (*key, *values, change.user, db.timestamp(now())),
+        raise CatalogError(f"no artwork for {change.owner_kind}")
+    if not _owner_exists(conn, change):
+        raise NotFound(f"no such {change.owner_kind}: {change.owner_id}")
+    key = (change.owner_kind, change.owner_id)
+    if change.image is None and change.content_id is None:
+        gone = conn.execute("DELETE FROM artwork WHERE owner_kind = ? AND owner_id = ?", key)
+        return gone.rowcount > 0
+    if change.image is not None:
+        values: tuple[object, ...] = (
+            "upload",
+            change.image,
+            hashlib.sha256(change.image).hexdigest(),
+            change.width,
+            change.height,
+            None,
+            None,
         )
-    return Outcome(True)
+    else:
+        if change.position_s is None or change.position_s < 0:
+            raise CatalogError("a frame needs a position")
+        if not _frame_belongs(conn, change):
+            raise CatalogError(f"{change.content_id} is not in this {change.owner_kind}")
+        values = ("frame", None, None, None, None, change.content_id, change.position_s)
+    conn.execute(
+        "INSERT INTO artwork (owner_kind, owner_id, source, image, image_hash, width, "
+        "height, content_id, position_s, set_by, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (owner_kind, owner_id) DO "
+        "UPDATE SET source = excluded.source, image = excluded.image, "
+        "image_hash = excluded.image_hash, width = excluded.width, height = excluded.height, "
+        "content_id = excluded.content_id, position_s = excluded.position_s, "
+        "set_by = excluded.set_by, updated_at = excluded.updated_at",
+        (*key, *values, change.user, stamp),
+    )
+    return True

@@ -69,7 +69,10 @@ _BARE_YEAR = re.compile(r"^(?:19|20)\d\d$")
 _HCL_LEAD = re.compile(
     r"^(?:(?:19|20)\d{6}|(?:19|20)\d\d[-.]\d\d[-.]\d\d)\s*(?:[-–_:]\s*)?(?P<rest>.*)$"
 )
-_SUBCLIP = re.compile(r"_sub_?clip_(?P<name>[^_]+?)\s*$", re.I)
+# '..._subclip_Alex Foxen' and 'LA 2024 subclip_Alex Foxen': the player follows 'subclip_',
+# whether a '_' or a space comes before it (or it starts the name).
+_SUBCLIP = re.compile(r"(?:^|[_\s])sub_?clip_(?P<name>[^_]+?)\s*$", re.I)
+_SUBCLIP_MARK = re.compile(r"(?:^|[_\s])sub_?clip_", re.I)
 _VS = re.compile(r"\s+(?:vs\.?|v\.?|versus)\s+", re.I)
 _CARDS = re.compile(r"^(?:[2-9tjqka][shdc♠♥♦♣]?){2}[so]?$|^[2-9tjqka]{2,5}[so]?$", re.I)
 _NAME_CHARS = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'’\-])*$")
@@ -426,7 +429,7 @@ def _series(below: list[_Folder], label: str, fallback: str) -> tuple[str, _Fold
 def _title(stem: str, facts: dict[str, Any], rules: Rules) -> str:
     text = _strip(rules.copies, tidy(stem))
     text = re.sub(r"\s+_\s+", " – ", text)
-    text = re.sub(r"_sub_?clip_", " – ", text, flags=re.I)
+    text = _SUBCLIP_MARK.sub(" – ", text).strip(" –")
     text = tidy(text.replace("_", " "))
     date = facts.get("stream_date")
     if date:

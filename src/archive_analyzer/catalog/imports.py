@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from archive_analyzer import paths
-from archive_analyzer.catalog import contents, db
+from archive_analyzer.catalog import contents, db, hands
 from archive_analyzer.catalog.classify import normalise
 from archive_analyzer.catalog.db import Clock
 from archive_analyzer.catalog.rules import Rules
-from archive_analyzer.errors import ImportFileError
+from archive_analyzer.errors import HandError, ImportFileError
 
 PLAYER_COLUMNS = (
     "id",
@@ -57,7 +57,6 @@ HAND_COLUMNS = (
 )
 _REQUIRED = {"players": ("name",), "hands": ("id", "file_id", "start_sec", "end_sec")}
 _LIST_SPLIT = re.compile(r"\s*[;,|]\s*")
-_DURATION_SLACK_S = 1.0  # container durations are rounded; a hand ending on the last frame fits
 
 
 @dataclass(frozen=True)
@@ -168,17 +167,12 @@ def rows_of(text: str, kind: str, source: str = "file") -> Iterator[tuple[int, d
 
 
 def parse_timecode(text: str) -> float:
-    """Seconds from ``H:MM:SS[.fff]``, ``MM:SS`` or plain seconds. Raises ``RowError``."""
-    value = text.strip()
-    if not value:
-        raise RowError("empty timecode")
-    if re.fullmatch(r"\d+(?:\.\d+)?", value):
-        return float(value)
-    match = re.fullmatch(r"(?:(\d+):)?([0-5]?\d):([0-5]\d(?:\.\d+)?)", value)
-    if not match:
-        raise RowError(f"unparseable timecode {text!r} (expected H:MM:SS)")
-    hours = int(match.group(1) or 0)
-    return hours * 3600 + int(match.group(2)) * 60 + float(match.group(3))
+    """Seconds from ``H:MM:SS[.fff]``, ``MM:SS`` or plain seconds (a source timecode label
+    needs its file: see ``hands.seconds_of``). Raises ``RowError``."""
+    try:
+        return hands.seconds_of(text, hands.FileClock())
+    except HandError as exc:
+        raise RowError(str(exc)) from None
 
 
 def parse_bool(text: str, column: str) -> int | None:
@@ -214,9 +208,7 @@ def split_list(text: str) -> list[str]:
     return [v for v in _LIST_SPLIT.split(text.strip()) if v]
 
 
-def tag_id(name: str) -> str:
-    """The id of a play tag: 'Hero Call' -> 'hero_call'."""
-    return re.sub(r"[\s\-]+", "_", normalise(name)).strip("_")
+tag_id = hands.tag_id
 
 
 # --- players -------------------------------------------------------------------------------
@@ -343,8 +335,8 @@ def _upsert_player(
 class _Hand:
     ext: str
     file_ref: str
-    start: float
-    end: float
+    start: str  # seconds, H:MM:SS or a source timecode: read once the file is known
+    end: str
     score: int | None
     players: tuple[str, ...]
     tags: tuple[str, ...]
@@ -363,19 +355,13 @@ def _parse_hand(row: dict[str, str]) -> _Hand:
     file_ref = row.get("file_id", "")
     if not file_ref:
         raise RowError("file_id is empty")
-    start = parse_timecode(row.get("start_sec", ""))
-    end = parse_timecode(row.get("end_sec", ""))
-    if start >= end:
-        raise RowError(f"start {row.get('start_sec')} is not before end {row.get('end_sec')}")
     score = parse_number(row.get("highlight_score", ""), "highlight_score", integer=True)
-    if score is not None and not 0 <= int(score) <= 3:
-        raise RowError(f"highlight_score {score} is not 0-3 stars")
     pot = parse_number(row.get("pot_size_bb", ""), "pot_size_bb")
     return _Hand(
         ext=ext,
         file_ref=file_ref,
-        start=start,
-        end=end,
+        start=row.get("start_sec", ""),
+        end=row.get("end_sec", ""),
         score=None if score is None else int(score),
         players=tuple(dict.fromkeys(split_list(row.get("players", "")))),
         tags=tuple(dict.fromkeys(split_list(row.get("tags", "")))),
@@ -454,18 +440,29 @@ def import_hands(
             seen[hand.ext] = line
             file_id = resolve_file(conn, hand.file_ref)
             parent = _episode_of(conn, file_id, now, rules)
-            duration = conn.execute(
-                "SELECT duration_s FROM media_info WHERE id = ?", (file_id,)
-            ).fetchone()
-            if duration is not None and duration["duration_s"]:
-                limit = float(duration["duration_s"])
-                if hand.end > limit + _DURATION_SLACK_S:
-                    raise RowError(
-                        f"end {hand.end:.1f}s is past the episode's duration {limit:.1f}s"
-                    )
-            player_ids = [player_index.find(name) for name in hand.players]
-            winner_id = player_index.find(hand.winner) if hand.winner else None
-            _upsert_clip(conn, hand, parent, player_ids, winner_id, clock_stamp, counts)
+            clock = hands.file_clock(conn, file_id)
+            try:
+                start = hands.seconds_of(hand.start, clock)
+                end = hands.seconds_of(hand.end, clock)
+                player_ids = tuple(player_index.find(name) for name in hand.players)
+                winner_id = player_index.find(hand.winner) if hand.winner else None
+                fields = hands.Hand(
+                    start=start,
+                    end=end,
+                    title=hand.title,
+                    players=player_ids,
+                    winner=winner_id,
+                    pot_size_bb=hand.pot_size_bb,
+                    is_all_in=None if hand.is_all_in is None else bool(hand.is_all_in),
+                    is_showdown=None if hand.is_showdown is None else bool(hand.is_showdown),
+                    board=hand.board,
+                    highlight_score=hand.score,
+                    tags=hand.tags,
+                )
+                hands.check(fields, clock)
+                _upsert_clip(conn, hand, fields, parent, clock_stamp, counts)
+            except HandError as exc:
+                raise RowError(str(exc)) from None
         except RowError as exc:
             counts.problems.append(Problem(line, str(exc)))
     return ImportReport(
@@ -514,96 +511,34 @@ def _episode_of(
     return episode
 
 
-def _clip_title(conn: sqlite3.Connection, hand: _Hand, parent_id: str, names: list[str]) -> str:
-    base = hand.title or (f"Hand {hand.ext}" + (f" – {' vs '.join(names)}" if names else ""))
-    clash = conn.execute(
-        "SELECT 1 FROM contents WHERE parent_id = ? AND title = ? "
-        "AND coalesce(external_id, '') != ?",
-        (parent_id, base, f"hand:{hand.ext}"),
-    ).fetchone()
-    # Two hands of one episode under the same title: the hand id tells them apart.
-    return base if clash is None else f"{base} (hand {hand.ext})"
-
-
 def _upsert_clip(
     conn: sqlite3.Connection,
     hand: _Hand,
+    fields: hands.Hand,
     parent: sqlite3.Row,
-    player_ids: list[str],
-    winner_id: str | None,
     stamp: str,
     counts: _Counts,
 ) -> None:
-    ext = f"hand:{hand.ext}"
-    names = [
-        str(conn.execute("SELECT name FROM players WHERE id = ?", (pid,)).fetchone()["name"])
-        for pid in player_ids
-    ]
-    values: dict[str, Any] = {
-        "kind": "clip",
-        "parent_id": parent["id"],
-        "series_id": parent["series_id"],
-        "catalog_id": parent["catalog_id"],
-        "start_sec": hand.start,
-        "end_sec": hand.end,
-        "title": _clip_title(conn, hand, parent["id"], names),
-        "sort_key": f"{hand.start:012.3f}",
-        "year": parent["year"],
-        "season": parent["season"],
-        "episode": parent["episode"],
-        "day": parent["day"],
-        "part": parent["part"],
-        "event_number": parent["event_number"],
-        "highlight_score": hand.score,
-        "winner": (
-            str(conn.execute("SELECT name FROM players WHERE id = ?", (winner_id,)).fetchone()[0])
-            if winner_id
-            else None
-        ),
-        "pot_size_bb": hand.pot_size_bb,
-        "is_all_in": hand.is_all_in,
-        "is_showdown": hand.is_showdown,
-        "board": hand.board,
-    }
-    existing = conn.execute("SELECT * FROM contents WHERE external_id = ?", (ext,)).fetchone()
-    if existing is None:
-        content_id = db.new_id()
-        cols = ["id", "external_id", "status", *values, "created_at", "updated_at"]
-        conn.execute(
-            f"INSERT INTO contents ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            [content_id, ext, "active", *values.values(), stamp, stamp],
-        )
+    ext = f"{hands.EXTERNAL_PREFIX}{hand.ext}"
+    names = hands.player_names(conn, fields.players)
+    base = hand.title or (f"Hand {hand.ext}" + (f" – {' vs '.join(names)}" if names else ""))
+    # Two hands of one episode under the same title: the hand id tells them apart.
+    title = hands.unique_title(conn, parent["id"], base, ext, hand.ext)
+    _, created, changed = hands.upsert(
+        conn,
+        parent=parent,
+        hand=fields,
+        title=title,
+        external_id=ext,
+        origin="import",
+        stamp=stamp,
+    )
+    if created:
         counts.created += 1
-        changed = True
+    elif changed:
+        counts.updated += 1
     else:
-        content_id = existing["id"]
-        if existing["kind"] != "clip" or existing["file_id"] is not None:
-            raise RowError(f"hand id {hand.ext!r} names a content that is not a hand clip")
-        changed = contents.update_row(conn, "contents", existing, values, stamp)
-    links = [(pid, "player") for pid in player_ids]
-    if winner_id and winner_id not in player_ids:
-        links.append((winner_id, "winner"))
-    changed = contents.set_links(conn, content_id, "players", links, "import", stamp) or changed
-    tag_ids = [_ensure_tag(conn, tag, stamp) for tag in hand.tags]
-    tag_links = [(tid, "") for tid in dict.fromkeys(tag_ids)]
-    changed = contents.set_links(conn, content_id, "tags", tag_links, "import", stamp) or changed
-    if existing is not None:
-        if changed:
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
-
-
-def _ensure_tag(conn: sqlite3.Connection, name: str, stamp: str) -> str:
-    tid = tag_id(name)
-    if not tid:
-        raise RowError(f"tag {name!r} is empty")
-    if conn.execute("SELECT 1 FROM tags WHERE id = ?", (tid,)).fetchone() is None:
-        conn.execute(
-            "INSERT INTO tags (id, name, kind, created_at, updated_at) VALUES (?, ?, 'play', ?, ?)",
-            (tid, contents.tidy_name(name), stamp, stamp),
-        )
-    return tid
+        counts.unchanged += 1
 
 
 def problems_json(report: ImportReport) -> list[dict[str, Any]]:

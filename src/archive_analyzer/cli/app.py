@@ -109,6 +109,7 @@ def build_command() -> Command:
     """The click command with every command module registered (imported here, not at import)."""
     from archive_analyzer.cli import (  # noqa: F401 - imported for their @app.command()s
         catalog,
+        export,
         probe,
         run,
         scan,

@@ -1,8 +1,10 @@
 """Process model: ``run`` (the whole system on one machine) and ``worker`` (probe capacity).
 
 ``run_system`` runs in one process: the writer consumer (one thread: poll, ingest, sync,
-reconcile), the probe consumer (``settings.workers`` threads), the web app (uvicorn in a
-thread) and, on the main thread, the poll ticker, worker health checks and signal handling.
+reconcile, re-probes and the web app's edits), the probe consumer (``settings.workers``
+threads), the export consumer (``settings.export_workers`` threads: clip exports), the web
+app (uvicorn in a thread) and, on the main thread, the poll ticker, worker health checks
+and signal handling.
 ``run_worker`` runs only a probe consumer; start any number of them on any host that reaches
 the share and the Redis server.
 
@@ -29,11 +31,14 @@ from huey.consumer import Consumer
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
+from archive_analyzer.errors import FileVanished, SourceUnavailable
+from archive_analyzer.jobs import exports
 from archive_analyzer.jobs.client import task_options
+from archive_analyzer.jobs.export_task import RunExport
 from archive_analyzer.jobs.queue import Queues, build_queues
 from archive_analyzer.jobs.tasks import POLL_FLAG, Tasks, register_tasks
 from archive_analyzer.jobs.writer import Writer
-from archive_analyzer.sources import SourcePool
+from archive_analyzer.sources import Source, SourcePool
 from archive_analyzer.sync.engine import run_sync
 
 log = logging.getLogger(__name__)
@@ -86,22 +91,86 @@ class _HostConsumer(Consumer):  # type: ignore[misc]  # huey is untyped
 
 @contextlib.contextmanager
 def probing_tasks(
-    queues: Queues, settings: Settings, *, clock: db.Clock = db.utc_now
+    queues: Queues, settings: Settings, *, clock: db.Clock = db.utc_now, exports: bool = False
 ) -> Iterator[Tasks]:
-    """The tasks of a process that runs probe jobs (and syncs, when sync is configured), with
-    a pool of open sources for its probe threads, closed after the block (stop the probe
-    consumer first)."""
+    """The tasks of a process that runs probe jobs (and syncs, when sync is configured; and
+    cuts clips with ``exports``: the ``run`` process, whose disk holds the export cache), with
+    a pool of open sources for its threads, closed after the block (stop the consumers
+    first)."""
     pool = SourcePool(pipeline.source_opener(settings))
     run_probe = functools.partial(
         pipeline.run_probe, sources=pool, options=pipeline.probe_options(settings)
     )
     sync = functools.partial(run_sync, settings) if settings.sync_enabled else None
+    run_export = _export_runner(settings, queues, pool) if exports else None
     try:
         yield register_tasks(
-            queues, task_options(settings), run_probe=run_probe, sync_runner=sync, clock=clock
+            queues,
+            task_options(settings),
+            run_probe=run_probe,
+            sync_runner=sync,
+            run_export=run_export,
+            clock=clock,
         )
     finally:
         pool.close()
+
+
+def _export_runner(settings: Settings, queues: Queues, pool: SourcePool) -> RunExport:
+    """``exports.run_export`` bound to the deployment: its options, catalog, the configured
+    source (from the pool) and the export queue's state store."""
+    options = pipeline.export_options(settings)
+    store = exports.Store(queues.export)
+
+    @contextlib.contextmanager
+    def source_for(name: str) -> Iterator[Source]:
+        if not settings.source:
+            raise SourceUnavailable("no source configured (settings.source)")
+        with pool.use(settings.source) as source:
+            if source.name != name:
+                raise FileVanished(f"the file is on a source that is not configured: {name}")
+            yield source
+
+    def run(content_id: str, exact: bool, key: str, cancelled: Callable[[], bool]) -> None:
+        exports.run_export(
+            content_id,
+            exact,
+            key,
+            options=options,
+            db_path=settings.db,
+            source_for=source_for,
+            store=store,
+            cancelled=cancelled,
+        )
+
+    return run
+
+
+def export_consumer(queues: Queues, settings: Settings) -> Consumer:
+    """A Huey consumer of the export queue with ``settings.export_workers`` threads (not
+    started). It runs in ``run``, whose disk holds the export cache the web app serves."""
+    return _HostConsumer(
+        queues.export,
+        workers=settings.export_workers,
+        worker_type="thread",
+        periodic=False,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+        shutdown_timeout=30.0,  # an export asked to stop kills its ffmpeg at once
+    )
+
+
+def single_writer_consumer(queues: Queues) -> Consumer:
+    """The consumer of the writer queue: one thread, the single writer (not started)."""
+    return _HostConsumer(
+        queues.writer,
+        workers=1,  # the single writer
+        worker_type="thread",
+        periodic=True,  # the nightly reconcile
+        flush_locks=True,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+    )
 
 
 def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer:
@@ -158,7 +227,7 @@ def run_system(
     db.connect(settings.db).close()  # migrate once, before any thread opens the catalog
     queues = build_queues(settings)
     queues.storage.ping()
-    with probing_tasks(queues, settings) as tasks:
+    with probing_tasks(queues, settings, exports=True) as tasks:
         tasks.writer.clear_flags()  # flags left by a crash would block requests
         writer = Writer(
             settings,
@@ -180,21 +249,16 @@ def _serve(
     on_ready: Callable[[], None] | None,
 ) -> None:
     """Start the consumers (and the web app), tick polls until ``flag``, shut down."""
-    writer_consumer = _HostConsumer(
-        queues.writer,
-        workers=1,  # the single writer
-        worker_type="thread",
-        periodic=True,  # the nightly reconcile
-        flush_locks=True,
-        max_delay=MAX_IDLE_DELAY_S,
-        check_worker_health=True,
-    )
+    writer_consumer = single_writer_consumer(queues)
     probers = probe_consumer(queues, settings, settings.workers) if settings.workers > 0 else None
+    exporters = export_consumer(queues, settings) if settings.export_workers > 0 else None
     server = _start_web(app_factory, settings) if app_factory is not None else None
 
     writer_consumer.start()
     if probers is not None:
         probers.start()
+    if exporters is not None:
+        exporters.start()
     log.info(
         "archive-analyzer running: source %s, queue %s %s, %d probe worker(s)%s",
         writer.source.name,
@@ -228,8 +292,13 @@ def _serve(
                 writer_consumer.check_worker_health()
                 if probers is not None:
                     probers.check_worker_health()
+                if exporters is not None:
+                    exporters.check_worker_health()
             flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
     finally:
+        tasks.export.stopping.set()  # running exports kill their ffmpeg and fail
+        if exporters is not None:
+            exporters.stop(graceful=True)
         _shutdown(server, probers, writer_consumer, writer)
 
 

@@ -1,12 +1,14 @@
 """Where the job queues live: SQLite next to the catalog by default, Redis when configured.
 
-Three queues share one storage backend:
+Four queues share one storage backend:
 
 - ``writer``: poll, ingest, sync and reconcile tasks, consumed by exactly one thread of one
   process (the single writer of the catalog);
 - ``probe``: probe jobs, consumed by any number of workers on any host that reaches the share;
 - ``results``: a plain FIFO (no tasks) of probe outcomes that workers push and the writer drains
-  in batches.
+  in batches;
+- ``export``: clip exports (``jobs.exports``), consumed by the export threads of ``run``, the
+  process whose disk holds the export cache the web app serves.
 
 ``QueueStorage`` is the backend contract; ``open_queue_storage(settings)`` picks one. Both build
 ordinary Huey instances, so every task and consumer runs the same code on either backend.
@@ -30,6 +32,7 @@ from archive_analyzer.errors import JobError
 WRITER_QUEUE = "archive_writer"
 PROBE_QUEUE = "archive_probe"
 RESULTS_QUEUE = "archive_results"
+EXPORT_QUEUE = "archive_export"
 
 
 class QueueStorage(Protocol):
@@ -211,6 +214,7 @@ class Queues:
     writer: Huey
     probe: Huey
     results: ResultsQueue
+    export: Huey  # clip exports (issue 17), consumed by the export threads of ``run``
 
 
 def build_huey(storage: QueueStorage, name: str) -> Huey:
@@ -226,4 +230,5 @@ def build_queues(settings: Settings, storage: QueueStorage | None = None) -> Que
         writer=build_huey(backend, WRITER_QUEUE),
         probe=build_huey(backend, PROBE_QUEUE),
         results=ResultsQueue(backend.fifo(RESULTS_QUEUE)),
+        export=build_huey(backend, EXPORT_QUEUE),
     )

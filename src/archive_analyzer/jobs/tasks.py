@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archive_analyzer.catalog import db
+from archive_analyzer.jobs.export_task import ExportTask, RunExport
 from archive_analyzer.jobs.probe_task import ProbeTask, RunProbe, worker_name
 from archive_analyzer.jobs.queue import Queues
 from archive_analyzer.jobs.writer_tasks import (
@@ -40,10 +41,11 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Tasks:
-    """The registered tasks of one process (``writer`` side and ``probe``)."""
+    """The registered tasks of one process (``writer`` side, ``probe`` and clip ``export``)."""
 
     writer: WriterTasks
     probe: ProbeTask
+    export: ExportTask
 
 
 def register_tasks(
@@ -52,10 +54,12 @@ def register_tasks(
     *,
     run_probe: RunProbe | None = None,
     sync_runner: SyncRunner | None = None,
+    run_export: RunExport | None = None,
     clock: db.Clock = db.utc_now,
 ) -> Tasks:
     """Register every task on ``queues``. A process given ``run_probe`` can execute probe jobs;
-    one given ``sync_runner`` syncs (None: sync is not configured)."""
+    one given ``sync_runner`` syncs (None: sync is not configured); one given ``run_export``
+    cuts clips."""
     writer = WriterTasks(queues.writer, options, clock=clock, sync_runner=sync_runner)
     probe = ProbeTask(
         queues.probe,
@@ -65,4 +69,4 @@ def register_tasks(
         run_probe=run_probe,
         on_outcome=writer.request_ingest,
     )
-    return Tasks(writer, probe)
+    return Tasks(writer, probe, ExportTask(queues.export, run_export))

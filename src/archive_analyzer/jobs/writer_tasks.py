@@ -1,4 +1,5 @@
-"""The tasks that run on the single writer: poll, ingest, sync, reconcile, re-probe, artwork.
+"""The tasks that run on the single writer: poll, ingest, sync, reconcile, re-probe and the web
+app's catalog edits (``jobs.edits``).
 
 Every process registers them (so any process can enqueue them); only the process that consumes
 the writer queue has a writer to run them on (``serve``). Requests are deduplicated through the
@@ -17,9 +18,9 @@ from typing import Any
 
 from huey import Huey, crontab
 
-from archive_analyzer.catalog import artwork, db
+from archive_analyzer.catalog import db
 from archive_analyzer.errors import ArchiveError, JobError
-from archive_analyzer.jobs import ledger, registry
+from archive_analyzer.jobs import edits, ledger, registry
 from archive_analyzer.jobs.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,6 @@ INGEST_FLAG = "ingest-requested"
 POLL_FLAG = "poll-queued"
 SYNC_TOKEN = "sync-token"
 SYNC_FIRST = "sync-first-request"
-ARTWORK_REPLY = "artwork-reply:"  # + request id: the writer's artwork.Outcome
 # A debounced sync still runs when changes keep coming for this many debounce intervals.
 SYNC_MAX_WAIT_FACTOR = 6.0
 
@@ -86,7 +86,7 @@ class WriterTasks:
         self.sync = registry.task(huey, "sync", self._sync, context=True, **retry)
         self.reconcile = registry.task(huey, "reconcile", self._reconcile)
         self.reprobe = registry.task(huey, "reprobe", self._reprobe)
-        self.artwork = registry.task(huey, "artwork", self._artwork)
+        self.edit = registry.task(huey, "edit", self._edit)
         if options.reconcile_hour >= 0:
             nightly = crontab(minute="0", hour=str(options.reconcile_hour))
             registry.periodic(huey, "nightly_reconcile", self._reconcile, nightly)
@@ -132,17 +132,14 @@ class WriterTasks:
         """Ask the writer to probe a catalogued file again (the admin's re-probe button)."""
         self.reprobe(file_id)
 
-    def request_artwork(self, change: artwork.Change) -> str:
-        """Ask the writer to store an editor's poster choice; returns the request id under
-        which ``artwork_reply`` finds the answer."""
-        request_id = uuid.uuid4().hex
-        self.artwork(request_id, change)
-        return request_id
+    def request_edit(self, request_id: str, edit: edits.Edit) -> None:
+        """Ask the writer for a catalog edit; its reply lands under
+        ``edits.REPLY_PREFIX + request_id`` in the key-value store (``jobs.edits.EditClient``)."""
+        self.edit(request_id, edit)
 
-    def artwork_reply(self, request_id: str) -> artwork.Outcome | None:
-        """The writer's answer to an artwork request (taken: asked once), None until then."""
-        reply = self._huey.get(f"{ARTWORK_REPLY}{request_id}")
-        return reply if isinstance(reply, artwork.Outcome) else None
+    def take(self, key: str) -> object:
+        """Read and remove a value from the writer queue's key-value store (None: not there)."""
+        return self._huey.get(key)
 
     # --- bodies (the writer process) -------------------------------------------------------
 
@@ -194,16 +191,16 @@ class WriterTasks:
         resolve_writer_failure(writer, "reconcile")
         self.request_poll()
 
+    def _edit(self, request_id: str, edit: edits.Edit) -> None:
+        writer = self._active()
+        reply = edits.apply(writer.conn, edit, writer.clock)
+        self._huey.put(f"{edits.REPLY_PREFIX}{request_id}", reply)
+        if reply.changed:
+            writer.on_change()
+
     def _reprobe(self, file_id: str) -> None:
         if not self._active().reprobe(file_id):
             log.info("re-probe of %s skipped: not an active catalogued file", file_id)
-
-    def _artwork(self, request_id: str, change: artwork.Change) -> None:
-        writer = self._active()
-        outcome = artwork.apply(writer.conn, change, writer.clock)
-        if outcome.ok:
-            log.info("%s set the poster of %s %s", change.user, change.owner_kind, change.owner_id)
-        self._huey.put(f"{ARTWORK_REPLY}{request_id}", outcome)
 
 
 def _failure_key(writer: Writer, task: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from archive_analyzer.probe import codecs, h264, libav
 from archive_analyzer.probe.bitstream import Bits, unescape
 from archive_analyzer.probe.facts import Reader
+from archive_analyzer.timecode import Timecode, base_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +181,29 @@ def mpeg2_sequence(data: bytes) -> VideoHeader | None:
     pix_fmt = _MPEG2_CHROMA.get((e[1] >> 1) & 0x03)
     field_order = "progressive" if e[1] & 0x08 else _mpeg2_picture_fields(data, ext + 10)
     return VideoHeader("mpeg2video", width, height, rate, profile, pix_fmt, field_order)
+
+
+def mpeg2_gop_timecode(data: bytes, frame_rate: float | None) -> str | None:
+    """The time code of the first MPEG-1/2 group of pictures header in ``data`` (the stream's
+    own start timecode, which TS / PS recorders carry nowhere else), as a label on the base of
+    ``frame_rate``; None without a GOP header or a usable rate."""
+    pos = data.find(b"\x00\x00\x01\xb8")
+    if pos < 0 or pos + 8 > len(data) or not frame_rate:
+        return None
+    value = int.from_bytes(data[pos + 4 : pos + 8], "big")
+    drop = bool(value >> 31)
+    hours, minutes = (value >> 26) & 0x1F, (value >> 20) & 0x3F
+    seconds, pictures = (value >> 13) & 0x3F, (value >> 7) & 0x3F
+    if not value >> 19 & 1:  # the marker bit between minutes and seconds
+        return None
+    fps, _ = base_for(frame_rate)
+    drop = drop and fps % 30 == 0
+    sep = ";" if drop else ":"
+    try:
+        label = f"{hours:02d}:{minutes:02d}:{seconds:02d}{sep}{pictures:02d}"
+        return Timecode.parse(label, fps).label
+    except ValueError:
+        return None
 
 
 def _mpeg2_picture_fields(data: bytes, start: int) -> str | None:

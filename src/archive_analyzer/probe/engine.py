@@ -199,6 +199,7 @@ def _apply(base: ProbeResult, facts: Facts, size: int) -> ProbeResult:
         subtitle_count=facts.subtitle_count,
         creation_time=facts.creation_time,
         error=facts.error,
+        timecode=facts.timecode,
     )
 
 

@@ -49,6 +49,7 @@ class Facts:
     subtitle_count: int = 0
     creation_time: str | None = None
     error: str | None = None
+    timecode: str | None = None  # the start timecode label, "HH:MM:SS:FF" / "HH:MM:SS;FF"
 
 
 class Parser(Protocol):

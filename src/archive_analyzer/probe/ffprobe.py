@@ -76,7 +76,23 @@ def facts_from_json(data: dict[str, Any]) -> Facts | None:
         audio=tuple(audio),
         subtitle_count=subtitles,
         creation_time=tags.get("creation_time"),
+        timecode=timecode_tag(data),
     )
+
+
+def timecode_tag(data: dict[str, Any]) -> str | None:
+    """ffprobe's start timecode: the format's ``timecode`` tag (MXF material package,
+    Matroska ``TIMECODE``), else the first video stream's (MOV/MP4 ``tmcd``), else any
+    stream's (a ``tmcd`` data stream). Tag names are compared without case."""
+    streams = data.get("streams") or []
+    video = [s for s in streams if s.get("codec_type") == "video"][:1]
+    for tags in [(data.get("format") or {}).get("tags"), *(s.get("tags") for s in video)] + [
+        s.get("tags") for s in streams
+    ]:
+        for key, value in (tags or {}).items():
+            if key.casefold() == "timecode" and isinstance(value, str) and value:
+                return value
+    return None
 
 
 def _attached_picture(stream: dict[str, Any]) -> bool:

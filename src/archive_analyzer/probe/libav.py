@@ -116,7 +116,20 @@ def _facts(container: Any) -> Facts:
         audio=tuple(audio),
         subtitle_count=subtitles,
         creation_time=container.metadata.get("creation_time"),
+        timecode=_timecode_tag(container),
     )
+
+
+def _timecode_tag(container: Any) -> str | None:
+    """libavformat's start timecode tag, in ffprobe's order (see ``ffprobe.timecode_tag``)."""
+    streams = list(container.streams)
+    video = [s for s in streams if s.type == "video"][:1]
+    every = [container.metadata, *(s.metadata for s in video), *(s.metadata for s in streams)]
+    for metadata in every:
+        for key, value in metadata.items():
+            if key.casefold() == "timecode" and value:
+                return str(value)
+    return None
 
 
 def _codec_name(ctx: Any) -> str | None:

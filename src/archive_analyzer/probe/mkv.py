@@ -17,6 +17,7 @@ from archive_analyzer.errors import ParseError
 from archive_analyzer.probe import codecs, ebml, elementary, h264, mkv_clusters, mp4_entries, riff
 from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
+from archive_analyzer.timecode import clean_label
 
 CONTAINER = "matroska,webm"
 LONG_NAME = "Matroska / WebM"
@@ -103,6 +104,7 @@ class _Segment:
     date_utc: int | None = None
     tracks: list[_Track] = field(default_factory=list)
     first_cluster: int | None = None
+    timecode: str | None = None  # a TIMECODE tag (ffmpeg writes one), global before per-track
 
 
 @malformed_is_parse_error("matroska: malformed element")
@@ -203,6 +205,7 @@ def _facts(
         audio=tuple(audio),
         subtitle_count=subtitles,
         creation_time=creation,
+        timecode=segment.timecode,
     )
 
 
@@ -263,6 +266,10 @@ def _read_segment_header(reader: Reader, segment: _Segment) -> None:
         elif el_id == ebml.TRACKS:
             segment.tracks = _read_tracks(_read_body(reader, body, el_size, _MAX_TRACKS))
             have_tracks = True
+        elif el_id == ebml.TAGS and el_size <= _MAX_INFO:
+            # Only Tags before the first Cluster (ffmpeg's place for them); mkvmerge writes
+            # its Tags after the clusters, and seeking there would cost a read per file.
+            segment.timecode = _tags_timecode(reader.read(body, el_size))
         if have_info and have_tracks and segment.first_cluster is not None:
             break
         pos = body + el_size
@@ -345,6 +352,29 @@ def _read_info(data: bytes, segment: _Segment) -> None:
             segment.duration = ebml.float_value(body)
         elif el_id == ebml.DATE_UTC and len(body) == 8:
             segment.date_utc = int.from_bytes(body, "big", signed=True)
+
+
+def _tags_timecode(data: bytes) -> str | None:
+    """The value of a ``TIMECODE`` simple tag: a global one (no track target) first."""
+    found: list[tuple[bool, str]] = []
+    for el_id, tag in ebml.children(data):
+        if el_id != ebml.TAG:
+            continue
+        per_track = False
+        for child_id, child in ebml.children(tag):
+            if child_id == ebml.TARGETS:
+                per_track = ebml.find_child(child, ebml.TAG_TRACK_UID) is not None
+            elif child_id == ebml.SIMPLE_TAG:
+                name = _text(ebml.find_child(child, ebml.TAG_NAME))
+                label = clean_label(_text(ebml.find_child(child, ebml.TAG_STRING)))
+                if name.casefold() == "timecode" and label:
+                    found.append((per_track, label))
+    found.sort(key=lambda item: item[0])
+    return found[0][1] if found else None
+
+
+def _text(value: bytes | None) -> str:
+    return (value or b"").rstrip(b"\0").decode("utf-8", "replace")
 
 
 def _read_tracks(data: bytes) -> list[_Track]:

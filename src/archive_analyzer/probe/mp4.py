@@ -21,6 +21,7 @@ from archive_analyzer.probe import elementary
 from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.mp4_entries import SampleEntry, parse_stsd
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
+from archive_analyzer.timecode import Timecode
 
 FORMAT_NAME = "mov,mp4,m4a,3gp,3g2,mj2"
 FORMAT_LONG_NAME = "QuickTime / MOV"
@@ -114,6 +115,7 @@ class _Track:
     frame_rate: float | None = None
     tkhd_size: tuple[int, int] | None = None
     default_duration: int = 0  # trex default_sample_duration (fragmented)
+    timecode: str | None = None  # a ``tmcd`` track's first sample as a label
 
 
 @dataclass(slots=True)
@@ -255,11 +257,14 @@ def _read_mdia(reader: Reader, mdia: Box, track: _Track) -> None:
             track.handler = body(reader, box, 12)[8:12]
         elif box.type == b"minf":
             minf = box
-    if minf is None or track.handler not in (b"vide", b"soun"):
-        return  # timecode, data and subtitle tracks: counted, not read
+    if minf is None or track.handler not in (b"vide", b"soun", b"tmcd"):
+        return  # data and subtitle tracks: counted, not read
     for box in children(reader, minf):
         if box.type == b"stbl":
-            _read_stbl(reader, box, track)
+            if track.handler == b"tmcd":
+                track.timecode = _tmcd_timecode(reader, box)
+            else:
+                _read_stbl(reader, box, track)
             return
 
 
@@ -285,6 +290,44 @@ def _read_stbl(reader: Reader, stbl: Box, track: _Track) -> None:
         want.discard(box.type)
         if not want:
             return  # the sample tables that follow are not needed
+
+
+def _tmcd_timecode(reader: Reader, stbl: Box) -> str | None:
+    """A QuickTime timecode track's start: its sample description (flags, frames per
+    second) and its first sample, a 32-bit frame number at the first chunk's offset.
+
+    Read as libavformat does (the sample is taken as a frame counter, whatever the counter
+    flag says): drop-frame and 24-hour flags from the description.
+    """
+    entry: bytes | None = None
+    first: int | None = None
+    for box in children(reader, stbl):
+        if box.type == b"stsd":
+            entry = body(reader, box, 64)
+        elif box.type in (b"stco", b"co64"):
+            wide = box.type == b"co64"
+            head = body(reader, box, 16 if wide else 12)
+            if len(head) >= (16 if wide else 12) and struct.unpack(">I", head[4:8])[0]:
+                fmt = ">Q" if wide else ">I"
+                first = struct.unpack(fmt, head[8 : 8 + struct.calcsize(fmt)])[0]
+        if entry is not None and first is not None:
+            break
+    if entry is None or first is None or len(entry) < 42 or entry[12:16] != b"tmcd":
+        return None
+    flags, timescale, frame_duration, nb_frames = struct.unpack(">IIIB", entry[28:41])
+    fps = nb_frames or (round(timescale / frame_duration) if frame_duration else 0)
+    sample = reader.read(first, 4)
+    if fps <= 0 or len(sample) < 4:
+        return None
+    frame = struct.unpack(">I", sample)[0]
+    drop = bool(flags & 0x1) and fps % 30 == 0
+    if flags & 0x2:  # 24-hour maximum: the label wraps at midnight
+        frame %= _day_frames(fps, drop)
+    return Timecode(frame, fps, drop).label
+
+
+def _day_frames(fps: int, drop: bool) -> int:
+    return 24 * (Timecode.parse("01:00:00;00", fps).frames if drop else 3600 * fps)
 
 
 def _needs_first_sample(entry: SampleEntry | None) -> bool:
@@ -531,6 +574,7 @@ def _facts(movie: _Movie, duration_s: float | None, status: ProbeStatus) -> Fact
             )
         elif track.handler in _SUBTITLE_HANDLERS:
             subtitles += 1
+    timecode = next((t.timecode for t in movie.tracks if t.timecode), None)
     creation = None
     if movie.creation:
         moment = _MAC_EPOCH + timedelta(seconds=movie.creation)
@@ -545,4 +589,5 @@ def _facts(movie: _Movie, duration_s: float | None, status: ProbeStatus) -> Fact
         subtitle_count=subtitles,
         creation_time=creation,
         error="file ends before the media data" if status is ProbeStatus.TRUNCATED else None,
+        timecode=timecode,
     )

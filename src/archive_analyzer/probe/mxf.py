@@ -19,6 +19,7 @@ from archive_analyzer.errors import ParseError
 from archive_analyzer.probe import elementary, mxf_labels, riff
 from archive_analyzer.probe.facts import Facts, Reader, malformed_is_parse_error
 from archive_analyzer.probe.result import AudioInfo, ProbeStatus, VideoInfo
+from archive_analyzer.timecode import Timecode
 
 CONTAINER = "mxf"
 LONG_NAME = "MXF (Material eXchange Format)"
@@ -50,6 +51,8 @@ _PICTURE_DESCRIPTORS = (0x0127, 0x0128, 0x0129, 0x0151)
 _SOUND_DESCRIPTORS = (0x0142, 0x0147, 0x0148)
 _IDENTIFICATION = 0x0130
 _PREFACE = 0x012F
+_TIMECODE_COMPONENT = 0x0114
+_SYSTEM_METADATA = bytes.fromhex("060e2b34020501010d01030104010100")  # SMPTE 326M / 385M pack
 
 
 @dataclass(slots=True)
@@ -131,7 +134,77 @@ def parse(reader: Reader) -> Facts:
     facts = _facts(sets, status, index_duration)
     if facts.video is not None and facts.video.codec in _IN_BAND:
         facts = replace(facts, video=_with_essence(reader, header, facts.video))
+    if facts.timecode is None:
+        facts = replace(facts, timecode=_system_item_timecode(reader, header))
     return facts
+
+
+def _material_timecode(sets: dict[bytes, _Set]) -> str | None:
+    """The start timecode of the material package's timecode track, as libavformat reads it:
+    a track whose sequence is a Timecode Component, or a sequence holding one."""
+    material = next((s for s in sets.values() if s.kind == _MATERIAL_PACKAGE), None)
+    if material is None:
+        return None
+    for ref in material.refs(0x4403):
+        track = sets.get(ref)
+        sequence = sets.get(track.items.get(0x4803, b"")) if track is not None else None
+        if sequence is None:
+            continue
+        components = (
+            [sequence]
+            if sequence.kind == _TIMECODE_COMPONENT
+            else [found for r in sequence.refs(0x1001) if (found := sets.get(r)) is not None]
+        )
+        for component in components:
+            if component.kind != _TIMECODE_COMPONENT:
+                continue
+            start = component.sint(0x1501)
+            base = component.uint(0x1502)
+            if start is None or start < 0 or not base:
+                continue
+            drop = component.uint(0x1503) == 1 and base % 30 == 0
+            return Timecode(start, base, drop).label
+    return None
+
+
+def _system_item_timecode(reader: Reader, header: _Partition) -> str | None:
+    """The SMPTE 12M timecode of the system item that opens the first content package (the
+    user date/time stamp of the system metadata pack), for files without a timecode track.
+
+    One small read at the first essence (already in a cached block when the essence headers
+    were read).
+    """
+    pos = _skip_fill(reader, header.end) + header.header_bytes + header.index_bytes
+    for _ in range(8):  # past fill and a body partition pack (and its own fill)
+        data = reader.read(_skip_fill(reader, pos), 96)
+        if data[:13] != _PARTITION:
+            break
+        length, ber_len = _ber(data, 16)
+        pos = _skip_fill(reader, pos) + 16 + ber_len + length
+    if data[:16] != _SYSTEM_METADATA:
+        return None
+    length, ber_len = _ber(data, 16)
+    value = data[16 + ber_len : 16 + ber_len + length]
+    if len(value) < 57 or value[0] & 0x10 == 0:  # bitmap bit 4: a user date/time stamp
+        return None
+    # content package rate: an index (bits 1-6; bit 0 is the 1000/1001 flag)
+    fps = {1: 24, 2: 25, 3: 30, 4: 48, 5: 50, 6: 60}.get(value[1] >> 1)
+    stamp = value[40:57]
+    if fps is None or stamp[0] != 0x81:  # 0x81: SMPTE 12M timecode
+        return None
+    ff, ss, mm, hh = stamp[1], stamp[2], stamp[3], stamp[4]
+    drop = bool(ff & 0x40) and fps % 30 == 0
+    sep = ";" if drop else ":"
+    label = f"{_bcd(hh & 0x3F):02d}:{_bcd(mm & 0x7F):02d}:{_bcd(ss & 0x7F):02d}{sep}"
+    label += f"{_bcd(ff & 0x3F):02d}"
+    try:
+        return Timecode.parse(label, fps).label
+    except ValueError:
+        return None
+
+
+def _bcd(byte: int) -> int:
+    return (byte >> 4) * 10 + (byte & 0x0F)
 
 
 def _with_essence(reader: Reader, header: _Partition, video: VideoInfo) -> VideoInfo:
@@ -309,6 +382,7 @@ def _facts(sets: dict[bytes, _Set], status: ProbeStatus, index_duration: float |
         duration_s=duration,
         video=video,
         audio=tuple(audio),
+        timecode=_material_timecode(sets),
     )
 
 

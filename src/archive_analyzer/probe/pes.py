@@ -38,6 +38,7 @@ class Stream:
     pes_seen: int = 0
     vps_rate: float | None = None
     guess_codec: bool = False  # PS video: the codec is known only from the payload
+    timecode: str | None = None  # MPEG-1/2: the first GOP header's time code
 
     @property
     def done(self) -> bool:
@@ -131,6 +132,8 @@ def _look(stream: Stream, payload: bytes, *, partial: bool) -> None:
     chunk = payload[:_SNIFF_BYTES]
     if stream.kind == "video" and stream.video is None:
         stream.video = _video_header(stream, chunk, partial=partial)
+        if stream.video is not None and stream.video.codec in ("mpeg1video", "mpeg2video"):
+            stream.timecode = elementary.mpeg2_gop_timecode(chunk, stream.video.frame_rate)
     elif stream.kind == "audio" and stream.audio is None:
         stream.audio = _audio_header(stream.codec, chunk, partial=partial)
     elif stream.kind == "probe":
@@ -249,8 +252,10 @@ def facts(
     video: VideoInfo | None = None
     audio: list[AudioInfo] = []
     subtitles = 0
+    timecode: str | None = None
     for s in streams:
         if s.kind == "video" and video is None:
+            timecode = s.timecode
             codec = s.video.codec if s.video is not None else s.codec
             video = VideoInfo(
                 codec=codec,
@@ -281,4 +286,5 @@ def facts(
         video=video,
         audio=tuple(audio),
         subtitle_count=subtitles,
+        timecode=timecode,
     )

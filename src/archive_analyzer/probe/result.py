@@ -64,6 +64,7 @@ class ProbeResult:
     subtitle_count: int = 0
     creation_time: str | None = None
     error: str | None = None
+    timecode: str | None = None  # start timecode, "HH:MM:SS:FF" ("HH:MM:SS;FF" drop-frame)
     bytes_read: int = 0
     reads: int = 0
     probe_ms: float = 0.0

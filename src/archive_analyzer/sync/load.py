@@ -199,7 +199,7 @@ _FILE_SQL = (
     "SELECT f.id, f.path, f.name, f.ext, f.size, f.mtime, f.status, f.is_media, f.probe_state, "
     "f.first_seen, m.id AS m_id, m.status AS m_status, m.container, m.duration_s, m.bit_rate, "
     "m.video_codec, m.video_profile, m.width, m.height, m.frame_rate, m.pix_fmt, "
-    "m.field_order, m.audio, m.subtitle_count, m.browser_playable "
+    "m.field_order, m.audio, m.subtitle_count, m.browser_playable, m.timecode "
     "FROM files f LEFT JOIN media_info m ON m.id = f.id WHERE f.id IN ({marks})"
 )
 
@@ -222,6 +222,7 @@ def _file_row(r: sqlite3.Row) -> FileRow:
             audio_json=r["audio"] or "[]",
             subtitle_count=int(r["subtitle_count"] or 0),
             browser_playable=bool(r["browser_playable"]),
+            timecode=r["timecode"],
         )
     return FileRow(
         id=r["id"],

@@ -87,6 +87,7 @@ def _media(media: MediaFacts | None) -> dict[str, Any] | None:
         "audio_codecs": sorted({str(t["codec"]) for t in audio if t.get("codec")}),
         "subtitle_count": media.subtitle_count,
         "browser_playable": media.browser_playable,
+        "timecode": media.timecode,
     }
 
 

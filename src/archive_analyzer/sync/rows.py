@@ -31,6 +31,7 @@ class MediaFacts:
     audio_json: str  # JSON list of {codec, channels, sample_rate, language}
     subtitle_count: int
     browser_playable: bool
+    timecode: str | None = None  # the source's start timecode label
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from archive_analyzer.jobs.client import JobClient
 from archive_analyzer.sources.base import Source
 from archive_analyzer.web.deps import (
     CsrfFailed,
+    ExportRequests,
     LinkRefused,
     LoginRequired,
     PasswordChangeRequired,
@@ -34,7 +35,17 @@ from archive_analyzer.web.security import HttpsOnlyCookies, session_secret
 from archive_analyzer.web.spelling import Vocabulary
 
 SESSION_COOKIE = "archive_session"
-_MACHINE_PREFIXES = ("/api", "/stream", "/hls", "/thumb", "/poster", "/internal", "/metrics")
+_MACHINE_PREFIXES = (
+    "/api",
+    "/stream",
+    "/hls",
+    "/thumb",
+    "/poster",
+    "/internal",
+    "/metrics",
+    "/download",
+    "/exports",
+)
 _PAGES_UNDER_API = frozenset({"/api/docs"})
 
 
@@ -46,6 +57,7 @@ def create_app(
     clock: Clock = utc_now,
     conn_release: Callable[[sqlite3.Connection], None] | None = None,
     writer: WriterRequests | None = None,
+    exports: ExportRequests | None = None,
 ) -> FastAPI:
     """Build the viewer app.
 
@@ -53,8 +65,9 @@ def create_app(
     back afterwards (default: closes it; ``server.ConnectionPool`` keeps warm ones);
     ``source_factory`` maps a ``files.source`` name to an open Source; ``clock`` stamps
     progress and login attempts; ``writer`` takes the app's requests to the catalog's writer
-    (default: the job queues of ``settings``, opened on first use). The catalog must be
-    migrated already.
+    (re-probes, hands marked in the player) and ``exports`` runs clip exports (default for
+    both: the job queues of ``settings``, opened on first use). The catalog must be migrated
+    already.
     """
     from archive_analyzer.web.routes import (
         account,
@@ -62,6 +75,7 @@ def create_app(
         admin_users,
         api,
         auth,
+        editing,
         links,
         pages,
         playback,
@@ -80,6 +94,7 @@ def create_app(
         openapi_url=None,
     )
     secret = session_secret(settings)
+    default_jobs = JobClient(settings)  # lazy: opens the queues on its first request
     app.state.web = WebContext(
         settings,
         conn_factory,
@@ -87,7 +102,8 @@ def create_app(
         clock,
         environment(),
         conn_release or (lambda conn: conn.close()),
-        writer or JobClient(settings),
+        writer or default_jobs,
+        exports or default_jobs,
         secret,
     )
     app.add_middleware(
@@ -114,6 +130,7 @@ def create_app(
     app.include_router(posters.router)
     app.include_router(stream.router)
     app.include_router(links.router)
+    editing.install(app)
     playback.install(app)
     admin.install(app)
     app.include_router(admin_users.router)

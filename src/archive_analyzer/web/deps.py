@@ -20,12 +20,12 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Any, Literal, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 from fastapi import Depends, HTTPException, Request
 from jinja2 import Environment
 
-from archive_analyzer.catalog import artwork
 from archive_analyzer.catalog import audit as audit_log
 from archive_analyzer.catalog.db import Clock
 from archive_analyzer.config import Settings
@@ -33,6 +33,11 @@ from archive_analyzer.sources.base import Source
 from archive_analyzer.web import accounts, sessions, tokens
 from archive_analyzer.web.accounts import Role
 from archive_analyzer.web.security import CSRF_HEADER, csrf_ok, derived_key
+
+if TYPE_CHECKING:
+    from archive_analyzer.export.selection import ClipTarget
+    from archive_analyzer.jobs.edits import Edit, EditReply
+    from archive_analyzer.jobs.exports import ExportState
 
 SESSION_ID = "sid"  # the session cookie's key holding the session secret
 
@@ -45,9 +50,25 @@ class WriterRequests(Protocol):
         """Queue a re-probe of catalogued file ``file_id`` (``JobError``: queue down)."""
         ...
 
-    def set_artwork(self, change: artwork.Change) -> artwork.Outcome:
-        """Have the writer store a series' or brand's poster and answer (``JobError``: queue
-        down or no answer in time)."""
+    def submit_edit(self, edit: Edit) -> EditReply:
+        """Have the writer make a catalog edit (a hand marked, edited or deleted) and return
+        its reply (``JobError``: no answer in time, or the queue is down)."""
+        ...
+
+
+class ExportRequests(Protocol):
+    """Clip exports as jobs (production: ``jobs.client.JobClient`` over ``jobs.exports``)."""
+
+    def request_export(self, target: ClipTarget, exact: bool) -> ExportState:
+        """The export's state: done when cached, else queued (one job per clip)."""
+        ...
+
+    def export_state(self, key: str) -> ExportState | None:
+        """Where the export ``key`` stands (None: never asked for)."""
+        ...
+
+    def export_file(self, key: str) -> Path | None:
+        """The finished clip of ``key`` in the export cache, or None."""
         ...
 
 
@@ -62,6 +83,7 @@ class WebContext:
     templates: Environment
     conn_release: Callable[[sqlite3.Connection], None]
     writer: WriterRequests
+    exports: ExportRequests
     secret: str = ""
 
     @property
@@ -349,3 +371,18 @@ def audit(
         target=target,
         detail=detail,
     )
+
+
+def editor_csrf(request: Request, user: EditorUser) -> accounts.User:
+    """An editor's state-changing API call: a session whose ``X-CSRF-Token`` header matches
+    (``api_csrf`` for the editor routes: marking hands, exports)."""
+    found: Principal | None = getattr(request.state, "principal", None)
+    if (found is not None and found.via != "session") or not csrf_ok(
+        request, request.headers.get(CSRF_HEADER)
+    ):
+        raise CsrfFailed
+    return user
+
+
+editor_csrf.required_role = Role.EDITOR  # type: ignore[attr-defined]  # read by the route matrix
+EditorWrite = Annotated[accounts.User, Depends(editor_csrf)]

@@ -131,6 +131,7 @@ class Media:
     subtitle_count: int
     browser_playable: bool
     status: str | None
+    timecode: str | None = None  # the source's start timecode label
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,6 +456,7 @@ def _media(conn: sqlite3.Connection, file_id: str) -> Media | None:
         subtitle_count=r["subtitle_count"] or 0,
         browser_playable=bool(r["browser_playable"]),
         status=r["status"],
+        timecode=r["timecode"],
     )
 
 

@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from archive_analyzer.catalog import series_order
 from archive_analyzer.web import admin_view, i18n
+from archive_analyzer.web.accounts import Role, User
 from archive_analyzer.web.formatting import Formatter
 from archive_analyzer.web.security import csrf_token
 
@@ -76,6 +77,7 @@ def render(
     lang = language(request)
     web = request.app.state.web
     env: Environment = web.templates
+    user = getattr(request.state, "user", None)
     t = i18n.translator(lang)
     fmt = Formatter(lang, web.clock)
 
@@ -85,7 +87,8 @@ def render(
 
     common: dict[str, Any] = {
         "request": request,
-        "user": getattr(request.state, "user", None),
+        "user": user,
+        "editor": isinstance(user, User) and user.may(Role.EDITOR),
         "lang": lang,
         "t": t,
         "tn": tn,

@@ -263,6 +263,26 @@ def _suggest(
     return text if found else None
 
 
+def matching_ids(
+    conn: sqlite3.Connection,
+    text: str,
+    limit: int = 500,
+    visible: frozenset[str] | None = None,
+) -> list[str]:
+    """The content ids a text search finds, in rank order (the first ``limit``; only brands
+    in ``visible`` when given): what an export of a search's results covers."""
+    found: list[str] = []
+    page = 1
+    while len(found) < limit:
+        query = SearchQuery(text=text, page=page, per_page=100, visible=visible)
+        result = search(conn, query)
+        found.extend(result.content_ids)
+        if page >= result.pages or not result.content_ids:
+            break
+        page += 1
+    return found[:limit]
+
+
 def _filters(query: SearchQuery) -> tuple[str, list[object]] | None:
     """The filters as a SQL condition on ``search_docs d`` with its parameters, or None."""
     where: list[str] = []

@@ -1,8 +1,8 @@
 """Series and brand posters: ``GET /poster/series/{id}`` and ``/poster/brand/{id}`` show them
 (an uploaded image, else a redirect to the chosen or default frame); editors change them with
 ``POST`` to the same paths (an image upload, a frame of a content at a time, or back to the
-default). The change is made by the catalog writer (``jobs.client.JobClient.set_artwork``):
-the web request only asks and waits for the answer.
+default). The change is made by the catalog writer, as a catalog edit (``jobs/edits.py``):
+the web request only asks and waits for the reply.
 """
 
 from __future__ import annotations
@@ -165,8 +165,8 @@ async def _set_poster(
             )
         elif form.reset != "1":
             raise InvalidUpload("choose an image or a frame")
-        answer = await run_in_threadpool(web.writer.set_artwork, change)
-        if not answer.ok:
+        reply = await run_in_threadpool(web.writer.submit_edit, change)
+        if reply.error is not None:
             outcome = "refused"
     except InvalidUpload:
         outcome = "invalid"

@@ -1,5 +1,6 @@
-// The only script: player behaviour (resume, clip range, progress saving) and the stream-link
-// copy button. No libraries.
+// Player behaviour (resume, clip range, progress saving, the clock with the source timecode)
+// and the stream-link copy button. No libraries. marking.js (the archive team's panel) uses
+// window.archiveClock from here.
 (function () {
   "use strict";
   // "Copy stream link": ask for a signed link (audited), copy it, or show it to copy by hand
@@ -41,6 +42,60 @@
   var end = video.dataset.end ? parseFloat(video.dataset.end) : null;
   var resume = video.dataset.resume ? parseFloat(video.dataset.resume) : null;
   var lastSaved = -1;
+
+  // Source timecode: the file's first frame is data-timecode; frames at the file's own rate
+  // (29.97 counts on base 30 with drop-frame labels). Mirrors archive_analyzer/timecode.py.
+  var fps = video.dataset.fps ? parseFloat(video.dataset.fps) : null;
+  var startLabel = video.dataset.timecode || null;
+  var base = fps ? Math.round(fps) : 25;
+  var ntsc = fps ? Math.abs(fps - base * 1000 / 1001) < 0.005 && base % 30 === 0 : false;
+  var drop = startLabel ? startLabel.indexOf(";") >= 0 : ntsc;
+
+  function dropped(frames) {
+    var step = base / 15, perTen = base * 600 - 9 * step, perMinute = base * 60 - step;
+    var tens = Math.floor(frames / perTen), rest = frames % perTen;
+    var skipped = 9 * step * tens;
+    if (rest > step) skipped += step * Math.floor((rest - step) / perMinute);
+    return skipped;
+  }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function labelOf(frames) {
+    var f = frames + (drop ? dropped(frames) : 0);
+    var ff = f % base, s = Math.floor(f / base);
+    return pad(Math.floor(s / 3600)) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60) +
+      (drop ? ";" : ":") + pad(ff);
+  }
+  function framesOf(label) {
+    var m = /^(\d+):(\d\d):(\d\d)[:;](\d\d)$/.exec(label || "");
+    if (!m) return 0;
+    var minutes = parseInt(m[1], 10) * 60 + parseInt(m[2], 10);
+    var frames = (minutes * 60 + parseInt(m[3], 10)) * base + parseInt(m[4], 10);
+    return drop ? frames - (base / 15) * (minutes - Math.floor(minutes / 10)) : frames;
+  }
+  var startFrames = framesOf(startLabel);
+  function sourceLabel(seconds) {
+    if (!fps) return null;
+    return labelOf(startFrames + Math.round(seconds * fps));
+  }
+  function hms(seconds) {
+    var t = Math.max(0, Math.floor(seconds));
+    return Math.floor(t / 3600) + ":" + pad(Math.floor(t / 60) % 60) + ":" + pad(t % 60);
+  }
+  var clockTime = document.getElementById("clock-time");
+  var clockSource = document.getElementById("clock-source");
+  function tick() {
+    var now = video.currentTime || 0;
+    if (clockTime) clockTime.textContent = hms(now);
+    if (clockSource && startLabel) clockSource.textContent = sourceLabel(now);
+  }
+  window.archiveClock = {
+    video: video, fps: fps, direct: video.dataset.direct === "1", hasTimecode: !!startLabel,
+    label: function (s) { return fps ? sourceLabel(s) : hms(s); },
+    hms: hms
+  };
+  ["timeupdate", "seeked", "loadedmetadata"].forEach(function (name) {
+    video.addEventListener(name, tick);
+  });
 
   function save(force) {
     var pos = video.currentTime;
