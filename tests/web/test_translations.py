@@ -29,6 +29,8 @@ UNIVERSAL = {
     "HTTP",
     "OpenAPI",
     "v",
+    *("EDL", "FCP", "XML", "OTIO", "CSV"),  # file formats, named the same in Korean
+    *("I", "O"),  # keyboard keys in hints: "(I)"
 }
 _WORD = re.compile(r"[A-Za-z\uac00-\ud7a3]{1,}")
 
@@ -40,6 +42,7 @@ def literal_words(source: str) -> list[str]:
     text = re.sub(r"<script\b.*?</script>", " ", text, flags=re.S | re.I)
     text = re.sub(r"<style\b.*?</style>", " ", text, flags=re.S | re.I)
     text = re.sub(r"<code\b.*?</code>", " ", text, flags=re.S | re.I)  # identifiers
+    text = re.sub(r"<kbd\b.*?</kbd>", " ", text, flags=re.S | re.I)  # keyboard keys
     text = re.sub(r"{%.*?%}", " ", text, flags=re.S)
     text = re.sub(r"{{.*?}}", " ", text, flags=re.S)
     found: list[str] = []

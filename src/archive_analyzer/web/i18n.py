@@ -521,6 +521,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Moneymaker).",
         "search_help_filters": "Brand, year and player filters narrow any search, or list "
         "everything they hold.",
+        "tags_placeholder": "Hero Call, Bluff",
     },
     "ko": {
         "app_name": "아카이브",
@@ -1023,6 +1024,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "찾습니다).",
         "search_help_filters": "브랜드, 연도, 선수 필터로 검색을 좁히거나 해당하는 모든 항목을 볼 "
         "수 있습니다.",
+        "tags_placeholder": "히어로 콜, 블러프",
     },
 }
 
