@@ -127,7 +127,9 @@ def test_up_next_goes_to_the_next_episode(
     # played to the end: watched, and the series page shows it with what is left
     assert page.evaluate(f"fetch('/api/contents/{env.ids.ep1}').then(r => r.json())")["watched"]
     page.goto(f"{url}/series/s-wsop-2024-me")
-    assert page.locator(f"li.episode.is-watched[data-item='{env.ids.ep1}'] .check").is_visible()
+    assert page.locator(
+        f"li.episode.is-watched[data-item='{env.ids.ep1}'] .watched-mark"
+    ).is_visible()
     assert page.locator("#episodes-left").inner_text() == "2 left to watch"
 
     # a hand's "next" is the next hand of its episode: the only hand has none
@@ -188,7 +190,7 @@ def test_watched_marks_continue_watching_and_my_list(
     tile = row.locator(f".tile[data-item='{env.ids.ep1}']")
     assert tile.count() == 1
     assert tile.locator("progress.poster-progress").count() == 1
-    assert not tile.locator(".check").is_visible()
+    assert not tile.locator(".watched-mark").is_visible()
     page.screenshot(path=artifacts / "continue-watching.png", full_page=True)
 
     # mark it watched from the tile: a check mark, and it leaves "continue watching"
@@ -198,15 +200,15 @@ def test_watched_marks_continue_watching_and_my_list(
         f"document.querySelector(\"#continue .tile[data-item='{env.ids.ep1}']\")"
         ".classList.contains('is-watched')",
     )
-    assert tile.locator(".check").is_visible()
+    assert tile.locator(".watched-mark").is_visible()
     page.reload()
     assert page.locator("#continue").count() == 0
     recent = page.locator(f"#recent .tile[data-item='{env.ids.ep1}']")
-    assert recent.locator(".check").is_visible()
+    assert recent.locator(".watched-mark").is_visible()
     assert recent.locator("button.watched-toggle").get_attribute("aria-pressed") == "true"
     # and unwatched again from the content page
     page.goto(f"{url}/content/{env.ids.ep1}")
-    assert page.locator("h1 .check").count() == 1
+    assert page.locator("h1 .watched-mark").count() == 1
     page.click("main .actions button.watched-toggle")
     _until(
         page,
@@ -214,7 +216,7 @@ def test_watched_marks_continue_watching_and_my_list(
         ".getAttribute('aria-pressed') === 'false'",
     )
     page.goto(f"{url}/")
-    assert not page.locator(f"#recent .tile[data-item='{env.ids.ep1}'] .check").is_visible()
+    assert not page.locator(f"#recent .tile[data-item='{env.ids.ep1}'] .watched-mark").is_visible()
     assert (
         page.evaluate(f"fetch('/api/contents/{env.ids.ep1}').then(r => r.json())")["watched"]
         is False
@@ -281,7 +283,7 @@ def test_sorting_brand_and_series_pages(
     page.wait_for_url("**sort=played")
     assert series_order()[0] == "s-alpha"
     alpha = page.locator(".series-tile[data-item='s-alpha']")
-    assert alpha.locator(".check").is_visible()  # every episode watched
+    assert alpha.locator(".watched-mark").is_visible()  # every episode watched
 
     page.goto(f"{url}/series/s-wsop-2024-me")
 
