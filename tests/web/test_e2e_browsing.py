@@ -7,18 +7,16 @@ Korean UI's natural poker terms, and the admin pages at 390 px. Screenshots go t
 
 from __future__ import annotations
 
-import contextlib
 import io
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from archive_analyzer.config import Settings
 from tests.web import browsing_data
 from tests.web.conftest import PASSWORD, WebEnv, make_env
+from tests.web.job_system import job_system
 
 pytestmark = pytest.mark.slow
 
@@ -33,28 +31,6 @@ def site(
     conn.close()
     with live_server(env.app) as server:
         yield env, more, server.url
-
-
-@contextlib.contextmanager
-def running_writer(settings: Settings) -> Iterator[None]:
-    """The catalog writer of ``archive-analyzer run``, consuming its queue in a thread."""
-    from tests.web.test_admin import drain, writer_process
-
-    with writer_process(settings) as queues:
-        stop = threading.Event()
-
-        def consume() -> None:
-            while not stop.is_set():
-                if not drain(queues):
-                    stop.wait(0.05)
-
-        thread = threading.Thread(target=consume, name="test-writer", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join(timeout=10)
 
 
 def _browser(
@@ -320,7 +296,7 @@ def test_editor_uploads_a_series_poster(
     page = _browser(chromium, url, "boss")
     page.goto(f"{url}/series/s-wsop-2024-me")
     before = page.get_attribute("#series-poster", "src")
-    with running_writer(env.settings):
+    with job_system(env.settings):
         page.click(".poster-editor summary")
         page.set_input_files(".poster-upload input[type=file]", str(poster))
         page.click(".poster-upload button[type=submit]")

@@ -204,6 +204,8 @@ def api_my_list(conn: Conn, user: CurrentUser) -> list[dict[str, Any]]:
     return [
         {"content_id": e.content_id, "series_id": e.series_id, "added_at": e.added_at}
         for e in my_list.entries(conn, user.id)
+        if (e.content_id and _content_shown(conn, user, e.content_id))
+        or (e.series_id and _series_shown(conn, user, e.series_id))
     ]
 
 
