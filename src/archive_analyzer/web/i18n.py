@@ -522,6 +522,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "search_help_filters": "Brand, year and player filters narrow any search, or list "
         "everything they hold.",
         "tags_placeholder": "Hero Call, Bluff",
+        "n_clips_one": "{n} clip",
+        "n_clips_other": "{n} clips",
     },
     "ko": {
         "app_name": "아카이브",
@@ -1025,6 +1027,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "search_help_filters": "브랜드, 연도, 선수 필터로 검색을 좁히거나 해당하는 모든 항목을 볼 "
         "수 있습니다.",
         "tags_placeholder": "히어로 콜, 블러프",
+        "n_clips_one": "클립 {n}개",
+        "n_clips_other": "클립 {n}개",
     },
 }
 

@@ -33,6 +33,12 @@ class SeriesProgress:
 
     total: int
     watched: int
+    clips: bool = False  # a series of clips cut as files (no episode): counts its clips
+
+    @property
+    def noun(self) -> str:
+        """The message key of what is counted (``n_episodes`` / ``n_clips``)."""
+        return "n_clips" if self.clips else "n_episodes"
 
     @property
     def left(self) -> int:
@@ -136,7 +142,11 @@ def series_progress(
         (user_id, json.dumps(list(dict.fromkeys(series_ids)))),
     )
     return {
-        str(r[0]): SeriesProgress(int(r[1]), int(r[2])) if r[1] else SeriesProgress(r[3], r[4])
+        str(r[0]): (
+            SeriesProgress(int(r[1]), int(r[2]))
+            if r[1]
+            else SeriesProgress(int(r[3]), int(r[4]), clips=True)
+        )
         for r in rows
     }
 
