@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from archive_analyzer.catalog.classify import classify
+from archive_analyzer.catalog.classify_json import as_json
 from archive_analyzer.catalog.rules import load_rules
 from archive_analyzer.paths import extension
 from bench.archive_paths import FACTS, check, generate
@@ -29,7 +30,7 @@ def generated(rules_file: Path | None, show: int) -> None:
     rules = load_rules(rules_file)
     samples = [s for s in generate() if s.media]
     started = time.perf_counter()
-    results = [classify(s.path, rules).as_json() for s in samples]
+    results = [as_json(classify(s.path, rules)) for s in samples]
     elapsed = time.perf_counter() - started
     misses: Counter[str] = Counter()
     core_ok = all_ok = unclassified = 0
@@ -61,7 +62,7 @@ def real(paths_file: Path, rules_file: Path | None) -> None:
     found: Counter[str] = Counter()
     unclassified = 0
     for path in media:
-        got = classify(path, rules).as_json()
+        got = as_json(classify(path, rules))
         unclassified += got["catalog"] is None
         found.update(k for k in ("year", "season", "episode", "day", "part") if got[k])
     n = max(1, len(media))

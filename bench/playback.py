@@ -34,7 +34,8 @@ from typing import Any
 from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, serve_app
 from tests.web.playback_data import seed_corpus
 
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, read
+from archive_analyzer.catalog.read import MediaInfo
 from archive_analyzer.config import Settings
 from archive_analyzer.web import accounts, hls, thumbs
 from archive_analyzer.web.app import create_app
@@ -161,7 +162,7 @@ def output_seek_bytes(path: Path, at_s: float) -> int:
     return thumbs.read_stats(proc.stderr)[0]
 
 
-def cpu_per_stream(path: Path, facts: hls.MediaFacts, seconds: float) -> tuple[float, float]:
+def cpu_per_stream(path: Path, facts: MediaInfo, seconds: float) -> tuple[float, float]:
     """(CPU seconds per media second, wall seconds per media second) for ``seconds`` of HLS."""
     plan = hls.hls_plan(facts)
     segment_s = 6.0
@@ -195,21 +196,11 @@ def main() -> None:
         conn = db.connect(settings.db)
         ids = seed_corpus(conn, files, list(files))
         accounts.add_user(conn, "bench", PASSWORD, role="admin")
-        facts = {
-            mode: hls.MediaFacts.from_row(*row)
-            for mode, row in (
-                (
-                    mode,
-                    conn.execute(
-                        "SELECT m.container, m.video_codec, m.pix_fmt, m.audio, m.duration_s, "
-                        "m.height, m.browser_playable FROM contents c JOIN media_info m "
-                        "ON m.id = c.file_id WHERE c.id = ?",
-                        (cid,),
-                    ).fetchone(),
-                )
-                for mode, cid in ids.items()
-            )
-        }
+        facts: dict[str, MediaInfo] = {}
+        for mode, cid in ids.items():
+            played = read.played_file(conn, cid)
+            assert played is not None and played.media is not None
+            facts[mode] = played.media
         conn.close()
         app = create_app(
             settings,

@@ -4,9 +4,10 @@ apart).
 
 Builds a synthetic catalog in a temporary database (brands, series, episodes and clips with
 realistic titles, 3,000 players with Korean names, hand tags), indexes it with
-``web.search.refresh`` and times a query mix through ``web.search.search`` (what /api/search
-runs, first page of 24, ranked) against the same queries as ``haystack LIKE '%q%'`` over every
-document (the baseline: no index). Reports p50/p95 per query kind and overall.
+``catalog.search_index.catch_up`` (what every catalog writer runs) and times a query mix
+through ``web.search.search`` (what /api/search runs, first page of 24, ranked) against the
+same queries as ``haystack LIKE '%q%'`` over every document (the baseline: no index). Reports
+p50/p95 per query kind and overall.
 
     .venv/bin/python -m bench.search [--contents 100000] [--rounds 3] [--db FILE]
 
@@ -25,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, search_index
+from archive_analyzer.catalog.hangul import choseong
 from archive_analyzer.web import search, spelling
-from archive_analyzer.web.hangul import choseong
 
 FAMOUS = [
     ("Daniel Negreanu", "다니엘 네그레아누"),
@@ -185,7 +186,7 @@ def _query(raw: str) -> search.SearchQuery:
 
 def _baseline(conn: sqlite3.Connection, q: search.SearchQuery) -> int:
     where = ["haystack LIKE ? ESCAPE '\\'"]
-    params: list[object] = ["%" + search.normalize_text(q.text) + "%"]
+    params: list[object] = ["%" + search_index.normalize_text(q.text) + "%"]
     if q.catalog_id:
         where.append("catalog_id = ?")
         params.append(q.catalog_id)
@@ -246,7 +247,8 @@ def main() -> None:
         conn = db.connect(path) if path.exists() else build(path, args.contents)
         conn.execute("PRAGMA cache_size = -32768")  # as the web app's pooled connections
         t1 = time.perf_counter()
-        indexed = search.refresh(conn)
+        with db.transaction(conn):
+            indexed = search_index.catch_up(conn)
         t2 = time.perf_counter()
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         docs = conn.execute("SELECT count(*) FROM search_docs").fetchone()[0]

@@ -73,10 +73,12 @@ class NotFound(CatalogError):
 
 
 class ImportRowError(CatalogError):
-    """A row of an imported spreadsheet is invalid (carries the line number)."""
+    """A value of one spreadsheet row cannot be used: the importer skips the row and reports
+    ``message`` with the row's line number (``line``, when the raiser knows it)."""
 
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(f"line {line}: {message}")
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message if line is None else f"line {line}: {message}")
+        self.message = message
         self.line = line
 
 

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive_analyzer.catalog.classify import classify, series_id, unique_titles
+from archive_analyzer.catalog.classify_json import as_json
 from tests.catalog.catalog_rows import CLASSIFY_KEYS
 
 EU = "WSOP/WSOP-BR/WSOP-EUROPE/2025 WSOP-Europe/2025 WSOP-EUROPE MAIN EVENT"
@@ -253,12 +254,12 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("path", "expected"), CASES, ids=[c[0][-60:] for c in CASES])
 def test_classify_table(path: str, expected: dict[str, Any]) -> None:
-    got = classify(path).as_json()
+    got = as_json(classify(path))
     assert {k: got[k] for k in expected} == expected
 
 
 def test_cli_contract_keys_are_present_and_null_when_missing() -> None:
-    got = classify("PAD/PAD S12/PAD S12 EP05.mp4").as_json()
+    got = as_json(classify("PAD/PAD S12/PAD S12 EP05.mp4"))
     assert set(got) >= CLASSIFY_KEYS
     assert got["year"] is None and got["day"] is None and got["location"] is None
 
@@ -300,7 +301,7 @@ def test_locked_titles_are_avoided() -> None:
 def test_arbitrary_text_never_crashes(path: str) -> None:
     result = classify(path)
     assert isinstance(result.title, str)
-    result.as_json()
+    as_json(result)
 
 
 @settings(max_examples=200, deadline=None)
@@ -320,7 +321,7 @@ def test_arbitrary_component_paths_never_crash(parts: list[str]) -> None:
 def test_generated_archive_accuracy() -> None:
     samples = [s for s in generate() if s.media]
     assert len(samples) >= 2000
-    wrong = [(s.path, check(s, classify(s.path).as_json())) for s in samples]
+    wrong = [(s.path, check(s, as_json(classify(s.path)))) for s in samples]
     wrong = [w for w in wrong if w[1]]
     assert len(wrong) / len(samples) <= 0.02, wrong[:10]
 

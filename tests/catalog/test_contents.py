@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 from bench.archive_paths import generate
 
-from archive_analyzer.catalog import contents, db, imports
+from archive_analyzer.catalog import contents, db
+from archive_analyzer.catalog.hand_sheet import import_hands
+from archive_analyzer.catalog.players import import_players
 from archive_analyzer.catalog.rules import load_rules
 from archive_analyzer.errors import CatalogError, NotFound
 from tests.catalog.catalog_rows import FakeClock, add_file
@@ -107,8 +109,8 @@ def test_reclassify_keeps_manual_edits_clips_and_ids(
     c = add_file(catalog, "PAD/PAD S12/PAD S12 EP05.mp4")
     with db.transaction(catalog):
         contents.refresh(catalog, [a, b, c], now=clock)
-        imports.import_players(catalog, "id,name\np1,Alex Foxen\n", now=clock)
-        report = imports.import_hands(
+        import_players(catalog, "id,name\np1,Alex Foxen\n", now=clock)
+        report = import_hands(
             catalog,
             f"id,file_id,start_sec,end_sec,players\nh1,{a},0:10:00,0:12:00,Alex Foxen\n",
             now=clock,
@@ -161,7 +163,7 @@ def test_clips_follow_their_episode_into_a_new_series(catalog: sqlite3.Connectio
     fid = add_file(catalog, "PAD/PAD S12/PAD S12 EP05.mp4", duration=1000)
     with db.transaction(catalog):
         contents.refresh(catalog, [fid], now=clock)
-        imports.import_hands(catalog, f"id,file_id,start_sec,end_sec\nh9,{fid},10,20\n", now=clock)
+        import_hands(catalog, f"id,file_id,start_sec,end_sec\nh9,{fid},10,20\n", now=clock)
     catalog.execute("UPDATE files SET path = 'PAD/PAD S13/PAD S13 EP05.mp4' WHERE id = ?", (fid,))
     with db.transaction(catalog):
         contents.refresh(catalog, [fid], now=clock)

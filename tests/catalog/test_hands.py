@@ -7,7 +7,8 @@ import sqlite3
 
 import pytest
 
-from archive_analyzer.catalog import db, hands, imports
+from archive_analyzer.catalog import db, hands
+from archive_analyzer.catalog.hand_sheet import import_hands
 from archive_analyzer.errors import HandError
 from archive_analyzer.jobs import edits
 from tests.catalog.catalog_rows import FakeClock
@@ -72,9 +73,7 @@ def test_imported_hands_may_give_source_timecodes(
             "UPDATE media_info SET timecode = '10:00:00;00', frame_rate = ? WHERE id = ?",
             (30000 / 1001, fid),
         )
-        report = imports.import_hands(
-            conn, sheet(f"T1,{fid},10:01:00;02,10:01:30;02,,,,,,,,,"), now=clock
-        )
+        report = import_hands(conn, sheet(f"T1,{fid},10:01:00;02,10:01:30;02,,,,,,,,,"), now=clock)
     assert (report.created, report.problems) == (1, ())
     row = conn.execute("SELECT start_sec, end_sec FROM contents WHERE external_id = 'hand:T1'")
     start, end = row.fetchone()
@@ -88,7 +87,7 @@ def test_web_edits_lock_against_reimports(
     conn, fid, clock = loaded
     row = f"H7,{fid},10,20,1,Daniel Negreanu;Phil Ivey,Cooler,Phil Ivey,30,1,1,AhKh,Old title"
     with db.transaction(conn):
-        imports.import_hands(conn, sheet(row), now=clock)
+        import_hands(conn, sheet(row), now=clock)
     hand = str(conn.execute("SELECT id FROM contents WHERE external_id = 'hand:H7'").fetchone()[0])
     episode = _episode(conn, fid)
     foxen = _player(conn, "p3")
@@ -106,7 +105,7 @@ def test_web_edits_lock_against_reimports(
     assert _links(conn, hand) == {("Alex Foxen", "player", "manual")}
     # the old sheet again: the editor's work stands, and nothing counts as changed
     with db.transaction(conn):
-        again = imports.import_hands(conn, sheet(row), now=clock)
+        again = import_hands(conn, sheet(row), now=clock)
     assert (again.updated, again.unchanged) == (0, 1)
     after = conn.execute("SELECT * FROM contents WHERE id = ?", (hand,)).fetchone()
     assert (after["start_sec"], after["end_sec"], after["title"]) == (

@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive_analyzer.catalog import contents, db, imports
+from archive_analyzer.catalog import contents, db
+from archive_analyzer.catalog.hand_sheet import import_hands
+from archive_analyzer.catalog.players import import_players
 from archive_analyzer.errors import ImportFileError
 from tests.catalog.catalog_rows import FakeClock, add_file
 
@@ -33,7 +35,7 @@ def loaded(catalog: sqlite3.Connection) -> tuple[sqlite3.Connection, str, FakeCl
     fid = add_file(catalog, EP, duration=3 * 3600)
     with db.transaction(catalog):
         contents.refresh(catalog, [fid], now=clock)
-        report = imports.import_players(catalog, PLAYERS, now=clock)
+        report = import_players(catalog, PLAYERS, now=clock)
     assert (report.created, report.skipped) == (3, 0)
     return catalog, fid, clock
 
@@ -41,7 +43,7 @@ def loaded(catalog: sqlite3.Connection) -> tuple[sqlite3.Connection, str, FakeCl
 def test_players_round_trip_keeps_korean_names(catalog: sqlite3.Connection) -> None:
     clock = FakeClock()
     with db.transaction(catalog):
-        first = imports.import_players(catalog, PLAYERS, now=clock)
+        first = import_players(catalog, PLAYERS, now=clock)
     row = catalog.execute("SELECT * FROM players WHERE external_id = 'p1'").fetchone()
     assert row["name_kr"] == "다니엘 네그라누"
     assert row["display_name"] == "Kid Poker"
@@ -50,12 +52,12 @@ def test_players_round_trip_keeps_korean_names(catalog: sqlite3.Connection) -> N
     assert first.summary() == "players: 3 rows, 3 created, 0 updated, 0 unchanged, 0 skipped"
     stamp = catalog.execute("SELECT max(updated_at) FROM players").fetchone()[0]
     with db.transaction(catalog):
-        again = imports.import_players(catalog, PLAYERS, now=clock)
+        again = import_players(catalog, PLAYERS, now=clock)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert catalog.execute("SELECT max(updated_at) FROM players").fetchone()[0] == stamp
     changed = PLAYERS.replace("Kid Poker", "DNegs")
     with db.transaction(catalog):
-        third = imports.import_players(catalog, changed, now=clock)
+        third = import_players(catalog, changed, now=clock)
     assert (third.updated, third.unchanged) == (1, 2)
 
 
@@ -68,7 +70,7 @@ def test_players_bad_rows_are_reported_with_lines(catalog: sqlite3.Connection) -
         "p1,Tom Dwan,12,100\n"
     )
     with db.transaction(catalog):
-        report = imports.import_players(catalog, text, now=FakeClock())
+        report = import_players(catalog, text, now=FakeClock())
     assert report.created == 1
     assert [p.line for p in report.problems] == [3, 4, 5]
     assert "name is empty" in report.problems[0].message
@@ -81,7 +83,7 @@ def test_path_players_are_merged_by_name(catalog: sqlite3.Connection) -> None:
     fid = add_file(catalog, "HCL/2025/20250611 - Phil Ivey, Tom Dwan.mp4")
     with db.transaction(catalog):
         contents.refresh(catalog, [fid], now=clock)
-        imports.import_players(catalog, PLAYERS, now=clock)
+        import_players(catalog, PLAYERS, now=clock)
     rows = catalog.execute("SELECT name, origin, name_kr FROM players ORDER BY name").fetchall()
     assert [r["name"] for r in rows] == ["Alex Foxen", "Daniel Negreanu", "Phil Ivey", "Tom Dwan"]
     ivey = next(r for r in rows if r["name"] == "Phil Ivey")
@@ -102,7 +104,7 @@ def test_hands_become_clips_and_reimport_is_idempotent(
         f"h5,//nas/ARCHIVE/{EP},2:20:00,2:21:00,,,,,,,,,",
     )
     with db.transaction(conn):
-        report = imports.import_hands(conn, sheet, now=clock)
+        report = import_hands(conn, sheet, now=clock)
     assert (report.created, report.skipped) == (5, 0), report.problems
     episode = conn.execute("SELECT * FROM contents WHERE file_id = ?", (fid,)).fetchone()
     clips = conn.execute("SELECT * FROM contents WHERE kind = 'clip' ORDER BY start_sec").fetchall()
@@ -131,7 +133,7 @@ def test_hands_become_clips_and_reimport_is_idempotent(
     ids = [c["id"] for c in clips]
     stamp = conn.execute("SELECT max(updated_at) FROM contents").fetchone()[0]
     with db.transaction(conn):
-        again = imports.import_hands(conn, sheet, now=clock)
+        again = import_hands(conn, sheet, now=clock)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 5)
     assert [
         r[0] for r in conn.execute("SELECT id FROM contents WHERE kind = 'clip' ORDER BY start_sec")
@@ -144,8 +146,8 @@ def test_hand_changes_update_the_same_clip(
 ) -> None:
     conn, fid, clock = loaded
     with db.transaction(conn):
-        imports.import_hands(conn, hands(f"h1,{fid},10,20,1,Phil Ivey,bluff,,,,,,"), now=clock)
-        report = imports.import_hands(conn, hands(f"h1,{fid},15,25,2,Alex Foxen,,,,,,,"), now=clock)
+        import_hands(conn, hands(f"h1,{fid},10,20,1,Phil Ivey,bluff,,,,,,"), now=clock)
+        report = import_hands(conn, hands(f"h1,{fid},15,25,2,Alex Foxen,,,,,,,"), now=clock)
     assert (report.created, report.updated) == (0, 1)
     clip = conn.execute("SELECT * FROM contents WHERE kind = 'clip'").fetchone()
     assert (clip["start_sec"], clip["highlight_score"]) == (15.0, 2)
@@ -183,7 +185,7 @@ def test_bad_hand_rows_are_reported_and_skipped(
         "h10,PAD/PAD S12/PAD S12 EP05.mp4,0:01:00,0:02:00,,,,,,,,,",  # line 12: fine (no duration)
     )
     with db.transaction(conn):
-        report = imports.import_hands(conn, sheet, now=clock)
+        report = import_hands(conn, sheet, now=clock)
     lines = {p.line: p.message for p in report.problems}
     assert sorted(lines) == [2, 3, 4, 5, 6, 7, 8, 9, 11]
     assert "not before end" in lines[2]
@@ -199,38 +201,9 @@ def test_bad_hand_rows_are_reported_and_skipped(
 
 def test_unusable_files_raise(catalog: sqlite3.Connection) -> None:
     with pytest.raises(ImportFileError, match="missing column"):
-        imports.import_hands(catalog, "id,name\n1,x\n", now=FakeClock())
+        import_hands(catalog, "id,name\n1,x\n", now=FakeClock())
     with pytest.raises(ImportFileError, match="empty"):
-        imports.import_players(catalog, "", now=FakeClock())
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [
-        ("0:00:05", 5.0),
-        ("1:02:03", 3723.0),
-        ("12:03", 723.0),
-        ("3723.5", 3723.5),
-        ("01:02:03.250", 3723.25),
-    ],
-)
-def test_timecodes(text: str, seconds: float) -> None:
-    assert imports.parse_timecode(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "1:60:00", "abc", "-5", "1:2:3:4"])
-def test_bad_timecodes(text: str) -> None:
-    with pytest.raises(imports.RowError):
-        imports.parse_timecode(text)
-
-
-def test_cp949_and_semicolons_are_read(tmp_path: object) -> None:
-    from pathlib import Path
-
-    path = Path(str(tmp_path)) / "players.csv"
-    path.write_bytes("id;name;name_kr\np1;Tom Dwan;톰 드완\n".encode("cp949"))
-    rows = list(imports.rows_of(imports.read_text(path), "players"))
-    assert rows == [(2, {"id": "p1", "name": "Tom Dwan", "name_kr": "톰 드완"})]
+        import_players(catalog, "", now=FakeClock())
 
 
 @settings(max_examples=60, deadline=None)
@@ -240,9 +213,9 @@ def test_arbitrary_sheets_never_crash(text: str, kind: str) -> None:
     try:
         with db.transaction(conn):
             if kind == "players":
-                report = imports.import_players(conn, text, now=FakeClock())
+                report = import_players(conn, text, now=FakeClock())
             else:
-                report = imports.import_hands(conn, text, now=FakeClock())
+                report = import_hands(conn, text, now=FakeClock())
         assert report.rows == report.created + report.updated + report.unchanged + report.skipped
     except ImportFileError:
         pass
@@ -266,8 +239,8 @@ def test_player_sheets_reimport_idempotently(rows: list[tuple[str, str, str]]) -
     conn = db.connect(":memory:")
     try:
         with db.transaction(conn):
-            first = imports.import_players(conn, text, now=FakeClock())
-            second = imports.import_players(conn, text, now=FakeClock())
+            first = import_players(conn, text, now=FakeClock())
+            second = import_players(conn, text, now=FakeClock())
         assert second.created == 0 and second.updated == 0
         assert second.unchanged == first.created + first.updated + first.unchanged
     finally:

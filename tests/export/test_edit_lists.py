@@ -9,7 +9,7 @@ import io
 import opentimelineio as otio
 import pytest
 
-from archive_analyzer.catalog.imports import HAND_COLUMNS
+from archive_analyzer.catalog.hand_sheet import HAND_COLUMNS
 from archive_analyzer.errors import ExportError
 from archive_analyzer.export import edit_lists
 from archive_analyzer.export.selection import Event

@@ -8,6 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from archive_analyzer.catalog.read import (
+    AudioTrack,
+    ContentRow,
+    FileFacts,
+    MediaInfo,
+    PlayerRef,
+    TagRef,
+)
 from archive_analyzer.errors import SyncLimitError
 from archive_analyzer.sync.plan import (
     RowPlan,
@@ -20,10 +28,10 @@ from archive_analyzer.sync.plan import (
     file_document,
     plan_row,
 )
-from archive_analyzer.sync.rows import ContentRow, FileRow, MediaFacts, PlayerRef, TagRef
+from archive_analyzer.sync.rows import ContentSnapshot
 from archive_analyzer.sync.sink import DocOp
 
-MEDIA = MediaFacts(
+MEDIA = MediaInfo(
     status="ok",
     container="mov",
     duration_s=7200.0,
@@ -35,12 +43,13 @@ MEDIA = MediaFacts(
     frame_rate=59.94,
     pix_fmt="yuv422p10le",
     field_order="progressive",
-    audio_json='[{"codec": "pcm_s24le", "channels": 2}, {"codec": "aac"}]',
+    audio=(AudioTrack("pcm_s24le", 2), AudioTrack("aac")),
     subtitle_count=0,
     browser_playable=False,
 )
-FILE = FileRow(
+FILE = FileFacts(
     id="f1",
+    source="smb://nas/archive",
     path="WSOP/2024/Main Event Day 1.mov",
     name="Main Event Day 1.mov",
     ext="mov",
@@ -52,25 +61,35 @@ FILE = FileRow(
     first_seen="2026-01-01T00:00:00.000000Z",
     media=MEDIA,
 )
-EPISODE = ContentRow(
+EPISODE_ROW = ContentRow(
     id="c1",
     kind="episode",
     status="active",
+    visible=True,
     title="Main Event Day 1",
     sort_key="k",
     catalog_id="wsop",
     series_id="s1",
     file_id="f1",
+    play_file_id="f1",
     parent_id=None,
     start_sec=None,
     end_sec=None,
     created_at="2026-01-01T00:00:00.000000Z",
+    updated_at="2026-01-01T00:00:00.000000Z",
     facts=(("year", 2024), ("versions", ["clean"])),
+)
+EPISODE = ContentSnapshot(
+    content=EPISODE_ROW,
     players=(PlayerRef("p1", "Daniel Negreanu", None, "다니엘", "featured"),),
     tags=(TagRef("cooler", "cooler", "play"),),
     play_file=FILE,
-    parent_active=True,
 )
+
+
+def content(**changes: object) -> ContentSnapshot:
+    """EPISODE with ``changes`` to its content row."""
+    return replace(EPISODE, content=replace(EPISODE_ROW, **changes))  # type: ignore[arg-type]
 
 
 def test_file_document_publishes_media_and_nothing_server_side() -> None:
@@ -106,14 +125,14 @@ def test_content_document_layout_and_embedded_facts() -> None:
 
 
 def test_clip_range_and_visibility() -> None:
-    clip = replace(EPISODE, id="k1", kind="clip", parent_id="c1", start_sec=10.0, end_sec=70.5)
-    _, doc = content_document(clip) or ("", {})
+    range_ = {"id": "k1", "kind": "clip", "parent_id": "c1", "start_sec": 10.0, "end_sec": 70.5}
+    _, doc = content_document(content(**range_)) or ("", {})
     assert doc["clip"] == {"start_sec": 10.0, "end_sec": 70.5} and doc["duration_s"] == 60.5
-    assert content_document(replace(clip, parent_active=False)) is None
-    assert content_document(replace(clip, status="hidden")) is None
+    # not visible: hidden, or its parent episode is not active (content_view decides)
+    assert content_document(content(**range_, visible=False)) is None
     gone = replace(FILE, status="deleted")
     assert content_document(replace(EPISODE, play_file=gone)) is None
-    unsorted = content_document(replace(EPISODE, series_id=None, catalog_id=None))
+    unsorted = content_document(content(series_id=None, catalog_id=None))
     assert unsorted is not None and unsorted[0] == "catalogs/unsorted/series/_unsorted/contents/c1"
 
 
@@ -121,7 +140,7 @@ def test_move_deletes_old_path_and_sets_new_in_one_plan() -> None:
     before = content_document(EPISODE)
     assert before is not None
     previous = Synced(before[0], digest(*before))
-    moved = replace(EPISODE, series_id="s2")
+    moved = content(series_id="s2")
     result = plan_row(Target("content", "c1", moved, 7), previous)
     assert [op.kind for op in result.ops] == ["delete", "set"]
     assert result.ops[0].path.endswith("/series/s1/contents/c1")
@@ -151,7 +170,7 @@ def test_limits_name_the_row() -> None:
 
 
 def test_oversized_title_stops_planning_with_the_row_named() -> None:
-    huge = replace(EPISODE, title="x" * 1_048_576)
+    huge = content(title="x" * 1_048_576)
     with pytest.raises(SyncLimitError, match="content c1"):
         plan_row(Target("content", "c1", huge, 1), None)
 

@@ -30,6 +30,17 @@ def catalog_at(path: Path, version: int, *, skip: frozenset[int] = frozenset()) 
     conn.close()
 
 
+def read_view(conn: sqlite3.Connection, present: bool) -> None:
+    """Lend today's code the read model's view (migration 0010) on an older catalog, so it can
+    play the older program that wrote it; taken away again before the upgrade."""
+    if not present:
+        conn.execute("DROP VIEW content_view")
+        return
+    sql = next(sql for number, _, sql in db.migrations() if number == 10)
+    view = next(s for s in db._split_sql(sql) if s.startswith("CREATE VIEW content_view"))
+    conn.execute(view)
+
+
 @contextlib.contextmanager
 def newer_columns(conn: sqlite3.Connection) -> Iterator[None]:
     """Today's sync reads columns that later migrations added (``media_info.timecode``...):
@@ -88,6 +99,7 @@ def test_a_version_8_catalog_upgrades_in_place_and_publishes_its_poster_frames(
 ) -> None:
     catalog_at(db_path, 8)
     old = db.connect(db_path, migrate=False)
+    read_view(old, True)
     clock = TickClock()
     fid = add_file(old, PATHS[2], clock)
     sink = MemorySink()
@@ -95,6 +107,7 @@ def test_a_version_8_catalog_upgrades_in_place_and_publishes_its_poster_frames(
         Replicator(old, sink, clock=clock).run()
     add_thumbnail(old, fid, clock)  # made while no trigger logged it
     assert pending(old) == 0
+    read_view(old, False)
     old.close()
 
     conn = db.connect(db_path)
@@ -115,6 +128,7 @@ def test_triggers_a_sync_already_installed_are_kept_and_nothing_is_relogged(
 ) -> None:
     catalog_at(db_path, 8)
     old = db.connect(db_path, migrate=False)
+    read_view(old, True)
     clock = TickClock()
     fid = add_file(old, PATHS[1], clock)
     with newer_columns(old):
@@ -129,6 +143,7 @@ def test_triggers_a_sync_already_installed_are_kept_and_nothing_is_relogged(
     with newer_columns(old):
         Replicator(old, MemorySink(), clock=clock).run()
     assert pending(old) == 0
+    read_view(old, False)
     old.close()
 
     conn = db.connect(db_path)

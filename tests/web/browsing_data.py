@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, search_index
 
 
 @dataclass(frozen=True)
@@ -74,4 +74,5 @@ def add(conn: sqlite3.Connection, source: str) -> More:
                 year=2019,
             ),
         )
+        search_index.catch_up(conn)  # as every catalog writer does before it commits
     return more

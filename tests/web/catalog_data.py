@@ -2,7 +2,8 @@
 
 Media are made with ffmpeg (lavfi) once under ``~/.cache/archive-analyzer/web-<VERSION>/`` and
 reused. ``seed`` inserts catalogs, series, episodes, a clip, players and tags directly (the web
-app only reads these tables; the scanner and classifier own how they are produced).
+app only reads these tables; the scanner and classifier own how they are produced) and, like
+every catalog writer, brings the search index up to date before it commits.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, search_index
 
 VERSION = "1"
 CACHE_ROOT = Path(os.environ.get("ARCHIVE_CORPUS_CACHE", "~/.cache/archive-analyzer")).expanduser()
@@ -247,6 +248,7 @@ def seed(conn: db.sqlite3.Connection, root: Path, source_name: str) -> Seeded:
             "INSERT INTO content_tags (content_id, tag_id, updated_at) VALUES (?, 'hero_call', ?)",
             (ids["clip"], now),
         )
+        search_index.catch_up(conn)  # as every catalog writer does before it commits
     return Seeded(
         source=source_name,
         ep1=ids["ep1"],

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from archive_analyzer.catalog import db, media
+from archive_analyzer.catalog import db, media, search_index
 from archive_analyzer.probe import engine
 from archive_analyzer.sources.base import Source
 from archive_analyzer.sources.local import LocalSource
@@ -79,4 +79,5 @@ def seed_corpus(
                 (cid, fid, f"Corpus {name}", name, stamp, stamp),
             )
             contents[name] = cid
+        search_index.catch_up(conn)  # as every catalog writer does before it commits
     return contents

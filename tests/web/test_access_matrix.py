@@ -274,6 +274,11 @@ def test_limited_viewer_searches_only_their_brand(world: tuple[WebEnv, list[Call
     assert [c["id"] for c in limited.get("/api/catalogs").json()] == ["hcl"]
     assert limited.get("/api/contents", params={"catalog": "wsop"}).json()["total"] == 0
     assert limited.get("/api/contents", params={"catalog": "hcl"}).json()["total"] == 1
+    # every content, newest first, and a cursor walk: the limited viewer's brand only
+    everything = limited.get("/api/contents", params={"per_page": 1}).json()
+    assert everything["total"] == 1 and everything["next_cursor"] is None
+    assert [i["id"] for i in everything["items"]] == [env.ids.hcl1]
+    assert viewer.get("/api/contents", params={"per_page": 1}).json()["next_cursor"]
     me = limited.get("/api/me").json()
     assert me["brands"] == ["hcl"]
     home = limited.get("/").text

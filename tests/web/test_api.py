@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from archive_analyzer.catalog import db, search_index
 from tests.web.conftest import PASSWORD, WebEnv, csrf_from, login
 
 PUBLIC = {"/login", "/lang/{code}"}
@@ -185,6 +186,93 @@ def test_api_search(web: WebEnv, client: TestClient) -> None:
     assert player["total"] == 2
     paged = client.get("/api/search", params={"q": "negreanu", "per_page": 1, "page": 2}).json()
     assert paged["total"] == 3 and paged["pages"] == 3 and len(paged["items"]) == 1
+    # the cursor walks the same ranking the pages do
+    by_page = [
+        client.get("/api/search", params={"q": "negreanu", "per_page": 1, "page": n}).json()
+        for n in (1, 2, 3)
+    ]
+    walked = _walk(client, "/api/search", q="negreanu", per_page=1)
+    assert walked == [page["items"][0]["id"] for page in by_page]
+    assert by_page[2]["next_cursor"] is None
+
+
+def _walk(client: TestClient, url: str, **params: Any) -> list[str]:
+    """Every item id of a listing, following next_cursor from the first page."""
+    seen: list[str] = []
+    body = client.get(url, params=params).json()
+    while True:
+        seen += [item["id"] for item in body["items"]]
+        if body["next_cursor"] is None:
+            return seen
+        body = client.get(url, params={**params, "cursor": body["next_cursor"]}).json()
+        assert body["page"] is None
+
+
+def test_api_contents_without_a_filter_lists_every_content_newest_first(
+    web: WebEnv, client: TestClient
+) -> None:
+    visible = {web.ids.ep1, web.ids.ep2, web.ids.hcl1, web.ids.clip}
+    listed = client.get("/api/contents").json()
+    assert listed["total"] == 4 and {item["id"] for item in listed["items"]} == visible
+    keys = [(item["created_at"], item["id"]) for item in listed["items"]]
+    assert keys == sorted(keys, reverse=True)
+    assert listed["page"] == 1 and listed["next_cursor"] is None
+    # its filters are kept
+    assert client.get("/api/contents", params={"year": 2025}).json()["total"] == 1
+    both = client.get("/api/contents", params={"catalog": "wsop", "year": 2024}).json()
+    assert both["total"] == 3
+    # page by page and cursor by cursor give the same listing
+    by_page = [
+        client.get("/api/contents", params={"per_page": 1, "page": n}).json()["items"][0]["id"]
+        for n in range(1, 5)
+    ]
+    assert _walk(client, "/api/contents", per_page=1) == by_page
+    assert _walk(client, "/api/contents", per_page=3, series="s-wsop-2024-me") == [
+        web.ids.ep1,
+        web.ids.ep2,
+    ]
+
+
+def test_api_contents_cursor_keeps_its_place_when_contents_are_added(
+    web: WebEnv, client: TestClient
+) -> None:
+    first = client.get("/api/contents", params={"per_page": 2}).json()
+    conn = web.conn()
+    try:
+        with db.transaction(conn):  # a newer episode arrives between two page requests
+            conn.execute(
+                "INSERT INTO contents (id, kind, series_id, catalog_id, title, created_at, "
+                "updated_at) VALUES ('newer', 'episode', 's-hcl-2025', 'hcl', 'Newer', "
+                "'2100-01-01T00:00:00.000000Z', '2100-01-01T00:00:00.000000Z')"
+            )
+            search_index.catch_up(conn)
+    finally:
+        conn.close()
+    rest = client.get(
+        "/api/contents", params={"per_page": 2, "cursor": first["next_cursor"]}
+    ).json()
+    ids = [item["id"] for item in first["items"] + rest["items"]]
+    assert len(ids) == len(set(ids)) == 4 and "newer" not in ids  # no repeat, no skip
+    assert rest["total"] is None and rest["next_cursor"] is None  # counted on page requests
+    assert client.get("/api/contents").json()["total"] == 5
+
+
+def test_api_cursors_are_refused_elsewhere(web: WebEnv, client: TestClient) -> None:
+    contents = client.get("/api/contents", params={"per_page": 1}).json()["next_cursor"]
+    found = client.get("/api/search", params={"q": "negreanu", "per_page": 1}).json()
+    assert found["next_cursor"]
+    # a cursor belongs to its listing and filters; junk is a 400, never a 500
+    for url, params in [
+        ("/api/contents", {"cursor": contents, "catalog": "hcl"}),
+        ("/api/search", {"q": "negreanu", "cursor": contents}),
+        ("/api/search", {"q": "ivey", "cursor": found["next_cursor"]}),
+        ("/api/contents", {"cursor": "not-a-cursor"}),
+        ("/api/contents", {"cursor": "eyJ2IjoxfQ"}),
+        ("/api/search", {"q": "x", "cursor": "%%%"}),
+    ]:
+        response = client.get(url, params=params)
+        assert response.status_code == 400, (url, params)
+        assert "cursor" in response.json()["detail"]
 
 
 HOSTILE = [

@@ -15,7 +15,7 @@ import opentimelineio as otio
 import pytest
 from fastapi.testclient import TestClient
 
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, search_index
 from archive_analyzer.web import accounts, search
 from tests.web.conftest import PASSWORD, WebEnv, login, make_env
 from tests.web.job_system import job_system
@@ -100,7 +100,7 @@ def test_an_editor_marks_edits_and_deletes_a_hand(editing: Editing) -> None:
         ids.ep2,
         f"hand:{hand['id']}",
     )
-    search.refresh(conn)
+    assert search_index.pending(conn) == 0  # the writer indexed it with the edit
     found = search.search(conn, search.SearchQuery(text="ㅇㄹㅅ ㅍㅅ"))
     assert hand["id"] in found.content_ids
     conn.close()

@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from archive_analyzer.catalog import db
+from archive_analyzer.catalog.read import AudioTrack, MediaInfo
 from archive_analyzer.config import Settings
 from archive_analyzer.web import accounts, hls
 from archive_analyzer.web.app import create_app
@@ -184,7 +185,14 @@ def test_remux_has_no_holes_at_segment_boundaries(media: dict[str, Path], tmp_pa
     boundaries every 6 s): the player never meets a hole it would have to paper over (hls.js
     stretches a frame over such a hole, so a browser check cannot see it; ffprobe can)."""
     source = media["ts_odd_gop"]
-    facts = hls.MediaFacts("mpegts", "h264", "yuv420p", ("aac",), 30.0, 90, False)
+    facts = MediaInfo(
+        container="mpegts",
+        video_codec="h264",
+        pix_fmt="yuv420p",
+        audio=(AudioTrack("aac"),),
+        duration_s=30.0,
+        height=90,
+    )
     chosen = hls.hls_plan(facts)
     assert chosen.mode is hls.Mode.REMUX
     starts = []

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from archive_analyzer.catalog.read import AudioTrack, MediaInfo
 from archive_analyzer.errors import Busy
 from archive_analyzer.web import hls, thumbs
 from archive_analyzer.web.transcode import (
@@ -42,8 +43,16 @@ def facts(
     audio: tuple[str, ...] = ("aac",),
     pix: str | None = "yuv420p",
     playable: bool = False,
-) -> hls.MediaFacts:
-    return hls.MediaFacts(container, codec, pix, audio, 60.0, 1080, playable)
+) -> MediaInfo:
+    return MediaInfo(
+        container=container,
+        video_codec=codec,
+        pix_fmt=pix,
+        audio=tuple(AudioTrack(a) for a in audio),
+        duration_s=60.0,
+        height=1080,
+        browser_playable=playable,
+    )
 
 
 @pytest.mark.parametrize(
@@ -61,7 +70,7 @@ def facts(
         (facts("wmv2", "asf"), hls.Mode.TRANSCODE),
     ],
 )
-def test_plan(given_facts: hls.MediaFacts, mode: hls.Mode) -> None:
+def test_plan(given_facts: MediaInfo, mode: hls.Mode) -> None:
     assert hls.plan(given_facts).mode is mode
     assert hls.hls_plan(given_facts).mode is not hls.Mode.DIRECT
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, search_index
+from archive_analyzer.catalog.hangul import choseong, is_choseong_query
 from archive_analyzer.web import search
-from archive_analyzer.web.hangul import choseong, is_choseong_query
 from archive_analyzer.web.search import SearchQuery
 from tests.web.catalog_data import Seeded, seed
 
@@ -40,7 +40,7 @@ def test_plan() -> None:
     assert plan.fts == '"main" AND """event""" AND choseong : "ㄴㄱㄹ"'
     assert plan.grams == '"1a" AND "필"'
     assert plan.literals == ["%"]
-    assert search.grams("day 1a, 네그") == "d da a ay y 1 1a 네 네그 그"
+    assert search_index.grams("day 1a, 네그") == "d da a ay y 1 1a 네 네그 그"
 
 
 def test_korean_english_and_choseong(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
@@ -85,33 +85,58 @@ def test_filters_and_paging(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
     assert page.players[0][1] == "Daniel Negreanu" and page.players[0][2] == 3
 
 
+def write(conn: sqlite3.Connection, sql: str, *params: object) -> None:
+    """A catalog change as a catalog writer makes it: the change and the index in one
+    transaction (catalog/search_index.py)."""
+    with db.transaction(conn):
+        conn.execute(sql, params)
+        search_index.catch_up(conn)
+
+
 def test_index_follows_catalog_changes(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
     conn, ids = seeded
     assert set(_ids(conn, "아이비")) == {ids.ep1, ids.clip}
     now = db.timestamp(db.utc_now())
-    conn.execute("UPDATE players SET name_kr = '필립 아이비' WHERE id = ?", (ids.ivey,))
+    write(conn, "UPDATE players SET name_kr = '필립 아이비' WHERE id = ?", ids.ivey)
     assert set(_ids(conn, "필립")) == {ids.ep1, ids.clip}
     assert set(_ids(conn, "ㅍㄹ ㅇㅇㅂ")) == {ids.ep1, ids.clip}
-    conn.execute("UPDATE contents SET title = 'Renamed Final Table' WHERE id = ?", (ids.ep2,))
+    write(conn, "UPDATE contents SET title = 'Renamed Final Table' WHERE id = ?", ids.ep2)
     assert _ids(conn, "renamed final") == [ids.ep2]
-    conn.execute("UPDATE contents SET status = 'hidden' WHERE id = ?", (ids.ep1,))
+    write(conn, "UPDATE contents SET status = 'hidden' WHERE id = ?", ids.ep1)
     assert _ids(conn, "아이비") == []  # the episode and its clip disappear
-    conn.execute("UPDATE series SET title = '2024 메인 이벤트' WHERE id = 's-wsop-2024-me'")
+    write(conn, "UPDATE series SET title = '2024 메인 이벤트' WHERE id = 's-wsop-2024-me'")
     assert _ids(conn, "메인 이벤트") == [ids.ep2]
-    conn.execute(
+    write(
+        conn,
         "INSERT INTO content_players (content_id, player_id, updated_at) VALUES (?, ?, ?)",
-        (ids.hcl1, ids.ivey, now),
+        ids.hcl1,
+        ids.ivey,
+        now,
     )
     assert _ids(conn, "아이비") == [ids.hcl1]
-    conn.execute("DELETE FROM contents WHERE id = ?", (ids.hcl1,))
+    write(conn, "DELETE FROM contents WHERE id = ?", ids.hcl1)
     assert _ids(conn, "아이비") == []
-    assert conn.execute("SELECT count(*) FROM search_dirty").fetchone()[0] == 0
+    assert search_index.pending(conn) == 0
+
+
+def test_a_clip_follows_its_parents_series_in_the_index(
+    seeded: tuple[sqlite3.Connection, Seeded],
+) -> None:
+    conn, ids = seeded
+    # The clip's own series column (a stale copy) names the HCL series; it is found under its
+    # parent's series and brand all the same, and a change of that series reaches it.
+    write(conn, "UPDATE contents SET series_id = 's-hcl-2025' WHERE id = ?", ids.clip)
+    assert ids.clip in _ids(conn, "negreanu", catalog_id="wsop")
+    assert ids.clip not in _ids(conn, "negreanu", catalog_id="hcl")
+    write(conn, "UPDATE series SET title = '2024 메인 이벤트' WHERE id = 's-wsop-2024-me'")
+    assert set(_ids(conn, "메인 이벤트")) == {ids.ep1, ids.ep2, ids.clip}
 
 
 def test_rebuild(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
     conn, _ = seeded
     before = set(_ids(conn, "네그레아누"))
-    assert search.rebuild(conn) == 5
+    with db.transaction(conn):
+        assert search_index.rebuild(conn) == 5
     assert set(_ids(conn, "네그레아누")) == before
     docs = conn.execute("SELECT count(*) FROM search_docs").fetchone()[0]
     fts = conn.execute("SELECT count(*) FROM search_index").fetchone()[0]
@@ -129,50 +154,31 @@ def test_nfd_query_matches_nfc_text(seeded: tuple[sqlite3.Connection, Seeded]) -
     }
 
 
-def test_refresh_in_batches_and_limits(seeded: tuple[sqlite3.Connection, Seeded]) -> None:
-    conn, _ = seeded
-    search.rebuild(conn)
-    conn.execute("INSERT INTO search_dirty (content_id) SELECT id FROM contents")
-    assert search.refresh(conn, limit=2) == 2
-    assert conn.execute("SELECT count(*) FROM search_dirty").fetchone()[0] == 3
-    assert search.refresh(conn) == 3
-    assert search.refresh(conn) == 0
-
-
-def test_search_skips_refresh_while_another_writer_holds_the_lock(
-    seeded: tuple[sqlite3.Connection, Seeded], tmp_path: Path
+def test_catch_up_renders_every_queued_document(
+    seeded: tuple[sqlite3.Connection, Seeded],
 ) -> None:
+    conn, _ = seeded
+    with db.transaction(conn):
+        conn.execute("INSERT INTO search_dirty (content_id) SELECT id FROM contents")
+        assert search_index.pending(conn) == 5
+        assert search_index.catch_up(conn) == 5
+        assert search_index.catch_up(conn) == 0
+    assert conn.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 4
+
+
+def test_searching_never_writes(seeded: tuple[sqlite3.Connection, Seeded], tmp_path: Path) -> None:
     conn, ids = seeded
-    search.refresh(conn)
-    conn.execute("UPDATE players SET name_kr = '필립 아이비' WHERE id = ?", (ids.ivey,))
+    conn.close()
+    # A read-only connection searches, and so does one while another connection holds the
+    # write lock: the index is the writers' to keep, a search only reads it.
+    readonly = db.connect(tmp_path / "s.db", readonly=True)
     writer = db.connect(tmp_path / "s.db", migrate=False)
     writer.execute("BEGIN IMMEDIATE")
     try:
-        # the stale index is searched; no "database is locked" error reaches the user
-        assert set(_ids(conn, "필 아이비")) == {ids.ep1, ids.clip}
-        assert _ids(conn, "필립") == []
+        assert set(_ids(readonly, "필 아이비")) == {ids.ep1, ids.clip}
+        page = search.search(readonly, SearchQuery(text="negreanu"), facets=True)
+        assert page.total == 3
     finally:
         writer.execute("ROLLBACK")
         writer.close()
-    assert set(_ids(conn, "필립")) == {ids.ep1, ids.clip}
-
-
-def test_background_refresher(seeded: tuple[sqlite3.Connection, Seeded], tmp_path: Path) -> None:
-    from archive_analyzer.web.server import ConnectionPool, IndexRefresher
-    from tests.fixtures.net import wait_for
-
-    conn, ids = seeded
-    search.refresh(conn)
-    conn.execute("UPDATE contents SET title = 'Background Renamed' WHERE id = ?", (ids.ep2,))
-    refresher = IndexRefresher(ConnectionPool(tmp_path / "s.db"), interval=0.05)
-    refresher.start()
-    try:
-        wait_for(
-            lambda: conn.execute("SELECT count(*) FROM search_dirty").fetchone()[0] == 0,
-            timeout=20,
-            what="the background refresh",
-        )
-    finally:
-        refresher.stop()
-    docs = conn.execute("SELECT haystack FROM search_docs").fetchall()
-    assert any("background renamed" in row[0] for row in docs)
+        readonly.close()

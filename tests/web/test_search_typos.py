@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, search_index
 from archive_analyzer.web import search, spelling
 from archive_analyzer.web.search import SearchQuery
 from tests.web import browsing_data
@@ -21,7 +21,6 @@ def seeded(tmp_path: Path, web_media: Path) -> tuple[sqlite3.Connection, Seeded]
     conn = db.connect(tmp_path / "s.db")
     ids = seed(conn, web_media, "src")
     browsing_data.add(conn, "src")
-    search.refresh(conn)
     return conn, ids
 
 
@@ -104,8 +103,11 @@ def test_vocabulary_is_cached_until_the_index_changes(
     assert "moneymaker" in vocabulary.terms(conn).docs
     vocabulary.terms(conn)
     assert len(loads) == 1
-    conn.execute("UPDATE contents SET title = 'Jennifer Tilly Special' WHERE id = ?", (ids.ep2,))
-    search.refresh(conn)
+    with db.transaction(conn):
+        conn.execute(
+            "UPDATE contents SET title = 'Jennifer Tilly Special' WHERE id = ?", (ids.ep2,)
+        )
+        search_index.catch_up(conn)
     now[0] = 5
     assert "tilly" not in vocabulary.terms(conn).docs  # within ttl: the copy
     now[0] = 11

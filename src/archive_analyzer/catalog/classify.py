@@ -1,12 +1,12 @@
-"""Classifier: from an archive path to catalog (brand), series and content facts.
+"""Classifier: from an archive path to its catalog (brand), series and content.
 
 Pure: a path and compiled :class:`~archive_analyzer.catalog.rules.Rules` in, a frozen
 :class:`Classification` out; it never raises on odd input (any Unicode string is a path).
-Matching is on NFC text, case-insensitive, with runs of white space collapsed and '_' read as
-a space. The rules (``rules.toml``) say which folders are brands, sub-brands, locations,
-containers, format and copy folders, and which words are version markers; the fact patterns
-(year, season, episode, day, part, event number, buy-in, players) are fixed here because they
-are the same across brands. ``docs/classification.md`` describes the whole procedure.
+The facts come from :mod:`~archive_analyzer.catalog.pathfacts` (text patterns, folder roles,
+markers); this module decides what they make: the series (which folder names it, its id and
+series-level facts), the content's kind, title and sort key, and unique titles within a
+series. The ``classify --json`` record is :mod:`~archive_analyzer.catalog.classify_json`.
+``docs/classification.md`` describes the whole procedure.
 """
 
 from __future__ import annotations
@@ -19,64 +19,51 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive_analyzer.catalog.files import is_media
-from archive_analyzer.catalog.rules import Brand, Patterns, Rules, default_rules
+from archive_analyzer.catalog.pathfacts import (
+    BARE_YEAR,
+    DATE8,
+    DAY,
+    EPISODE,
+    EVENT,
+    MAIN_EVENT,
+    PART,
+    SEASON,
+    SUBCLIP_MARK,
+    TRAILING_N,
+    Folder,
+    Marks,
+    cached,
+    day_of,
+    edges,
+    find_brand,
+    find_int,
+    folder_of,
+    location_of,
+    marks_of,
+    money_of,
+    normalise,
+    players_of,
+    series_key_of,
+    spaced,
+    split_name,
+    stream_date_of,
+    strip_all,
+    sub_brand_of,
+    tidy,
+    year_of,
+)
+from archive_analyzer.catalog.rules import Rules, default_rules
 
 __all__ = [
     "Classification",
     "Rules",
     "classify",
     "default_rules",
-    "normalise",
     "series_id",
     "unique_titles",
 ]
 
 UNSORTED = "unsorted"
-
-_RANGE = re.compile(r"(?<!\d)(?:19|20)\d\d\s*[-–~]\s*(?:19|20)\d\d(?!\d)")
-_DATE8 = re.compile(r"(?<!\d)((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
-_DATE_SEP = re.compile(r"(?<!\d)((?:19|20)\d\d)[-.](0[1-9]|1[0-2])[-.](0[1-9]|[12]\d|3[01])(?!\d)")
-_YEAR = re.compile(r"(?<![\d$#])(19[4-9]\d|20[0-4]\d)(?![\d])")
-_SEASON = (
-    re.compile(r"\bseason\s*(\d{1,2})\b", re.I),
-    re.compile(r"\bs(\d{1,2})(?:\b|(?=\s?e(?:p)?\d))", re.I),
-    re.compile(r"시즌\s*(\d{1,2})"),  # Korean 'season'
-)
-_EPISODE = (
-    re.compile(r"\bs\d{1,2}\s?e(\d{1,3})\b", re.I),
-    re.compile(r"\bep(?:isode)?\.?\s*#?\s*(\d{1,3})\b", re.I),
-    re.compile(r"\be(\d{1,3})\b", re.I),
-    re.compile(r"(?<!\d)(\d{1,3})\s*[회화](?!\w)"),  # Korean '5회' / '5화'
-)
-_DAY = re.compile(
-    r"\bday\s*(?P<n>\d{1,2})(?:\s*(?:flight\s*)?(?P<l>[a-h]))?(?![a-z0-9])"
-    r"|(?<!\d)(?P<kn>\d{1,2})\s*일차(?:\s*(?P<kl>[a-h])(?![a-z0-9]))?",  # Korean '1일차'
-    re.I,
-)
-_PART = (
-    re.compile(r"\bpart\s*(\d{1,3})\b", re.I),
-    re.compile(r"\bpt\.?\s*(\d{1,3})\b", re.I),
-    re.compile(r"(?<!\d)(\d{1,2})\s*부(?!\w)"),  # Korean '2부'
-)
-_TRAILING_N = re.compile(r"\((\d{1,3})\)\s*$")
-_EVENT = (
-    re.compile(r"\bevent\s*#?\s*(\d{1,3})\b", re.I),
-    re.compile(r"\bev\.?\s*#\s*(\d{1,3})\b", re.I),
-)
-_MONEY = re.compile(r"(?<![\w$])\$\s?(\d+(?:[.,]\d+)?)\s?([kmb])?(?![\w.])(\s*gtd\b)?", re.I)
-_MAIN_EVENT = re.compile(r"\b(super main event|main event)\b", re.I)
-_BARE_YEAR = re.compile(r"^(?:19|20)\d\d$")
-_HCL_LEAD = re.compile(
-    r"^(?:(?:19|20)\d{6}|(?:19|20)\d\d[-.]\d\d[-.]\d\d)\s*(?:[-–_:]\s*)?(?P<rest>.*)$"
-)
-# '..._subclip_Alex Foxen' and 'LA 2024 subclip_Alex Foxen': the player follows 'subclip_',
-# whether a '_' or a space comes before it (or it starts the name).
-_SUBCLIP = re.compile(r"(?:^|[_\s])sub_?clip_(?P<name>[^_]+?)\s*$", re.I)
-_SUBCLIP_MARK = re.compile(r"(?:^|[_\s])sub_?clip_", re.I)
-_VS = re.compile(r"\s+(?:vs\.?|v\.?|versus)\s+", re.I)
-_CARDS = re.compile(r"^(?:[2-9tjqka][shdc♠♥♦♣]?){2}[so]?$|^[2-9tjqka]{2,5}[so]?$", re.I)
-_NAME_CHARS = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'’\-])*$")
-_PUNCT_EDGES = " -–—_.,;:|/·"
 
 _VERSION_LABELS = {
     "no-commentary": "No Commentary",
@@ -129,53 +116,6 @@ class Classification:
     series_season: int | None = None
     disambiguators: tuple[str, ...] = ()
 
-    def as_json(self) -> dict[str, Any]:
-        """The CLI's JSON object (``classify --json``)."""
-        return {
-            "path": self.path,
-            "catalog": self.catalog,
-            "catalog_title": self.catalog_title,
-            "sub_brand": self.sub_brand,
-            "series": self.series,
-            "series_title": self.series_title,
-            "title": self.title,
-            "kind": self.kind,
-            "year": self.year,
-            "season": self.season,
-            "episode": self.episode,
-            "day": self.day,
-            "part": self.part,
-            "event_number": self.event_number,
-            "event_name": self.event_name,
-            "buy_in": self.buy_in,
-            "guarantee": self.guarantee,
-            "stream_date": self.stream_date,
-            "location": self.location,
-            "players": list(self.players),
-            "versions": list(self.versions),
-            "duplicate": self.duplicate,
-        }
-
-
-def tidy(text: str) -> str:
-    """NFC with runs of white space collapsed and the ends trimmed (case kept)."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
-
-
-def spaced(text: str) -> str:
-    """:func:`tidy` with '_' read as a space: the form every rule pattern is matched on."""
-    return tidy(text.replace("_", " "))
-
-
-def normalise(text: str) -> str:
-    """The matching key of a name: :func:`tidy` and case-folded."""
-    return tidy(text).casefold()
-
-
-def series_key_of(title: str) -> str:
-    """A series' key: its title case-folded with '-', '_' and white space runs unified."""
-    return re.sub(r"[\s\-_–]+", " ", normalise(title)).strip()
-
 
 def series_id(catalog_id: str | None, series_key: str) -> str:
     """The stable id of a series: a readable slug of the key plus a short hash of it.
@@ -192,215 +132,7 @@ def series_id(catalog_id: str | None, series_key: str) -> str:
     return "-".join(part for part in (catalog, slug, digest) if part)
 
 
-def _any(patterns: Patterns, text: str) -> bool:
-    return any(p.search(text) for p in patterns)
-
-
-def _strip(patterns: Patterns, text: str) -> str:
-    for pattern in patterns:
-        text = pattern.sub(" ", text)
-    return tidy(text)
-
-
-def _edges(text: str) -> str:
-    return text.strip(_PUNCT_EDGES + " ")
-
-
-@dataclass(frozen=True)
-class _Folder:
-    raw: str
-    text: str  # spaced, copy markers removed
-    display: str  # name without copy, version and format words (case kept)
-    container: bool
-    structural: bool
-    duplicate: bool
-
-
-_CACHE_LIMIT = 50_000
-
-
-def _cached(rules: Rules, kind: str, text: str, compute: Any) -> Any:
-    key = (kind, text)
-    found = rules.cache.get(key)
-    if found is None:
-        if len(rules.cache) > _CACHE_LIMIT:
-            rules.cache.clear()
-        found = rules.cache[key] = compute(text, rules)
-    return found
-
-
-@dataclass(frozen=True)
-class _Marks:
-    """The rule markers found in one path component."""
-
-    versions: frozenset[str]
-    clip: bool
-    sub_brands: tuple[tuple[str | None, str], ...]
-    location: str | None
-    fallback_location: str | None
-
-
-def _marks(text: str, rules: Rules) -> _Marks:
-    fallback = None
-    for pattern in rules.location_fallback:
-        match = pattern.search(text)
-        if match and match.group(1).strip().casefold() not in rules.stop_words:
-            fallback = match.group(1).strip().casefold()
-            break
-    return _Marks(
-        versions=frozenset(
-            m.id for m in rules.versions if m.id != "version" and _any(m.patterns, text)
-        ),
-        clip=_any(rules.clip, text),
-        sub_brands=tuple((m.catalog, m.id) for m in rules.sub_brands if _any(m.patterns, text)),
-        location=next((m.id for m in rules.locations if _any(m.patterns, text)), None),
-        fallback_location=fallback,
-    )
-
-
-def _folder(raw: str, rules: Rules) -> _Folder:
-    return _cached(rules, "folder", raw, _analyse_folder)  # type: ignore[no-any-return]
-
-
-def _analyse_folder(raw: str, rules: Rules) -> _Folder:
-    text = spaced(raw)
-    uncopied = _strip(rules.copies, text)
-    duplicate = uncopied != text
-    container = _any(rules.containers, uncopied)
-    display = _strip(rules.formats, uncopied)
-    for marker in rules.versions:
-        display = _strip(marker.patterns, display)
-    display = _edges(display)
-    remainder = _edges(_DAY.sub(" ", display))
-    return _Folder(raw, uncopied, display, container, not remainder, duplicate)
-
-
-def _split_name(name: str) -> tuple[str, str]:
-    dot = name.rfind(".")
-    if dot > 0 and re.fullmatch(r"[A-Za-z0-9]{1,5}", name[dot + 1 :]):
-        return name[:dot], name[dot + 1 :].lower()
-    return name, ""
-
-
-def _find_int(patterns: Sequence[re.Pattern[str]], text: str) -> int | None:
-    for pattern in patterns:
-        match = pattern.search(text)
-        if match:
-            return int(match.group(1))
-    return None
-
-
-def _year(text: str) -> int | None:
-    text = _RANGE.sub(" ", text)
-    match = _DATE8.search(text) or _DATE_SEP.search(text)
-    if match:
-        return int(match.group(1))
-    match = _YEAR.search(text)
-    return int(match.group(1)) if match else None
-
-
-def _stream_date(stem: str) -> str | None:
-    match = _DATE8.search(stem) or _DATE_SEP.search(stem)
-    return f"{match.group(1)}-{match.group(2)}-{match.group(3)}" if match else None
-
-
-def _day(text: str) -> str | None:
-    match = _DAY.search(text)
-    if not match:
-        return None
-    number = match.group("n") or match.group("kn")
-    letter = match.group("l") or match.group("kl") or ""
-    return f"{int(number)}{letter.upper()}"
-
-
-def _money(text: str) -> tuple[str | None, str | None]:
-    buy_in: str | None = None
-    guarantee: str | None = None
-    for match in _MONEY.finditer(text):
-        amount = f"${match.group(1)}{(match.group(2) or '').upper()}"
-        if match.group(3):
-            guarantee = guarantee or f"{amount} GTD"
-        else:
-            buy_in = buy_in or amount
-    # A bare guarantee is the only money figure of many folder names ('$5M GTD ...').
-    return buy_in or guarantee, guarantee
-
-
-def _is_name(text: str, rules: Rules) -> bool:
-    words = text.split()
-    if not words or len(words) > rules.max_words or not _NAME_CHARS.match(text):
-        return False
-    if _CARDS.match(text.replace(" ", "")):
-        return False
-    return not any(w.casefold().strip(".'’-") in rules.stop_words for w in words)
-
-
-def _players(stem: str, rules: Rules) -> tuple[list[str], bool]:
-    """Player names in a file name, and whether a trailing 'Commentary' marked a version."""
-    names: list[str] = []
-    commentary = False
-    subclip = _SUBCLIP.search(stem)
-    if subclip:
-        name = tidy(subclip.group("name"))
-        if _is_name(name, rules):
-            names.append(name)
-        stem = stem[: subclip.start()]
-    text = spaced(stem)
-    lead = _HCL_LEAD.match(text)
-    if lead and (_DATE8.match(text) or _DATE_SEP.match(text)) and "," in lead.group("rest"):
-        for piece in re.split(r"\s*[,&+]\s*", lead.group("rest")):
-            piece = _edges(piece)
-            bare = _edges(re.sub(r"\(?\bcommentary\b\)?$", "", piece, flags=re.I))
-            if bare != piece:
-                commentary = True
-            if _is_name(bare, rules):
-                names.append(bare)
-        return names, commentary
-    segments = [s for s in re.split(r"\s+[-–]\s+", text) if s]
-    last = _edges(segments[-1]) if segments else ""
-    if _VS.search(last):
-        sides = [_edges(s) for s in _VS.split(last)]
-        # 'Hand 12 X vs Y' without a dash: drop the leading hand number.
-        sides[0] = _edges(re.sub(r"^hand\s*#?\s*\d+\s*", "", sides[0], flags=re.I))
-        found = [s for s in sides if _is_name(s, rules)]
-        if len(found) == len(sides):
-            names.extend(found)
-    elif len(segments) > 1 and _is_name(last, rules):
-        names.append(last)  # 'WSOP 2001 Main Event - Daniel Negreanu': the featured player
-    return list(dict.fromkeys(names)), commentary
-
-
-def _folder_brand(folder: str, rules: Rules) -> tuple[Brand | None, str]:
-    text = spaced(folder)
-    for brand in rules.brands:
-        if _any(brand.folders, text):
-            return brand, _edges(_strip(rules.copies, text)) or brand.title
-    return None, ""
-
-
-def _sub_brand(marks: Sequence[_Marks], catalog: str) -> str | None:
-    return next((sid for m in marks for cat, sid in m.sub_brands if cat in (None, catalog)), None)
-
-
-def _location(marks: Sequence[_Marks]) -> str | None:
-    return next((m.location for m in marks if m.location), None) or next(
-        (m.fallback_location for m in marks if m.fallback_location), None
-    )
-
-
-def _find_brand(folders: list[str], stem: str, rules: Rules) -> tuple[Brand | None, int, str]:
-    for index, folder in enumerate(folders):
-        brand, label = _cached(rules, "brand", folder, _folder_brand)
-        if brand is not None:
-            return brand, index, label
-    text = spaced(stem)
-    for brand in rules.brands:
-        if _any(brand.names, text):
-            return brand, -1, brand.title
-    return None, -1, ""
-
-
-def _series(below: list[_Folder], label: str, fallback: str) -> tuple[str, _Folder | None]:
+def _series(below: list[Folder], label: str, fallback: str) -> tuple[str, Folder | None]:
     """The series title: the deepest folder that is not a container or structural one.
 
     A bare year folder is named after what holds it ('HCL/2025' -> 'HCL 2025', 'Main
@@ -411,7 +143,7 @@ def _series(below: list[_Folder], label: str, fallback: str) -> tuple[str, _Fold
 
     def resolved(index: int) -> str:
         folder = content[index]
-        if not _BARE_YEAR.match(folder.display):
+        if not BARE_YEAR.match(folder.display):
             return folder.display
         holder = content[index - 1].display if index > 0 else label
         return f"{holder} {folder.display}"
@@ -419,7 +151,7 @@ def _series(below: list[_Folder], label: str, fallback: str) -> tuple[str, _Fold
     if content:
         last = len(content) - 1
         title = resolved(last)
-        if last > 0 and _year(title) is None and not _SEASON[1].search(title):
+        if last > 0 and year_of(title) is None and not SEASON[1].search(title):
             title = f"{resolved(last - 1)} {title}"
         return title, content[last]
     containers = [f for f in below if f.container and f.display]
@@ -427,27 +159,27 @@ def _series(below: list[_Folder], label: str, fallback: str) -> tuple[str, _Fold
 
 
 def _title(stem: str, facts: dict[str, Any], rules: Rules) -> str:
-    text = _strip(rules.copies, tidy(stem))
+    text = strip_all(rules.copies, tidy(stem))
     text = re.sub(r"\s+_\s+", " – ", text)
-    text = _SUBCLIP_MARK.sub(" – ", text).strip(" –")
+    text = SUBCLIP_MARK.sub(" – ", text).strip(" –")
     text = tidy(text.replace("_", " "))
     date = facts.get("stream_date")
     if date:
-        text = _DATE8.sub(date, text, count=1)
-    text = _edges(text) or ""
+        text = DATE8.sub(date, text, count=1)
+    text = edges(text) or ""
     spaced_text = spaced(text)
     missing: list[str] = []
-    if facts.get("event_number") is not None and not _find_int(_EVENT, spaced_text):
+    if facts.get("event_number") is not None and not find_int(EVENT, spaced_text):
         missing.append(f"Event #{facts['event_number']}")
-    if facts.get("day") and not _DAY.search(spaced_text):
+    if facts.get("day") and not DAY.search(spaced_text):
         missing.append(f"Day {facts['day']}")
-    if facts.get("part") is not None and _find_int(_PART, spaced_text) is None:
-        trailing = _TRAILING_N.search(text)
+    if facts.get("part") is not None and find_int(PART, spaced_text) is None:
+        trailing = TRAILING_N.search(text)
         if trailing:  # the old archive's 'WSOP - 1973 (1)': say what the number is
             text = f"{text[: trailing.start()]}(Part {trailing.group(1)})"
         else:
             missing.append(f"Part {facts['part']}")
-    if facts.get("episode") is not None and _find_int(_EPISODE, spaced_text) is None:
+    if facts.get("episode") is not None and find_int(EPISODE, spaced_text) is None:
         missing.append(f"EP{facts['episode']:02d}")
     if not text:
         return " · ".join(missing) if missing else ""
@@ -464,29 +196,31 @@ def classify(path: str, rules: Rules | None = None) -> Classification:
     norm = unicodedata.normalize("NFC", path).replace("\\", "/")
     parts = [p for p in norm.split("/") if p not in ("", ".")]
     name = parts[-1] if parts else ""
-    stem, ext = _split_name(name)
+    stem, ext = split_name(name)
     folders = parts[:-1]
-    brand, index, label = _find_brand(folders, stem, rules)
-    below = [_folder(f, rules) for f in (folders[index + 1 :] if brand else folders)]
+    brand, index, label = find_brand(folders, stem, rules)
+    below = [folder_of(f, rules) for f in (folders[index + 1 :] if brand else folders)]
     stem_text = spaced(stem)
-    stem_clean = _strip(rules.copies, stem_text)
+    stem_clean = strip_all(rules.copies, stem_text)
     duplicate = stem_clean != stem_text or any(f.duplicate for f in below)
 
     texts = [stem_clean] + [f.text for f in reversed(below)]
-    year = next((y for y in (_year(t) for t in texts) if y is not None), None)
-    season = next((s for s in (_find_int(_SEASON, t) for t in texts) if s is not None), None)
-    episode = _find_int(_EPISODE, stem_clean)
-    day = next((d for d in (_day(t) for t in texts) if d), None)
-    part = _find_int(_PART, stem_clean)
+    year = next((y for y in (year_of(t) for t in texts) if y is not None), None)
+    season = next((s for s in (find_int(SEASON, t) for t in texts) if s is not None), None)
+    episode = find_int(EPISODE, stem_clean)
+    day = next((d for d in (day_of(t) for t in texts) if d), None)
+    part = find_int(PART, stem_clean)
     if part is None:
-        trailing = _TRAILING_N.search(stem_clean)
+        trailing = TRAILING_N.search(stem_clean)
         part = int(trailing.group(1)) if trailing else None
-    event_number = next((e for e in (_find_int(_EVENT, t) for t in texts) if e is not None), None)
-    buy_in, guarantee = next((m for m in (_money(t) for t in texts) if m[0] or m[1]), (None, None))
-    players, commentary = _players(stem, rules)
+    event_number = next((e for e in (find_int(EVENT, t) for t in texts) if e is not None), None)
+    buy_in, guarantee = next(
+        (m for m in (money_of(t) for t in texts) if m[0] or m[1]), (None, None)
+    )
+    players, commentary = players_of(stem, rules)
 
-    marks: list[_Marks] = [_cached(rules, "marks", f.text, _marks) for f in below]
-    marks.append(_marks(stem_text, rules))
+    marks: list[Marks] = [cached(rules, "marks", f.text, marks_of) for f in below]
+    marks.append(marks_of(stem_text, rules))
     found_versions = frozenset().union(*(m.versions for m in marks))
     versions = [m.id for m in rules.versions if m.id in found_versions]
     if commentary and "commentary" not in versions:
@@ -506,22 +240,22 @@ def classify(path: str, rules: Rules | None = None) -> Classification:
     chain = marks[: depth + 1]
     sub_brand = series_sub_brand = location = series_location = None
     if brand is not None:
-        sub_brand = _sub_brand(marks, brand.id)
-        series_sub_brand = _sub_brand(chain, brand.id)
-        location = _location(marks)
-        series_location = _location(chain)
+        sub_brand = sub_brand_of(marks, brand.id)
+        series_sub_brand = sub_brand_of(chain, brand.id)
+        location = location_of(marks)
+        series_location = location_of(chain)
     key = series_key_of(series_title)
-    event_match = _MAIN_EVENT.search(stem_clean) or _MAIN_EVENT.search(series_title)
+    event_match = MAIN_EVENT.search(stem_clean) or MAIN_EVENT.search(series_title)
     facts: dict[str, Any] = {
         "event_number": event_number,
         "day": day,
         "part": part,
         "episode": episode,
-        "stream_date": _stream_date(stem_clean),
+        "stream_date": stream_date_of(stem_clean),
     }
     title = _title(stem, facts, rules) or series_title
-    series_year = _year(series_title) or next(
-        (y for y in (_year(f.text) for f in reversed(below[: depth + 1])) if y), None
+    series_year = year_of(series_title) or next(
+        (y for y in (year_of(f.text) for f in reversed(below[: depth + 1])) if y), None
     )
     version_words = [
         _VERSION_LABELS[v]
@@ -576,7 +310,7 @@ def classify(path: str, rules: Rules | None = None) -> Classification:
         series_sort_key=f"{series_year or 0:04d}|{series_sub_brand or ''}|{key}",
         series_sub_brand=series_sub_brand,
         series_location=series_location,
-        series_season=_find_int(_SEASON, series_title),
+        series_season=find_int(SEASON, series_title),
         disambiguators=tuple(
             x
             for x in (

@@ -18,65 +18,22 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, fields, search_index
 from archive_analyzer.catalog.classify import (
     Classification,
     Rules,
     classify,
     default_rules,
-    normalise,
     series_id,
     unique_titles,
 )
 from archive_analyzer.catalog.db import Clock
+from archive_analyzer.catalog.pathfacts import normalise
 from archive_analyzer.errors import CatalogError, NotFound
 
 UNSORTED_CATALOG = "unsorted"
 _RECLASSIFY_BATCH = 500
 _CHUNK = 400
-
-# Columns of ``contents`` the classifier owns (everything else is imports or manual edits).
-_EPISODE_FIELDS = (
-    "kind",
-    "series_id",
-    "catalog_id",
-    "title",
-    "sort_key",
-    "year",
-    "season",
-    "episode",
-    "day",
-    "part",
-    "event_number",
-    "event_name",
-    "buy_in",
-    "stream_date",
-    "versions",
-    "duplicate",
-    "rules_version",
-)
-_SERIES_FIELDS = ("catalog_id", "title", "sub_brand", "location", "year", "season", "sort_key")
-_EDITABLE = {
-    "catalogs": frozenset({"title", "sort_order"}),
-    "series": frozenset({"title", "sub_brand", "location", "year", "season", "sort_key"}),
-    # A content's facts are the classifier's (less its bookkeeping), its status, and the
-    # hand fields that imports write.
-    "contents": (frozenset(_EPISODE_FIELDS) - {"kind", "rules_version"})
-    | frozenset(
-        {
-            "status",
-            "start_sec",
-            "end_sec",
-            "highlight_score",
-            "winner",
-            "pot_size_bb",
-            "is_all_in",
-            "is_showdown",
-            "board",
-        }
-    ),
-    "players": frozenset({"name", "display_name", "name_kr", "country"}),
-}
 
 
 def player_key(name: str) -> str:
@@ -97,7 +54,8 @@ def refresh(
     files that are not deleted get one top-level content (an episode, or a clip for clip files)
     in the series their path classifies into; non-media or deleted files get none (an existing
     content is soft-deleted, its clips kept). Titles of every touched series are made unique.
-    Out: nothing; ``updated_at`` is set on every row that changed. Unknown ids are ignored.
+    Out: nothing; ``updated_at`` is set on every row that changed, and the search index is
+    brought up to date. Unknown ids are ignored.
     """
     rules = rules or default_rules()
     stamp = db.timestamp(now())
@@ -114,6 +72,7 @@ def refresh(
             _refresh_file(conn, row, rules, stamp, touched, cache)
     for sid in sorted(touched):
         _retitle_series(conn, sid, rules, stamp, cache)
+    search_index.catch_up(conn)
 
 
 def _refresh_file(
@@ -137,25 +96,7 @@ def _refresh_file(
     cache[row["path"]] = facts
     catalog_id = ensure_catalog(conn, facts, rules, stamp)
     sid = ensure_series(conn, catalog_id, facts, stamp)
-    values: dict[str, Any] = {
-        "kind": facts.kind or "episode",
-        "series_id": sid,
-        "catalog_id": catalog_id,
-        "title": facts.title,
-        "sort_key": facts.sort_key,
-        "year": facts.year,
-        "season": facts.season,
-        "episode": facts.episode,
-        "day": facts.day,
-        "part": facts.part,
-        "event_number": facts.event_number,
-        "event_name": facts.event_name,
-        "buy_in": facts.buy_in,
-        "stream_date": facts.stream_date,
-        "versions": json.dumps(list(facts.versions)),
-        "duplicate": int(facts.duplicate),
-        "rules_version": rules.version,
-    }
+    values = _classified(facts, sid, catalog_id, rules)
     if existing is None:
         content_id = db.new_id()
         cols = ["id", "file_id", "status", *values.keys(), "created_at", "updated_at"]
@@ -181,13 +122,40 @@ def _refresh_file(
         if new_series["series_id"]:
             touched.add(new_series["series_id"])
         if new_series["series_id"] != old_series:
-            # Clips of this episode follow it into its new series.
+            # Clips of this episode follow it into its new series. (Readers take a clip's
+            # series and brand from its parent anyway, content_view; these columns are kept
+            # as copies, and a brand set on the clip by hand stays.)
             conn.execute(
-                "UPDATE contents SET series_id = ?, catalog_id = ?, updated_at = ? "
+                "UPDATE contents SET series_id = ?, updated_at = ?, catalog_id = CASE "
+                "WHEN instr(locked_fields, '\"catalog_id\"') THEN catalog_id ELSE ? END "
                 "WHERE parent_id = ?",
-                (new_series["series_id"], new_series["catalog_id"], stamp, content_id),
+                (new_series["series_id"], stamp, new_series["catalog_id"], content_id),
             )
     _link_path_players(conn, content_id, facts.players, stamp)
+
+
+def _classified(facts: Classification, sid: str, catalog_id: str, rules: Rules) -> dict[str, Any]:
+    """The values of ``fields.CLASSIFIED`` for a content classified as ``facts``."""
+    values: dict[str, Any] = {
+        "kind": facts.kind or "episode",
+        "series_id": sid,
+        "catalog_id": catalog_id,
+        "title": facts.title,
+        "sort_key": facts.sort_key,
+        "year": facts.year,
+        "season": facts.season,
+        "episode": facts.episode,
+        "day": facts.day,
+        "part": facts.part,
+        "event_number": facts.event_number,
+        "event_name": facts.event_name,
+        "buy_in": facts.buy_in,
+        "stream_date": facts.stream_date,
+        "versions": json.dumps(list(facts.versions)),
+        "duplicate": int(facts.duplicate),
+        "rules_version": rules.version,
+    }
+    return {name: values[name] for name in fields.CLASSIFIED}
 
 
 def ensure_catalog(
@@ -397,30 +365,32 @@ def set_manual(
     Classification never overwrites a locked field again (see :func:`unlock`). Raises
     ``CatalogError`` for a field that cannot be edited, ``NotFound`` for an unknown row.
     """
-    if field not in _EDITABLE.get(table, frozenset()):
+    if field not in fields.EDITABLE.get(table, frozenset()):
         raise CatalogError(f"{table}.{field} cannot be edited")
     row = conn.execute(f"SELECT locked_fields FROM {table} WHERE id = ?", (row_id,)).fetchone()
     if row is None:
         raise NotFound(f"no {table} row {row_id}")
-    fields = sorted(locked(row) | {field})
+    names = sorted(locked(row) | {field})
     conn.execute(
         f"UPDATE {table} SET {field} = ?, locked_fields = ?, updated_at = ? WHERE id = ?",
-        (value, json.dumps(fields), db.timestamp(now()), row_id),
+        (value, json.dumps(names), db.timestamp(now()), row_id),
     )
+    search_index.catch_up(conn)
 
 
 def unlock(conn: sqlite3.Connection, table: str, row_id: str, field: str, *, now: Clock) -> None:
     """Give ``table.field`` of ``row_id`` back to classification (the next refresh sets it)."""
-    if table not in _EDITABLE:
+    if table not in fields.EDITABLE:
         raise CatalogError(f"{table} has no manual fields")
     row = conn.execute(f"SELECT locked_fields FROM {table} WHERE id = ?", (row_id,)).fetchone()
     if row is None:
         raise NotFound(f"no {table} row {row_id}")
-    fields = sorted(locked(row) - {field})
+    names = sorted(locked(row) - {field})
     conn.execute(
         f"UPDATE {table} SET locked_fields = ?, updated_at = ? WHERE id = ?",
-        (json.dumps(fields), db.timestamp(now()), row_id),
+        (json.dumps(names), db.timestamp(now()), row_id),
     )
+    search_index.catch_up(conn)
 
 
 @dataclass(frozen=True)

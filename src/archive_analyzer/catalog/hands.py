@@ -1,7 +1,7 @@
 """Hands: clips of an episode between two times, from a hands sheet or marked in the player.
 
 A hand is a ``contents`` row of kind ``clip`` with a parent episode, ``start_sec`` /
-``end_sec`` and the hand facts (``HAND_FACTS``), linked to its players and tags; its
+``end_sec`` and the hand facts (``fields.HAND_FACTS``), linked to its players and tags; its
 ``external_id`` is ``hand:<id>`` (the sheet's hand id, or the content id for a hand marked in
 the web app), so a sheet exported from the catalog and imported again finds the same clips.
 Both writers go through :func:`upsert`:
@@ -26,12 +26,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from archive_analyzer import timecode
-from archive_analyzer.catalog import contents, db
-from archive_analyzer.catalog.classify import normalise
+from archive_analyzer.catalog import contents, db, fields, read, search_index
+from archive_analyzer.catalog.pathfacts import normalise
 from archive_analyzer.errors import HandError, NotFound
 
-# The hand facts of a clip, in the hands sheet's order (CSV columns of the same names).
-HAND_FACTS = ("highlight_score", "winner", "pot_size_bb", "is_all_in", "is_showdown", "board")
 # Pseudo-fields in ``locked_fields`` that stand for a hand's player and tag links.
 LINK_LOCKS = ("players", "tags")
 EXTERNAL_PREFIX = "hand:"
@@ -84,14 +82,10 @@ class FileClock:
 
 def file_clock(conn: sqlite3.Connection, file_id: str | None) -> FileClock:
     """The probed duration, start timecode and frame rate of a file (blank when unknown)."""
-    if file_id is None:
+    media = read.media_info(conn, file_id) if file_id is not None else None
+    if media is None:
         return FileClock()
-    row = conn.execute(
-        "SELECT duration_s, timecode, frame_rate FROM media_info WHERE id = ?", (file_id,)
-    ).fetchone()
-    if row is None:
-        return FileClock()
-    return FileClock(row["duration_s"], row["timecode"], row["frame_rate"])
+    return FileClock(media.duration_s, media.timecode, media.frame_rate)
 
 
 def seconds_of(text: str, clock: FileClock) -> float:
@@ -228,6 +222,7 @@ def upsert(
         else:
             changed = contents.update_row(conn, "contents", existing, values, stamp)
     changed = _links(conn, content_id, hand, origin, existing, stamp) or changed
+    search_index.catch_up(conn)
     return content_id, created, changed
 
 
@@ -251,6 +246,7 @@ def delete(conn: sqlite3.Connection, content_id: str, stamp: str) -> bool:
     conn.execute(
         "UPDATE contents SET status = 'deleted', updated_at = ? WHERE id = ?", (stamp, content_id)
     )
+    search_index.catch_up(conn)
     return True
 
 
@@ -258,6 +254,14 @@ def _values(
     conn: sqlite3.Connection, parent: sqlite3.Row, hand: Hand, title: str
 ) -> dict[str, Any]:
     winner = player_names(conn, (hand.winner,))[0] if hand.winner else None
+    facts: dict[str, Any] = {
+        "highlight_score": hand.highlight_score,
+        "winner": winner,
+        "pot_size_bb": hand.pot_size_bb,
+        "is_all_in": None if hand.is_all_in is None else int(hand.is_all_in),
+        "is_showdown": None if hand.is_showdown is None else int(hand.is_showdown),
+        "board": hand.board,
+    }
     return {
         "kind": "clip",
         "parent_id": parent["id"],
@@ -267,18 +271,8 @@ def _values(
         "end_sec": hand.end,
         "title": title,
         "sort_key": f"{hand.start:012.3f}",
-        "year": parent["year"],
-        "season": parent["season"],
-        "episode": parent["episode"],
-        "day": parent["day"],
-        "part": parent["part"],
-        "event_number": parent["event_number"],
-        "highlight_score": hand.highlight_score,
-        "winner": winner,
-        "pot_size_bb": hand.pot_size_bb,
-        "is_all_in": None if hand.is_all_in is None else int(hand.is_all_in),
-        "is_showdown": None if hand.is_showdown is None else int(hand.is_showdown),
-        "board": hand.board,
+        **{name: parent[name] for name in fields.INHERITED_BY_CLIPS},
+        **{name: facts[name] for name in fields.HAND_FACTS},
     }
 
 

@@ -1,4 +1,4 @@
-"""media_info rows: what the prober found in each file (one row per file, upserted).
+"""Storing media_info rows: what the prober found in each file (one row per file, upserted).
 
 ``store`` writes only ``media_info``; the file's ``probe_state`` and its probed /
 probe_failed event are recorded by ``catalog.files.set_probe_state`` in the same transaction
@@ -7,43 +7,13 @@ probe_failed event are recorded by ``catalog.files.set_probe_state`` in the same
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from typing import Any
 
+from archive_analyzer.catalog import read
 from archive_analyzer.catalog.db import Clock, timestamp
 from archive_analyzer.probe.result import ProbeResult
 
-_COLUMNS = (
-    "id",
-    "status",
-    "container",
-    "format_long_name",
-    "duration_s",
-    "bit_rate",
-    "size",
-    "video_codec",
-    "video_profile",
-    "width",
-    "height",
-    "frame_rate",
-    "pix_fmt",
-    "field_order",
-    "audio",
-    "subtitle_count",
-    "creation_time",
-    "timecode",
-    "error",
-    "bytes_read",
-    "reads",
-    "strategy",
-    "probe_ms",
-    "browser_playable",
-    "probed_size",
-    "probed_mtime",
-    "probed_at",
-    "updated_at",
-)
+_COLUMNS = ("id", *read.MEDIA_COLUMNS)
 
 _UPSERT = (
     f"INSERT INTO media_info ({', '.join(_COLUMNS)}) "
@@ -53,49 +23,41 @@ _UPSERT = (
 )
 
 
-def row_values(
-    file_id: str, result: ProbeResult, probed_size: int | None, probed_mtime: float | None, at: str
-) -> tuple[Any, ...]:
-    """The media_info column values for ``result`` (pure; in ``_COLUMNS`` order)."""
+def info_of(
+    result: ProbeResult, probed_size: int | None, probed_mtime: float | None, at: str
+) -> read.MediaInfo:
+    """The media facts ``result`` makes (pure); ``at`` stamps ``probed_at``/``updated_at``."""
     video = result.video
-    audio = [
-        {
-            "codec": a.codec,
-            "channels": a.channels,
-            "sample_rate": a.sample_rate,
-            "language": a.language,
-        }
-        for a in result.audio
-    ]
-    return (
-        file_id,
-        result.status.value,
-        result.container,
-        result.format_long_name,
-        result.duration_s,
-        result.bit_rate,
-        result.size,
-        video.codec if video else None,
-        video.profile if video else None,
-        video.width if video else None,
-        video.height if video else None,
-        video.frame_rate if video else None,
-        video.pix_fmt if video else None,
-        video.field_order if video else None,
-        json.dumps(audio, ensure_ascii=False),
-        result.subtitle_count,
-        result.creation_time,
-        result.timecode,
-        result.error,
-        result.bytes_read,
-        result.reads,
-        result.strategy,
-        result.probe_ms,
-        int(result.browser_playable),
-        probed_size,
-        probed_mtime,
-        at,
-        at,
+    return read.MediaInfo(
+        status=result.status.value,
+        container=result.container,
+        format_long_name=result.format_long_name,
+        duration_s=result.duration_s,
+        bit_rate=result.bit_rate,
+        size=result.size,
+        video_codec=video.codec if video else None,
+        video_profile=video.profile if video else None,
+        width=video.width if video else None,
+        height=video.height if video else None,
+        frame_rate=video.frame_rate if video else None,
+        pix_fmt=video.pix_fmt if video else None,
+        field_order=video.field_order if video else None,
+        audio=tuple(
+            read.AudioTrack(a.codec, a.channels, a.sample_rate, a.language) for a in result.audio
+        ),
+        subtitle_count=result.subtitle_count,
+        creation_time=result.creation_time,
+        timecode=result.timecode,
+        error=result.error,
+        bytes_read=result.bytes_read,
+        reads=result.reads,
+        strategy=result.strategy,
+        probe_ms=result.probe_ms,
+        browser_playable=bool(result.browser_playable),
+        probed_size=probed_size,
+        probed_mtime=probed_mtime,
+        probed_at=at,
+        updated_at=at,
     )
 
 
@@ -111,16 +73,7 @@ def store(
 
     ``probed_size`` / ``probed_mtime`` are the file's size and mtime the probe saw (a later
     change of either makes the row stale). Call inside ``db.transaction`` to batch writes.
+    Read it back with ``catalog.read.media_info``.
     """
-    at = timestamp(now())
-    conn.execute(_UPSERT, row_values(file_id, result, probed_size, probed_mtime, at))
-
-
-def load(conn: sqlite3.Connection, file_id: str) -> dict[str, Any] | None:
-    """The media_info row of ``file_id`` as a dict (``audio`` decoded), or None."""
-    row = conn.execute("SELECT * FROM media_info WHERE id = ?", (file_id,)).fetchone()
-    if row is None:
-        return None
-    data = dict(row)
-    data["audio"] = json.loads(data["audio"])
-    return data
+    info = info_of(result, probed_size, probed_mtime, timestamp(now()))
+    conn.execute(_UPSERT, (file_id, *read.media_values(info)))

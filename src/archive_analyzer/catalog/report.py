@@ -186,15 +186,16 @@ def sync_state(conn: sqlite3.Connection, limit: int) -> Section:
 
 
 def catalog_contents(conn: sqlite3.Connection, limit: int) -> Section:
-    """Per catalog (brand): series, episodes and clips; 'unsorted' holds unclassified files."""
+    """Per catalog (brand): series, visible episodes and clips (by their effective brand, the
+    read model's); 'unsorted' holds unclassified files."""
     rows = _rows(
         conn,
         "SELECT c.id AS catalog, c.title, "
         "(SELECT count(*) FROM series s WHERE s.catalog_id = c.id) AS series, "
-        "(SELECT count(*) FROM contents t WHERE t.catalog_id = c.id AND t.kind = 'episode' "
-        "AND t.status = 'active') AS episodes, "
-        "(SELECT count(*) FROM contents t WHERE t.catalog_id = c.id AND t.kind = 'clip' "
-        "AND t.status = 'active') AS clips "
+        "(SELECT count(*) FROM content_view t WHERE t.catalog_id = c.id "
+        "AND t.kind = 'episode' AND t.visible) AS episodes, "
+        "(SELECT count(*) FROM content_view t WHERE t.catalog_id = c.id "
+        "AND t.kind = 'clip' AND t.visible) AS clips "
         "FROM catalogs c ORDER BY c.sort_order, c.id LIMIT ?",
         limit,
     )

@@ -1,45 +1,48 @@
 """Series order: the order in which a series' contents are meant to be watched, and each
 content's previous and next one (docs/classification.md, "Series order").
 
-An episode's neighbours are the series' other visible episodes in the order (year, season,
-event number, day, part, episode, stream date, then title): ``Day 1A (Part 1)``, ``Day 1A
-(Part 2)``, ``Day 1B``, ``Day 2``, ... ``Final Table`` (a content without a day whose title
-names the final table or final day comes after the days). A clip cut as its own file (in a
-series, no parent) steps through its series' other such clips in the same order; a hand (a
-clip of an episode) steps through the other hands of its episode by start time.
+A series' own contents are ordered episodes first, then clips cut as their own files, each by
+(year, season, event number, day, part, episode, stream date, title): ``Day 1A (Part 1)``,
+``Day 1A (Part 2)``, ``Day 1B``, ``Day 2``, ... ``Final Table`` (a day that is not a number, or
+no day and a title naming the final table or final day, comes after every numbered day).
+Unknown numbers count as 0. An episode's neighbours are the series' other visible episodes; a
+clip cut as its own file steps through the series' other such clips; a hand (a clip of an
+episode) steps through the other hands of its episode by start time.
 
-The key is computed here, from the facts, rather than read from ``contents.sort_key``: that
-key is stored by the classifier and would need a reclassify of every existing catalog to
-change; a series holds at most a few hundred contents, so ordering them here costs nothing.
+``ORDER`` is the one definition, as SQL over ``content_view v``: the read model's series
+listing (``read.list_contents``, with its cursors), the series pages and ``neighbours`` all
+sort by it. It is computed from the stored facts rather than read from ``contents.sort_key``
+(the classifier's key, published to Firestore), which would need a reclassify of every
+existing catalog to change; a series holds at most a few hundred contents.
 """
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-_FINAL = re.compile(r"\bfinal\s*(table|day)\b|파이널", re.IGNORECASE)
+# Titles that name the last day of a tournament (matched case-insensitively).
+FINAL_PHRASES = ("final table", "final day", "파이널")
+_FINAL_TITLE = "(" + " OR ".join(f"v.title LIKE '%{p}%'" for p in FINAL_PHRASES) + ")"
 _LAST_DAY = 10_000  # after every real day number
 
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """The facts the order is made of (one content)."""
-
-    id: str
-    title: str
-    year: int | None = None
-    season: int | None = None
-    event_number: int | None = None
-    day: str | None = None
-    part: int | None = None
-    episode: int | None = None
-    stream_date: str | None = None
-    start_sec: float | None = None
-    kind: str = "episode"
+ORDER: tuple[str, ...] = (
+    "(v.kind != 'episode')",
+    "coalesce(v.year, 0)",
+    "coalesce(v.season, 0)",
+    "coalesce(v.event_number, 0)",
+    # the day's number ('1A' -> 1); a day that is no number ('FINAL') or a final table: last
+    f"(CASE WHEN v.day GLOB '[0-9]*' THEN CAST(v.day AS INTEGER) "
+    f"WHEN v.day IS NOT NULL OR {_FINAL_TITLE} THEN {_LAST_DAY} ELSE 0 END)",
+    # then its flight letter ('1A' < '1B')
+    "lower(trim(ltrim(coalesce(v.day, ''), '0123456789')))",
+    "coalesce(v.part, 0)",
+    "coalesce(v.episode, 0)",
+    "coalesce(v.stream_date, '')",
+    "lower(v.title)",
+    "v.id",
+)
+HAND_ORDER: tuple[str, ...] = ("coalesce(v.start_sec, 0)", "lower(v.title)", "v.id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,77 +52,20 @@ class Neighbours:
 
 
 def is_final_table(title: str) -> bool:
-    """Whether a title names a final table or final day (pure)."""
-    return _FINAL.search(title) is not None
+    """Whether a title names a final table or final day (pure; ``ORDER``'s rule)."""
+    folded = title.casefold()
+    return any(phrase in folded for phrase in FINAL_PHRASES)
 
 
-def day_key(day: str | None, title: str) -> tuple[int, str]:
-    """``"1A"`` -> ``(1, "a")``, ``"10"`` -> ``(10, "")``; no day: first, unless the title
-    names the final table (then last) (pure)."""
-    if day:
-        digits = re.match(r"\d+", day)
-        if digits is None:  # "FINAL", "FT"
-            return (_LAST_DAY, day.casefold())
-        return (int(digits.group()), day[digits.end() :].strip().casefold())
-    if _FINAL.search(title):
-        return (_LAST_DAY, "")
-    return (0, "")
-
-
-def key(place: Place) -> tuple[Any, ...]:
-    """The sort key of one content in its series (pure): episodes before clips cut as files,
-    then the facts; unknown numbers count as 0."""
-    return (
-        place.kind != "episode",
-        place.year or 0,
-        place.season or 0,
-        place.event_number or 0,
-        day_key(place.day, place.title),
-        place.part or 0,
-        place.episode or 0,
-        place.stream_date or "",
-        place.title.casefold(),
-        place.id,
-    )
-
-
-def hand_key(place: Place) -> tuple[Any, ...]:
-    """A hand's key among its episode's hands: start time, then title (pure)."""
-    return (place.start_sec or 0.0, place.title.casefold(), place.id)
-
-
-def ordered(places: Iterable[Place]) -> list[Place]:
-    return sorted(places, key=key)
-
-
-def around(places: Sequence[Place], content_id: str) -> Neighbours:
-    """The neighbours of ``content_id`` in ``places`` (already in order) (pure)."""
-    ids = [p.id for p in places]
-    if content_id not in ids:
-        return Neighbours()
-    i = ids.index(content_id)
-    return Neighbours(ids[i - 1] if i > 0 else None, ids[i + 1] if i + 1 < len(ids) else None)
-
-
-_PLACE_COLUMNS = (
-    "c.id, c.title, c.year, c.season, c.event_number, c.day, c.part, c.episode, c.stream_date, "
-    "c.start_sec, c.kind"
-)
-_VISIBLE = "c.status = 'active' AND (c.parent_id IS NULL OR p.status = 'active')"
-
-
-def _places(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> list[Place]:
+def series_ids(conn: sqlite3.Connection, series_id: str) -> list[str]:
+    """A series' visible own contents (episodes, then clips cut as files) in series order."""
     rows = conn.execute(
-        f"SELECT {_PLACE_COLUMNS} FROM contents c LEFT JOIN contents p ON p.id = c.parent_id "
-        f"WHERE {_VISIBLE} AND {where}",
-        tuple(params),
-    ).fetchall()
-    return [Place(*tuple(r)) for r in rows]
-
-
-def series_places(conn: sqlite3.Connection, series_id: str) -> list[Place]:
-    """A series' visible top-level contents (episodes and own-file clips) in series order."""
-    return ordered(_places(conn, "c.series_id = ? AND c.parent_id IS NULL", (series_id,)))
+        "SELECT v.id FROM contents c JOIN content_view v ON v.id = c.id "
+        "WHERE c.series_id = ? AND c.parent_id IS NULL AND v.visible "
+        f"ORDER BY {', '.join(ORDER)}",
+        (series_id,),
+    )
+    return [str(r[0]) for r in rows]
 
 
 def neighbours(conn: sqlite3.Connection, content_id: str) -> Neighbours:
@@ -131,11 +77,23 @@ def neighbours(conn: sqlite3.Connection, content_id: str) -> Neighbours:
         return Neighbours()
     kind, series_id, parent_id = row
     if parent_id is not None:
-        hands = sorted(_places(conn, "c.parent_id = ?", (parent_id,)), key=hand_key)
-        return around(hands, content_id)
-    if series_id is None:
+        source = "content_view v WHERE v.parent_id = ? AND v.visible"
+        params: tuple[object, ...] = (parent_id,)
+        order = HAND_ORDER
+    elif series_id is not None:
+        # a top-level content's series is its own column: the series index answers
+        source = (
+            "contents c JOIN content_view v ON v.id = c.id WHERE c.series_id = ? "
+            "AND c.parent_id IS NULL AND v.visible AND v.kind = ?"
+        )
+        params = (series_id, kind)
+        order = ORDER
+    else:
         return Neighbours()
-    siblings = _places(
-        conn, "c.series_id = ? AND c.parent_id IS NULL AND c.kind = ?", (series_id, kind)
-    )
-    return around(ordered(siblings), content_id)
+    found = conn.execute(
+        "SELECT previous, next FROM (SELECT v.id, lag(v.id) OVER w AS previous, "
+        f"lead(v.id) OVER w AS next FROM {source} WINDOW w AS (ORDER BY {', '.join(order)})) "
+        "WHERE id = ?",
+        (*params, content_id),
+    ).fetchone()
+    return Neighbours() if found is None else Neighbours(found[0], found[1])

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from archive_analyzer.catalog import classify_json
 from archive_analyzer.catalog import db as catalog_db
 from archive_analyzer.catalog.classify import Classification, classify, unique_titles
 from archive_analyzer.catalog.rules import Rules, load_rules
@@ -80,7 +81,7 @@ def classify_command(
     results = classify_paths(paths, _rules(config, rules))
     if as_json:
         for result in results:
-            emit_json(result.as_json())
+            emit_json(classify_json.as_json(result))
         return
     console = Console() if sys.stdout.isatty() else Console(width=240)
     table = Table(show_lines=True)
@@ -116,26 +117,26 @@ def _facts(r: Classification) -> str:
 
 
 def _run_import(kind: str, file: Path, db: Path | None, config: Path | None, as_json: bool) -> None:
-    from archive_analyzer.catalog import imports
+    from archive_analyzer.catalog import hand_sheet, players, sheets
 
     cfg = settings(db, config)
-    text = imports.read_text(file)
+    text = sheets.read_text(file)
     conn = catalog_db.connect(cfg.db)
     try:
         with catalog_db.transaction(conn):
             if kind == "players":
-                report = imports.import_players(
+                report = players.import_players(
                     conn, text, now=catalog_db.utc_now, source=str(file)
                 )
             else:
                 rules = load_rules(cfg.rules_file)
-                report = imports.import_hands(
+                report = hand_sheet.import_hands(
                     conn, text, now=catalog_db.utc_now, rules=rules, source=str(file)
                 )
     finally:
         conn.close()
     if as_json:
-        for record in imports.problems_json(report):
+        for record in sheets.problems_json(report):
             emit_json(record)
         emit_json(report.as_json())
         return

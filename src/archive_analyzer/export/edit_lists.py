@@ -7,7 +7,7 @@ start timecode plus the hand's times, counted in frames at the file's own frame 
 (``media_root`` + the catalog path) with the file's available range (start timecode,
 duration), which is what Premiere Pro and DaVinci Resolve relink by. OTIO's adapters write the
 files (``otio_json``, ``cmx_3600``, ``fcp_xml``); nothing is formatted by hand except the CSV,
-which uses the hands sheet's columns (``catalog.imports.HAND_COLUMNS``) so that
+which uses the hands sheet's columns (``catalog.hand_sheet.HAND_COLUMNS``) so that
 ``import hands`` reads it back unchanged.
 
 EDL specifics: an ``FCM:`` line says drop-frame or not (added here: the adapter does not
@@ -32,7 +32,7 @@ from urllib.parse import quote
 import opentimelineio as otio
 
 from archive_analyzer import timecode
-from archive_analyzer.catalog.imports import HAND_COLUMNS
+from archive_analyzer.catalog.hand_sheet import HAND_COLUMNS
 from archive_analyzer.errors import ExportError
 from archive_analyzer.export.selection import Event
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from archive_analyzer.catalog import hands
 from archive_analyzer.errors import NotFound
 
-_VISIBLE = "c.status = 'active'"
+# What a content is and plays comes from the catalog's read model (content_view): a hand plays
+# its parent's file, and is visible while it and its parent are active.
+_VISIBLE = "c.visible"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +59,7 @@ _EVENT_SQL = (
     "SELECT c.id, c.title, c.kind, c.parent_id, c.external_id, c.start_sec, c.end_sec, "
     "c.winner, c.pot_size_bb, c.is_all_in, c.is_showdown, c.board, c.highlight_score, "
     "f.id AS file_id, f.source, f.path, f.name, m.duration_s, m.frame_rate, m.timecode "
-    "FROM contents c LEFT JOIN contents p ON p.id = c.parent_id "
-    "JOIN files f ON f.id = coalesce(c.file_id, p.file_id) "
+    "FROM content_view c JOIN files f ON f.id = c.play_file_id "
     "LEFT JOIN media_info m ON m.id = f.id "
 )
 
@@ -91,8 +92,10 @@ def series_contents(conn: sqlite3.Connection, series_id: str) -> list[str]:
     """The top-level contents of a series in episode order; ``NotFound`` for no series."""
     if conn.execute("SELECT 1 FROM series WHERE id = ?", (series_id,)).fetchone() is None:
         raise NotFound(f"no series {series_id}")
+    # a top-level content's series is its own column (the read model's rule): the index answers
     rows = conn.execute(
-        "SELECT c.id FROM contents c WHERE c.series_id = ? AND c.parent_id IS NULL "
+        "SELECT c.id FROM contents t JOIN content_view c ON c.id = t.id "
+        "WHERE t.series_id = ? AND t.parent_id IS NULL "
         f"AND {_VISIBLE} ORDER BY c.sort_key, c.title",
         (series_id,),
     )
@@ -102,7 +105,7 @@ def series_contents(conn: sqlite3.Connection, series_id: str) -> list[str]:
 def content_title(conn: sqlite3.Connection, content_id: str) -> str | None:
     """The title of an active content, or None when there is none with that id."""
     row = conn.execute(
-        f"SELECT c.title FROM contents c WHERE c.id = ? AND {_VISIBLE}", (content_id,)
+        f"SELECT c.title FROM content_view c WHERE c.id = ? AND {_VISIBLE}", (content_id,)
     )
     found = row.fetchone()
     return str(found["title"]) if found is not None else None
@@ -179,8 +182,7 @@ def clip_target(conn: sqlite3.Connection, content_id: str) -> ClipTarget:
     row = conn.execute(
         "SELECT c.id, c.title, c.parent_id, c.start_sec, c.end_sec, f.id AS file_id, f.source, "
         "f.path, f.ext, f.size, f.mtime, m.duration_s, m.timecode, m.frame_rate "
-        "FROM contents c LEFT JOIN contents p ON p.id = c.parent_id "
-        "JOIN files f ON f.id = coalesce(c.file_id, p.file_id) "
+        "FROM content_view c JOIN files f ON f.id = c.play_file_id "
         "LEFT JOIN media_info m ON m.id = f.id "
         f"WHERE c.id = ? AND {_VISIBLE} AND f.status != 'deleted'",
         (content_id,),

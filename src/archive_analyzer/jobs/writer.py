@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from archive_analyzer import pipeline
-from archive_analyzer.catalog import db
+from archive_analyzer.catalog import db, search_index
 from archive_analyzer.catalog import files as repo
 from archive_analyzer.config import Settings
 from archive_analyzer.jobs import ledger
@@ -80,6 +80,8 @@ class Writer:
         self.enqueue_probe = enqueue_probe
         self.on_change = on_change
         self.conn: sqlite3.Connection = db.connect(settings.db)
+        with db.transaction(self.conn):  # documents an older version left to its web app
+            search_index.catch_up(self.conn)
         self.source: Source = source or pipeline.source_opener(settings)(settings.source)
         self.state = WatchState()
         # When each file's job was last seen waiting in the probe queue (see check_leases).

@@ -11,45 +11,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
 
-from archive_analyzer.sync.rows import (
-    ENTITY_ORDER,
-    CatalogRow,
-    ContentRow,
-    Entity,
-    FileRow,
-    MediaFacts,
-    PlayerRef,
-    PlayerRow,
-    Row,
-    SeriesRow,
-    TagRef,
-)
+from archive_analyzer.catalog import read
+from archive_analyzer.catalog.read import FileFacts
+from archive_analyzer.sync.rows import ENTITY_ORDER, ContentSnapshot, Entity, Row
 
 Key = tuple[Entity, str]
 
-CONTENT_FACTS = (
-    "year",
-    "season",
-    "episode",
-    "day",
-    "part",
-    "event_number",
-    "event_name",
-    "buy_in",
-    "stream_date",
-    "versions",
-    "duplicate",
-    "external_id",
-    "highlight_score",
-    "winner",
-    "pot_size_bb",
-    "is_all_in",
-    "is_showdown",
-    "board",
-)
-_BOOL_FACTS = {"duplicate", "is_all_in", "is_showdown"}
 _CHUNK = 500  # ids per IN (...) query
 
 
@@ -101,7 +69,12 @@ def dependents(conn: sqlite3.Connection, entity: str, ids: Sequence[str]) -> lis
             "ON c.parent_id = p.id WHERE p.file_id IN ({marks}) AND p.parent_id IS NULL"
         ),
         "content": "SELECT parent_id, id FROM contents WHERE parent_id IN ({marks})",
-        "series": "SELECT series_id, id FROM contents WHERE series_id IN ({marks})",
+        # A series' contents, and the clips of those (a clip's series is its parent's).
+        "series": (
+            "SELECT series_id, id FROM contents WHERE series_id IN ({marks}) "
+            "UNION ALL SELECT p.series_id, c.id FROM contents p JOIN contents c "
+            "ON c.parent_id = p.id WHERE p.series_id IN ({marks})"
+        ),
         "player": "SELECT player_id, content_id FROM content_players WHERE player_id IN ({marks})",
         "tag": "SELECT tag_id, content_id FROM content_tags WHERE tag_id IN ({marks})",
     }
@@ -157,152 +130,43 @@ def load_rows(conn: sqlite3.Connection, keys: Iterable[Key]) -> dict[Key, Row]:
     return out
 
 
-def _select(conn: sqlite3.Connection, sql: str, ids: Sequence[str]) -> Iterator[sqlite3.Row]:
-    for part in _chunks(ids):
-        yield from conn.execute(sql.format(marks=_marks(len(part))), list(part))
-
-
 def _catalogs(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
-    sql = "SELECT id, title, sort_order FROM catalogs WHERE id IN ({marks})"
-    return [CatalogRow(r["id"], r["title"], int(r["sort_order"])) for r in _select(conn, sql, ids)]
+    return list(read.catalogs(conn, ids))
 
 
 def _series(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
-    sql = (
-        "SELECT id, catalog_id, title, sub_brand, location, year, season, sort_key "
-        "FROM series WHERE id IN ({marks})"
-    )
-    return [
-        SeriesRow(
-            r["id"],
-            r["catalog_id"],
-            r["title"],
-            r["sub_brand"],
-            r["location"],
-            r["year"],
-            r["season"],
-            r["sort_key"],
-        )
-        for r in _select(conn, sql, ids)
-    ]
+    return list(read.series(conn, ids))
 
 
 def _players(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
-    sql = (
-        "SELECT id, name, display_name, name_kr, country, total_hands, total_wins, "
-        "career_earnings, wsop_bracelets FROM players WHERE id IN ({marks})"
-    )
-    return [PlayerRow(*tuple(r)) for r in _select(conn, sql, ids)]
-
-
-_FILE_SQL = (
-    "SELECT f.id, f.path, f.name, f.ext, f.size, f.mtime, f.status, f.is_media, f.probe_state, "
-    "f.first_seen, m.id AS m_id, m.status AS m_status, m.container, m.duration_s, m.bit_rate, "
-    "m.video_codec, m.video_profile, m.width, m.height, m.frame_rate, m.pix_fmt, "
-    "m.field_order, m.audio, m.subtitle_count, m.browser_playable, m.timecode "
-    "FROM files f LEFT JOIN media_info m ON m.id = f.id WHERE f.id IN ({marks})"
-)
-
-
-def _file_row(r: sqlite3.Row) -> FileRow:
-    media = None
-    if r["m_id"] is not None:
-        media = MediaFacts(
-            status=r["m_status"],
-            container=r["container"],
-            duration_s=r["duration_s"],
-            bit_rate=r["bit_rate"],
-            video_codec=r["video_codec"],
-            video_profile=r["video_profile"],
-            width=r["width"],
-            height=r["height"],
-            frame_rate=r["frame_rate"],
-            pix_fmt=r["pix_fmt"],
-            field_order=r["field_order"],
-            audio_json=r["audio"] or "[]",
-            subtitle_count=int(r["subtitle_count"] or 0),
-            browser_playable=bool(r["browser_playable"]),
-            timecode=r["timecode"],
-        )
-    return FileRow(
-        id=r["id"],
-        path=r["path"],
-        name=r["name"],
-        ext=r["ext"],
-        size=int(r["size"]),
-        mtime=float(r["mtime"]),
-        status=r["status"],
-        is_media=bool(r["is_media"]),
-        probe_state=r["probe_state"],
-        first_seen=r["first_seen"],
-        media=media,
-    )
+    return list(read.players(conn, ids))
 
 
 def _files(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
-    return [_file_row(r) for r in _select(conn, _FILE_SQL, ids)]
+    return list(read.files(conn, ids))
 
 
 def _contents(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
-    facts = ", ".join(f"c.{name}" for name in CONTENT_FACTS)
-    sql = (
-        "SELECT c.id, c.kind, c.status, c.title, c.sort_key, "
-        "coalesce(s.catalog_id, c.catalog_id) AS catalog_id, c.series_id, c.file_id, "
-        "c.parent_id, c.start_sec, c.end_sec, c.created_at, "
-        "coalesce(c.file_id, p.file_id) AS play_file_id, p.status AS parent_status, "
-        f"{facts} "
-        "FROM contents c LEFT JOIN series s ON s.id = c.series_id "
-        "LEFT JOIN contents p ON p.id = c.parent_id "
-        "WHERE c.id IN ({marks})"
-    )
-    base = list(_select(conn, sql, ids))
-    found = [str(r["id"]) for r in base]
-    file_ids = list({str(r["play_file_id"]) for r in base if r["play_file_id"] is not None})
-    files = {row.id: row for row in (_file_row(r) for r in _select(conn, _FILE_SQL, file_ids))}
-    players = _links(
-        conn,
-        "SELECT cp.content_id, p.id, p.name, p.display_name, p.name_kr, cp.role "
-        "FROM content_players cp JOIN players p ON p.id = cp.player_id "
-        "WHERE cp.content_id IN ({marks}) ORDER BY cp.content_id, p.name_key, p.id",
-        found,
-    )
-    tags = _links(
-        conn,
-        "SELECT ct.content_id, t.id, t.name, t.kind FROM content_tags ct "
-        "JOIN tags t ON t.id = ct.tag_id WHERE ct.content_id IN ({marks}) "
-        "ORDER BY ct.content_id, t.id",
-        found,
-    )
+    rows = read.contents(conn, ids)
+    found = [row.id for row in rows]
+    played = {row.play_file_id for row in rows if row.play_file_id is not None}
+    files = {f.id: f for f in read.files(conn, played)}
+    players = read.player_links(conn, found)
+    tags = read.tag_links(conn, found)
     thumbs = _thumbnails(conn, list(files.values()))
-    out: list[Row] = []
-    for r in base:
-        cid = str(r["id"])
-        out.append(
-            ContentRow(
-                id=cid,
-                kind=r["kind"],
-                status=r["status"],
-                title=r["title"],
-                sort_key=r["sort_key"],
-                catalog_id=r["catalog_id"],
-                series_id=r["series_id"],
-                file_id=r["file_id"],
-                parent_id=r["parent_id"],
-                start_sec=r["start_sec"],
-                end_sec=r["end_sec"],
-                created_at=r["created_at"],
-                facts=tuple((name, _fact(name, r[name])) for name in CONTENT_FACTS),
-                players=tuple(PlayerRef(*link) for link in players.get(cid, [])),
-                tags=tuple(TagRef(*link) for link in tags.get(cid, [])),
-                play_file=files.get(str(r["play_file_id"])) if r["play_file_id"] else None,
-                parent_active=r["parent_id"] is None or r["parent_status"] == "active",
-                thumbnail_s=thumbs.get(str(r["play_file_id"])),
-            )
+    return [
+        ContentSnapshot(
+            content=row,
+            players=players.get(row.id, ()),
+            tags=tags.get(row.id, ()),
+            play_file=files.get(row.play_file_id) if row.play_file_id else None,
+            thumbnail_s=thumbs.get(row.play_file_id) if row.play_file_id else None,
         )
-    return out
+        for row in rows
+    ]
 
 
-def _thumbnails(conn: sqlite3.Connection, files: Sequence[FileRow]) -> dict[str, float]:
+def _thumbnails(conn: sqlite3.Connection, files: Sequence[FileFacts]) -> dict[str, float]:
     """Poster positions of ``files`` whose thumbnail matches their current size and mtime."""
     has_table = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'thumbnails'"
@@ -310,34 +174,13 @@ def _thumbnails(conn: sqlite3.Connection, files: Sequence[FileRow]) -> dict[str,
     if has_table is None or not files:
         return {}
     by_id = {f.id: f for f in files}
-    sql = (
-        "SELECT file, size, mtime, position_s FROM thumbnails "
-        "WHERE file IN ({marks}) AND error IS NULL"
-    )
     found: dict[str, float] = {}
-    for r in _select(conn, sql, list(by_id)):
+    for r in conn.execute(
+        "SELECT file, size, mtime, position_s FROM thumbnails "
+        "WHERE file IN (SELECT value FROM json_each(?)) AND error IS NULL",
+        (json.dumps(list(by_id)),),
+    ):
         current = by_id[str(r[0])]
         if int(r[1]) == current.size and float(r[2]) == current.mtime:
             found[str(r[0])] = float(r[3] or 0.0)
     return found
-
-
-def _fact(name: str, value: Any) -> Any:
-    if name == "versions":
-        try:
-            parsed = json.loads(value or "[]")
-        except ValueError:
-            return []
-        return [str(v) for v in parsed] if isinstance(parsed, list) else []
-    if name in _BOOL_FACTS and value is not None:
-        return bool(value)
-    return value
-
-
-def _links(
-    conn: sqlite3.Connection, sql: str, ids: Sequence[str]
-) -> dict[str, list[tuple[Any, ...]]]:
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    for r in _select(conn, sql, ids):
-        out.setdefault(str(r[0]), []).append(tuple(r)[1:])
-    return out

@@ -29,17 +29,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive_analyzer.catalog.read import CatalogRow, FileFacts, MediaInfo, PlayerRow, SeriesRow
 from archive_analyzer.errors import SyncLimitError
-from archive_analyzer.sync.rows import (
-    CatalogRow,
-    ContentRow,
-    Entity,
-    FileRow,
-    MediaFacts,
-    PlayerRow,
-    Row,
-    SeriesRow,
-)
+from archive_analyzer.sync.rows import ContentSnapshot, Entity, Row
 from archive_analyzer.sync.sink import MAX_BATCH_OPS, DocOp
 
 METADATA_PATH = "_sync_metadata/state"
@@ -58,18 +50,10 @@ SAFE_DOCUMENT_BYTES = MAX_DOCUMENT_BYTES - 1_024  # headroom for the index entri
 # --- documents -----------------------------------------------------------------------------
 
 
-def _media(media: MediaFacts | None) -> dict[str, Any] | None:
+def _media(media: MediaInfo | None) -> dict[str, Any] | None:
     if media is None:
         return None
-    try:
-        audio_raw = json.loads(media.audio_json or "[]")
-    except ValueError:
-        audio_raw = []
-    audio = [
-        {k: track.get(k) for k in ("codec", "channels", "sample_rate", "language")}
-        for track in audio_raw
-        if isinstance(track, dict)
-    ]
+    audio = [track.as_dict() for track in media.audio]
     return {
         "probe_status": media.status,
         "container": media.container,
@@ -79,7 +63,7 @@ def _media(media: MediaFacts | None) -> dict[str, Any] | None:
         "video_profile": media.video_profile,
         "width": media.width,
         "height": media.height,
-        "resolution": _resolution(media),
+        "resolution": media.resolution,
         "frame_rate": media.frame_rate,
         "pix_fmt": media.pix_fmt,
         "field_order": media.field_order,
@@ -91,18 +75,12 @@ def _media(media: MediaFacts | None) -> dict[str, Any] | None:
     }
 
 
-def _resolution(media: MediaFacts) -> str | None:
-    if media.width and media.height:
-        return f"{media.width}x{media.height}"
-    return None
-
-
-def file_visible(row: FileRow | None) -> bool:
+def file_visible(row: FileFacts | None) -> bool:
     """Whether a file has a document (see the module docstring)."""
     return row is not None and row.is_media and row.status in ("active", "missing")
 
 
-def file_document(row: FileRow) -> tuple[str, dict[str, Any]] | None:
+def file_document(row: FileFacts) -> tuple[str, dict[str, Any]] | None:
     """``files/{id}`` for a file, or None when it should have no document."""
     if not file_visible(row):
         return None
@@ -149,19 +127,19 @@ def player_document(row: PlayerRow) -> tuple[str, dict[str, Any]]:
     }
 
 
-def content_path(row: ContentRow) -> str:
-    catalog = row.catalog_id or UNSORTED_CATALOG
-    series = row.series_id or UNSORTED_SERIES
+def content_path(row: ContentSnapshot) -> str:
+    """Where a content's document lives: under its effective brand and series (read model)."""
+    catalog = row.content.catalog_id or UNSORTED_CATALOG
+    series = row.content.series_id or UNSORTED_SERIES
     return f"catalogs/{catalog}/series/{series}/contents/{row.id}"
 
 
-def content_document(row: ContentRow) -> tuple[str, dict[str, Any]] | None:
+def content_document(entry: ContentSnapshot) -> tuple[str, dict[str, Any]] | None:
     """The content's document, or None when it is not published (see the module docstring)."""
-    if row.status != "active" or not file_visible(row.play_file):
+    row = entry.content
+    if not row.visible or not file_visible(entry.play_file):
         return None
-    if row.parent_id is not None and not row.parent_active:
-        return None
-    play = row.play_file
+    play = entry.play_file
     assert play is not None  # file_visible checked it
     media = play.media
     data: dict[str, Any] = {
@@ -179,8 +157,8 @@ def content_document(row: ContentRow) -> tuple[str, dict[str, Any]] | None:
         ),
         "created_at": row.created_at,
         "available": play.status == "active",
-        "duration_s": _clip_duration(row, media),
-        "resolution": _resolution(media) if media else None,
+        "duration_s": _clip_duration(entry, media),
+        "resolution": media.resolution if media else None,
         "width": media.width if media else None,
         "height": media.height if media else None,
         "video_codec": media.video_codec if media else None,
@@ -195,24 +173,25 @@ def content_document(row: ContentRow) -> tuple[str, dict[str, Any]] | None:
                 "name_kr": p.name_kr,
                 "role": p.role,
             }
-            for p in row.players
+            for p in entry.players
         ],
-        "player_ids": [p.id for p in row.players],
-        "tags": [{"id": t.id, "name": t.name, "kind": t.kind} for t in row.tags],
-        "tag_ids": [t.id for t in row.tags],
+        "player_ids": [p.id for p in entry.players],
+        "tags": [{"id": t.id, "name": t.name, "kind": t.kind} for t in entry.tags],
+        "tag_ids": [t.id for t in entry.tags],
         # A path on the app's own origin, never a server address.
         "thumbnail": (
-            {"path": f"/thumb/{row.id}", "position_s": row.thumbnail_s}
-            if row.thumbnail_s is not None
+            {"path": f"/thumb/{row.id}", "position_s": entry.thumbnail_s}
+            if entry.thumbnail_s is not None
             else None
         ),
     }
     for key, value in row.facts:
         data.setdefault(key, value)
-    return content_path(row), data
+    return content_path(entry), data
 
 
-def _clip_duration(row: ContentRow, media: MediaFacts | None) -> float | None:
+def _clip_duration(entry: ContentSnapshot, media: MediaInfo | None) -> float | None:
+    row = entry.content
     if row.start_sec is not None and row.end_sec is not None:
         return max(0.0, row.end_sec - row.start_sec)
     return media.duration_s if media else None
@@ -220,7 +199,7 @@ def _clip_duration(row: ContentRow, media: MediaFacts | None) -> float | None:
 
 def document_for(row: Row) -> tuple[str, dict[str, Any]] | None:
     """The (path, data) a catalog row should have in Firestore, or None for no document."""
-    if isinstance(row, FileRow):
+    if isinstance(row, FileFacts):
         return file_document(row)
     if isinstance(row, CatalogRow):
         return catalog_document(row)

@@ -26,7 +26,7 @@ ROW = 12  # tiles in a home row
 class SeriesTile:
     """A series as a tile: poster, title, how many episodes the viewer has left."""
 
-    series: queries.SeriesRow
+    series: queries.SeriesSummary
     poster_url: str
     progress: watching.SeriesProgress
     on_list: bool = False
@@ -47,12 +47,12 @@ class Home:
     my_list: list[queries.Card | SeriesTile]
     recent: list[queries.Card]
     clips: list[queries.Card]
-    brands: list[tuple[queries.CatalogRow, list[queries.Card]]] = field(default_factory=list)
+    brands: list[tuple[queries.CatalogSummary, list[queries.Card]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class SeriesPage:
-    series: queries.SeriesRow
+    series: queries.SeriesSummary
     poster_url: str
     episodes: list[queries.Card]
     clips: list[queries.Card]
@@ -91,7 +91,7 @@ def poster_url(kind: str, owner_id: str, version: str | None) -> str:
 
 
 def series_tiles(
-    conn: sqlite3.Connection, user_id: str, rows: Sequence[queries.SeriesRow]
+    conn: sqlite3.Connection, user_id: str, rows: Sequence[queries.SeriesSummary]
 ) -> list[SeriesTile]:
     ids = [r.id for r in rows]
     progress = watching.series_progress(conn, user_id, ids)
@@ -141,8 +141,9 @@ def sort_contents(
 def home(conn: sqlite3.Connection, user: User) -> Home:
     """The home rows of ``user``: only brands they may see (``web/visibility.py``)."""
     limit = visibility.limit_of(user)
+    rows = queries.brand_rows(conn, ROW)
     brands = [
-        (row, personal(conn, user.id, queries.brand_row(conn, row.id, ROW)))
+        (row, personal(conn, user.id, rows.get(row.id, [])))
         for row in visibility.keep(user, queries.catalogs(conn), "id")
         if row.content_count
     ]
@@ -185,10 +186,9 @@ def brand_series(
 
 
 def series_page(
-    conn: sqlite3.Connection, user_id: str, row: queries.SeriesRow, sort: str
+    conn: sqlite3.Connection, user_id: str, row: queries.SeriesSummary, sort: str
 ) -> SeriesPage:
-    places = series_order.series_places(conn, row.id)
-    ordered = personal(conn, user_id, queries.cards(conn, [p.id for p in places]))
+    ordered = personal(conn, user_id, queries.cards(conn, series_order.series_ids(conn, row.id)))
     episodes = [c for c in ordered if c.kind == "episode"]
     own_clips = [c for c in ordered if c.kind != "episode"]
     hands = personal(conn, user_id, queries.clips_in(conn, [c.id for c in episodes], 48))

@@ -10,9 +10,10 @@ waits for the segments before it. Running ffmpeg, caching and limits live in ``t
 from __future__ import annotations
 
 import enum
-import json
 import math
 from dataclasses import dataclass
+
+from archive_analyzer.catalog.read import MediaInfo
 
 # Browsers decode H.264 in 8-bit 4:2:0 only; 4:2:2 / 10-bit H.264 (XAVC, AVC-Intra) transcodes.
 _BROWSER_PIX_FMTS = frozenset({None, "", "yuv420p", "yuvj420p", "nv12"})
@@ -29,38 +30,6 @@ class Mode(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class MediaFacts:
-    """The probed facts playback needs (from ``media_info``)."""
-
-    container: str | None
-    video_codec: str | None
-    pix_fmt: str | None
-    audio_codecs: tuple[str, ...]
-    duration_s: float | None
-    height: int | None
-    browser_playable: bool
-
-    @classmethod
-    def from_row(
-        cls,
-        container: str | None,
-        video_codec: str | None,
-        pix_fmt: str | None,
-        audio_json: str | None,
-        duration_s: float | None,
-        height: int | None,
-        browser_playable: bool,
-    ) -> MediaFacts:
-        """Build from ``media_info`` columns (``audio`` is its JSON list)."""
-        try:
-            audio = json.loads(audio_json or "[]")
-        except json.JSONDecodeError:
-            audio = []
-        codecs = tuple(str(a.get("codec") or "") for a in audio if isinstance(a, dict))
-        return cls(container, video_codec, pix_fmt, codecs, duration_s, height, browser_playable)
-
-
-@dataclass(frozen=True, slots=True)
 class Plan:
     """The decision for one file: mode, and what the segments do with each stream."""
 
@@ -71,7 +40,7 @@ class Plan:
     input_options: tuple[str, ...] = ()
 
 
-def plan(facts: MediaFacts) -> Plan:
+def plan(facts: MediaInfo) -> Plan:
     """Direct play for browser-playable MP4/MOV, remux for other H.264, else transcode."""
     has_audio = bool(facts.audio_codecs)
     copy_audio = has_audio and facts.audio_codecs[0] in _BROWSER_AUDIO
@@ -86,7 +55,7 @@ def plan(facts: MediaFacts) -> Plan:
     return Plan(Mode.TRANSCODE, False, False, has_audio, opts)
 
 
-def hls_plan(facts: MediaFacts) -> Plan:
+def hls_plan(facts: MediaInfo) -> Plan:
     """The plan for HLS segments: like ``plan`` but never DIRECT (direct files remux)."""
     chosen = plan(facts)
     if chosen.mode is Mode.DIRECT:

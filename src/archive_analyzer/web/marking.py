@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archive_analyzer.catalog import hands
-from archive_analyzer.web.hangul import choseong, is_choseong_query
+from archive_analyzer.catalog.hangul import choseong, is_choseong_query
 
 PLAYER_LIMIT = 12
 

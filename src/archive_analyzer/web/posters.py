@@ -65,8 +65,8 @@ def prepare_upload(data: bytes, max_bytes: int) -> tuple[bytes, int, int]:
 def first_content(conn: sqlite3.Connection, series_id: str) -> str | None:
     """The content whose frame is a series' default poster: its first episode (else its first
     content) in series order."""
-    places = series_order.series_places(conn, series_id)
-    return places[0].id if places else None
+    ids = series_order.series_ids(conn, series_id)
+    return ids[0] if ids else None
 
 
 def series_poster(conn: sqlite3.Connection, series_id: str) -> Poster:

@@ -1,7 +1,8 @@
-"""Read-side queries of the catalog for the pages and the JSON API (values out, no writes).
+"""What the pages and the JSON API show, read through the catalog's read model (no writes).
 
-Only ``status = 'active'`` contents are visible. A clip with a parent plays the parent's file
-from ``start_sec`` to ``end_sec``; a clip cut as its own file plays that file.
+A content's brand, series, played file, year and visibility are ``content_view``'s
+(``catalog/read.py``, docs/classification.md "Reading the catalog"); this module only shapes
+them for the pages: cards, a content's detail, brand and series summaries, listings.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive_analyzer.catalog import series_order
+from archive_analyzer.catalog import fields, read
+from archive_analyzer.catalog.read import ContentFilter, ContentRow, FileFacts, MediaInfo, PlayerRef
 
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -23,7 +25,9 @@ def valid_id(value: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class CatalogRow:
+class CatalogSummary:
+    """A brand as the home page and ``/api/catalogs`` list it."""
+
     id: str
     title: str
     series_count: int
@@ -31,7 +35,9 @@ class CatalogRow:
 
 
 @dataclass(frozen=True, slots=True)
-class SeriesRow:
+class SeriesSummary:
+    """A series as a brand page lists it (``episode_count``: its visible own contents)."""
+
     id: str
     catalog_id: str
     catalog_title: str
@@ -96,66 +102,20 @@ class Card:
 
 
 @dataclass(frozen=True, slots=True)
-class PlayerRow:
-    id: str
-    name: str
-    display_name: str | None
-    name_kr: str | None
-    country: str | None
-    role: str | None = None
-
-    @property
-    def label(self) -> str:
-        return self.display_name or self.name
-
-
-@dataclass(frozen=True, slots=True)
-class Media:
-    """Technical metadata of the file a content plays."""
-
-    file_name: str
-    ext: str
-    size: int
-    container: str | None
-    format_long_name: str | None
-    duration_s: float | None
-    bit_rate: int | None
-    video_codec: str | None
-    video_profile: str | None
-    width: int | None
-    height: int | None
-    frame_rate: float | None
-    pix_fmt: str | None
-    field_order: str | None
-    audio: list[dict[str, Any]]
-    subtitle_count: int
-    browser_playable: bool
-    status: str | None
-    timecode: str | None = None  # the source's start timecode label
-
-
-@dataclass(frozen=True, slots=True)
 class Detail:
+    """Everything the content page shows: the card, the file it plays and its media facts."""
+
     card: Card
-    media: Media | None
-    players: list[PlayerRow] = field(default_factory=list)
+    file: FileFacts | None
+    players: list[PlayerRef] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     clips: list[Card] = field(default_factory=list)
     parent: Card | None = None
     facts: dict[str, Any] = field(default_factory=dict)
 
-
-@dataclass(frozen=True, slots=True)
-class PlaybackFile:
-    """What ``/stream`` may open: a catalogued file row (never a path from a request)."""
-
-    file_id: str
-    source: str
-    path: str
-    ext: str
-    size: int
-    mtime: float
-    status: str
+    @property
+    def media(self) -> MediaInfo | None:
+        return self.file.media if self.file else None
 
 
 def resolution_badge(height: int | None) -> str | None:
@@ -172,76 +132,86 @@ def resolution_badge(height: int | None) -> str | None:
     return "SD"
 
 
+# A card: the read model's content row, the titles of its brand and series, and the media
+# facts of the file it plays.
 _CARD_SQL = """
-SELECT c.id, c.kind, c.title, c.parent_id, c.start_sec, c.end_sec, c.year, c.season,
-       c.episode, c.day, c.part, c.event_number, c.stream_date, c.created_at,
-       coalesce(c.series_id, p.series_id) AS series_id, s.title AS series_title,
-       coalesce(c.catalog_id, s.catalog_id, p.catalog_id) AS catalog_id, cat.title AS catalog_title,
+SELECT v.*, s.title AS series_title, cat.title AS catalog_title,
        m.duration_s, m.width, m.height, coalesce(m.browser_playable, 0) AS browser_playable
-FROM contents c
-LEFT JOIN contents p ON p.id = c.parent_id
-LEFT JOIN series s ON s.id = coalesce(c.series_id, p.series_id)
-LEFT JOIN catalogs cat ON cat.id = coalesce(c.catalog_id, s.catalog_id, p.catalog_id)
-LEFT JOIN media_info m ON m.id = coalesce(c.file_id, p.file_id)
+FROM content_view v
+LEFT JOIN series s ON s.id = v.series_id
+LEFT JOIN catalogs cat ON cat.id = v.catalog_id
+LEFT JOIN media_info m ON m.id = v.play_file_id
 """
-_VISIBLE = "c.status = 'active' AND (c.parent_id IS NULL OR p.status = 'active')"
 
 
 def _card(row: sqlite3.Row, progress: float | None = None) -> Card:
+    return card_of(read.content_row(row), row, progress)
+
+
+def card_of(content: ContentRow, row: sqlite3.Row, progress: float | None = None) -> Card:
+    """A card from a content row and the titles and media columns of ``_CARD_SQL``."""
     return Card(
-        id=row["id"],
-        kind=row["kind"],
-        title=row["title"],
-        parent_id=row["parent_id"],
-        start_sec=row["start_sec"],
-        end_sec=row["end_sec"],
-        series_id=row["series_id"],
+        id=content.id,
+        kind=content.kind,
+        title=content.title,
+        parent_id=content.parent_id,
+        start_sec=content.start_sec,
+        end_sec=content.end_sec,
+        series_id=content.series_id,
         series_title=row["series_title"],
-        catalog_id=row["catalog_id"],
+        catalog_id=content.catalog_id,
         catalog_title=row["catalog_title"],
-        year=row["year"],
-        season=row["season"],
-        episode=row["episode"],
-        day=row["day"],
-        part=row["part"],
-        event_number=row["event_number"],
-        stream_date=row["stream_date"],
+        year=content.year,
+        season=content.fact("season"),
+        episode=content.fact("episode"),
+        day=content.fact("day"),
+        part=content.fact("part"),
+        event_number=content.fact("event_number"),
+        stream_date=content.fact("stream_date"),
         duration_s=row["duration_s"],
         width=row["width"],
         height=row["height"],
         browser_playable=bool(row["browser_playable"]),
-        created_at=row["created_at"],
+        created_at=content.created_at,
         progress_s=progress,
     )
 
 
-def catalogs(conn: sqlite3.Connection) -> list[CatalogRow]:
-    """Brands that have visible contents, in their sort order."""
-    rows = conn.execute(
-        "SELECT cat.id, cat.title, "
-        "(SELECT count(*) FROM series s WHERE s.catalog_id = cat.id) AS series_count, "
-        "(SELECT count(*) FROM contents c WHERE c.catalog_id = cat.id AND c.status = 'active' "
-        " AND c.kind = 'episode') AS content_count "
-        "FROM catalogs cat ORDER BY cat.sort_order, cat.title"
-    ).fetchall()
-    return [CatalogRow(r["id"], r["title"], r["series_count"], r["content_count"]) for r in rows]
+def catalogs(conn: sqlite3.Connection) -> list[CatalogSummary]:
+    """Brands in their sort order, with their series and visible episodes counted."""
+    series_count = dict(
+        conn.execute("SELECT catalog_id, count(*) FROM series GROUP BY catalog_id").fetchall()
+    )
+    episodes = dict(
+        conn.execute(
+            "SELECT catalog_id, count(*) FROM content_view WHERE visible AND kind = 'episode' "
+            "GROUP BY catalog_id"
+        ).fetchall()
+    )
+    return [
+        CatalogSummary(c.id, c.title, series_count.get(c.id, 0), episodes.get(c.id, 0))
+        for c in read.catalogs(conn)
+    ]
 
 
-def catalog(conn: sqlite3.Connection, catalog_id: str) -> CatalogRow | None:
+def catalog(conn: sqlite3.Connection, catalog_id: str) -> CatalogSummary | None:
     return next((c for c in catalogs(conn) if c.id == catalog_id), None)
 
 
-def series_of(conn: sqlite3.Connection, catalog_id: str) -> list[SeriesRow]:
-    """The series of a brand: newest year first, then by their sort key."""
+def series_of(conn: sqlite3.Connection, catalog_id: str) -> list[SeriesSummary]:
+    """The series of a brand that have visible contents: newest year first, then by their
+    sort key."""
     return _series(conn, "s.catalog_id = ?", (catalog_id,))
 
 
-def series(conn: sqlite3.Connection, series_id: str) -> SeriesRow | None:
+def series(conn: sqlite3.Connection, series_id: str) -> SeriesSummary | None:
     found = _series(conn, "s.id = ?", (series_id,))
     return found[0] if found else None
 
 
-def _series(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> list[SeriesRow]:
+def _series(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> list[SeriesSummary]:
+    # A top-level content's series is its own column (the read model's rule), so the series
+    # index counts them.
     rows = conn.execute(
         "SELECT s.id, s.catalog_id, cat.title AS catalog_title, s.title, s.sub_brand, "
         "s.location, s.year, s.season, "
@@ -252,7 +222,7 @@ def _series(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> list
         tuple(params),
     ).fetchall()
     return [
-        SeriesRow(
+        SeriesSummary(
             r["id"],
             r["catalog_id"],
             r["catalog_title"],
@@ -270,7 +240,21 @@ def _series(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> list
 
 def series_contents(conn: sqlite3.Connection, series_id: str) -> list[Card]:
     """Episodes (and own-file clips) of a series in series order (``catalog/series_order``)."""
-    return cards(conn, [p.id for p in series_order.series_places(conn, series_id)])
+    return listing(conn, ContentFilter(series_id=series_id), limit=None)[0]
+
+
+def listing(
+    conn: sqlite3.Connection,
+    where: ContentFilter,
+    *,
+    limit: int | None,
+    offset: int = 0,
+    after: Sequence[Any] | None = None,
+) -> tuple[list[Card], tuple[Any, ...] | None]:
+    """Cards of one page of a read-model listing (``read.list_contents``) and the key to
+    continue after it (None on the last page). ``limit=None``: everything."""
+    rows, key = read.list_contents(conn, where, limit=limit, offset=offset, after=after)
+    return cards(conn, [r.id for r in rows]), key
 
 
 def cards(conn: sqlite3.Connection, content_ids: Sequence[str]) -> list[Card]:
@@ -278,7 +262,7 @@ def cards(conn: sqlite3.Connection, content_ids: Sequence[str]) -> list[Card]:
     if not content_ids:
         return []
     rows = conn.execute(
-        f"{_CARD_SQL} WHERE c.id IN (SELECT value FROM json_each(?)) AND {_VISIBLE}",
+        f"{_CARD_SQL} WHERE v.id IN (SELECT value FROM json_each(?)) AND v.visible",
         (json.dumps(list(content_ids)),),
     ).fetchall()
     by_id = {r["id"]: _card(r) for r in rows}
@@ -290,57 +274,71 @@ def card(conn: sqlite3.Connection, content_id: str) -> Card | None:
     return found[0] if found else None
 
 
+def _ordered_cards(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Card]:
+    """Cards of the content ids ``sql`` selects, in its order. Ordering ids alone first keeps
+    the sort narrow (a card's columns are read for the chosen few only)."""
+    return cards(conn, [str(r[0]) for r in conn.execute(sql, tuple(params))])
+
+
 def recently_added(
     conn: sqlite3.Connection, limit: int = 12, *, brands: frozenset[str] | None = None
 ) -> list[Card]:
     """The newest episodes (of these brands only, when given: per-brand visibility)."""
-    only = "" if brands is None else "AND cat.id IN (SELECT value FROM json_each(?)) "
+    only = "" if brands is None else "AND v.catalog_id IN (SELECT value FROM json_each(?)) "
     params: tuple[object, ...] = () if brands is None else (json.dumps(sorted(brands)),)
-    rows = conn.execute(
-        f"{_CARD_SQL} WHERE c.kind = 'episode' AND {_VISIBLE} {only}"
-        "ORDER BY c.created_at DESC, c.sort_key LIMIT ?",
+    return _ordered_cards(
+        conn,
+        f"SELECT v.id FROM content_view v WHERE v.kind = 'episode' AND v.visible {only}"
+        "ORDER BY v.created_at DESC, v.sort_key LIMIT ?",
         (*params, limit),
-    ).fetchall()
-    return [_card(r) for r in rows]
+    )
 
 
-def brand_row(conn: sqlite3.Connection, catalog_id: str, limit: int = 12) -> list[Card]:
+def brand_rows(conn: sqlite3.Connection, limit: int = 12) -> dict[str, list[Card]]:
+    """Each brand's newest episodes (newest year first), in one pass over the catalog."""
     rows = conn.execute(
-        f"{_CARD_SQL} WHERE c.catalog_id = ? AND c.kind = 'episode' AND {_VISIBLE} "
-        "ORDER BY c.year IS NULL, c.year DESC, c.created_at DESC LIMIT ?",
-        (catalog_id, limit),
+        "SELECT id, catalog_id FROM (SELECT v.id, v.catalog_id, row_number() OVER ("
+        "PARTITION BY v.catalog_id ORDER BY v.year IS NULL, v.year DESC, v.created_at DESC"
+        ") AS n FROM content_view v WHERE v.kind = 'episode' AND v.visible) "
+        "WHERE n <= ? ORDER BY catalog_id, n",
+        (limit,),
     ).fetchall()
-    return [_card(r) for r in rows]
+    by_id = {c.id: c for c in cards(conn, [str(r[0]) for r in rows])}
+    out: dict[str, list[Card]] = {}
+    for content_id, catalog_id in rows:
+        if content_id in by_id:
+            out.setdefault(str(catalog_id), []).append(by_id[content_id])
+    return out
 
 
 def recent_clips(conn: sqlite3.Connection, catalog_id: str | None, limit: int) -> list[Card]:
     """The newest clips (hands and clips cut as their own files), of one brand or all."""
-    brand = "AND coalesce(c.catalog_id, s.catalog_id, p.catalog_id) = ? " if catalog_id else ""
-    rows = conn.execute(
-        f"{_CARD_SQL} WHERE c.kind = 'clip' AND {_VISIBLE} {brand}"
-        "ORDER BY c.created_at DESC, c.id LIMIT ?",
+    brand = "AND v.catalog_id = ? " if catalog_id else ""
+    return _ordered_cards(
+        conn,
+        f"SELECT v.id FROM content_view v WHERE v.kind = 'clip' AND v.visible {brand}"
+        "ORDER BY v.created_at DESC, v.id LIMIT ?",
         (catalog_id, limit) if catalog_id else (limit,),
-    ).fetchall()
-    return [_card(r) for r in rows]
+    )
 
 
 def clips_in(conn: sqlite3.Connection, parent_ids: Sequence[str], limit: int) -> list[Card]:
     """The hands of these episodes: episode by episode in the order given, each by start."""
     rows = conn.execute(
-        f"{_CARD_SQL} WHERE c.parent_id IN (SELECT value FROM json_each(?)) AND {_VISIBLE} "
-        "ORDER BY c.start_sec, c.title",
+        "SELECT v.id, v.parent_id FROM content_view v WHERE v.parent_id IN "
+        "(SELECT value FROM json_each(?)) AND v.visible ORDER BY v.start_sec, v.title",
         (json.dumps(list(parent_ids)),),
     ).fetchall()
     rank = {pid: n for n, pid in enumerate(parent_ids)}
-    ordered = sorted(rows, key=lambda r: rank.get(r["parent_id"], len(rank)))
-    return [_card(r) for r in ordered[:limit]]
+    ordered = sorted(rows, key=lambda r: rank.get(r[1], len(rank)))
+    return cards(conn, [str(r[0]) for r in ordered[:limit]])
 
 
 def continue_watching(conn: sqlite3.Connection, user_id: str, limit: int = 12) -> list[Card]:
     """The user's unfinished contents, most recently watched first, with their positions."""
     rows = conn.execute(
-        f"{_CARD_SQL} JOIN watch_progress w ON w.content_id = c.id "
-        f"WHERE w.user_id = ? AND w.finished = 0 AND {_VISIBLE} "
+        f"{_CARD_SQL} JOIN watch_progress w ON w.content_id = v.id "
+        "WHERE w.user_id = ? AND w.finished = 0 AND v.visible "
         "ORDER BY w.updated_at DESC LIMIT ?",
         (user_id, limit),
     ).fetchall()
@@ -352,26 +350,20 @@ def continue_watching(conn: sqlite3.Connection, user_id: str, limit: int = 12) -
     return [_card(r, positions.get(r["id"])) for r in rows]
 
 
-def players_of(conn: sqlite3.Connection, content_id: str) -> list[PlayerRow]:
-    rows = conn.execute(
-        "SELECT p.id, p.name, p.display_name, p.name_kr, p.country, cp.role "
-        "FROM content_players cp JOIN players p ON p.id = cp.player_id "
-        "WHERE cp.content_id = ? ORDER BY cp.role = 'player', coalesce(p.display_name, p.name)",
-        (content_id,),
-    ).fetchall()
-    return [PlayerRow(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+def players_of(conn: sqlite3.Connection, content_id: str) -> list[PlayerRef]:
+    """A content's players: winners and featured players first, then by the name shown."""
+    links = read.player_links(conn, [content_id]).get(content_id, ())
+    return sorted(links, key=lambda p: (p.role == "player", p.label))
 
 
-def player(conn: sqlite3.Connection, player_id: str) -> PlayerRow | None:
-    r = conn.execute(
-        "SELECT id, name, display_name, name_kr, country FROM players WHERE id = ?", (player_id,)
-    ).fetchone()
-    return PlayerRow(r[0], r[1], r[2], r[3], r[4]) if r else None
+def player(conn: sqlite3.Connection, player_id: str) -> read.PlayerRow | None:
+    found = read.players(conn, [player_id])
+    return found[0] if found else None
 
 
 def clips_of(conn: sqlite3.Connection, content_id: str) -> list[Card]:
     rows = conn.execute(
-        f"{_CARD_SQL} WHERE c.parent_id = ? AND {_VISIBLE} ORDER BY c.start_sec, c.title",
+        f"{_CARD_SQL} WHERE v.parent_id = ? AND v.visible ORDER BY v.start_sec, v.title",
         (content_id,),
     ).fetchall()
     return [_card(r) for r in rows]
@@ -380,98 +372,36 @@ def clips_of(conn: sqlite3.Connection, content_id: str) -> list[Card]:
 def detail(conn: sqlite3.Connection, content_id: str) -> Detail | None:
     """Everything the content page shows, or None when the id is not a visible content."""
     found = card(conn, content_id)
-    if found is None:
+    content = read.content(conn, content_id)
+    if found is None or content is None:
         return None
-    row = conn.execute(
-        "SELECT c.*, coalesce(c.file_id, p.file_id) AS play_file FROM contents c "
-        "LEFT JOIN contents p ON p.id = c.parent_id WHERE c.id = ?",
-        (content_id,),
-    ).fetchone()
-    media = _media(conn, row["play_file"]) if row["play_file"] else None
-    tags = [
-        r[0]
-        for r in conn.execute(
-            "SELECT t.name FROM content_tags ct JOIN tags t ON t.id = ct.tag_id "
-            "WHERE ct.content_id = ? ORDER BY t.kind, t.name",
-            (content_id,),
-        )
-    ]
+    played = read.file(conn, content.play_file_id) if content.play_file_id else None
+    tags = sorted(
+        read.tag_links(conn, [content_id]).get(content_id, ()), key=lambda t: (t.kind, t.name)
+    )
     facts = {
-        key: row[key]
-        for key in (
-            "event_name",
-            "buy_in",
-            "highlight_score",
-            "winner",
-            "pot_size_bb",
-            "is_all_in",
-            "is_showdown",
-            "board",
-        )
-        if row[key] is not None
+        name: content.fact(name) for name in fields.DETAIL_FACTS if content.fact(name) is not None
     }
-    versions = json.loads(row["versions"] or "[]")
+    # stored values as the page showed them before: 0/1 for booleans
+    facts = {k: int(v) if isinstance(v, bool) else v for k, v in facts.items()}
+    versions = content.fact("versions") or []
     if versions:
         facts["versions"] = ", ".join(versions)
     parent = card(conn, found.parent_id) if found.parent_id else None
     return Detail(
         card=found,
-        media=media,
+        file=played,
         players=players_of(conn, content_id),
-        tags=tags,
+        tags=[t.name for t in tags],
         clips=clips_of(conn, content_id),
         parent=parent,
         facts=facts,
     )
 
 
-def _media(conn: sqlite3.Connection, file_id: str) -> Media | None:
-    r = conn.execute(
-        "SELECT f.name, f.ext, f.size, m.* FROM files f LEFT JOIN media_info m ON m.id = f.id "
-        "WHERE f.id = ?",
-        (file_id,),
-    ).fetchone()
-    if r is None:
-        return None
-    try:
-        audio = json.loads(r["audio"]) if r["audio"] else []
-    except ValueError:
-        audio = []
-    return Media(
-        file_name=r["name"],
-        ext=r["ext"],
-        size=r["size"],
-        container=r["container"],
-        format_long_name=r["format_long_name"],
-        duration_s=r["duration_s"],
-        bit_rate=r["bit_rate"],
-        video_codec=r["video_codec"],
-        video_profile=r["video_profile"],
-        width=r["width"],
-        height=r["height"],
-        frame_rate=r["frame_rate"],
-        pix_fmt=r["pix_fmt"],
-        field_order=r["field_order"],
-        audio=audio if isinstance(audio, list) else [],
-        subtitle_count=r["subtitle_count"] or 0,
-        browser_playable=bool(r["browser_playable"]),
-        status=r["status"],
-        timecode=r["timecode"],
-    )
-
-
-def playback_file(conn: sqlite3.Connection, content_id: str) -> PlaybackFile | None:
+def playback_file(conn: sqlite3.Connection, content_id: str) -> FileFacts | None:
     """The catalogued file a visible content plays (a clip: its parent's), or None."""
-    r = conn.execute(
-        "SELECT f.id, f.source, f.path, f.ext, f.size, f.mtime, f.status FROM contents c "
-        "LEFT JOIN contents p ON p.id = c.parent_id "
-        "JOIN files f ON f.id = coalesce(c.file_id, p.file_id) "
-        f"WHERE c.id = ? AND {_VISIBLE} AND f.status != 'deleted'",
-        (content_id,),
-    ).fetchone()
-    if r is None:
-        return None
-    return PlaybackFile(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
+    return read.played_file(conn, content_id)
 
 
 def progress_of(conn: sqlite3.Connection, user_id: str, content_id: str) -> float | None:

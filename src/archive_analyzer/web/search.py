@@ -1,18 +1,19 @@
 """Catalog search: an FTS5 trigram index over contents, with 초성 and short-query fallbacks.
 
-Documents (one per active content) hold the title, the series and brand, the players (name,
+Documents (one per visible content) hold the title, the series and brand, the players (name,
 display name, Korean name), the tags, the file name and the 초성 of the Korean player names and
-title. Migration 0006 queues changed content ids in ``search_dirty`` by triggers; ``refresh``
-re-renders exactly those (in the background in the app, bounded before each search),
-``rebuild`` redoes the whole index.
+title. The catalog's writers keep them current in their own transactions
+(``catalog/search_index.py``); this module only reads them.
 
 Query language: words are ANDed. A word of 3+ characters is an FTS5 phrase (trigram: any
 substring, Korean included, case-insensitive); a word made only of Hangul consonants
 (``ㄴㄱㄹㅇㄴ``) is looked up in the 초성 column; a word of 1-2 characters (below the trigram
 size) is a token of ``search_grams``, a second FTS5 index holding every character and
-character pair of each word. Ranking: a single word, bm25 with per-column weights (title
-first) over its newest ``CANDIDATES`` matches; otherwise title hits first, then newest (see
-docs/web.md for why and the measured latencies).
+character pair of each word. Ranking: the whole query in a content's own title first, then
+every word in the title, some, none (found through series, players...), then newest. Typo
+tolerance: a word of 5+ letters that no document holds matches the index's vocabulary words one
+edit away (two from 9 letters, ``web/spelling.py``). See docs/web.md for why and the measured
+latencies.
 """
 
 from __future__ import annotations
@@ -20,32 +21,27 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from archive_analyzer.catalog.db import transaction
+from archive_analyzer.catalog.hangul import is_choseong_query
+from archive_analyzer.catalog.search_index import is_word, normalize_text
 from archive_analyzer.web import spelling
-from archive_analyzer.web.hangul import choseong, is_choseong_query
 
 _MAX_TERMS = 8
 _MAX_QUERY_CHARS = 200
-_BATCH = 500
 # Ranking looks at the newest CANDIDATES matches at most (more: "1000+", refine with filters).
 CANDIDATES = 1000
 # A filter set this small drives the search itself (its documents' text is checked directly).
 VERIFY_MAX = 5000
 _CHUNK = 2000
-# A search re-renders at most this many queued documents before it runs.
-INLINE_REFRESH = 500
-_WORD = re.compile(r"[^\W_]+")  # letters and digits: what the unicode61 tokenizer keeps
 
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """What a user asked for: text plus optional filters; ``page`` counts from 1."""
+    """What a user asked for: text plus optional filters; ``page`` counts from 1. ``start``
+    (an offset into the ranked results, from an API cursor) replaces ``page`` when set."""
 
     text: str = ""
     catalog_id: str | None = None
@@ -53,6 +49,7 @@ class SearchQuery:
     player_id: str | None = None
     page: int = 1
     per_page: int = 24
+    start: int | None = None
     # per-brand visibility (web/visibility.py): only these brands' contents; None = all
     visible: frozenset[str] | None = None
     # no typo tolerance: every word as typed
@@ -74,6 +71,7 @@ class SearchPage:
     years: list[int] = field(default_factory=list)
     players: list[tuple[str, str, int]] = field(default_factory=list)  # id, name, hits
     capped: bool = False
+    start: int = 0  # offset of the first result of this page in the ranked results
     # the query as it was searched when words were corrected (typo tolerance), else None
     corrected: str | None = None
     # nothing found: a query that finds something, else None ("did you mean")
@@ -83,25 +81,11 @@ class SearchPage:
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
-
-def normalize_text(text: str) -> str:
-    """NFC (Korean typed on macOS arrives as NFD), casefolded, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
-
-
-def grams(text: str) -> str:
-    """Every distinct character and adjacent character pair of each word of ``text`` (pure).
-
-    ``"day 1a"`` -> ``"d da a ay y 1 1a"`` (a set, in first-seen order). Stored in
-    ``search_grams`` so that 1-2 character queries are index lookups too.
-    """
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(text):
-        for i, ch in enumerate(word):
-            seen[ch] = None
-            if i + 1 < len(word):
-                seen[word[i : i + 2]] = None
-    return " ".join(seen)
+    @property
+    def next_start(self) -> int | None:
+        """The offset of the page after this one, None on the last page."""
+        following = self.start + self.per_page
+        return following if following < self.total else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +128,7 @@ def plan(text: str, corrections: Mapping[str, Sequence[str]] | None = None) -> _
                 phrases.append(_quote(options[0]))
             else:
                 phrases.append("(" + " OR ".join(_quote(o) for o in options) + ")")
-        elif _WORD.fullmatch(word):
+        elif is_word(word):
             short.append(_quote(word))
         else:
             literals.append(word)
@@ -195,7 +179,8 @@ def search(
     facets: bool = False,
     vocabulary: spelling.Vocabulary | None = None,
 ) -> SearchPage:
-    """Run ``query`` over the index (refreshing queued documents first).
+    """Run ``query`` over the index (read only: the catalog's writers keep it current,
+    ``catalog/search_index.py``).
 
     Typo tolerance (with a ``vocabulary``, unless ``query.exact``): a word of 5+ letters that no
     document holds is replaced by the vocabulary words within one edit of it (two for 9+
@@ -209,20 +194,22 @@ def search(
     newest. Without text, filters alone list contents; with neither, the page is empty.
     ``facets`` adds the years and the most frequent players among the candidates.
     """
-    refresh_quietly(conn)
-    page = max(1, query.page)
     per_page = max(1, min(100, query.per_page))
+    page = max(1, query.page)
+    start = (page - 1) * per_page
+    if query.start is not None:
+        start = max(0, query.start)
+        page = start // per_page + 1
     words = words_of_query(query.text)
     fixes = corrections(conn, words, vocabulary) if vocabulary and not query.exact else {}
     search_plan = plan(query.text, fixes)
     nothing = search_plan.fts is None and search_plan.grams is None and not search_plan.literals
     asked = query.catalog_id or query.year is not None or query.player_id
     if nothing and not asked:  # the visibility limit alone is no question
-        return SearchPage([], 0, page, per_page)
+        return SearchPage([], 0, page, per_page, start=start)
     matches, capped = _candidates(conn, search_plan, query)
     ranked = _rank(conn, matches, search_plan)
     total = len(ranked)
-    start = (page - 1) * per_page
     ids = _content_ids(conn, ranked[start : start + per_page])
     years: list[int] = []
     players: list[tuple[str, str, int]] = []
@@ -232,7 +219,9 @@ def search(
     suggestion = None
     if not ranked and vocabulary is not None and words:
         suggestion = _suggest(conn, query, words, vocabulary)
-    return SearchPage(ids, total, page, per_page, years, players, capped, corrected, suggestion)
+    return SearchPage(
+        ids, total, page, per_page, years, players, capped, start, corrected, suggestion
+    )
 
 
 def _suggest(
@@ -465,161 +454,3 @@ def _facets(
         )
     ]
     return years, players
-
-
-# --- keeping the index current ---------------------------------------------------------------
-
-
-def refresh(conn: sqlite3.Connection, limit: int | None = None) -> int:
-    """Re-render the documents of queued contents; returns how many ids were processed.
-
-    Works in transactions of ``_BATCH`` ids, so the catalog writer waits at most one batch;
-    stops after ``limit`` ids (None: until the queue is empty). Cheap when nothing is queued
-    (one indexed read). Safe to run from several threads or processes: each batch is read and
-    removed from the queue inside its own write transaction.
-    """
-    done = 0
-    while limit is None or done < limit:
-        if conn.execute("SELECT 1 FROM search_dirty LIMIT 1").fetchone() is None:
-            break
-        size = _BATCH if limit is None else min(_BATCH, limit - done)
-        with transaction(conn):
-            batch = [
-                row[0]
-                for row in conn.execute("SELECT content_id FROM search_dirty LIMIT ?", (size,))
-            ]
-            _reindex(conn, batch)
-            conn.execute(
-                "DELETE FROM search_dirty WHERE content_id IN (SELECT value FROM json_each(?))",
-                (json.dumps(batch),),
-            )
-        done += len(batch)
-    return done
-
-
-def refresh_quietly(conn: sqlite3.Connection, limit: int = INLINE_REFRESH) -> int:
-    """``refresh`` as a search does it: a bounded amount of work, and none at all when another
-    connection holds the write lock (the search then reads the index as it is; the background
-    refresher of ``web.server`` catches up)."""
-    if conn.execute("SELECT 1 FROM search_dirty LIMIT 1").fetchone() is None:
-        return 0
-    timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
-    conn.execute("PRAGMA busy_timeout = 50")
-    try:
-        return refresh(conn, limit)
-    except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc) and "busy" not in str(exc):
-            raise
-        return 0
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
-
-
-def rebuild(conn: sqlite3.Connection) -> int:
-    """Drop every document and index all contents again; returns the number of contents."""
-    with transaction(conn):
-        conn.execute("DELETE FROM search_docs")
-        conn.execute("DELETE FROM search_index")
-        conn.execute("INSERT INTO search_grams (search_grams) VALUES ('delete-all')")
-        conn.execute("INSERT INTO search_words (search_words) VALUES ('delete-all')")
-        conn.execute("INSERT OR IGNORE INTO search_dirty (content_id) SELECT id FROM contents")
-    return refresh(conn)
-
-
-def _reindex(conn: sqlite3.Connection, content_ids: Sequence[str]) -> None:
-    ids_json = json.dumps(list(content_ids))
-    old = conn.execute(
-        "SELECT rowid, haystack, words FROM search_docs "
-        "WHERE content_id IN (SELECT value FROM json_each(?))",
-        (ids_json,),
-    ).fetchall()
-    for rowid, old_haystack, old_words in old:
-        conn.execute("DELETE FROM search_index WHERE rowid = ?", (rowid,))
-        # contentless: a delete names the exact tokens that were inserted
-        conn.execute(
-            "INSERT INTO search_grams (search_grams, rowid, grams) VALUES ('delete', ?, ?)",
-            (rowid, grams(old_haystack)),
-        )
-        # external content: the same, with the words the document held
-        conn.execute(
-            "INSERT INTO search_words (search_words, rowid, words) VALUES ('delete', ?, ?)",
-            (rowid, old_words or ""),
-        )
-    conn.execute(
-        "DELETE FROM search_docs WHERE content_id IN (SELECT value FROM json_each(?))",
-        (ids_json,),
-    )
-    players: dict[str, list[tuple[str, str | None, str | None]]] = {}
-    for row in conn.execute(
-        "SELECT cp.content_id, p.name, p.display_name, p.name_kr FROM content_players cp "
-        "JOIN players p ON p.id = cp.player_id "
-        "WHERE cp.content_id IN (SELECT value FROM json_each(?))",
-        (ids_json,),
-    ):
-        players.setdefault(row[0], []).append((row[1], row[2], row[3]))
-    tags: dict[str, list[str]] = {}
-    for row in conn.execute(
-        "SELECT ct.content_id, t.id, t.name FROM content_tags ct JOIN tags t ON t.id = ct.tag_id "
-        "WHERE ct.content_id IN (SELECT value FROM json_each(?))",
-        (ids_json,),
-    ):
-        tags.setdefault(row[0], []).extend(dict.fromkeys([row[2], row[1]]))
-    rows = conn.execute(
-        "SELECT c.id, c.kind, c.title, c.event_name, c.buy_in, c.sort_key, "
-        "coalesce(c.catalog_id, s.catalog_id, pc.catalog_id) AS catalog_id, "
-        "coalesce(c.year, s.year, pc.year) AS year, "
-        "s.title AS series_title, s.sub_brand, s.location, cat.title AS catalog_title, "
-        "f.name AS file_name, pc.title AS parent_title "
-        "FROM contents c "
-        "LEFT JOIN contents pc ON pc.id = c.parent_id "
-        "LEFT JOIN series s ON s.id = coalesce(c.series_id, pc.series_id) "
-        "LEFT JOIN catalogs cat ON cat.id = coalesce(c.catalog_id, s.catalog_id, pc.catalog_id) "
-        "LEFT JOIN files f ON f.id = c.file_id "
-        "WHERE c.id IN (SELECT value FROM json_each(?)) AND c.status = 'active' "
-        "AND (c.parent_id IS NULL OR pc.status = 'active')",
-        (ids_json,),
-    ).fetchall()
-    for row in rows:
-        content_id = row["id"]
-        title = _join(row["title"], row["event_name"], row["buy_in"], row["parent_title"])
-        series = _join(row["series_title"], row["catalog_title"], row["sub_brand"], row["location"])
-        names = [n for triple in players.get(content_id, []) for n in triple if n]
-        player_text = _join(*dict.fromkeys(names))
-        tag_text = _join(*tags.get(content_id, []))
-        file_name = row["file_name"] or ""
-        initials = _join(*(choseong(n) for n in names), choseong(row["title"] or ""))
-        haystack = normalize_text(
-            " | ".join([title, series, player_text, tag_text, file_name, initials])
-        )
-        # what a typo may stand for: the title, the series' title, the players' names
-        words = _join(row["title"], row["series_title"], player_text)
-        cursor = conn.execute(
-            "INSERT INTO search_docs (content_id, kind, catalog_id, year, sort_key, haystack, "
-            "title, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                content_id,
-                row["kind"],
-                row["catalog_id"],
-                row["year"],
-                row["sort_key"] or "",
-                haystack,
-                row["title"],
-                words,
-            ),
-        )
-        conn.execute(
-            "INSERT INTO search_words (rowid, words) VALUES (?, ?)", (cursor.lastrowid, words)
-        )
-        conn.execute(
-            "INSERT INTO search_index (rowid, title, series, players, tags, file_name, choseong) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (cursor.lastrowid, title, series, player_text, tag_text, file_name, initials),
-        )
-        conn.execute(
-            "INSERT INTO search_grams (rowid, grams) VALUES (?, ?)",
-            (cursor.lastrowid, grams(haystack)),
-        )
-
-
-def _join(*parts: str | None) -> str:
-    return " ".join(unicodedata.normalize("NFC", p) for p in parts if p)

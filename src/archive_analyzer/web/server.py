@@ -97,42 +97,10 @@ class ConnectionPool:
                 return
 
 
-class IndexRefresher:
-    """Keeps the search index current in the background (``search.refresh`` every
-    ``interval`` seconds, batch by batch), so a large import never lands in a request."""
-
-    def __init__(self, pool: ConnectionPool, interval: float = 2.0) -> None:
-        self._pool = pool
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="search-refresh", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def _loop(self) -> None:
-        from archive_analyzer.web import search
-
-        while not self._stop.is_set():
-            conn = self._pool.acquire()
-            try:
-                done = search.refresh(conn)
-                if done:
-                    log.info("search index: %d contents re-indexed", done)
-            except sqlite3.Error as exc:
-                log.warning("search index refresh failed: %s", exc)
-            finally:
-                self._pool.release(conn)
-            self._stop.wait(self._interval)  # the period between refreshes
-
-
 def build(settings: Settings) -> tuple[FastAPI, SourceRegistry]:
-    """The production app on ``settings.db``: migrates the catalog, starts the background
-    search-index refresher (a daemon thread), pools connections and opens the source lazily."""
+    """The production app on ``settings.db``: migrates the catalog, pools connections and
+    opens the source lazily. (The search index is the catalog writers' to keep current: the
+    app only reads it, docs/jobs.md.)"""
     from archive_analyzer.web.app import create_app
 
     options = uvicorn_options(settings)  # bad TLS files: one clear error before anything runs
@@ -152,7 +120,6 @@ def build(settings: Settings) -> tuple[FastAPI, SourceRegistry]:
     finally:
         conn.close()
     pool = ConnectionPool(settings.db)
-    IndexRefresher(pool).start()
     registry = SourceRegistry(settings)
     app = create_app(
         settings,

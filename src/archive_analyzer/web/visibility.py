@@ -1,9 +1,9 @@
 """Per-brand visibility: an account limited to some brands sees, searches and streams
 nothing else (``user_brands``; admins and unlimited accounts see everything).
 
-A content's brand is its *effective* brand as every reader computes it (the content's own,
-else its series', else its parent's: ``queries.card``'s ``catalog_id``), so a clip of a hidden
-brand's episode is hidden too. Routes ask here before answering for one content, series or
+A content's brand is its *effective* brand, the catalog's read model's (``content_view``,
+docs/classification.md "Reading the catalog"; ``queries.card``'s ``catalog_id``), so a clip of
+a hidden brand's episode is hidden too. Routes ask here before answering for one content, series or
 brand, lists drop what is not visible, and search filters on ``search_docs.catalog_id``
 (``SearchQuery.visible``). Anything not visible answers 404, as if it did not exist.
 """

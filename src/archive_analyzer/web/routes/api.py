@@ -1,7 +1,9 @@
 """The JSON API under /api (login required; POSTs need the ``X-CSRF-Token`` header).
 
 Responses are the query dataclasses as JSON. ``/api/openapi.json`` is the schema;
-``/api/docs`` renders it as a local HTML page (no CDN assets).
+``/api/docs`` renders it as a local HTML page (no CDN assets). Lists page two ways: ``page``
+(and ``per_page``), or the opaque ``cursor`` each page returns as ``next_cursor`` (null on the
+last page), which keeps its place when contents are added meanwhile (``web/cursor.py``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from archive_analyzer.catalog import series_order
-from archive_analyzer.web import accounts, browse, progress, queries, search, visibility, watching
+from archive_analyzer.catalog import read, series_order
+from archive_analyzer.catalog.read import ContentFilter, FileFacts
+from archive_analyzer.web import (
+    accounts,
+    browse,
+    cursor,
+    progress,
+    queries,
+    search,
+    visibility,
+    watching,
+)
 from archive_analyzer.web.deps import Conn, CurrentUser, api_csrf, context, require_viewer
 
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(require_viewer)])
@@ -32,6 +44,53 @@ def _card_json(card: queries.Card) -> dict[str, Any]:
     data["play_seconds"] = card.play_seconds
     data["stream_url"] = f"/stream/{card.id}"
     return data
+
+
+def _media_json(file: FileFacts | None) -> dict[str, Any] | None:
+    """The played file and its media facts, as ``media`` of ``/api/contents/{id}``."""
+    if file is None:
+        return None
+    m = file.media
+    return {
+        "file_name": file.name,
+        "ext": file.ext,
+        "size": file.size,
+        "container": m.container if m else None,
+        "format_long_name": m.format_long_name if m else None,
+        "duration_s": m.duration_s if m else None,
+        "bit_rate": m.bit_rate if m else None,
+        "video_codec": m.video_codec if m else None,
+        "video_profile": m.video_profile if m else None,
+        "width": m.width if m else None,
+        "height": m.height if m else None,
+        "frame_rate": m.frame_rate if m else None,
+        "pix_fmt": m.pix_fmt if m else None,
+        "field_order": m.field_order if m else None,
+        "audio": [track.as_dict() for track in m.audio] if m else [],
+        "subtitle_count": m.subtitle_count if m else 0,
+        "browser_playable": m.browser_playable if m else False,
+        "status": m.status if m else None,
+        "timecode": m.timecode if m else None,
+    }
+
+
+def _position(token: str | None, kind: str, filters: list[Any]) -> tuple[Any, ...] | None:
+    if token is None:
+        return None
+    try:
+        return cursor.decode(token, kind, filters)
+    except cursor.BadCursor as exc:
+        raise HTTPException(400, str(exc)) from exc
+
+
+CursorParam = Annotated[
+    str | None,
+    Query(
+        alias="cursor",
+        max_length=1000,
+        description="next_cursor of the previous page (replaces page)",
+    ),
+]
 
 
 @router.get("/openapi.json", include_in_schema=False)
@@ -73,8 +132,9 @@ def get_series(conn: Conn, user: CurrentUser, series_id: str) -> dict[str, Any]:
     row = queries.series(conn, _id(series_id))
     if row is None or not visibility.brand_visible(user, row.catalog_id):
         raise HTTPException(404, "not found")
-    places = series_order.series_places(conn, row.id)
-    cards = browse.personal(conn, user.id, queries.cards(conn, [p.id for p in places]))
+    cards = browse.personal(
+        conn, user.id, queries.cards(conn, series_order.series_ids(conn, row.id))
+    )
     done = watching.series_progress(conn, user.id, [row.id]).get(row.id)
     return {
         **asdict(row),
@@ -103,7 +163,7 @@ def get_content(conn: Conn, user: CurrentUser, content_id: str) -> dict[str, Any
         **_card_json(card),
         "next": shown(around.next),
         "previous": shown(around.previous),
-        "media": asdict(found.media) if found.media else None,
+        "media": _media_json(found.file),
         "players": [asdict(p) for p in found.players],
         "tags": found.tags,
         "clips": [_card_json(c) for c in found.clips],
@@ -112,7 +172,10 @@ def get_content(conn: Conn, user: CurrentUser, content_id: str) -> dict[str, Any
     }
 
 
-@router.get("/contents", summary="Contents by brand or series (paged)")
+@router.get(
+    "/contents",
+    summary="Every content newest first, or by brand, year or series (paged, or by cursor)",
+)
 def list_contents(
     conn: Conn,
     user: CurrentUser,
@@ -121,31 +184,31 @@ def list_contents(
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor_: CursorParam = None,
 ) -> dict[str, Any]:
-    if series is not None:
-        if not visibility.series_visible(conn, user, _id(series)):
-            raise HTTPException(404, "not found")
-        cards = queries.series_contents(conn, _id(series))
-        start = (page - 1) * per_page
-        return {
-            "total": len(cards),
-            "page": page,
-            "items": [_card_json(c) for c in cards[start : start + per_page]],
-        }
-    result = search.search(
-        conn,
-        search.SearchQuery(
-            catalog_id=_id(catalog) if catalog else None,
-            year=year,
-            page=page,
-            per_page=per_page,
-            visible=visibility.limit_of(user),
-        ),
+    """Visible contents (episodes and clips) of the brands the caller may see: newest first;
+    with ``series``, that series' own contents in episode order. ``total`` counts them all
+    (null on a cursor page)."""
+    if series is not None and not visibility.series_visible(conn, user, _id(series)):
+        raise HTTPException(404, "not found")
+    where = ContentFilter(
+        catalog_id=_id(catalog) if catalog else None,
+        series_id=_id(series) if series else None,
+        year=year,
+        brands=visibility.limit_of(user),
+    )
+    filters: list[Any] = [where.catalog_id, where.series_id, where.year]
+    after = _position(cursor_, "contents", filters)
+    items, last = queries.listing(
+        conn, where, limit=per_page, offset=(page - 1) * per_page, after=after
     )
     return {
-        "total": result.total,
-        "page": result.page,
-        "items": [_card_json(c) for c in queries.cards(conn, result.content_ids)],
+        # Counting costs a pass over the catalog (~0.1-0.5 s at 100,000 contents): a cursor
+        # page leaves it out, so walking a large catalog costs the pages alone.
+        "total": read.count_contents(conn, where) if after is None else None,
+        "page": page if after is None else None,
+        "items": [_card_json(c) for c in items],
+        "next_cursor": cursor.encode("contents", filters, last) if last else None,
     }
 
 
@@ -164,30 +227,41 @@ def api_search(
     player: Annotated[str | None, Query(max_length=200)] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 24,
+    cursor_: CursorParam = None,
     exact: bool = False,
 ) -> dict[str, Any]:
+    brand_id = brand if brand and queries.valid_id(brand) else None
+    player_id = player if player and queries.valid_id(player) else None
+    filters: list[Any] = [q, brand_id, year, player_id]
+    position = _position(cursor_, "search", filters)
+    start = position[0] if position else None
+    if position is not None and (not isinstance(start, int) or start < 0):
+        raise HTTPException(400, "bad cursor")
     result = search.search(
         conn,
         search.SearchQuery(
             text=q,
-            catalog_id=brand if brand and queries.valid_id(brand) else None,
+            catalog_id=brand_id,
             year=year,
-            player_id=player if player and queries.valid_id(player) else None,
+            player_id=player_id,
             page=page,
             per_page=per_page,
+            start=start if isinstance(start, int) else None,
             visible=visibility.limit_of(user),
             exact=exact,
         ),
         facets=True,
         vocabulary=request.app.state.vocabulary,
     )
+    following = result.next_start
     return {
         "query": q,
         "corrected": result.corrected,
         "suggestion": result.suggestion,
         "total": result.total,
-        "page": result.page,
+        "page": result.page if position is None else None,
         "pages": result.pages,
+        "next_cursor": cursor.encode("search", filters, [following]) if following else None,
         "capped": result.capped,
         "items": [_card_json(c) for c in queries.cards(conn, result.content_ids)],
         "years": result.years,

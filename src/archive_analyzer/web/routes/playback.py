@@ -208,12 +208,12 @@ async def thumbnail(
     found = await run_in_threadpool(_target, conn, content_id, user)
     file = found.file
     state = playback(request)
-    name = thumbs.cache_name(file.file_id, file.size, file.mtime, at)
+    name = thumbs.cache_name(file.id, file.size, file.mtime, at)
     path = state.thumbs_dir / name
     headers = {"Cache-Control": "private, max-age=3600"}
     if path.exists():
         return FileResponse(path, media_type="image/jpeg", headers=headers)
-    known = await run_in_threadpool(thumbs.load, conn, file.file_id)
+    known = await run_in_threadpool(thumbs.load, conn, file.id)
     same_version = known is not None and (known.size, known.mtime) == (file.size, file.mtime)
     failed_before = at is None and same_version and known is not None and known.error is not None
     if found.facts is None or failed_before:
@@ -291,7 +291,7 @@ async def _make_thumbnail(
         )
     if at is None:  # the default frame's outcome is remembered (a failed file is not retried)
         record = thumbs.ThumbRecord(
-            file.file_id, file.size, file.mtime, at_s, bytes_read, seeks, watch.ms, error
+            file.id, file.size, file.mtime, at_s, bytes_read, seeks, watch.ms, error
         )
         await run_in_threadpool(_store_thumb, conn, record, web.clock)
     if error is not None:

@@ -49,7 +49,7 @@ async def stream(request: Request, content_id: str, conn: Conn, user: CurrentUse
         log.warning("stream %s: source unavailable: %s", content_id, exc)
         raise HTTPException(503, "source unavailable") from exc
     total = info.size
-    tag = ranges.etag(target.file_id, info.size, info.mtime)
+    tag = ranges.etag(target.id, info.size, info.mtime)
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": tag,
