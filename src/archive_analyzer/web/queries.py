@@ -334,22 +334,6 @@ def clips_in(conn: sqlite3.Connection, parent_ids: Sequence[str], limit: int) ->
     return cards(conn, [str(r[0]) for r in ordered[:limit]])
 
 
-def continue_watching(conn: sqlite3.Connection, user_id: str, limit: int = 12) -> list[Card]:
-    """The user's unfinished contents, most recently watched first, with their positions."""
-    rows = conn.execute(
-        f"{_CARD_SQL} JOIN watch_progress w ON w.content_id = v.id "
-        "WHERE w.user_id = ? AND w.finished = 0 AND v.visible "
-        "ORDER BY w.updated_at DESC LIMIT ?",
-        (user_id, limit),
-    ).fetchall()
-    positions = dict(
-        conn.execute(
-            "SELECT content_id, position_s FROM watch_progress WHERE user_id = ?", (user_id,)
-        ).fetchall()
-    )
-    return [_card(r, positions.get(r["id"])) for r in rows]
-
-
 def players_of(conn: sqlite3.Connection, content_id: str) -> list[PlayerRef]:
     """A content's players: winners and featured players first, then by the name shown."""
     links = read.player_links(conn, [content_id]).get(content_id, ())
@@ -402,13 +386,3 @@ def detail(conn: sqlite3.Connection, content_id: str) -> Detail | None:
 def playback_file(conn: sqlite3.Connection, content_id: str) -> FileFacts | None:
     """The catalogued file a visible content plays (a clip: its parent's), or None."""
     return read.played_file(conn, content_id)
-
-
-def progress_of(conn: sqlite3.Connection, user_id: str, content_id: str) -> float | None:
-    r = conn.execute(
-        "SELECT position_s, finished FROM watch_progress WHERE user_id = ? AND content_id = ?",
-        (user_id, content_id),
-    ).fetchone()
-    if r is None or r[1]:
-        return None
-    return float(r[0])
