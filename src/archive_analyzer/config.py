@@ -57,6 +57,15 @@ class Settings(BaseModel):
     smb_credentials_file: Path | None = None
     smb_timeout_s: float = Field(default=30.0, gt=0)
     smb_list_concurrency: int = Field(default=8, ge=1)
+    # reading files (docs/sources.md "Reading files"): bytes per READ, READs in flight per
+    # sequential reader (memory per reader: window x chunk), path check period while reading
+    smb_read_chunk_kib: int = Field(default=1024, ge=64, le=8192)
+    smb_read_window: int = Field(default=8, ge=1, le=64)
+    smb_recheck_s: float = Field(default=2.0, ge=0)
+    # connections readers spread over (one smbd process serves one connection)
+    smb_read_connections: int = Field(default=4, ge=1, le=16)
+    # "required": every message signed (default); "auto": signed only when the server requires
+    smb_signing: Literal["required", "auto"] = "required"
 
     # scanning / probing
     scan_batch_size: int = Field(default=2000, ge=1)  # measured: docs/benchmarks.md "Full scan"

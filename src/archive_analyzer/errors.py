@@ -34,6 +34,11 @@ class FileVanished(SourceError):
     """A file that was listed no longer exists when it is opened or read."""
 
 
+class FileChanged(SourceError):
+    """A file is no longer the version that was opened or expected (its size, modification
+    time or file id differ): a reader stops rather than mix two versions' bytes."""
+
+
 class PermissionDenied(SourceError):
     """The source refused access to a file or folder."""
 

@@ -92,12 +92,18 @@ def diff_rules(settings: Settings) -> DiffRules:
 
 
 def smb_options(settings: Settings) -> SMBOptions:
-    """What SMB sources need: the password or credentials file, time-out, concurrency."""
+    """What SMB sources need: the password or credentials file, time-out, concurrency, and
+    how files are read."""
     return SMBOptions(
         password=settings.smb_password,
         credentials_file=settings.smb_credentials_file,
         timeout_s=settings.smb_timeout_s,
         list_concurrency=settings.smb_list_concurrency,
+        read_chunk_kib=settings.smb_read_chunk_kib,
+        read_window=settings.smb_read_window,
+        recheck_s=settings.smb_recheck_s,
+        signing=settings.smb_signing,
+        read_connections=settings.smb_read_connections,
     )
 
 

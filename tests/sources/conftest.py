@@ -17,7 +17,7 @@ from archive_analyzer.sources import Source
 from archive_analyzer.sources.local import LocalSource
 from archive_analyzer.sources.smb import SMBSource
 from archive_analyzer.sources.url import SMBSpec, parse
-from tests.fixtures.smb import SMBFolder
+from tests.fixtures.smb import SambaServer, SMBFolder
 
 NOBODY = 65534
 
@@ -29,6 +29,7 @@ class Target:
     kind: str
     root: Path
     source: Source
+    server: SambaServer | None = None
 
     def write(self, rel: str, data: bytes = b"") -> Path:
         """Create a file (and its folders) below the root."""
@@ -61,8 +62,9 @@ class Target:
 
 @pytest.fixture(params=["local", "smb", "smb-compat"])
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
-    """Each source implementation over a fresh, empty folder ("smb-compat": SMB listing
-    through smbprotocol, the path taken when the fast listing client cannot be used)."""
+    """Each source implementation over a fresh, empty folder ("smb-compat": SMB listing,
+    stats and reads through smbprotocol, the path taken when the lean clients cannot serve
+    the server)."""
     if request.param == "local":
         root = Path(tempfile.mkdtemp(prefix="archive-local-"))
         root.chmod(0o755)  # readable by the unprivileged fs uid used in permission tests
@@ -77,8 +79,11 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
     folder: SMBFolder = request.getfixturevalue("smb_folder")
     spec = parse(folder.url)
     assert isinstance(spec, SMBSpec)
-    source = SMBSource(spec, folder.options(), fast_listing=request.param == "smb")
+    lean = request.param == "smb"
+    source = SMBSource(spec, folder.options(), fast_listing=lean, lean=lean)
     try:
-        yield Target("smb", folder.root, source)
+        yield Target("smb", folder.root, source, folder.server)
+        # every path closed its handles (before the connection goes, which would close them)
+        folder.server.wait_no_open_files()
     finally:
         source.close()

@@ -209,7 +209,7 @@ def test_file_vanishing_while_open(target: Target) -> None:
     try:
         assert handle.read(5) == b"01234"
         if target.kind == "local":
-            pytest.skip("a local open handle keeps a deleted file readable (POSIX)")
+            pytest.skip("a local open file object keeps a deleted file readable (POSIX)")
         (target.root / "v.mp4").unlink()
         handle.seek(700_000)
         with pytest.raises(FileVanished):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -206,23 +207,66 @@ def test_missing_password_is_a_config_error() -> None:
 
 
 @pytest.mark.smb
-def test_encrypted_share_is_listed_through_smbprotocol(
-    caplog: pytest.LogCaptureFixture,
+@pytest.mark.parametrize("where", ["global", "share"])
+def test_encrypted_server_or_share_is_read_by_the_lean_clients(
+    caplog: pytest.LogCaptureFixture, where: str
 ) -> None:
-    server = SambaServer(extra_global="    smb encrypt = required")
-    caplog.set_level(logging.INFO, logger="archive_analyzer.sources.smb")
+    """``smb encrypt = required`` for the server (the session is encrypted) or for the share
+    only (the tree is): listing, stats and reads all work, encrypted (AES-128-GCM)."""
+    setting = "    smb encrypt = required"
+    server = SambaServer(extra_global=setting if where == "global" else "")
+    if where == "share":
+        server.conf.write_text(server.conf.read_text() + setting + "\n")
+    caplog.set_level(logging.DEBUG, logger="archive_analyzer.sources.smb")
     try:
         server.start()
         expected = make_tree(server.root, folders=2, files=2)
+        (server.root / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024 + 5))
         source = smb_source(server, [])
         try:
-            assert [i.path for i in source.list_directory("", recursive=True)] == expected
+            assert [i.path for i in source.list_directory("", recursive=True)] == [
+                "big.bin",
+                *expected,
+            ]
             assert source.read_partial("f01/1.mp4", 0, 5) == b"x"
+            assert source.stat("f01/1.mp4").size == 1
+            with source.open_reader("big.bin") as reader:
+                assert b"".join(reader.chunks()) == (server.root / "big.bin").read_bytes()
         finally:
             source.close()
     finally:
         server.close()
-    assert "through smbprotocol" in caplog.text
+    assert "encrypted AES-128-GCM" in caplog.text
+    assert "through smbprotocol" not in caplog.text
+
+
+@pytest.mark.smb
+def test_server_the_lean_clients_cannot_serve_goes_through_smbprotocol(
+    smb_server: SambaServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archive_analyzer.sources import smb_conn, smb_wire
+    from archive_analyzer.sources.smb_proto import UnsupportedServer
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise UnsupportedServer("the server wants Kerberos")
+
+    monkeypatch.setattr(smb_conn, "login", refuse)
+    monkeypatch.setattr(smb_wire, "login", refuse)
+    folder = smb_server.new_folder("fallback")
+    expected = make_tree(folder.root, folders=2, files=2)
+    spec = parse(folder.url)
+    assert isinstance(spec, SMBSpec)
+    source = SMBSource(spec, folder.options(), sleep=[].append)
+    caplog.set_level(logging.INFO, logger="archive_analyzer.sources.smb")
+    try:
+        assert [i.path for i in source.list_directory("", recursive=True)] == expected
+        assert source.read_partial("f01/1.mp4", 0, 5) == b"x"
+        with source.open_reader("f01/1.mp4") as reader:
+            assert b"".join(reader.chunks()) == b"x"
+    finally:
+        source.close()
+    assert "listing smb://" in caplog.text and "reading smb://" in caplog.text
+    assert caplog.text.count("through smbprotocol") == 2
 
 
 @pytest.mark.smb
@@ -285,5 +329,24 @@ def test_hung_server_raises_source_timeout(smb_private_server: SambaServer, fast
             finally:
                 server.resume()
             operation()  # the next call reconnects
+    finally:
+        source.close()
+
+
+@pytest.mark.smb
+def test_nfd_name_found_in_a_folder_bigger_than_two_query_buffers(smb_server: SambaServer) -> None:
+    import unicodedata
+
+    folder = smb_server.new_folder("bignfd")
+    for i in range(400):
+        (folder.root / f"{i:04d} {'long episode name ' * 11}.mp4").touch()
+    (folder.root / unicodedata.normalize("NFD", "한글 마지막.mp4")).write_bytes(b"found")
+    spec = parse(folder.url)
+    assert isinstance(spec, SMBSpec)
+    source = SMBSource(spec, folder.options())
+    try:
+        assert source.stat("한글 마지막.mp4").size == 5
+        with source.open_reader("한글 마지막.mp4") as reader:
+            assert reader.read_at(0, 5) == b"found"
     finally:
         source.close()

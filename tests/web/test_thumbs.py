@@ -123,6 +123,8 @@ def test_thumbnail_and_hls_over_smb(
             assert thumb.headers["content-type"] == "image/jpeg"
             segment = client.get(f"/hls/{cid}/1.ts")
             assert segment.status_code == 200 and segment.content[:1] == b"G"
+            # every ffmpeg input request closed its file (ffmpeg hangs up on most of them)
+            smb_folder.server.wait_no_open_files()
     finally:
         registry.close()
     conn = db.connect(settings.db, migrate=False)

@@ -38,7 +38,7 @@ from archive_analyzer.probe.parsers import PARSERS
 from archive_analyzer.probe.reader import CountingReader
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
 from archive_analyzer.probe.sniff import SNIFF_BYTES, sniff
-from archive_analyzer.sources.base import Source
+from archive_analyzer.sources.base import FileReader, Source
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +86,17 @@ def probe_file(
     deadline = start + timeout_s
     base = ProbeResult(path=path, status=ProbeStatus.ERROR, strategy=strategy)
     reader: CountingReader | None = None
+    file: FileReader | None = None
     try:
         if size is None:
             size = source.stat(path).size
         if size == 0:
             return _finish(base, start, None, size, ProbeStatus.INVALID, "empty file")
         whole = budget + 3 * size  # ladder/full: a few head/tail pieces plus the whole file
-        reader = CountingReader.for_source(
-            source, path, size, budget=budget if strategy == "smart" else whole, deadline=deadline
+        # one open handle for the whole probe; its first read goes with the open (SMB)
+        file = source.open_reader(path)
+        reader = CountingReader.for_file(
+            file, size, budget=budget if strategy == "smart" else whole, deadline=deadline
         )
         if strategy == "smart":
             facts = _smart(reader)
@@ -120,6 +123,16 @@ def probe_file(
     except Exception as exc:  # a bug (ours or a library's) must not stop a scan of thousands
         log.exception("probing %s failed unexpectedly", path)
         return _finish(base, start, reader, size, ProbeStatus.ERROR, f"internal: {exc!r}")
+    finally:
+        if file is not None:
+            _close_quietly(file)
+
+
+def _close_quietly(file: FileReader) -> None:
+    try:
+        file.close()
+    except (SourceError, OSError) as exc:  # the result is made; a failed close changes nothing
+        log.debug("closing a probed file failed: %s", exc)
 
 
 def _smart(reader: CountingReader) -> Facts:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from archive_analyzer.errors import ArchiveError, BudgetExceeded, ProbeTimeout, SourceError
-from archive_analyzer.sources.base import Source
+from archive_analyzer.sources.base import FileReader
 from archive_analyzer.sources.rangefile import RangeFile
 
 Fetch = Callable[[int, int], bytes]
@@ -58,15 +58,12 @@ class CountingReader:
         self.reads = 0
 
     @classmethod
-    def for_source(
-        cls, source: Source, path: str, size: int, *, budget: int, deadline: float | None = None
+    def for_file(
+        cls, file: FileReader, size: int, *, budget: int, deadline: float | None = None
     ) -> CountingReader:
-        """A reader over ``path`` of ``source`` (its ``read_partial``)."""
-
-        def fetch(offset: int, length: int) -> bytes:
-            return source.read_partial(path, offset, length)
-
-        return cls(fetch, size, budget=budget, deadline=deadline)
+        """A reader over an open source file (its ``read_at``: exactly the bytes asked for,
+        no read-ahead, one handle for the whole probe)."""
+        return cls(file.read_at, size, budget=budget, deadline=deadline)
 
     @classmethod
     def for_bytes(cls, data: bytes, *, budget: int | None = None) -> CountingReader:

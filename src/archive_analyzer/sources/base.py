@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import BinaryIO, Protocol, runtime_checkable
+
+CHUNK = 1024 * 1024  # what ``FileReader.chunks`` yields at most per chunk by default
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +25,86 @@ class FileInfo:
     mtime: float
     file_id: str | None
     is_dir: bool
+
+
+def same_version(a: FileInfo, b: FileInfo) -> bool:
+    """Whether two infos describe one version of a file: same size, same mtime (to the
+    millisecond: catalogs round-trip it through floats), same id when both have one."""
+    if a.size != b.size or abs(a.mtime - b.mtime) > 1e-3:
+        return False
+    return a.file_id is None or b.file_id is None or a.file_id == b.file_id
+
+
+@dataclass(slots=True)
+class ReadStats:
+    """What one ``FileReader`` did, for reports and benchmarks.
+
+    ``peak_buffered`` is the most bytes it held at once (reads in flight or received and not
+    yet handed out, plus the chunk last handed out): its memory, bounded by the read-ahead
+    window. ``wasted`` counts bytes read ahead and never handed out (a seek, an early close).
+    """
+
+    opens: int = 0
+    requests: int = 0
+    bytes_read: int = 0
+    peak_buffered: int = 0
+    wasted: int = 0
+    checks: int = 0
+
+
+class FileReader(Protocol):
+    """One open file: random reads (``read_at``) and fast sequential reading (``chunks``).
+
+    Opening is lazy and cheap; the file is checked to be the version first opened (and
+    ``expect``, if given) whenever it is reopened and every few seconds while it is read:
+    ``FileChanged`` when its size, mtime or file id differ, ``FileVanished`` when it is gone,
+    so a reader never mixes two versions' bytes. ``close`` (or leaving the ``with`` block)
+    releases the handle; a reader is used by one thread at a time.
+    """
+
+    @property
+    def info(self) -> FileInfo:
+        """Size, mtime and file id of the file as opened (opens it if not yet open)."""
+        ...
+
+    @property
+    def stats(self) -> ReadStats:
+        """Reads, bytes and memory so far."""
+        ...
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes at ``offset`` (fewer only at the end of the file), reading
+        exactly that range: no read-ahead (probes, seeks)."""
+        ...
+
+    def chunks(
+        self,
+        offset: int = 0,
+        length: int | None = None,
+        *,
+        chunk: int = CHUNK,
+        window: int | None = None,
+    ) -> Iterator[memoryview]:
+        """The bytes from ``offset`` to the end (or ``length`` bytes) in order, in chunks of
+        at most ``chunk`` bytes, read ahead in a bounded window (streams, hashing, ffmpeg
+        input): at most ``window`` reads ahead of the consumer (default: the source's
+        setting; a caller whose consumer buffers on its own, like an HTTP client, may ask
+        for less memory). Each chunk is a fresh buffer the reader never reuses. Ends early
+        only by raising. Closing the iterator early stops the read-ahead."""
+        ...
+
+    def close(self) -> None:
+        """Release the handle (idempotent)."""
+        ...
+
+    def __enter__(self) -> FileReader: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
 
 
 @runtime_checkable
@@ -69,6 +152,15 @@ class Source(Protocol):
 
     def open(self, path: str) -> BinaryIO:
         """A seekable, read-only binary file object. The caller closes it."""
+        ...
+
+    def open_reader(self, path: str, *, expect: FileInfo | None = None) -> FileReader:
+        """A ``FileReader`` for ``path``: the way to read files fast (see ``FileReader``).
+
+        ``expect`` is the version the caller means (e.g. the catalog's size, mtime and id):
+        ``FileChanged`` if the file on the source differs. Raises ``FileVanished`` and
+        ``PermissionDenied`` (at open, which may be deferred to the first read).
+        """
         ...
 
     def local_path(self, path: str) -> Path | None:

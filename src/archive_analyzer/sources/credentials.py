@@ -2,7 +2,8 @@
 the options.
 
 ``SMBOptions`` is what an SMB source needs of the settings (built at the entrance from
-``smb_password``, ``smb_credentials_file``, ``smb_timeout_s``, ``smb_list_concurrency``).
+``smb_password``, ``smb_credentials_file``, ``smb_timeout_s``, ``smb_list_concurrency`` and
+the ``smb_read_*``, ``smb_recheck_s``, ``smb_signing`` settings).
 The password comes from ``SMBOptions.password`` (``ARCHIVE_SMB_PASSWORD``) or from the
 credentials file named by ``SMBOptions.credentials_file``, which must not be readable by
 group or others (mode 0600 or 0400). Its format is the one ``smbclient -A`` and ``mount.cifs``
@@ -20,6 +21,7 @@ from __future__ import annotations
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 
@@ -35,6 +37,13 @@ class SMBOptions:
     credentials_file: Path | None = None
     timeout_s: float = 30.0
     list_concurrency: int = 8
+    # reading files (docs/sources.md "Reading files"): bytes per READ, READs ahead per
+    # sequential reader, path check period, signing, connections readers spread over
+    read_chunk_kib: int = 1024
+    read_window: int = 8
+    recheck_s: float | None = 2.0
+    signing: Literal["required", "auto"] = "required"
+    read_connections: int = 4
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,19 +29,17 @@ from smbprotocol.open import (
 from smbprotocol.session import Session
 from smbprotocol.tree import TreeConnect
 
-from archive_analyzer.errors import (
-    FileVanished,
-    NotADirectory,
-    PermissionDenied,
-    SourceError,
-    SourceTimeout,
-    SourceUnavailable,
-)
+from archive_analyzer.errors import SourceError, SourceTimeout, SourceUnavailable
 from archive_analyzer.sources.credentials import SMBCredentials
 from archive_analyzer.sources.smb_dir import (
     FILE_ID_FULL_DIRECTORY_INFORMATION,
     RawEntry,
     parse_id_full_directory,
+)
+from archive_analyzer.sources.smb_status import (
+    STATUS_WRONG_PASSWORD,
+    Dropped,
+    translate_status,
 )
 from archive_analyzer.sources.url import SMBSpec
 
@@ -52,27 +50,6 @@ READ_CHUNK = 1024 * 1024  # 16 credits per READ
 EXTRA_CREDITS = 1024  # asked for right after login so many compounds can be in flight
 RELATED = b"\xff" * 16  # file id meaning "the handle the previous related request opened"
 
-STATUS_WRONG_PASSWORD = 0xC000006A
-STATUS_NETWORK_SESSION_EXPIRED = 0xC000035C
-STATUS_IO_TIMEOUT = 0xC00000B5
-
-VANISHED = frozenset(
-    {
-        NtStatus.STATUS_OBJECT_NAME_NOT_FOUND,
-        NtStatus.STATUS_OBJECT_PATH_NOT_FOUND,
-        NtStatus.STATUS_NO_SUCH_FILE,
-        NtStatus.STATUS_DELETE_PENDING,
-        NtStatus.STATUS_FILE_CLOSED,
-    }
-)
-DROPPED = frozenset(
-    {
-        NtStatus.STATUS_NETWORK_NAME_DELETED,
-        NtStatus.STATUS_USER_SESSION_DELETED,
-        STATUS_NETWORK_SESSION_EXPIRED,
-        STATUS_IO_TIMEOUT,
-    }
-)
 _END_OF_LISTING = frozenset({NtStatus.STATUS_NO_MORE_FILES})
 _END_OF_FILE = frozenset({NtStatus.STATUS_END_OF_FILE})
 _DIR_ACCESS = 0x1 | 0x80  # FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES
@@ -82,26 +59,6 @@ _FILE_ACCESS = (
 _SHARE_ALL = (
     ShareAccess.FILE_SHARE_READ | ShareAccess.FILE_SHARE_WRITE | ShareAccess.FILE_SHARE_DELETE
 )
-
-
-class Dropped(Exception):
-    """The connection broke; the operation may be retried after reconnecting."""
-
-
-def translate_status(status: int, rel: str, source_name: str) -> Exception:
-    """The project error for an NT status met at ``rel`` (``Dropped`` for a lost session)."""
-    shown = rel or "/"
-    if status in VANISHED:
-        return FileVanished(f"no longer exists: {shown}")
-    if status == NtStatus.STATUS_ACCESS_DENIED:
-        return PermissionDenied(f"permission denied: {shown}")
-    if status == NtStatus.STATUS_NOT_A_DIRECTORY:
-        return NotADirectory(f"not a folder: {shown}")
-    if status == NtStatus.STATUS_FILE_IS_A_DIRECTORY:
-        return SourceError(f"is a folder, not a file: {shown}")
-    if status in DROPPED:
-        return Dropped(f"server ended the session (0x{status:08x})")
-    return SourceError(f"{source_name}: {shown}: SMB status 0x{status:08x}")
 
 
 @dataclass

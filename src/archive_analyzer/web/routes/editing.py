@@ -288,28 +288,45 @@ async def download_original(
         raise HTTPException(404, "not found")
     try:
         source = await run_in_threadpool(context(request).source_factory, target.source)
-        info = await run_in_threadpool(source.stat, target.path)
+        reader = await run_in_threadpool(source.open_reader, target.path)
     except (FileVanished, PermissionDenied) as exc:
         raise HTTPException(404, "file not available") from exc
     except SourceError as exc:
         raise HTTPException(503, "source unavailable") from exc
-    name = target.path.rsplit("/", 1)[-1]
-    detail = {"kind": "original", "bytes": info.size}
-    await run_in_threadpool(
-        audit, request, conn, audit_log.EXPORT, target=content_id, detail=detail
-    )
-    log.info("%s downloads the original of %s (%d bytes)", user.username, content_id, info.size)
-    headers = {
-        "Content-Length": str(info.size),
-        "Content-Disposition": _attachment(name),
-        "Cache-Control": "private, no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return StreamingResponse(
-        streaming.body(source, target.path, 0, info.size),
-        headers=headers,
-        media_type="application/octet-stream",
-    )
+    try:
+        # opening gives size and version (no separate stat); the body closes the reader
+        info = await run_in_threadpool(lambda: reader.info)
+    except BaseException as exc:
+        await run_in_threadpool(reader.close)
+        if isinstance(exc, (FileVanished, PermissionDenied)):
+            raise HTTPException(404, "file not available") from exc
+        if isinstance(exc, SourceError):
+            raise HTTPException(503, "source unavailable") from exc
+        raise
+    streaming_now = False
+    try:
+        name = target.path.rsplit("/", 1)[-1]
+        detail = {"kind": "original", "bytes": info.size}
+        await run_in_threadpool(
+            audit, request, conn, audit_log.EXPORT, target=content_id, detail=detail
+        )
+        log.info("%s downloads the original of %s (%d bytes)", user.username, content_id, info.size)
+        headers = {
+            "Content-Length": str(info.size),
+            "Content-Disposition": _attachment(name),
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        }
+        response = StreamingResponse(
+            streaming.body(reader, target.path, 0, info.size),
+            headers=headers,
+            media_type="application/octet-stream",
+        )
+        streaming_now = True
+        return response
+    finally:
+        if not streaming_now:  # the body closes the reader when it has one
+            await run_in_threadpool(reader.close)
 
 
 def _attachment(name: str) -> str:

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.catalog import db
 from archive_analyzer.errors import Busy, FileVanished, PermissionDenied, SourceError
-from archive_analyzer.sources.base import Source
+from archive_analyzer.sources.base import FileReader, Source
 from archive_analyzer.web import (
     accounts,
     hls,
@@ -321,7 +321,28 @@ async def internal_source(request: Request, token: str) -> Response:
     if grant is None:
         raise HTTPException(404, "not found")
     try:
-        info = await run_in_threadpool(grant.source.stat, grant.path)
+        reader = await run_in_threadpool(grant.source.open_reader, grant.path)
+    except SourceError as exc:
+        raise HTTPException(404, "file not available") from exc
+    streaming_now = False
+    try:
+        response = await _internal_response(request, token, tokens, reader, grant.path)
+        streaming_now = isinstance(response, StreamingResponse)
+        return response
+    finally:
+        if not streaming_now:  # the body closes the reader when it has one
+            await run_in_threadpool(reader.close)
+
+
+async def _internal_response(
+    request: Request,
+    token: str,
+    tokens: loopback.SourceTokens,
+    reader: FileReader,
+    path: str,
+) -> Response:
+    try:
+        info = await run_in_threadpool(lambda: reader.info)
     except SourceError as exc:
         raise HTTPException(404, "file not available") from exc
     total = info.size
@@ -340,13 +361,8 @@ async def internal_source(request: Request, token: str) -> Response:
     if request.method == "HEAD" or length == 0:
         return Response(status_code=status, headers=headers)
 
-    async def counted() -> object:
-        async for chunk in streaming.body(grant.source, grant.path, first, length):
-            tokens.count(token, len(chunk))
-            yield chunk
-
     return StreamingResponse(
-        counted(),  # type: ignore[arg-type]
+        streaming.body(reader, path, first, length, lambda size: tokens.count(token, size)),
         status_code=status,
         headers=headers,
         media_type="application/octet-stream",

@@ -12,7 +12,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from archive_analyzer.catalog.read import FileFacts
 from archive_analyzer.errors import FileVanished, PermissionDenied, SourceError
+from archive_analyzer.sources.base import FileReader
 from archive_analyzer.web import queries, ranges, streaming, visibility
 from archive_analyzer.web.deps import Conn, CurrentUser, context, require_viewer, stream_principal
 
@@ -41,13 +43,37 @@ async def stream(request: Request, content_id: str, conn: Conn, user: CurrentUse
         raise HTTPException(404, "not found")
     try:
         source = await run_in_threadpool(context(request).source_factory, target.source)
-        info = await run_in_threadpool(source.stat, target.path)
+        reader = await run_in_threadpool(source.open_reader, target.path)
     except (FileVanished, PermissionDenied) as exc:
         log.info("stream %s: %s", content_id, exc)
         raise HTTPException(404, "file not available") from exc
     except SourceError as exc:
         log.warning("stream %s: source unavailable: %s", content_id, exc)
         raise HTTPException(503, "source unavailable") from exc
+    streaming_now = False
+    try:
+        response = await _respond(request, reader, target, content_id)
+        streaming_now = isinstance(response, StreamingResponse)
+        return response
+    finally:
+        if not streaming_now:  # the body closes the reader when it has one
+            await run_in_threadpool(reader.close)
+
+
+async def _respond(
+    request: Request, reader: FileReader, target: FileFacts, content_id: str
+) -> Response:
+    try:
+        # opening the file gives its size and version: one round trip, no separate stat
+        info = await run_in_threadpool(lambda: reader.info)
+    except (FileVanished, PermissionDenied) as exc:
+        log.info("stream %s: %s", content_id, exc)
+        raise HTTPException(404, "file not available") from exc
+    except SourceError as exc:
+        log.warning("stream %s: source unavailable: %s", content_id, exc)
+        raise HTTPException(503, "source unavailable") from exc
+    if info.is_dir:
+        raise HTTPException(404, "file not available")
     total = info.size
     tag = ranges.etag(target.id, info.size, info.mtime)
     headers = {
@@ -80,7 +106,7 @@ async def stream(request: Request, content_id: str, conn: Conn, user: CurrentUse
     if request.method == "HEAD" or length == 0:
         return Response(status_code=status, headers=headers, media_type=media_type)
     return StreamingResponse(
-        streaming.body(source, target.path, first, length),
+        streaming.body(reader, target.path, first, length),
         status_code=status,
         headers=headers,
         media_type=media_type,
