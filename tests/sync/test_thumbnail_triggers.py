@@ -51,8 +51,8 @@ def newer_columns(conn: sqlite3.Connection) -> Iterator[None]:
     added: list[tuple[str, str]] = []
     tables: list[str] = []
     have_tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    for name, sql in fresh.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'"
+    for (name,) in fresh.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'"
     ):
         if name not in have_tables:
             tables.append(name)
