@@ -69,7 +69,8 @@ def test_watch_loop_polls_and_probes_inline(tmp_path: Path, corpus: dict[str, Pa
     root = tmp_path / "share"
     root.mkdir()
     shutil.copy(corpus["mkv"], root / "Day 1.mkv")
-    settings = make_settings(tmp_path / "c.db", source=str(root), poll_interval_s=60)
+    # the poll loop alone (notifications, which run rounds between polls: tests/scan/test_notify)
+    settings = make_settings(tmp_path / "c.db", source=str(root), poll_interval_s=60, notify=False)
     sleeps: list[float] = []
     polls = pipeline.watch(settings, sleep=sleeps.append, max_polls=2)
     assert polls == 2 and len(sleeps) == 1 and 0 < sleeps[0] <= 60

@@ -80,6 +80,10 @@ class Settings(BaseModel):
     vanish_threshold: float = Field(default=0.20, ge=0, le=1)
     # a mass vanish seen unchanged by every poll for this long is accepted as real (docs/scan.md)
     vanish_confirm_s: float = Field(default=3600.0, ge=0)
+    # change notifications beside the poll (SMB2 CHANGE_NOTIFY, inotify; docs/scan.md)
+    notify: bool = True
+    # a notified file is checked for completion this long after its last change
+    notify_settle_s: float = Field(default=1.0, ge=0)
 
     # jobs
     redis_url: SecretStr | None = None
@@ -112,7 +116,8 @@ class Settings(BaseModel):
     sync_batch_size: int = Field(default=500, ge=1, le=500)  # Firestore's batch limit
     # total time one Firestore batch may spend on retries
     sync_retry_s: float = Field(default=60.0, ge=0)
-    sync_debounce_s: float = Field(default=10.0, ge=0)
+    # a short debounce: a burst becomes one sync, a lone upload reaches Firestore in seconds
+    sync_debounce_s: float = Field(default=2.0, ge=0)
     # mass-delete guard of --full prunes (docs/sync.md): refuse deleting more than this share
     # of the listed documents, once at least sync_prune_min_docs would go
     sync_prune_max_share: float = Field(default=0.2, ge=0, le=1)

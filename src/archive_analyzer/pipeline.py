@@ -14,11 +14,12 @@ from __future__ import annotations
 import functools
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from archive_analyzer.catalog import db, media
+from archive_analyzer.catalog import db, media, notify_state
 from archive_analyzer.catalog import files as repo
 from archive_analyzer.catalog.rules import Rules, load_rules
 from archive_analyzer.config import Settings
@@ -29,10 +30,20 @@ from archive_analyzer.probe import engine
 from archive_analyzer.probe.engine import ProbeOptions
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
 from archive_analyzer.scan.diff import DiffRules
+from archive_analyzer.scan.feed import ChangeFeed, NotifyOptions, Round
 from archive_analyzer.scan.progress import Progress, for_terminal
+from archive_analyzer.scan.rounds import RoundResult, run_round
 from archive_analyzer.scan.scanner import Scanner, ScanResult
-from archive_analyzer.scan.watcher import PollResult, RefreshHook, WatchState, poll, run_loop
+from archive_analyzer.scan.watcher import (
+    Checker,
+    PollResult,
+    RefreshHook,
+    WatchState,
+    poll,
+    run_loop,
+)
 from archive_analyzer.sources import SMBOptions, Source, SourceOpener, SourcePool, open_source
+from archive_analyzer.sources.changes import ChangeWatch, Notifying
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +90,19 @@ class PollSummary:
         return p.new + p.changed + p.moved + p.restored + p.stable + p.missing + p.deleted
 
 
+@dataclass(frozen=True, slots=True)
+class ChangesSummary:
+    """One round of change notifications and the probe jobs it produced."""
+
+    round: RoundResult
+    jobs: tuple[ProbeJob, ...] = ()
+
+    @property
+    def poll_reason(self) -> str | None:
+        """Why a full poll should follow at once (None: no need)."""
+        return self.round.poll_reason
+
+
 # --- options from the settings ----------------------------------------------------------------
 
 
@@ -89,6 +113,18 @@ def diff_rules(settings: Settings) -> DiffRules:
         vanish_threshold=settings.vanish_threshold,
         vanish_confirm_s=settings.vanish_confirm_s,
     )
+
+
+def notify_options(settings: Settings) -> NotifyOptions:
+    """The change feed's timing."""
+    return NotifyOptions(settle_s=settings.notify_settle_s)
+
+
+def checker_for(source: Source, settings: Settings) -> Checker | None:
+    """The source's upload completion check, when notifications are on and it has one."""
+    if settings.notify and isinstance(source, Notifying):
+        return source.upload_states
+    return None
 
 
 def smb_options(settings: Settings) -> SMBOptions:
@@ -247,13 +283,18 @@ def poll_once(
     state: WatchState,
     *,
     now: db.Clock,
+    feed: ChangeFeed | None = None,
 ) -> PollSummary:
     """One watcher poll: list the source, diff with the catalog, apply, classify new and moved
     files. Returns the counts and a probe job for every file that became stable (on the first
     poll of a ``state``: every file still pending a probe). The classification rules
-    (``settings.rules_file``) are loaded on a state's first poll and kept in it."""
+    (``settings.rules_file``) are loaded on a state's first poll and kept in it.
+
+    With notifications on, files about to settle that a writer still holds open stay
+    incoming, and ``feed`` (the source's change feed) checks them again later."""
     if state.rules is None:
         state.rules = load_rules(settings.rules_file)
+    started = feed.monotonic() if feed is not None else 0.0
     result = poll(
         conn,
         source,
@@ -261,8 +302,134 @@ def poll_once(
         state,
         now=now,
         refresh=contents_hook(now, state.rules),
+        checker=checker_for(source, settings),
     )
+    if feed is not None:
+        if result.status == "completed":
+            feed.polled(started)
+        if result.still_open:
+            feed.recheck(result.still_open)
     return PollSummary(result, jobs_for(result.ready, _spec(settings, source)))
+
+
+# --- change notifications --------------------------------------------------------------------
+
+
+def start_watch(
+    source: Source,
+    settings: Settings,
+    on_due: Callable[[], object],
+    *,
+    clock: db.Clock = db.utc_now,
+) -> tuple[ChangeFeed, ChangeWatch] | None:
+    """Start watching ``source`` for changes (None when notifications are off or the source
+    cannot notify): a change feed whose pump calls ``on_due`` (from its own thread) when a
+    round is ready, and the running watch. The caller closes both (``stop_watch``)."""
+    if not settings.notify or not isinstance(source, Notifying):
+        return None
+    feed = ChangeFeed(notify_options(settings), clock=clock)
+    feed.start(on_due)
+    try:
+        watch = source.watch_changes(feed)
+    except BaseException:
+        feed.close()
+        raise
+    return feed, watch
+
+
+def stop_watch(watching: tuple[ChangeFeed, ChangeWatch] | None) -> None:
+    """Stop a watch started by ``start_watch`` (None: nothing to do)."""
+    if watching is None:
+        return
+    feed, watch = watching
+    try:
+        watch.close()
+    finally:
+        feed.close()
+
+
+def apply_changes(
+    conn: sqlite3.Connection,
+    source: Source,
+    settings: Settings,
+    state: WatchState,
+    feed: ChangeFeed,
+    *,
+    now: db.Clock,
+) -> ChangesSummary | None:
+    """Run the round of change notifications that is due (None when none is): check the
+    files writers may have closed, list the folders that changed, apply what changed in one
+    transaction (recording the watch's health and last event in ``notify_state``). Files
+    still open are checked again later; ``poll_reason`` says when a poll must follow now."""
+    work = feed.take()
+    if work is None:
+        return None
+    if state.rules is None:
+        state.rules = load_rules(settings.rules_file)
+    result = run_round(
+        conn,
+        source,
+        diff_rules(settings),
+        work,
+        now=now,
+        checker=checker_for(source, settings),
+        refresh=contents_hook(now, state.rules),
+        record=_round_recorder(source.name, work, feed, now),
+    )
+    feed.settled(result.settled)
+    if result.still_open:
+        feed.recheck(result.still_open)
+    return ChangesSummary(result, jobs_for(result.ready, _spec(settings, source)))
+
+
+def _round_recorder(
+    source: str, work: Round, feed: ChangeFeed, now: db.Clock
+) -> Callable[[sqlite3.Connection, bool], None]:
+    def record(conn: sqlite3.Connection, wrote: bool) -> None:
+        status = work.status or feed.watch_status
+        stamp = db.timestamp(now())
+        notify_state.set_health(
+            conn,
+            source,
+            mechanism=status.mechanism or "change notifications",
+            health=status.health.value,
+            detail=status.detail,
+            now=stamp,
+        )
+        event = work.last_event
+        notify_state.record_round(
+            conn,
+            source,
+            notify_state.RoundRecord(
+                events=work.events,
+                rescan=work.rescan,
+                last_event=None if event is None else f"{event.kind.value} {event.path or '/'}",
+                last_event_at=None
+                if work.last_event_at is None
+                else db.timestamp(work.last_event_at),
+            ),
+            stamp,
+        )
+
+    return record
+
+
+def record_watch_off(conn: sqlite3.Connection, source: Source, settings: Settings,
+                     *, now: db.Clock) -> None:  # fmt: skip
+    """Say in ``notify_state`` that ``source`` is watched by polling only (or, at shutdown,
+    that its notifications stopped)."""
+    if settings.notify and isinstance(source, Notifying):
+        health, mechanism, detail = "stopped", "change notifications", None
+    elif settings.notify:
+        health, mechanism, detail = "off", "polling only", "the source cannot notify"
+    else:
+        health, mechanism, detail = "off", "polling only", "notifications are off (notify)"
+    with db.transaction(conn):
+        row = notify_state.load(conn, source.name)
+        if row is not None and health == "stopped":
+            mechanism = str(row["mechanism"])
+        notify_state.set_health(conn, source.name, mechanism=mechanism, health=health,
+                                detail=detail, now=db.timestamp(now()))  # fmt: skip
 
 
 def export_options(settings: Settings) -> ExportOptions:
@@ -314,41 +481,99 @@ def watch(
     sleep: Callable[[float], None] = time.sleep,
     max_polls: int | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    source: Source | None = None,
+    stop: threading.Event | None = None,
 ) -> int:
     """Poll ``settings.source`` every ``settings.poll_interval_s`` and probe what settles,
     in this process (the job queue replaces the inline probing in ``archive-analyzer run`` with
-    workers). Returns the number of polls made (runs until ``should_stop`` or ``max_polls``)."""
-    if not settings.source:
+    workers). With notifications on, rounds of change notifications run between the polls as
+    they come due, and a poll follows at once when a round asks for one. Returns the number of
+    polls made (runs until ``should_stop``, ``stop`` or ``max_polls``; ``stop`` is noticed
+    within a quarter of a second, ``should_stop`` at the next poll or round). ``source``
+    replaces the one the settings name (tests pass a tuned one)."""
+    if not settings.source and source is None:
         raise ConfigError("no source given: pass SOURCE or set ARCHIVE_SOURCE / source in TOML")
     state = WatchState(rules=load_rules(settings.rules_file))  # a bad file fails at start
-    source = source_opener(settings)(settings.source)
+    if source is None:
+        assert settings.source is not None
+        source = source_opener(settings)(settings.source)
+    active: Source = source
+    if stop is not None:
+        asked = should_stop
+
+        def should_stop() -> bool:
+            return stop.is_set() or asked()
+
+        if sleep is time.sleep:
+
+            def sleep(seconds: float) -> None:
+                stop.wait(seconds)
+
     conn = db.connect(settings.db)
+    wake = threading.Event()
+    watching: tuple[ChangeFeed, ChangeWatch] | None = None
 
     def one_poll() -> None:
-        summary = poll_once(conn, source, settings, state, now=clock)
-        probe_inline(conn, source, settings, summary.jobs, clock=clock)
+        feed = watching[0] if watching is not None else None
+        summary = poll_once(conn, active, settings, state, now=clock, feed=feed)
+        probe_inline(conn, active, settings, summary.jobs, clock=clock)
+
+    def one_round(feed: ChangeFeed) -> bool:
+        """Run a due round; True when a poll should follow now."""
+        try:
+            changes = apply_changes(conn, active, settings, state, feed, now=clock)
+        except (ArchiveError, sqlite3.Error) as exc:
+            log.error("change round failed, polling instead: %s", exc)
+            return True
+        if changes is None:
+            return False
+        probe_inline(conn, active, settings, changes.jobs, clock=clock)
+        return changes.poll_reason is not None
+
+    def sleep_or_round(seconds: float) -> None:
+        """Wait until the next poll, running rounds as they come due; return early when a
+        round asks for a poll."""
+        assert watching is not None
+        deadline = time.monotonic() + seconds
+        while not should_stop():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            if wake.wait(left if stop is None else min(left, 0.25)):
+                wake.clear()
+                if one_round(watching[0]):
+                    return
 
     try:
         try:
-            source.connect()
+            active.connect()
         except SourceError as exc:  # a share down at start is a suspect poll, not the end
             log.warning("source not reachable yet, polling anyway: %s", exc)
+        watching = start_watch(active, settings, wake.set, clock=clock)
+        if watching is None:
+            record_watch_off(conn, active, settings, now=clock)
         log.info(
-            "watching %s every %.0fs (catalog %s)",
-            source.name,
+            "watching %s every %.0fs%s (catalog %s)",
+            active.name,
             settings.poll_interval_s,
+            " and by change notifications" if watching is not None else "",
             settings.db,
         )
         return run_loop(
             one_poll,
             interval_s=settings.poll_interval_s,
-            sleep=sleep,
+            sleep=sleep if watching is None else sleep_or_round,
             should_stop=should_stop,
             max_polls=max_polls,
         )
     finally:
-        conn.close()
-        source.close()
+        try:
+            if watching is not None:
+                stop_watch(watching)
+                record_watch_off(conn, active, settings, now=clock)
+        finally:
+            conn.close()
+            active.close()
 
 
 def probe_inline(

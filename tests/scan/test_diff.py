@@ -197,3 +197,40 @@ def test_empty_listing_or_nothing_known_left_is_never_confirmed() -> None:
     for hours in (0, 2, 4):
         p = plan(prev, strangers, NOW + timedelta(hours=hours), RULES, pending=first.pending)
         assert p.suspect and p.pending is None and not p.missing
+
+
+# --- partial plans: a round of change notifications (issue 19) -------------------------------
+
+
+def test_a_partial_plan_never_marks_missing_and_needs_a_check_to_settle() -> None:
+    prev = known(row("a/x.mp4"), row("a/y.mp4"), row("a/up.mp4", status="incoming"))
+    listed = [info("a/x.mp4"), info("a/up.mp4"), info("a/new.mp4")]
+    p = plan(prev, listed, NOW, RULES, partial=True)
+    assert p.missing == () and p.deleted == () and p.suspect is None and p.vanished == 1
+    assert p.stable == ()  # rounds are seconds apart: no two-poll rule
+    assert [(i.path, s) for i, s in p.new] == [("a/new.mp4", "incoming")]
+    done = frozenset({"a/up.mp4", "a/new.mp4"})
+    p2 = plan(prev, listed, NOW, RULES, partial=True, complete=done)
+    assert [r.path for r in p2.stable] == ["a/up.mp4"]
+    assert [(i.path, s) for i, s in p2.new] == [("a/new.mp4", "active")]
+
+
+def test_complete_files_are_active_at_once_unless_temporary() -> None:
+    prev = known(row("a.mp4", size=5))
+    listed = [info("a.mp4", size=9, mtime=2.0), info("b.mp4.part")]
+    p = plan(prev, listed, NOW, RULES, partial=True, complete=frozenset({"a.mp4", "b.mp4.part"}))
+    assert [(r.path, s) for r, _, s in p.changed] == [("a.mp4", "active")]
+    assert [(i.path, s) for i, s in p.new] == [("b.mp4.part", "incoming")]
+
+
+def test_a_partial_plan_keeps_ids_on_moves_and_settles_moved_uploads_only_when_complete() -> None:
+    prev = known(row("in/a.mp4", file_id="7"), row("in/b.mp4", file_id="8", status="incoming"))
+    listed = [info("out/a.mp4", file_id="7"), info("out/b.mp4", file_id="8")]
+    p = plan(prev, listed, NOW, RULES, partial=True)
+    assert [(r.id, i.path, s) for r, i, s in p.moved] == [
+        ("id-in/a.mp4", "out/a.mp4", "active"),
+        ("id-in/b.mp4", "out/b.mp4", "incoming"),
+    ]
+    assert p.vanished == 0
+    p2 = plan(prev, listed, NOW, RULES, partial=True, complete=frozenset({"out/b.mp4"}))
+    assert [s for _, _, s in p2.moved] == ["active", "active"]

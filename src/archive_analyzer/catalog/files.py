@@ -111,6 +111,73 @@ def load(conn: sqlite3.Connection, source: str) -> dict[str, FileRow]:
     return {record[2]: FileRow(*record) for record in cursor}
 
 
+def load_scope(
+    conn: sqlite3.Connection, source: str, folders: Iterable[str], trees: Iterable[str]
+) -> dict[str, FileRow]:
+    """The rows of ``source`` directly inside ``folders`` or anywhere below ``trees`` (all
+    statuses), keyed by path: what a notification round compares its listings with. Each
+    folder and tree is one range query on the (source, path) index."""
+    found: dict[str, FileRow] = {}
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    for folder in folders:
+        if folder:
+            lo, hi = folder + "/", folder + "0"  # '0' sorts right after '/'
+            cursor.execute(
+                f"SELECT {_COLUMNS} FROM files WHERE source = ? AND path >= ? AND path < ?",
+                (source, lo, hi),
+            )
+            depth = folder.count("/") + 1
+        else:
+            cursor.execute(
+                f"SELECT {_COLUMNS} FROM files WHERE source = ? AND instr(path, '/') = 0",
+                (source,),
+            )
+            depth = 0
+        for record in cursor:
+            if record[2].count("/") == depth:
+                found[record[2]] = FileRow(*record)
+    for tree in trees:
+        if tree:
+            cursor.execute(
+                f"SELECT {_COLUMNS} FROM files WHERE source = ? AND path >= ? AND path < ?",
+                (source, tree + "/", tree + "0"),
+            )
+        else:
+            cursor.execute(f"SELECT {_COLUMNS} FROM files WHERE source = ?", (source,))
+        for record in cursor:
+            found[record[2]] = FileRow(*record)
+    return found
+
+
+def by_file_ids(conn: sqlite3.Connection, source: str, ids: Iterable[str]) -> list[FileRow]:
+    """Rows of ``source`` carrying any of the server file ids ``ids`` (every status)."""
+    return _rows_where_in(conn, source, "file_id IN ({})", sorted(set(ids)))
+
+
+def fingerprinted_of_sizes(
+    conn: sqlite3.Connection, source: str, sizes: Iterable[int]
+) -> list[FileRow]:
+    """Rows of ``source`` with a content fingerprint and one of ``sizes`` (move candidates on
+    servers without file ids)."""
+    condition = "fingerprint IS NOT NULL AND size IN ({})"
+    return _rows_where_in(conn, source, condition, sorted(set(sizes)))
+
+
+def _rows_where_in(
+    conn: sqlite3.Connection, source: str, condition: str, values: Sequence[object]
+) -> list[FileRow]:
+    """Rows of ``source`` matching ``condition``, whose ``{}`` takes a list of ``values``
+    (asked for 500 at a time, below SQLite's limit on parameters)."""
+    found: list[FileRow] = []
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        where = condition.format(", ".join("?" * len(chunk)))
+        sql = f"SELECT {_COLUMNS} FROM files WHERE source = ? AND {where}"
+        found += [_row(r) for r in conn.execute(sql, (source, *chunk))]
+    return found
+
+
 def get(conn: sqlite3.Connection, file_id: str) -> FileRow | None:
     """One row by catalog id, or None."""
     record = conn.execute(f"SELECT {_COLUMNS} FROM files WHERE id = ?", (file_id,)).fetchone()

@@ -102,8 +102,22 @@ def last_polls(conn: sqlite3.Connection, limit: int) -> Section:
     return Section("polls", "Last polls", rows)
 
 
+def notifications(conn: sqlite3.Connection, limit: int) -> Section:
+    """Per source: whether change notifications are active, the last event, the last poll."""
+    rows = _rows(
+        conn,
+        "SELECT n.source, n.mechanism, n.health, n.detail, n.since, n.last_event, "
+        "n.last_event_at, n.events, n.rounds, n.rescans, "
+        "(SELECT max(s.started_at) FROM scans s WHERE s.source = n.source AND s.kind = 'poll') "
+        "AS last_poll_at FROM notify_state n ORDER BY n.source LIMIT ?",
+        limit,
+    )
+    return Section("notifications", "Change notifications", rows)
+
+
 def incoming_files(conn: sqlite3.Connection, limit: int) -> Section:
-    """Files still being written (not probed until size and mtime hold across two polls)."""
+    """Files still being written: not probed until a writer closed them (change
+    notifications) or their size and mtime held across two polls."""
     rows = _rows(
         conn,
         "SELECT path, size, updated_at FROM files WHERE status = 'incoming' "
@@ -235,6 +249,7 @@ PROVIDERS: list[Provider] = [
     probe_jobs,
     job_failures,
     last_polls,
+    notifications,
     incoming_files,
     missing_files,
     recent_events,

@@ -81,6 +81,16 @@ class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+NotifyOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--notify/--no-notify",
+        help="Change notifications beside the poll (SMB2 CHANGE_NOTIFY, inotify) "
+        "[env ARCHIVE_NOTIFY; on].",
+    ),
+]
+
+
 def settings(db: Path | None = None, config: Path | None = None, **overrides: Any) -> Settings:
     """Build the settings for a command from its flags (unset flags fall back to env/TOML).
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from archive_analyzer.cli.app import ConfigOption, DbOption, app, settings
+from archive_analyzer.cli.app import ConfigOption, DbOption, NotifyOption, app, settings
 from archive_analyzer.config import Settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def run(
         float | None,
         typer.Option("--interval", min=0.1, help="Seconds between polls [default 60]."),
     ] = None,
+    notify: NotifyOption = None,
     web: Annotated[bool, typer.Option("--web/--no-web", help="Serve the web app.")] = True,
     once: Annotated[
         bool, typer.Option("--once", help="Scan and probe in this process, then stop.")
@@ -66,6 +67,7 @@ def run(
         port=port,
         workers=workers,
         poll_interval_s=interval,
+        notify=notify,
     )
     if not cfg.source:
         cfg = _with_demo_archive(cfg)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from archive_analyzer.cli.app import ConfigOption, DbOption, app, settings
+from archive_analyzer.cli.app import ConfigOption, DbOption, NotifyOption, app, settings
 from archive_analyzer.cli.scan import SourceArgument
 
 
@@ -22,10 +22,13 @@ def watch(
     polls: Annotated[
         int | None, typer.Option("--polls", min=1, help="Stop after this many polls.")
     ] = None,
+    notify: NotifyOption = None,
 ) -> None:
-    """Poll the source every INTERVAL seconds: new, changed, moved and deleted files reach the
-    catalog; files are probed once their size and mtime hold across two polls."""
+    """Watch the source: change notifications bring uploads, moves and deletions into the
+    catalog within seconds (a file is probed once its writer has closed it), and a poll every
+    INTERVAL seconds catches whatever they miss (what only a poll sees is probed once its size
+    and mtime hold across two polls)."""
     from archive_analyzer import pipeline
 
-    cfg = settings(db, config, source=source, poll_interval_s=interval)
+    cfg = settings(db, config, source=source, poll_interval_s=interval, notify=notify)
     pipeline.watch(cfg, max_polls=polls)

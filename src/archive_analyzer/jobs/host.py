@@ -259,6 +259,9 @@ def _serve(
         probers.start()
     if exporters is not None:
         exporters.start()
+    # Change notifications before the first poll, so that poll already answers the rescan a
+    # freshly armed watch asks for.
+    writer.start_watching(tasks.writer.request_changes)
     log.info(
         "archive-analyzer running: source %s, queue %s %s, %d probe worker(s)%s",
         writer.source.name,
@@ -311,6 +314,7 @@ def _shutdown(
 ) -> None:
     if server is not None:
         server.should_exit = True
+    writer.stop_watching()  # no more rounds; ``writer.close`` records it
     if probers is not None:
         probers.stop(graceful=True)  # probes in flight finish and send their outcomes
     writer_consumer.stop(graceful=True)  # the writer finishes the task it is on

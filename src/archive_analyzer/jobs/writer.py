@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,9 +27,11 @@ from archive_analyzer.jobs.messages import ProbeOutcome
 from archive_analyzer.jobs.queue import Queues
 from archive_analyzer.pipeline import ProbeJob
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
+from archive_analyzer.scan.feed import ChangeFeed
 from archive_analyzer.scan.progress import LogProgress
 from archive_analyzer.scan.watcher import WatchState
 from archive_analyzer.sources import Source
+from archive_analyzer.sources.changes import ChangeWatch
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,15 @@ class PollReport:
     ingested: int
     redispatched: int
     poisoned: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesReport:
+    """What one round of change notifications did (for logs and tests)."""
+
+    changes: int
+    dispatched: int
+    poll_reason: str | None
 
 
 def error_result(job: ProbeJob, error: str, strategy: str) -> ProbeResult:
@@ -86,21 +98,75 @@ class Writer:
         self.state = WatchState()
         # When each file's job was last seen waiting in the probe queue (see check_leases).
         self._seen_queued: dict[str, datetime] = {}
+        # This writer's change notifications (``start_watching``) and the token its round
+        # tasks carry: a round task only means something to the process whose feed it drains.
+        self.token = uuid.uuid4().hex
+        self._watching: tuple[ChangeFeed, ChangeWatch] | None = None
+        self._watch_recorded = False
+        self._watched = False
 
     def close(self) -> None:
-        """Release the catalog connection and the source."""
+        """Stop watching (recording it), release the catalog connection and the source."""
         try:
-            self.source.close()
+            self.stop_watching()
+            if self._watched:
+                pipeline.record_watch_off(self.conn, self.source, self.settings, now=self.clock)
+        except Exception as exc:  # the catalog may be gone at shutdown; the log says it
+            log.warning("cannot record that notifications stopped: %s", exc)
         finally:
-            self.conn.close()
+            try:
+                self.source.close()
+            finally:
+                self.conn.close()
+
+    # --- change notifications ------------------------------------------------------------
+
+    @property
+    def feed(self) -> ChangeFeed | None:
+        """The change feed of the running watch (None when not watching)."""
+        return self._watching[0] if self._watching is not None else None
+
+    def start_watching(self, on_due: Callable[[], object]) -> bool:
+        """Start the source's change notifications (no catalog writes here: this may run on
+        another thread); ``on_due`` asks for a round on the writer thread. False when
+        notifications are off or the source cannot notify."""
+        self._watching = pipeline.start_watch(self.source, self.settings, on_due, clock=self.clock)
+        self._watched = self._watching is not None
+        return self._watched
+
+    def stop_watching(self) -> None:
+        """Stop the notifications' threads (no catalog writes: ``close`` records it)."""
+        watching, self._watching = self._watching, None
+        if watching is not None:
+            pipeline.stop_watch(watching)
+
+    def apply_changes(self) -> ChangesReport | None:
+        """Run the due round of change notifications (None when none is), dispatch its probe
+        jobs and ask for a sync when it changed something."""
+        feed = self.feed
+        if feed is None:
+            return None
+        summary = pipeline.apply_changes(
+            self.conn, self.source, self.settings, self.state, feed, now=self.clock
+        )
+        if summary is None:
+            return None
+        dispatched = self.dispatch(summary.jobs)
+        changes = summary.round.changes
+        if changes:
+            self.on_change()
+        return ChangesReport(changes, dispatched, summary.poll_reason)
 
     # --- polling -------------------------------------------------------------------------
 
     def poll(self) -> PollReport:
         """One watcher poll, then dispatch, ingest and lease checks. Raises ``ArchiveError``
         when the poll itself fails (the caller logs and retries at the next tick)."""
+        if not self._watch_recorded and self._watching is None:
+            pipeline.record_watch_off(self.conn, self.source, self.settings, now=self.clock)
+        self._watch_recorded = True
         summary = pipeline.poll_once(
-            self.conn, self.source, self.settings, self.state, now=self.clock
+            self.conn, self.source, self.settings, self.state, now=self.clock, feed=self.feed
         )
         dispatched = self.dispatch(summary.jobs)
         ingested = self.ingest_all()

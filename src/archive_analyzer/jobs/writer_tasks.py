@@ -1,5 +1,5 @@
-"""The tasks that run on the single writer: poll, ingest, sync, reconcile, re-probe and the web
-app's catalog edits (``jobs.edits``).
+"""The tasks that run on the single writer: poll, rounds of change notifications, ingest, sync,
+reconcile, re-probe and the web app's catalog edits (``jobs.edits``).
 
 Every process registers them (so any process can enqueue them); only the process that consumes
 the writer queue has a writer to run them on (``serve``). Requests are deduplicated through the
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 # Keys in the queue backend's key-value store.
 INGEST_FLAG = "ingest-requested"
 POLL_FLAG = "poll-queued"
+CHANGES_FLAG = "changes-queued"  # + ":<writer token>": one per writer process
 SYNC_TOKEN = "sync-token"
 SYNC_FIRST = "sync-first-request"
 # A debounced sync still runs when changes keep coming for this many debounce intervals.
@@ -46,7 +47,7 @@ class TaskOptions:
 
     retries: int = 3
     retry_delay_s: float = 10.0
-    sync_debounce_s: float = 10.0
+    sync_debounce_s: float = 2.0
     reconcile_hour: int = -1
 
 
@@ -82,6 +83,7 @@ class WriterTasks:
             "retry_backoff": 2.0,
         }
         self.poll = registry.task(huey, "poll", self._poll)
+        self.changes = registry.task(huey, "changes", self._changes)
         self.ingest = registry.task(huey, "ingest", self._ingest)
         self.sync = registry.task(huey, "sync", self._sync, context=True, **retry)
         self.reconcile = registry.task(huey, "reconcile", self._reconcile)
@@ -111,6 +113,17 @@ class WriterTasks:
         """Enqueue a poll unless one is already waiting; True when one was enqueued."""
         if self._huey.put_if_empty(POLL_FLAG, "1"):
             self.poll()
+            return True
+        return False
+
+    def request_changes(self) -> bool:
+        """Enqueue a round of change notifications for this process's writer unless one is
+        already waiting (called by its change feed's pump); True when one was enqueued."""
+        writer = self._writer
+        if writer is None:
+            return False
+        if self._huey.put_if_empty(f"{CHANGES_FLAG}:{writer.token}", "1"):
+            self.changes(writer.token)
             return True
         return False
 
@@ -156,11 +169,28 @@ class WriterTasks:
         log.debug("poll: %s", report)
         resolve_writer_failure(writer, "poll")
 
+    def _changes(self, token: str) -> None:
+        self._huey.delete(f"{CHANGES_FLAG}:{token}")
+        writer = self._active()
+        if writer.token != token:
+            return  # another writer's feed (two writers on one queue); its pump asks again
+        try:
+            report = writer.apply_changes()
+        except ArchiveError as exc:
+            log.error("change notification round failed, polling instead: %s", exc)
+            self.request_poll()
+            return
+        if report is not None and report.poll_reason is not None:
+            log.info("polling now: %s", report.poll_reason)
+            self.request_poll()
+
     def _ingest(self) -> None:
         # Clear the flag before draining: an outcome pushed after this point requests a new
         # ingest, one pushed before it is drained now.
         self._huey.delete(INGEST_FLAG)
-        self._active().ingest_all()
+        writer = self._active()
+        if writer.ingest_all():  # probe results reach Firestore now, not after the next poll
+            writer.on_change()
 
     def _sync(self, token: str, task: Any = None) -> None:
         latest = self._huey.get(SYNC_TOKEN, peek=True)

@@ -19,6 +19,13 @@ Semantics (issue 4):
 - mass vanish confirmation: the same set of rows vanished (and nothing else), the listing not
   empty and some known files still listed, in every poll for ``vanish_confirm_s``, is a real
   deletion: those rows are marked missing. Any other poll in between starts the wait again.
+
+A *partial* plan (``partial=True``, issue 19) diffs only the rows of the folders a round of
+change notifications listed: the same rules for new, changed, moved and restored files, but
+nothing is ever marked missing or deleted (vanished rows are left to the next full poll) and
+the two-poll stability rule does not apply (rounds are seconds apart). Instead, in both kinds
+of plan, a file in ``complete`` (the source said no writer holds it open) is ``active`` at
+once when it is new, changed, moved or incoming, unless its name is a temporary one.
 """
 
 from __future__ import annotations
@@ -75,6 +82,7 @@ class Plan:
     # A mass vanish still waiting for confirmation after this poll (None: none, or confirmed).
     pending: PendingVanish | None = None
     confirmed: str | None = None  # set when this poll accepted a mass vanish as real
+    vanished: int = 0  # partial plans: present rows gone from the listed scopes (not applied)
 
     @property
     def is_empty(self) -> bool:
@@ -111,6 +119,11 @@ def unique_files(listing: Iterable[FileInfo]) -> dict[str, FileInfo]:
 
 def _settled_status(info: FileInfo) -> str:
     return "incoming" if is_temporary(info.path) else "active"
+
+
+def _arrival_status(info: FileInfo, complete: frozenset[str]) -> str:
+    """A new or changed file: ``incoming``, or ``active`` when known complete."""
+    return "active" if info.path in complete and not is_temporary(info.path) else "incoming"
 
 
 def _same_content(row: FileRow, info: FileInfo) -> bool:
@@ -204,11 +217,15 @@ def plan(
     *,
     fingerprints: Mapping[str, str] | None = None,
     pending: PendingVanish | None = None,
+    partial: bool = False,
+    complete: frozenset[str] = frozenset(),
 ) -> Plan:
     """Diff the catalog rows of one source (``previous``, keyed by path, every status) with a
     complete fresh ``listing``. ``fingerprints`` maps new paths to their content fingerprint
     (see :func:`fingerprint_candidates`); ``pending`` is the mass vanish the previous poll left
-    waiting (see :func:`confirm_vanish`). Returns the plan; applies nothing.
+    waiting (see :func:`confirm_vanish`). With ``partial``, ``previous`` and ``listing`` cover
+    only the scopes a notification round listed (see the module doc); ``complete`` are paths
+    known to be no longer open for writing. Returns the plan; applies nothing.
     """
     listed = listing if isinstance(listing, Mapping) else unique_files(listing)
     prints = fingerprints or {}
@@ -224,10 +241,14 @@ def plan(
         if row is None:
             fresh.append(info)
         elif not _same_content(row, info):
-            changed.append((row, info, "incoming"))
+            changed.append((row, info, _arrival_status(info, complete)))
         elif row.status not in PRESENT:
             restored.append((row, _settled_status(info)))
-        elif row.status == "incoming" and not is_temporary(path):
+        elif (
+            row.status == "incoming"
+            and not is_temporary(path)
+            and (not partial or path in complete)
+        ):
             stable.append(row)
         elif info.file_id is not None and info.file_id != row.file_id:
             refreshed.append((row, info))
@@ -258,16 +279,30 @@ def plan(
         if match is not None and match.id not in taken and same_file(match, info):
             taken.add(match.id)
             if not _same_content(match, info):
-                status = "incoming"  # touched on the way: settle, then re-probe
+                status = _arrival_status(info, complete)  # touched on the way: re-probe
             elif match.status == "active":
                 status = "active"
+            elif partial and match.status == "incoming":  # no second poll to settle it
+                status = _arrival_status(info, complete)
             else:  # incoming, missing or deleted, unchanged since the last poll
                 status = _settled_status(info)
             moved.append((match, info, status))
         else:
-            new.append((info, "incoming"))
+            new.append((info, _arrival_status(info, complete)))
 
     vanished = [row for row in gone if row.id not in taken and row.status in PRESENT]
+    if partial:  # a notification round never marks anything missing: the poll decides
+        return Plan(
+            new=tuple(new),
+            changed=tuple(changed),
+            moved=tuple(moved),
+            restored=tuple(restored),
+            stable=tuple(stable),
+            refreshed=tuple(refreshed),
+            listed=len(listed),
+            unchanged=unchanged,
+            vanished=len(vanished),
+        )
     present = sum(1 for row in previous.values() if row.status in PRESENT)
     suspect = vanish_suspect(len(vanished), present, len(listed), rules)
     waiting: PendingVanish | None = None

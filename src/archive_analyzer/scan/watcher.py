@@ -8,11 +8,12 @@ caller (``pipeline``) turns them into probe jobs.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,6 +31,7 @@ from archive_analyzer.scan.diff import (
     unique_files,
 )
 from archive_analyzer.sources.base import Source
+from archive_analyzer.sources.changes import Completion
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ FINGERPRINT_SPAN = 64 * 1024
 # Called inside the poll's write transaction with the ids of files that appeared, moved or
 # changed (the catalog model's ``contents.refresh``).
 RefreshHook = Callable[[sqlite3.Connection, Sequence[str]], None]
+# Whether files are still held open by a writer (``Notifying.upload_states``).
+Checker = Callable[[Sequence[str]], Mapping[str, Completion]]
 
 
 def fingerprint(source: Source, path: str, size: int) -> str:
@@ -103,9 +107,14 @@ class PollResult:
     deleted: int
     duration_s: float
     ready: tuple[FileRow, ...] = field(default_factory=tuple)
+    # Paths this poll left ``incoming`` because they are new or changed (a notification round
+    # may check them sooner than the next poll), and settled files a writer still holds open.
+    arrived: tuple[str, ...] = ()
+    still_open: tuple[str, ...] = ()
 
 
-def _fingerprints_for(source: Source, entries: Sequence[tuple[str, int]]) -> dict[str, str]:
+def fingerprints_for(source: Source, entries: Sequence[tuple[str, int]]) -> dict[str, str]:
+    """Fingerprints of ``(path, size)`` entries; a file that cannot be read gets none."""
     found: dict[str, str] = {}
     for path, size in entries:
         try:
@@ -124,11 +133,14 @@ def poll(
     now: db.Clock,
     refresh: RefreshHook | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    checker: Checker | None = None,
 ) -> PollResult:
     """List ``source`` once, diff with the catalog and apply the plan in one transaction.
 
     A listing that fails (``SourceError``: share unreachable, root gone) records a 'suspect'
-    poll and changes nothing. Returns the poll's counts and the rows ready to probe.
+    poll and changes nothing. With ``checker``, files about to settle (unchanged across two
+    polls) are asked about first and those a writer still holds open stay ``incoming``.
+    Returns the poll's counts and the rows ready to probe.
     """
     started = now()
     t0 = monotonic()
@@ -143,7 +155,7 @@ def poll(
         return _record_suspect(conn, source, state, started, t0, monotonic, message, 0)
 
     candidates = fingerprint_candidates(previous, listed)
-    prints = _fingerprints_for(source, [(c.path, c.size) for c in candidates])
+    prints = fingerprints_for(source, [(c.path, c.size) for c in candidates])
     the_plan = plan(
         previous, listed, started, rules, fingerprints=prints, pending=state.pending_vanish
     )
@@ -151,17 +163,18 @@ def poll(
         log.info("poll of %s: the mass vanish being watched is over (files back or changed)",
                  source.name)  # fmt: skip
     state.pending_vanish = the_plan.pending
+    the_plan, still_open = _hold_open_files(source, the_plan, checker)
 
     # Rows settling now on a server without file ids get a fingerprint (I/O before the
     # transaction) so a later rename can still be recognised.
     settle = [r for r in the_plan.stable if r.file_id is None and r.fingerprint is None]
-    settle_prints = _fingerprints_for(source, [(r.path, r.size) for r in settle])
+    settle_prints = fingerprints_for(source, [(r.path, r.size) for r in settle])
     by_path = {r.path: r.id for r in settle}
     new_prints = {by_path[p]: v for p, v in settle_prints.items()}
 
     stamp = db.timestamp(started)
     with db.transaction(conn):
-        touched = _apply(conn, source.name, the_plan, stamp, new_prints)
+        touched = apply_plan(conn, source.name, the_plan, stamp, new_prints)
         if refresh is not None and touched:
             refresh(conn, touched)
         duration = monotonic() - t0
@@ -217,10 +230,43 @@ def poll(
         deleted=len(the_plan.deleted),
         duration_s=duration,
         ready=ready,
+        arrived=arrivals(the_plan),
+        still_open=still_open,
     )
 
 
-def _apply(
+def arrivals(the_plan: Plan) -> tuple[str, ...]:
+    """Paths a plan leaves ``incoming`` because they are new, changed or moved."""
+    found = [info.path for info, status in the_plan.new if status == "incoming"]
+    found += [info.path for _, info, status in the_plan.changed if status == "incoming"]
+    found += [info.path for _, info, status in the_plan.moved if status == "incoming"]
+    return tuple(found)
+
+
+def _hold_open_files(
+    source: Source, the_plan: Plan, checker: Checker | None
+) -> tuple[Plan, tuple[str, ...]]:
+    """The plan without the settling files a writer still holds open (they stay incoming)."""
+    if checker is None or not the_plan.stable:
+        return the_plan, ()
+    try:
+        states = checker([row.path for row in the_plan.stable])
+    except SourceError as exc:  # cannot ask: the two-poll rule alone decides, as before
+        log.info("cannot check whether uploads on %s are finished: %s", source.name, exc)
+        return the_plan, ()
+    held = tuple(row.path for row in the_plan.stable if states.get(row.path) is Completion.OPEN)
+    if not held:
+        return the_plan, ()
+    log.info("%d settled file(s) on %s are still open for writing; they stay incoming",
+             len(held), source.name)  # fmt: skip
+    holding = set(held)
+    kept = tuple(row for row in the_plan.stable if row.path not in holding)
+    return dataclasses.replace(
+        the_plan, stable=kept, unchanged=the_plan.unchanged + len(held)
+    ), held
+
+
+def apply_plan(
     conn: sqlite3.Connection,
     source: str,
     the_plan: Plan,

@@ -8,7 +8,7 @@ import logging
 import os
 import stat as statmod
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -23,6 +23,8 @@ from archive_analyzer.errors import (
     SourceUnavailable,
 )
 from archive_analyzer.sources.base import CHUNK, FileInfo, ReadStats, same_version
+from archive_analyzer.sources.changes import ChangeSink, ChangeWatch, Completion
+from archive_analyzer.sources.local_watch import LocalWatch, upload_state
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +194,20 @@ class LocalSource:
             return Path(disk) if statmod.S_ISREG(os.stat(disk).st_mode) else None
         except OSError:
             return None
+
+    # --- change notifications and upload completion (sources/changes.py) -------------------
+
+    def watch_changes(self, sink: ChangeSink) -> ChangeWatch:
+        """Watch the whole tree with inotify (``local_watch.LocalWatch``)."""
+        return LocalWatch.start(self._root, sink)
+
+    def upload_states(self, files: Sequence[str]) -> dict[str, Completion]:
+        """Whether each file is still open for writing (``local_watch.upload_state``)."""
+        found: dict[str, Completion] = {}
+        for path in files:
+            rel = paths.normalize(path)
+            found[rel] = upload_state(self._disk_path(rel))
+        return found
 
     # --- paths -----------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ import tenacity
 from archive_analyzer import paths
 from archive_analyzer.errors import FileVanished, SourceError, SourceTimeout, SourceUnavailable
 from archive_analyzer.sources.base import FileInfo, FileReader
+from archive_analyzer.sources.changes import ChangeSink, ChangeWatch, Completion
 from archive_analyzer.sources.credentials import SMBCredentials, SMBOptions, resolve_credentials
 from archive_analyzer.sources.rangefile import ReaderIO
 from archive_analyzer.sources.smb_conn import BufferPool, Connection, Request
@@ -44,6 +45,12 @@ from archive_analyzer.sources.smb_dir import (
     walk,
 )
 from archive_analyzer.sources.smb_link import READ_CHUNK, FolderQuery, SMBLink
+from archive_analyzer.sources.smb_notify import (
+    SMBWatch,
+    WatchOptions,
+    share_mode_states,
+    share_mode_states_lean,
+)
 from archive_analyzer.sources.smb_proto import (
     CLOSE,
     CREATE,
@@ -96,10 +103,11 @@ class SMBSource:
 
     ``backoff`` are the waits before each reconnect attempt and ``sleep`` how to wait (tests
     inject both). ``fast_listing=False`` lists through smbprotocol; ``lean=False`` also
-    stats and reads through it (the fallback path, run by the contract suite). ``stat``,
-    ``read_partial`` and readers may be used from several threads at once: they share one
-    connection, (re)opened under a lock, that pipelines their requests and matches the
-    answers by message id (a reader itself belongs to one thread at a time). A listing
+    stats, reads and checks uploads through it (the fallback path, run by the contract suite);
+    ``watch_options`` tune the change notification watch (``smb_notify``; tests shrink its
+    buffer). ``stat``, ``read_partial`` and readers may be used from several threads at once:
+    they share one connection, (re)opened under a lock, that pipelines their requests and
+    matches the answers by message id (a reader itself belongs to one thread at a time). A listing
     belongs to the thread that iterates it (the listing client is not shared), and
     ``close``/``reconnect`` must not race reads.
     """
@@ -114,6 +122,7 @@ class SMBSource:
         fast_listing: bool = True,
         lean: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        watch_options: WatchOptions | None = None,
     ) -> None:
         self._spec = spec
         self._creds: SMBCredentials = resolve_credentials(spec.user, options)
@@ -140,6 +149,7 @@ class SMBSource:
         self._readers_lock = threading.Lock()
         self._connected_kinds: set[str] = set()
         self._wire_names: dict[str, str] = {}
+        self._watch_options = watch_options
 
     def __repr__(self) -> str:
         return f"SMBSource({self.name!r})"
@@ -718,6 +728,42 @@ class SMBSource:
         with self._readers_lock:
             self._readers.add(reader)
         return reader
+
+    # --- change notifications and upload completion (sources/changes.py) -------------------
+
+    def watch_changes(self, sink: ChangeSink) -> ChangeWatch:
+        """Watch the whole tree with SMB2 CHANGE_NOTIFY on a connection of its own
+        (``smb_notify.SMBWatch``)."""
+        options = self._watch_options or WatchOptions(timeout_s=self._timeout)
+        return SMBWatch.start(
+            self._spec, self._creds, self._wire(""), sink, name=self.name, options=options
+        )
+
+    def upload_states(self, files: Sequence[str]) -> dict[str, Completion]:
+        """Whether each file is still held open by a writer: the deny-writers open of
+        ``smb_notify`` (closed in the same compound), on the lean connection when it can."""
+        items = [(rel, self._wire(rel)) for rel in (paths.normalize(f) for f in files)]
+        found = self._check_states(items)
+        for rel, wire in items:
+            if found.get(rel) is not Completion.GONE:
+                continue
+            try:  # maybe spelled differently on the server (NFD): look it up, ask once more
+                spelled = self._resolve(rel)
+            except FileVanished:
+                continue
+            if spelled != wire:
+                found[rel] = self._check_states([(rel, spelled)])[rel]
+        return found
+
+    def _check_states(self, items: list[tuple[str, str]]) -> dict[str, Completion]:
+        if self._use_lean():
+            return self.run(
+                "check",
+                lambda conn: share_mode_states_lean(
+                    conn, items, source_name=self.name, timeout_s=self._timeout
+                ),
+            )
+        return self._run("check", lambda: share_mode_states(self._ensure(), items))
 
     def local_path(self, path: str) -> Path | None:
         """None: a share's files have no path on this machine."""

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 OVERVIEW = (
     report.last_scans,
     report.last_polls,
+    report.notifications,
     report.files_by_status,
     report.probe_outcomes,
     report.probe_jobs,
