@@ -11,6 +11,7 @@ labels (``tests/web/test_admin_view.py`` checks that every column of the report 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,9 @@ from archive_analyzer.catalog.report import Section
 from archive_analyzer.web.formatting import Formatter
 from archive_analyzer.web.i18n import Translate
 
-_WORD_COLUMNS = frozenset({"status", "kind", "role", "task", "backend", "event"})
+_WORD_COLUMNS = frozenset(
+    {"status", "kind", "role", "task", "backend", "event", "health", "mechanism"}
+)
 _TEXT_COLUMNS = frozenset({"path", "message", "error", "reason", "last_path", "title", "username"})
 
 
@@ -44,7 +47,7 @@ class Table:
 
 
 def _is_time(key: str) -> bool:
-    return key.endswith(("_at", "_since")) or key in ("at", "oldest_dispatch", "when")
+    return key.endswith(("_at", "_since")) or key in ("at", "oldest_dispatch", "when", "since")
 
 
 def _is_size(key: str) -> bool:
@@ -57,13 +60,19 @@ def label(key: str, t: Translate) -> str:
     return key.replace("_", " ").capitalize() if text == f"col_{key}" else text
 
 
-def word(value: str, t: Translate) -> str:
+def word(value: str, t: Translate, column: str | None = None) -> str:
     """A stored status or kind in words (``in_progress`` -> ``running`` / ``진행 중``; a failed
-    job's kind ``job:<task>`` -> ``<task> job failed``)."""
+    job's kind ``job:<task>`` -> ``<task> job failed``). A value that means something else in
+    another column (a file's ``active`` is "present", a watch's "watching") is looked up as
+    ``value_<column>_<value>`` first."""
     if value.startswith("job:"):
         return t("failed_job", task=word(value[4:], t))
-    text = t(f"value_{value}")
-    return value.replace("_", " ") if text == f"value_{value}" else text
+    slug = re.sub(r"[^a-z0-9]+", "_", value.casefold()).strip("_")
+    for key in ((f"value_{column}_{slug}",) if column else ()) + (f"value_{slug}",):
+        text = t(key)
+        if text != key:
+            return text
+    return value if " " in value else value.replace("_", " ")  # free text stays as written
 
 
 def cell(key: str, value: Any, t: Translate, fmt: Formatter) -> Markup:
@@ -83,7 +92,7 @@ def cell(key: str, value: Any, t: Translate, fmt: Formatter) -> Markup:
             return Markup(escape(fmt.seconds(float(value))))
         return Markup(escape(fmt.count(value)))
     if key in _WORD_COLUMNS:
-        return Markup(escape(word(str(value), t)))
+        return Markup(escape(word(str(value), t, key)))
     return Markup(escape(str(value)))
 
 
