@@ -170,6 +170,10 @@ class Settings(BaseModel):
     # where the edit suite finds the originals: a catalog path is appended (file:///Volumes/X,
     # smb://nas/share, Z:/ARCHIVE); default: the source itself, without any user name
     export_media_root: str | None = None
+    # a content counts as watched once playback passes this share of it (docs/web.md)
+    watched_fraction: float = Field(default=0.9, gt=0, le=1)
+    # uploaded posters larger than this are refused
+    poster_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     # accounts and transport (docs/web.md "Deployment behind a reverse proxy")
     # peers (IPs or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed; none

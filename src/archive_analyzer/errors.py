@@ -133,5 +133,9 @@ class LoginThrottled(AuthError):
     """Too many failed logins for a user from an address (or from one address); wait."""
 
 
+class InvalidUpload(ArchiveError):
+    """An uploaded file is not what was asked for (not an image, too large, too many pixels)."""
+
+
 class Busy(ArchiveError):
     """A bounded resource (e.g. concurrent transcodes) is exhausted; try again later."""

@@ -6,16 +6,23 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from archive_analyzer.catalog import db
+import pytest
+
+from archive_analyzer.catalog import db, search_index
 from archive_analyzer.web import accounts
 from tests.sync.test_thumbnail_triggers import catalog_at
 from tests.web.catalog_data import media_root, seed
 
 
-def test_accounts_migration_keeps_users_and_progress(tmp_path: Path) -> None:
+def test_accounts_migration_keeps_users_and_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "old.db"
     catalog_at(path, 19)
     old = db.connect(path, migrate=False)
+    # today's indexer writes columns a version-19 catalog does not have yet (migration 0072);
+    # the index is not what this test is about
+    monkeypatch.setattr(search_index, "catch_up", lambda conn: 0)
     ids = seed(old, media_root(), "local")
     stamp = db.timestamp(db.utc_now())
     old.execute(

@@ -56,21 +56,34 @@ def read_view(conn: sqlite3.Connection, present: bool) -> None:
 
 @contextlib.contextmanager
 def newer_columns(conn: sqlite3.Connection) -> Iterator[None]:
-    """Today's sync reads columns that later migrations added (``media_info.timecode``...):
-    add them to an old catalog for the block, as blank columns, and take them out after, so
-    the migrations still find the old schema."""
+    """Today's code reads and writes columns and tables that later migrations added
+    (``media_info.timecode``, the search index's ``words`` and ``search_words``...): lend them
+    to an old catalog for the block, blank, and take them out after, so the migrations still
+    find the old schema."""
     fresh = db.connect(":memory:")
     added: list[tuple[str, str]] = []
+    tables: list[str] = []
+    have_tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    for (name,) in fresh.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'"
+    ):
+        if name not in have_tables:
+            tables.append(name)
     for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
         have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
         for row in fresh.execute(f"PRAGMA table_info({table})"):
             if row[1] not in have:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {row[1]} {row[2]}")
                 added.append((table, row[1]))
+    for name in tables:  # after the columns: an external-content index needs them
+        sql = fresh.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+        conn.execute(sql[0])
     fresh.close()
     try:
         yield
     finally:
+        for name in reversed(tables):
+            conn.execute(f"DROP TABLE {name}")
         for table, column in added:
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
 
@@ -114,9 +127,9 @@ def test_a_version_8_catalog_upgrades_in_place_and_publishes_its_poster_frames(
     old = db.connect(db_path, migrate=False)
     read_view(old, True)
     clock = TickClock()
-    fid = add_file(old, PATHS[2], clock)
     sink = MemorySink()
     with newer_columns(old):
+        fid = add_file(old, PATHS[2], clock)
         Replicator(old, sink, clock=clock).run()
     add_thumbnail(old, fid, clock)  # made while no trigger logged it
     assert pending(old) == 0
@@ -143,8 +156,8 @@ def test_triggers_a_sync_already_installed_are_kept_and_nothing_is_relogged(
     old = db.connect(db_path, migrate=False)
     read_view(old, True)
     clock = TickClock()
-    fid = add_file(old, PATHS[1], clock)
     with newer_columns(old):
+        fid = add_file(old, PATHS[1], clock)
         Replicator(old, MemorySink(), clock=clock).run()
     # what the sync's run-time installation left in a version-8 catalog
     old.execute(

@@ -57,7 +57,19 @@ def test_overview_shows_the_live_system(site: Site, admin_client: TestClient) ->
     for title in ("Last scans", "Last polls", "Incoming files", "Missing files", "Cloud sync"):
         assert title in page.text, title
     assert "Users" in page.text and "boss" in page.text and "viewer" in page.text
-    assert "transcode slots" in page.text
+    assert "Transcodes" in page.text and "0 of 2 in use" in page.text
+    # readable: no raw field names, statuses or dicts; times relative with the exact time
+    for raw in ("files_new", "started_at", "in_progress", "{'direct'", "bytes_read"):
+        assert raw not in page.text, raw
+    assert re.search(
+        r'<time datetime="[^"]+" title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC">', page.text
+    )
+    assert "0 direct, 0 HLS" in page.text
+    # cloud sync off: says so and names the setting, instead of "never" and a growing lag
+    assert 'id="sync-not-configured"' in page.text and "ARCHIVE_FIRESTORE_PROJECT" in page.text
+    korean = admin_client.get("/admin", headers={"Accept-Language": "ko"}).text
+    for words in ("최근 스캔", "클라우드 동기화", "설정되지 않음", "사용자", "관리자"):
+        assert words in korean, words
 
 
 def _unreadable_when_last_probed(site: Site, name: str) -> str:
@@ -137,7 +149,7 @@ def test_failure_list_and_reprobe(site: Site, admin_client: TestClient) -> None:
     page = admin_client.get("/admin/failures")
     assert page.status_code == 200
     rows = _rows(page.text)
-    assert "random_bytes.mp4" in rows and "invalid" in rows["random_bytes.mp4"]
+    assert "random_bytes.mp4" in rows and "not media" in rows["random_bytes.mp4"]
     assert "truncated" in rows["mp4_truncated.mp4"]
     assert "SMB read timed out" in rows["mkv.mkv"]
     assert "mxf_closed.mxf" not in rows

@@ -52,7 +52,7 @@ def test_an_admin_sees_whether_notifications_are_active(
         assert "Change notifications" in section.inner_text()
         row = section.locator("tbody tr").first
         text = row.inner_text()
-        assert SOURCE in text and "active" in text
+        assert SOURCE in text and "watching (changes arrive at once)" in text
         assert "added WSOP/2025/Day 1.mp4" in text
         section.screenshot(path=artifacts / "admin-notifications.png")
         context.close()

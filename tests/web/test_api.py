@@ -137,7 +137,10 @@ def test_pages_render(web: WebEnv, client: TestClient) -> None:
     content = client.get(f"/content/{web.ids.ep1}")
     assert content.status_code == 200
     assert "Hand 12 - Negreanu vs Ivey" in content.text and "0:00:10" in content.text
-    assert "다니엘 네그레아누" in content.text and "h264" in content.text
+    assert "다니엘 네그레아누" in content.text and "H264" in content.text
+    # containers and languages by name, not ffprobe's format list or "und"
+    assert "MP4" in content.text and "mov,mp4" not in content.text
+    assert "language unknown" in content.text
     watch = client.get(f"/watch/{web.ids.clip}")
     assert f'src="/stream/{web.ids.clip}#t=10.0,15.0"' in watch.text
     assert client.get(f"/content/{web.ids.hidden}").status_code == 404

@@ -197,6 +197,6 @@ def test_admin_manages_users_and_reads_the_audit_log(
     page.select_option("select[name=action]", "role")
     page.click("form.filters button[type=submit]")
     assert page.locator("table.audit tbody tr").count() == 1
-    assert "from=viewer, to=editor" in page.locator("table.audit tbody tr").inner_text()
+    assert "From: viewer; To: editor" in page.locator("table.audit tbody tr").inner_text()
     page.screenshot(path=artifacts / "admin-audit.png", full_page=True)
     admin.close()

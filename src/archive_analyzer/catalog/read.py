@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
-from archive_analyzer.catalog import fields
+from archive_analyzer.catalog import fields, series_order
 
 # --- rows ------------------------------------------------------------------------------------
 
@@ -498,8 +498,8 @@ def tag_links(
 @dataclass(frozen=True, slots=True)
 class ContentFilter:
     """Which visible contents a listing holds. ``series_id`` lists a series' own contents
-    (episodes and own-file clips) in episode order; otherwise the listing is newest first
-    (``created_at``, then id). Every condition narrows."""
+    (episodes and own-file clips) in series order (``series_order.ORDER``); otherwise the
+    listing is newest first (``created_at``, then id). Every condition narrows."""
 
     catalog_id: str | None = None
     series_id: str | None = None
@@ -511,7 +511,7 @@ class ContentFilter:
 # A listing's order and the key a cursor continues from ("keyset" paging: rows added or
 # removed before the cursor never shift the pages after it).
 _NEWEST = ("v.created_at", "v.id")
-_EPISODE_ORDER = ("v.sort_key", "v.title", "v.id")
+_EPISODE_ORDER = series_order.ORDER  # (year, event, day, part, episode, title: series_order)
 
 
 def _listing(where: ContentFilter) -> tuple[str, str, list[Any], tuple[str, ...], bool]:
@@ -573,9 +573,11 @@ def list_contents(
         offset = 0
     direction = " DESC" if descending else ""
     ordering = ", ".join(f"{column}{direction}" for column in order)
+    # the order's values, for the cursor (they may be expressions, not columns)
+    keys = ", ".join(f"{column} AS _order_{n}" for n, column in enumerate(order))
     # one row more than asked tells whether another page follows (-1: SQLite's "no limit")
     rows = conn.execute(
-        f"SELECT v.* FROM {source} WHERE {condition} ORDER BY {ordering} LIMIT ? OFFSET ?",
+        f"SELECT v.*, {keys} FROM {source} WHERE {condition} ORDER BY {ordering} LIMIT ? OFFSET ?",
         [*params, -1 if limit is None else limit + 1, max(0, offset)],
     ).fetchall()
     if limit is None:
@@ -584,4 +586,4 @@ def list_contents(
     if len(rows) <= limit or not page:
         return page, None
     last = rows[limit - 1]
-    return page, tuple(last[column.removeprefix("v.")] for column in order)
+    return page, tuple(last[f"_order_{n}"] for n in range(len(order)))

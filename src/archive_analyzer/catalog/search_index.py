@@ -1,10 +1,12 @@
 """The search index, kept by the catalog's writers in the same transaction as their changes.
 
 The index tables (``search_docs``, the FTS5 tables ``search_index`` and ``search_grams``,
-migration 0006) are derived from the catalog: one document per visible content with its
-title, series and brand, players (name, display name, Korean name), tags, the name of the
-file it owns and the 초성 of the Korean names and title, plus the facts the filters need
-(effective brand and year, from ``content_view``).
+migration 0006, and ``search_words`` with its vocabulary ``search_terms``, migration 0072)
+are derived from the catalog: one document per visible content with its title, series and
+brand, players (name, display name, Korean name), tags, the name of the file it owns and the
+초성 of the Korean names and title, plus the facts the filters need (effective brand and year,
+from ``content_view``) and the words typo tolerance corrects against (title, series title,
+player names).
 
 Ownership (docs/jobs.md): triggers queue the ids of contents whose document may have changed
 in ``search_dirty``; :func:`catch_up` re-renders exactly those and empties the queue. Every
@@ -91,6 +93,7 @@ def rebuild(conn: sqlite3.Connection) -> int:
     conn.execute("DELETE FROM search_docs")
     conn.execute("DELETE FROM search_index")
     conn.execute("INSERT INTO search_grams (search_grams) VALUES ('delete-all')")
+    conn.execute("INSERT INTO search_words (search_words) VALUES ('delete-all')")
     conn.execute("INSERT OR IGNORE INTO search_dirty (content_id) SELECT id FROM contents")
     return catch_up(conn)
 
@@ -98,11 +101,16 @@ def rebuild(conn: sqlite3.Connection) -> int:
 def _reindex(conn: sqlite3.Connection, content_ids: Sequence[str]) -> None:
     ids_json = json.dumps(list(content_ids))
     old = conn.execute(
-        "SELECT rowid, haystack FROM search_docs "
+        "SELECT rowid, haystack, words FROM search_docs "
         "WHERE content_id IN (SELECT value FROM json_each(?))",
         (ids_json,),
     ).fetchall()
-    for rowid, old_haystack in old:
+    for rowid, old_haystack, old_words in old:
+        # external content: a delete names the words the document held
+        conn.execute(
+            "INSERT INTO search_words (search_words, rowid, words) VALUES ('delete', ?, ?)",
+            (rowid, old_words or ""),
+        )
         conn.execute("DELETE FROM search_index WHERE rowid = ?", (rowid,))
         # contentless: a delete names the exact tokens that were inserted
         conn.execute(
@@ -154,9 +162,11 @@ def _reindex(conn: sqlite3.Connection, content_ids: Sequence[str]) -> None:
         haystack = normalize_text(
             " | ".join([title, series, player_text, tag_text, file_name, initials])
         )
+        # what a typo may stand for: the title, the series' title, the players' names
+        words = _join(row["title"], row["series_title"], player_text)
         cursor = conn.execute(
-            "INSERT INTO search_docs (content_id, kind, catalog_id, year, sort_key, haystack) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO search_docs (content_id, kind, catalog_id, year, sort_key, haystack, "
+            "title, words) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 content_id,
                 row["kind"],
@@ -164,7 +174,12 @@ def _reindex(conn: sqlite3.Connection, content_ids: Sequence[str]) -> None:
                 row["year"],
                 row["sort_key"] or "",
                 haystack,
+                row["title"],
+                words,
             ),
+        )
+        conn.execute(
+            "INSERT INTO search_words (rowid, words) VALUES (?, ?)", (cursor.lastrowid, words)
         )
         conn.execute(
             "INSERT INTO search_index (rowid, title, series, players, tags, file_name, choseong) "

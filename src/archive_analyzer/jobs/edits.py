@@ -1,10 +1,10 @@
 """Catalog edits asked for by the web app, made by the single writer.
 
 The web app does not write catalog tables (docs/jobs.md). Marking, editing or deleting a hand,
-or splitting a joined version off its content, puts an ``Edit`` on the writer queue (the
-``edit`` task, see ``jobs.tasks``); the writer applies it in one transaction (:func:`apply`)
-and leaves an ``EditReply`` in the queue backend's key-value store under ``edit-reply:<request
-id>``, which :class:`EditClient` (the web side) polls for, up to a time limit. A new hand's id
+splitting a joined version off its content, or choosing a series' or brand's poster, puts an
+``Edit`` on the writer queue (the ``edit`` task, see ``jobs.tasks``); the writer applies it in
+one transaction (:func:`apply`) and leaves an ``EditReply`` in the queue backend's key-value
+store under ``edit-reply:<request id>``, which :class:`EditClient` (the web side) polls for, up to a time limit. A new hand's id
 is chosen by the client, so a request retried after a time-out updates the same hand instead of
 marking it twice.
 """
@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from archive_analyzer.catalog import db, hands, versions
+from archive_analyzer.catalog import artwork, db, hands, versions
 from archive_analyzer.errors import CatalogError, JobError, NotFound
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ class SplitVersion:
     user: str
 
 
-Edit = SaveHand | DeleteHand | SplitVersion
+# an editor's series or brand poster (issue 16) is an edit too
+Edit = SaveHand | DeleteHand | SplitVersion | artwork.Change
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,10 @@ def apply(conn: sqlite3.Connection, edit: Edit, now: db.Clock) -> EditReply:
                 primary = versions.split(conn, edit.content_id, user=edit.user, now=now())
                 log.info("%s split version %s off %s", edit.user, edit.content_id, primary)
                 return EditReply(primary, changed=True)
+            if isinstance(edit, artwork.Change):
+                changed = artwork.apply(conn, edit, stamp)
+                log.info("%s set the poster of %s %s", edit.user, edit.owner_kind, edit.owner_id)
+                return EditReply(changed=changed)
             if isinstance(edit, DeleteHand):
                 changed = hands.delete(conn, edit.hand_id, stamp)
                 log.info("%s deleted hand %s", edit.user, edit.hand_id)

@@ -33,8 +33,53 @@ OVERVIEW = (
     report.missing_files,
     report.fixity_state,
     report.fixity_failures,
-    report.sync_state,
 )
+# The setting that turns cloud sync on (named on the admin page when it is off).
+SYNC_SETTING = "ARCHIVE_FIRESTORE_PROJECT"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """Cloud sync as the admin page shows it. ``configured`` False: sync is off (no Firestore
+    project), and the pending changes only wait for it to be set."""
+
+    configured: bool
+    last_kind: str | None = None
+    last_status: str | None = None
+    last_at: str | None = None
+    docs_set: int | None = None
+    docs_deleted: int | None = None
+    pending: int = 0
+    oldest_pending_at: str | None = None
+    error: str | None = None
+
+
+def sync_status(conn: sqlite3.Connection, configured: bool) -> SyncStatus:
+    """The last sync run and the changes not yet published (with the oldest one's time)."""
+    try:
+        run = conn.execute(
+            "SELECT kind, status, coalesce(finished_at, started_at), docs_set, docs_deleted, "
+            "error FROM sync_runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        pending = conn.execute(
+            "SELECT count(DISTINCT entity || '/' || row_id), min(changed_at) FROM sync_changes "
+            "WHERE seq > coalesce((SELECT watermark FROM sync_state), 0)"
+        ).fetchone()
+    except sqlite3.Error as exc:
+        return SyncStatus(configured, error=str(exc))
+    if run is None:
+        return SyncStatus(configured, pending=int(pending[0] or 0), oldest_pending_at=pending[1])
+    return SyncStatus(
+        configured,
+        run[0],
+        run[1],
+        run[2],
+        run[3],
+        run[4],
+        int(pending[0] or 0),
+        pending[1],
+        run[5],
+    )
 
 
 def sections(conn: sqlite3.Connection, limit: int = 10) -> list[Section]:
@@ -84,6 +129,7 @@ def failures(conn: sqlite3.Connection, limit: int = 200) -> list[Failure]:
 
 
 def users(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """The accounts: name, role, last login, created."""
     return [
         dict(r)
         for r in conn.execute(

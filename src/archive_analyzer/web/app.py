@@ -32,6 +32,7 @@ from archive_analyzer.web.deps import (
 )
 from archive_analyzer.web.render import environment, render
 from archive_analyzer.web.security import HttpsOnlyCookies, session_secret
+from archive_analyzer.web.spelling import Vocabulary
 
 SESSION_COOKIE = "archive_session"
 _MACHINE_PREFIXES = (
@@ -41,6 +42,7 @@ _MACHINE_PREFIXES = (
     "/thumb",
     "/subtitles",
     "/previews",
+    "/poster",
     "/internal",
     "/metrics",
     "/download",
@@ -80,8 +82,10 @@ def create_app(
         links,
         pages,
         playback,
+        posters,
         stream,
         tracks,
+        viewer,
     )
     from archive_analyzer.web.routes import versions as version_routes
 
@@ -120,11 +124,15 @@ def create_app(
     # Client address and scheme from X-Forwarded-For/-Proto, only when the peer is one of
     # settings.trusted_proxies (none by default). uvicorn's own proxy handling is off (serve).
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
+    app.state.vocabulary = Vocabulary()  # the search index's words, for typo tolerance
     app.mount("/static", StaticFiles(packages=[("archive_analyzer.web", "static")]), name="static")
     app.include_router(auth.router)
     app.include_router(account.router)
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(viewer.pages)
+    app.include_router(viewer.api)
+    app.include_router(posters.router)
     app.include_router(stream.router)
     app.include_router(links.router)
     app.include_router(version_routes.router)

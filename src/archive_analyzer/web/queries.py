@@ -77,6 +77,9 @@ class Card:
     browser_playable: bool
     created_at: str
     progress_s: float | None = None
+    # the viewer's own state (web/browse.py fills them in)
+    watched: bool = False
+    on_list: bool = False
 
     @property
     def resolution(self) -> str | None:
@@ -89,6 +92,14 @@ class Card:
         if self.start_sec is not None and self.end_sec is not None:
             return max(0.0, self.end_sec - self.start_sec)
         return self.duration_s
+
+    @property
+    def progress_fraction(self) -> float | None:
+        """How far into its range the viewer is (0..1), None when not started."""
+        length = self.play_seconds
+        if self.progress_s is None or not length:
+            return None
+        return min(1.0, max(0.0, (self.progress_s - (self.start_sec or 0.0)) / length))
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +244,7 @@ def _series(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> list
 
 
 def series_contents(conn: sqlite3.Connection, series_id: str) -> list[Card]:
-    """Episodes (and own-file clips) of a series in episode order."""
+    """Episodes (and own-file clips) of a series in series order (``catalog/series_order``)."""
     return listing(conn, ContentFilter(series_id=series_id), limit=None)[0]
 
 
@@ -305,20 +316,27 @@ def brand_rows(conn: sqlite3.Connection, limit: int = 12) -> dict[str, list[Card
     return out
 
 
-def continue_watching(conn: sqlite3.Connection, user_id: str, limit: int = 12) -> list[Card]:
-    """The user's unfinished contents, most recently watched first, with their positions."""
-    rows = conn.execute(
-        f"{_CARD_SQL} JOIN watch_progress w ON w.content_id = v.id "
-        "WHERE w.user_id = ? AND w.finished = 0 AND v.visible "
-        "ORDER BY w.updated_at DESC LIMIT ?",
-        (user_id, limit),
-    ).fetchall()
-    positions = dict(
-        conn.execute(
-            "SELECT content_id, position_s FROM watch_progress WHERE user_id = ?", (user_id,)
-        ).fetchall()
+def recent_clips(conn: sqlite3.Connection, catalog_id: str | None, limit: int) -> list[Card]:
+    """The newest clips (hands and clips cut as their own files), of one brand or all."""
+    brand = "AND v.catalog_id = ? " if catalog_id else ""
+    return _ordered_cards(
+        conn,
+        f"SELECT v.id FROM content_view v WHERE v.kind = 'clip' AND v.visible {brand}"
+        "ORDER BY v.created_at DESC, v.id LIMIT ?",
+        (catalog_id, limit) if catalog_id else (limit,),
     )
-    return [_card(r, positions.get(r["id"])) for r in rows]
+
+
+def clips_in(conn: sqlite3.Connection, parent_ids: Sequence[str], limit: int) -> list[Card]:
+    """The hands of these episodes: episode by episode in the order given, each by start."""
+    rows = conn.execute(
+        "SELECT v.id, v.parent_id FROM content_view v WHERE v.parent_id IN "
+        "(SELECT value FROM json_each(?)) AND v.visible ORDER BY v.start_sec, v.title",
+        (json.dumps(list(parent_ids)),),
+    ).fetchall()
+    rank = {pid: n for n, pid in enumerate(parent_ids)}
+    ordered = sorted(rows, key=lambda r: rank.get(r[1], len(rank)))
+    return cards(conn, [str(r[0]) for r in ordered[:limit]])
 
 
 def players_of(conn: sqlite3.Connection, content_id: str) -> list[PlayerRef]:
@@ -409,12 +427,3 @@ def sidecar_file(conn: sqlite3.Connection, file_id: str) -> SidecarFile | None:
     ).fetchone()
     return None if r is None else SidecarFile(r[0], r[1], r[2], r[3], r[4])
 
-
-def progress_of(conn: sqlite3.Connection, user_id: str, content_id: str) -> float | None:
-    r = conn.execute(
-        "SELECT position_s, finished FROM watch_progress WHERE user_id = ? AND content_id = ?",
-        (user_id, content_id),
-    ).fetchone()
-    if r is None or r[1]:
-        return None
-    return float(r[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,8 +12,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from archive_analyzer.web import i18n
+from archive_analyzer.catalog import series_order
+from archive_analyzer.web import admin_view, i18n
 from archive_analyzer.web.accounts import Role, User
+from archive_analyzer.web.formatting import Formatter
 from archive_analyzer.web.security import csrf_token
 
 
@@ -30,7 +33,37 @@ def environment() -> Environment:
     env.filters["bitrate"] = bitrate
     env.filters["browser"] = browser
     env.filters["moment"] = moment
+    env.globals["day_label"] = day_label
+    env.globals["final_table"] = series_order.is_final_table
+    env.globals["fact"] = fact
+    env.globals["view"] = admin_view  # the admin pages' labels and words
     return env
+
+
+def term(text: str, t: i18n.Translate) -> str:
+    """A poker term as the page's language says it (``Main Event`` -> ``메인 이벤트``); other
+    text as it is."""
+    key = "term_" + re.sub(r"[^a-z0-9]+", "_", text.casefold()).strip("_")
+    found = t(key)
+    return text if found == key else found
+
+
+def fact(key: str, value: object, t: i18n.Translate) -> str:
+    """A hand's or content's fact for reading: yes/no flags, poker terms in the page's
+    language."""
+    if key in ("is_all_in", "is_showdown"):
+        return t("yes") if value else t("no")
+    if key == "event_name" and isinstance(value, str):
+        return term(value, t)
+    return str(value)
+
+
+def day_label(day: str, title: str, t: i18n.Translate) -> str:
+    """A day as people say it: ``1A`` -> ``Day 1A`` / ``1일차 A``; ``FINAL`` -> final table."""
+    match = re.match(r"(\d+)\s*(.*)", day.strip())
+    if match is None:
+        return t("final_table") if day.strip().casefold().startswith("f") else day
+    return t("day_n", n=match.group(1), flight=match.group(2).upper()).strip()
 
 
 def language(request: Request) -> str:
@@ -42,14 +75,24 @@ def render(
 ) -> HTMLResponse:
     """Render template ``name`` with the common values (user, language, ``t``, CSRF token)."""
     lang = language(request)
-    env: Environment = request.app.state.web.templates
+    web = request.app.state.web
+    env: Environment = web.templates
     user = getattr(request.state, "user", None)
+    t = i18n.translator(lang)
+    fmt = Formatter(lang, web.clock)
+
+    def tn(key: str, n: int, **values: object) -> str:
+        """A message about ``n`` things (``3 episodes`` / ``에피소드 3개``)."""
+        return t(i18n.plural_key(key, n, lang), n=fmt.count(n), **values)
+
     common: dict[str, Any] = {
         "request": request,
         "user": user,
         "editor": isinstance(user, User) and user.may(Role.EDITOR),
         "lang": lang,
-        "t": i18n.translator(lang),
+        "t": t,
+        "tn": tn,
+        "fmt": fmt,
         "csrf": csrf_token(request),
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "qs": _qs,

@@ -9,25 +9,26 @@ Query language: words are ANDed. A word of 3+ characters is an FTS5 phrase (trig
 substring, Korean included, case-insensitive); a word made only of Hangul consonants
 (``ㄴㄱㄹㅇㄴ``) is looked up in the 초성 column; a word of 1-2 characters (below the trigram
 size) is a token of ``search_grams``, a second FTS5 index holding every character and
-character pair of each word. Ranking: a single word, bm25 with per-column weights (title
-first) over its newest ``CANDIDATES`` matches; otherwise title hits first, then newest (see
-docs/web.md for why and the measured latencies).
+character pair of each word. Ranking: the whole query in a content's own title first, then
+every word in the title, some, none (found through series, players...), then newest. Typo
+tolerance: a word of 5+ letters that no document holds matches the index's vocabulary words one
+edit away (two from 9 letters, ``web/spelling.py``). See docs/web.md for why and the measured
+latencies.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from archive_analyzer.catalog.hangul import is_choseong_query
 from archive_analyzer.catalog.search_index import is_word, normalize_text
+from archive_analyzer.web import spelling
 
-# bm25 weights, in the column order of search_index:
-# title, series, players, tags, file_name, choseong
-_WEIGHTS = (10.0, 4.0, 6.0, 2.0, 1.0, 5.0)
 _MAX_TERMS = 8
 _MAX_QUERY_CHARS = 200
 # Ranking looks at the newest CANDIDATES matches at most (more: "1000+", refine with filters).
@@ -51,6 +52,8 @@ class SearchQuery:
     start: int | None = None
     # per-brand visibility (web/visibility.py): only these brands' contents; None = all
     visible: frozenset[str] | None = None
+    # no typo tolerance: every word as typed
+    exact: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,10 @@ class SearchPage:
     players: list[tuple[str, str, int]] = field(default_factory=list)  # id, name, hits
     capped: bool = False
     start: int = 0  # offset of the first result of this page in the ranked results
+    # the query as it was searched when words were corrected (typo tolerance), else None
+    corrected: str | None = None
+    # nothing found: a query that finds something, else None ("did you mean")
+    suggestion: str | None = None
 
     @property
     def pages(self) -> int:
@@ -83,48 +90,109 @@ class SearchPage:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    phrases: list[str]  # one FTS5 phrase per word of 3+ characters
-    fts: str | None  # those phrases ANDed
+    phrases: list[str]  # one FTS5 expression per word of 3+ characters
+    fts: str | None  # those ANDed
     grams: str | None  # FTS5 expression over search_grams (1-2 character words)
     literals: list[str]  # short words without letters or digits: plain substring tests
-    words: list[str]  # every normalised word (for the title boost)
+    words: list[str]  # every normalised word, as typed
+    # per word, the texts of which one must be in a document: the word itself, or for a word
+    # found nowhere, the vocabulary words it may have meant (typo tolerance)
+    alternatives: list[tuple[str, ...]] = field(default_factory=list)
 
 
 def _quote(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def plan(text: str) -> _Plan:
-    """Split a user query into index lookups (pure); words are ANDed."""
-    words = normalize_text(text[:_MAX_QUERY_CHARS]).split()[:_MAX_TERMS]
+def words_of_query(text: str) -> list[str]:
+    """The normalised words of a query, at most ``_MAX_TERMS`` of ``_MAX_QUERY_CHARS``."""
+    return normalize_text(text[:_MAX_QUERY_CHARS]).split()[:_MAX_TERMS]
+
+
+def plan(text: str, corrections: Mapping[str, Sequence[str]] | None = None) -> _Plan:
+    """Split a user query into index lookups (pure); words are ANDed. A word with
+    ``corrections`` matches any of them instead of itself."""
+    words = words_of_query(text)
+    fixes = corrections or {}
     phrases: list[str] = []
     short: list[str] = []
     literals: list[str] = []
+    alternatives: list[tuple[str, ...]] = []
     for word in words:
+        options = tuple(fixes.get(word) or (word,))
+        alternatives.append(options)
         if len(word) >= 3:
-            phrases.append(
-                f"choseong : {_quote(word)}" if is_choseong_query(word) else _quote(word)
-            )
+            if is_choseong_query(word):
+                phrases.append(f"choseong : {_quote(word)}")
+            elif len(options) == 1:
+                phrases.append(_quote(options[0]))
+            else:
+                phrases.append("(" + " OR ".join(_quote(o) for o in options) + ")")
         elif is_word(word):
             short.append(_quote(word))
         else:
             literals.append(word)
     return _Plan(
-        phrases, " AND ".join(phrases) or None, " AND ".join(short) or None, literals, words
+        phrases,
+        " AND ".join(phrases) or None,
+        " AND ".join(short) or None,
+        literals,
+        words,
+        alternatives,
     )
 
 
-def search(conn: sqlite3.Connection, query: SearchQuery, *, facets: bool = False) -> SearchPage:
+def _correctable(word: str) -> bool:
+    """Words typo tolerance looks at: long enough, letters only (not 초성, not numbers)."""
+    return spelling.allowed_edits(word) > 0 and word.isalpha() and not is_choseong_query(word)
+
+
+def _occurs(conn: sqlite3.Connection, word: str) -> bool:
+    """Whether any document holds ``word`` (as any part of its text)."""
+    found = conn.execute(
+        "SELECT 1 FROM search_index WHERE search_index MATCH ? LIMIT 1", (_quote(word),)
+    ).fetchone()
+    return found is not None
+
+
+def corrections(
+    conn: sqlite3.Connection, words: Sequence[str], vocabulary: spelling.Vocabulary
+) -> dict[str, tuple[str, ...]]:
+    """For each word of 5+ letters that no document holds, the vocabulary words it may have
+    meant (closest and most used first; none: the word stays as typed)."""
+    found: dict[str, tuple[str, ...]] = {}
+    terms: spelling.Terms | None = None
+    for word in dict.fromkeys(words):
+        if not _correctable(word) or _occurs(conn, word):
+            continue
+        terms = terms or vocabulary.terms(conn)
+        near = terms.near(word, spelling.allowed_edits(word))
+        if near:
+            found[word] = tuple(near[:3])
+    return found
+
+
+def search(
+    conn: sqlite3.Connection,
+    query: SearchQuery,
+    *,
+    facets: bool = False,
+    vocabulary: spelling.Vocabulary | None = None,
+) -> SearchPage:
     """Run ``query`` over the index (read only: the catalog's writers keep it current,
     ``catalog/search_index.py``).
 
-    Returns a page of content ids, best first. A single 3+ character word without filters is
-    ranked by bm25 (title weighted highest) over its newest ``CANDIDATES`` matches. Otherwise
-    the most selective part of the query (a narrow filter, the FTS5 phrases, the short words)
-    yields candidates newest first, the rest is verified on each candidate's row, and the
-    first ``CANDIDATES`` matches are ordered title hits first, then newest year. Without
-    text, filters alone list contents; with neither, the page is empty. ``facets`` adds the
-    years and the most frequent players among the candidates (for the filter controls).
+    Typo tolerance (with a ``vocabulary``, unless ``query.exact``): a word of 5+ letters that no
+    document holds is replaced by the vocabulary words within one edit of it (two for 9+
+    letters); the page then carries the query as searched (``corrected``). When nothing is
+    found, ``suggestion`` is a query that finds something, if there is one close by.
+
+    The most selective part of the query (a narrow filter, the FTS5 phrases, the short words)
+    yields candidates newest first, the rest is verified on each candidate's row, and the first
+    ``CANDIDATES`` matches are ranked (``_rank``): the whole query in the title first, then every
+    word in the title, some, none (found through the series, players, tags or file name), then
+    newest. Without text, filters alone list contents; with neither, the page is empty.
+    ``facets`` adds the years and the most frequent players among the candidates.
     """
     per_page = max(1, min(100, query.per_page))
     page = max(1, query.page)
@@ -132,35 +200,56 @@ def search(conn: sqlite3.Connection, query: SearchQuery, *, facets: bool = False
     if query.start is not None:
         start = max(0, query.start)
         page = start // per_page + 1
-    search_plan = plan(query.text)
-    filtered = _filters(query) is not None
+    words = words_of_query(query.text)
+    fixes = corrections(conn, words, vocabulary) if vocabulary and not query.exact else {}
+    search_plan = plan(query.text, fixes)
     nothing = search_plan.fts is None and search_plan.grams is None and not search_plan.literals
     asked = query.catalog_id or query.year is not None or query.player_id
     if nothing and not asked:  # the visibility limit alone is no question
         return SearchPage([], 0, page, per_page, start=start)
-    if not filtered and len(search_plan.phrases) == 1 and len(search_plan.words) == 1:
-        weights = ", ".join(str(w) for w in _WEIGHTS)
-        ranked = [
-            r[0]
-            for r in conn.execute(
-                f"SELECT rowid FROM (SELECT rowid, bm25(search_index, {weights}) AS score "
-                "FROM search_index WHERE search_index MATCH ? ORDER BY rowid DESC LIMIT ?) "
-                "ORDER BY score, rowid DESC",
-                (search_plan.phrases[0], CANDIDATES + 1),
-            )
-        ]
-        capped = len(ranked) > CANDIDATES
-        ranked = ranked[:CANDIDATES]
-    else:
-        matches, capped = _candidates(conn, search_plan, query)
-        ranked = _boost(conn, matches, search_plan.words)
+    matches, capped = _candidates(conn, search_plan, query)
+    ranked = _rank(conn, matches, search_plan)
     total = len(ranked)
     ids = _content_ids(conn, ranked[start : start + per_page])
     years: list[int] = []
     players: list[tuple[str, str, int]] = []
     if facets and ranked:
         years, players = _facets(conn, ranked)
-    return SearchPage(ids, total, page, per_page, years, players, capped, start)
+    corrected = " ".join(fixes[w][0] if w in fixes else w for w in words) if fixes else None
+    suggestion = None
+    if not ranked and vocabulary is not None and words:
+        suggestion = _suggest(conn, query, words, vocabulary)
+    return SearchPage(
+        ids, total, page, per_page, years, players, capped, start, corrected, suggestion
+    )
+
+
+def _suggest(
+    conn: sqlite3.Connection,
+    query: SearchQuery,
+    words: Sequence[str],
+    vocabulary: spelling.Vocabulary,
+) -> str | None:
+    """Nothing was found: the query with each word that no document holds replaced by its
+    closest vocabulary word (words of 3+ letters, one edit; 5+ as the correction allows), if
+    that query finds something."""
+    terms = vocabulary.terms(conn)
+    changed = False
+    better: list[str] = []
+    for word in words:
+        edits = spelling.allowed_edits(word, loose=True)
+        near = (
+            []
+            if not edits or not word.isalpha() or _occurs(conn, word)
+            else terms.near(word, edits)
+        )
+        changed = changed or bool(near)
+        better.append(near[0] if near else word)
+    if not changed:
+        return None
+    text = " ".join(better)
+    found, _ = _candidates(conn, plan(text), dataclasses.replace(query, text=text), limit=1)
+    return text if found else None
 
 
 def matching_ids(
@@ -226,9 +315,9 @@ def _small_filter_set(
 
 
 def _candidates(
-    conn: sqlite3.Connection, search_plan: _Plan, query: SearchQuery
+    conn: sqlite3.Connection, search_plan: _Plan, query: SearchQuery, limit: int = CANDIDATES
 ) -> tuple[list[int], bool]:
-    """Up to ``CANDIDATES`` rowids matching the plan and the filters, newest first.
+    """Up to ``limit`` rowids matching the plan and the filters, newest first.
 
     Returns them and whether more exist. One part drives (yields rowids newest first): a
     small filter set, else the FTS5 phrases, else the short-word index, else the filters. The
@@ -237,7 +326,7 @@ def _candidates(
     condition = _filters(query)
     small = _small_filter_set(conn, query, condition) if condition else None
     driver: Iterator[tuple[int]]
-    words = search_plan.words
+    checks = list(zip(search_plan.words, search_plan.alternatives, strict=True))
     if small is not None:
         driver, condition = iter([(r,) for r in small]), None
     elif search_plan.fts:
@@ -245,39 +334,47 @@ def _candidates(
             "SELECT rowid FROM search_index WHERE search_index MATCH ? ORDER BY rowid DESC",
             (search_plan.fts,),
         )
-        words = [w for w in words if len(w) < 3]
+        checks = [(w, a) for w, a in checks if len(w) < 3]
     elif search_plan.grams:
         driver = conn.execute(
             "SELECT rowid FROM search_grams WHERE search_grams MATCH ? ORDER BY rowid DESC",
             (search_plan.grams,),
         )
-        words = search_plan.literals
+        checks = [(w, a) for w, a in checks if w in search_plan.literals]
     else:
         driver = conn.execute("SELECT rowid FROM search_docs ORDER BY rowid DESC")
+    alternatives = [a for _, a in checks]
     found: list[int] = []
-    while len(found) <= CANDIDATES:
+    while len(found) <= limit:
         chunk = [r[0] for r in itertools.islice(driver, _CHUNK)]
         if not chunk:
             break
-        found.extend(_verify(conn, chunk, words, condition) if words or condition else chunk)
-    return found[:CANDIDATES], len(found) > CANDIDATES
+        if alternatives or condition:
+            found.extend(_verify(conn, chunk, alternatives, condition))
+        else:
+            found.extend(chunk)
+    return found[:limit], len(found) > limit
 
 
 def _verify(
     conn: sqlite3.Connection,
     rowids: list[int],
-    words: list[str],
+    alternatives: list[tuple[str, ...]],
     condition: tuple[str, list[object]] | None,
 ) -> list[int]:
-    """The rowids (order kept) whose document contains every word and passes the filters.
+    """The rowids (order kept) whose document contains one text of every alternatives group
+    and passes the filters.
 
-    A word is a substring test on the casefolded text: what the trigram index answers, applied
-    to a few candidates at a time.
+    A text is a substring test on the casefolded document: what the trigram index answers,
+    applied to a few candidates at a time.
     """
     if not rowids:
         return []
-    tests = ["instr(d.haystack, ?) > 0" for _ in words]
-    params: list[object] = [json.dumps(rowids), *words]
+    tests: list[str] = []
+    params: list[object] = [json.dumps(rowids)]
+    for options in alternatives:
+        tests.append("(" + " OR ".join("instr(d.haystack, ?) > 0" for _ in options) + ")")
+        params.extend(options)
     if condition is not None:
         tests.append(condition[0])
         params.extend(condition[1])
@@ -292,19 +389,30 @@ def _verify(
     return [r for r in rowids if r in keep]
 
 
-def _boost(conn: sqlite3.Connection, rowids: list[int], words: list[str]) -> list[int]:
-    """Order candidates: more query words in the title first, then newest year, newest row."""
+def _rank(conn: sqlite3.Connection, rowids: list[int], search_plan: _Plan) -> list[int]:
+    """Order matches: the whole query in the content's own title, then every word in the
+    title, then some, then none (found through the series, players, tags or file name);
+    within each, newest year first, then the newest document."""
     if not rowids:
         return []
     rows = conn.execute(
-        "SELECT rowid, haystack, year FROM search_docs WHERE rowid IN "
+        "SELECT rowid, title, haystack, year FROM search_docs WHERE rowid IN "
         "(SELECT value FROM json_each(?))",
         (json.dumps(rowids),),
     ).fetchall()
+    groups = [a for a in search_plan.alternatives if a]
+    # the whole query as one phrase (a corrected word: any of its spellings; a few at most)
+    phrases = [" ".join(combo) for combo in itertools.islice(itertools.product(*groups), 9)]
 
     def key(row: sqlite3.Row) -> tuple[int, int, int]:
-        title = row[1].split(" | ", 1)[0]
-        return (-sum(1 for w in words if w in title), -(row[2] or 0), -row[0])
+        own = row[1] if row[1] is not None else row[2].split(" | ", 1)[0]
+        title = normalize_text(own)
+        hits = sum(1 for options in groups if any(o in title for o in options))
+        if groups and hits == len(groups):
+            tier = 0 if any(p in title for p in phrases) else 1
+        else:
+            tier = 2 if hits else 3
+        return (tier, -(row[3] or 0), -row[0])
 
     return [r[0] for r in sorted(rows, key=key)]
 

@@ -98,8 +98,10 @@ def read_stats(stderr: str) -> tuple[int, int]:
     return total, seeks
 
 
-def cache_name(file_id: str, size: int, mtime: float) -> str:
-    return f"{file_id[:2]}/{file_id}-{size}-{int(mtime * 1000)}.jpg"
+def cache_name(file_id: str, size: int, mtime: float, at_s: float | None = None) -> str:
+    """The cached frame of one file version (``at_s``: a frame at that time, not the default)."""
+    at = "" if at_s is None else f"-at{round(at_s * 1000)}"
+    return f"{file_id[:2]}/{file_id}-{size}-{int(mtime * 1000)}{at}.jpg"
 
 
 def load(conn: sqlite3.Connection, file_id: str) -> ThumbRecord | None:

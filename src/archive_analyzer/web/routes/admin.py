@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.catalog import audit as audit_log
 from archive_analyzer.errors import ArchiveError, JobError
-from archive_analyzer.web import accounts, admin, metrics, queries
+from archive_analyzer.web import accounts, admin, admin_view, metrics, queries
 from archive_analyzer.web.accounts import Role
 from archive_analyzer.web.activity import StreamCounter
 from archive_analyzer.web.deps import (
@@ -84,24 +84,33 @@ def install(app: FastAPI) -> None:
 
 @router.get("/admin")
 async def overview(request: Request, conn: Conn, user: AdminUser) -> Response:
+    settings = context(request).settings
     sections = await run_in_threadpool(admin.sections, conn)
     users = await run_in_threadpool(admin.users, conn)
+    sync = await run_in_threadpool(admin.sync_status, conn, settings.sync_enabled)
     queue = await run_in_threadpool(request.app.state.queue_probe)
     state: Playback = request.app.state.playback
-    settings = context(request).settings
     live = {
-        "workers (configured)": settings.workers,
-        "transcode slots": f"{state.slots.active} / {state.slots.limit}",
-        "ffmpeg running": len(state.processes.running),
-        "busy answers": state.slots.refused,
-        "ffmpeg killed (viewer left)": state.processes.killed,
-        "HLS cache": f"{state.segments.total_bytes} / {state.segments.cap_bytes} bytes",
-        "streams now": dict(request.app.state.stream_counts),
+        "workers": settings.workers,
+        "transcodes": (state.slots.active, state.slots.limit),
+        "ffmpeg_running": len(state.processes.running),
+        "busy_answers": state.slots.refused,
+        "ffmpeg_killed": state.processes.killed,
+        "hls_cache": (state.segments.total_bytes, state.segments.cap_bytes),
+        "streams": dict(request.app.state.stream_counts),
     }
     return render(
         request,
         "admin/overview.html",
-        {"sections": sections, "users": users, "queue": queue, "live": live},
+        {
+            "sections": sections,
+            "users": users,
+            "queue": queue,
+            "live": live,
+            "sync": sync,
+            "sync_setting": admin.SYNC_SETTING,
+            "view": admin_view,
+        },
     )
 
 
@@ -111,7 +120,7 @@ async def failure_list(request: Request, conn: Conn, user: AdminUser) -> Respons
     return render(
         request,
         "admin/failures.html",
-        {"items": items, "done": request.query_params.get("done", "")},
+        {"items": items, "done": request.query_params.get("done", ""), "view": admin_view},
     )
 
 

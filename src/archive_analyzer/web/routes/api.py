@@ -15,16 +15,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from archive_analyzer.catalog import read
+from archive_analyzer.catalog import read, series_order
 from archive_analyzer.catalog.read import ContentFilter, FileFacts
 from archive_analyzer.web import (
     accounts,
+    browse,
     cursor,
     playinfo,
     progress,
     queries,
     search,
     visibility,
+    watching,
 )
 from archive_analyzer.web import capabilities as caps
 from archive_analyzer.web import trickplay as previews_store
@@ -135,13 +137,23 @@ def get_catalog(conn: Conn, user: CurrentUser, catalog_id: str) -> dict[str, Any
     return {**asdict(row), "series": [asdict(s) for s in queries.series_of(conn, row.id)]}
 
 
-@router.get("/series/{series_id}", summary="One series and its episodes in order")
+@router.get(
+    "/series/{series_id}",
+    summary="One series, its contents in series order with the user's state, episodes left",
+)
 def get_series(conn: Conn, user: CurrentUser, series_id: str) -> dict[str, Any]:
     row = queries.series(conn, _id(series_id))
     if row is None or not visibility.brand_visible(user, row.catalog_id):
         raise HTTPException(404, "not found")
-    contents = [_card_json(c) for c in queries.series_contents(conn, row.id)]
-    return {**asdict(row), "contents": contents}
+    cards = browse.personal(
+        conn, user.id, queries.cards(conn, series_order.series_ids(conn, row.id))
+    )
+    done = watching.series_progress(conn, user.id, [row.id]).get(row.id)
+    return {
+        **asdict(row),
+        "contents": [_card_json(c) for c in cards],
+        "episodes_left": done.left if done else row.episode_count,
+    }
 
 
 def capabilities_of(request: Request, query: str | None = None) -> Capabilities:
@@ -151,7 +163,8 @@ def capabilities_of(request: Request, query: str | None = None) -> Capabilities:
 
 @router.get(
     "/contents/{content_id}",
-    summary="One content: media, players, tags, clips, playback (tracks), trickplay",
+    summary="One content: media, players, tags, clips, playback (tracks), trickplay; "
+    "next/previous in series order; watched",
 )
 def get_content(
     request: Request,
@@ -166,8 +179,18 @@ def get_content(
     info = playinfo.for_content(
         conn, found.card.id, user.id, capabilities_of(request, caps_text), language(request)
     )
+    card = browse.personal(conn, user.id, [found.card])[0]
+    around = series_order.neighbours(conn, card.id)
+
+    def shown(content_id: str | None) -> str | None:
+        if content_id is None or not visibility.content_visible(conn, user, content_id):
+            return None
+        return content_id
+
     return {
-        **_card_json(found.card),
+        **_card_json(card),
+        "next": shown(around.next),
+        "previous": shown(around.previous),
         "media": _media_json(found.file),
         "players": [asdict(p) for p in found.players],
         "tags": found.tags,
@@ -219,8 +242,13 @@ def list_contents(
     }
 
 
-@router.get("/search", summary="Ranked search (Korean, English, 초성) with filters")
+@router.get(
+    "/search",
+    summary="Ranked search (Korean, English, 초성, typos forgiven) with filters; exact=true "
+    "searches every word as typed",
+)
 def api_search(
+    request: Request,
     conn: Conn,
     user: CurrentUser,
     q: Annotated[str, Query(max_length=200)] = "",
@@ -230,6 +258,7 @@ def api_search(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 24,
     cursor_: CursorParam = None,
+    exact: bool = False,
 ) -> dict[str, Any]:
     brand_id = brand if brand and queries.valid_id(brand) else None
     player_id = player if player and queries.valid_id(player) else None
@@ -249,12 +278,16 @@ def api_search(
             per_page=per_page,
             start=start if isinstance(start, int) else None,
             visible=visibility.limit_of(user),
+            exact=exact,
         ),
         facets=True,
+        vocabulary=request.app.state.vocabulary,
     )
     following = result.next_start
     return {
         "query": q,
+        "corrected": result.corrected,
+        "suggestion": result.suggestion,
         "total": result.total,
         "page": result.page if position is None else None,
         "pages": result.pages,
@@ -336,6 +369,7 @@ def _save_progress(
         body.position_s,
         start_s=start,
         end_s=end,
+        watched_fraction=context(request).settings.watched_fraction,
         now=context(request).clock,
     )
     return asdict(saved)

@@ -1,27 +1,35 @@
-"""The HTML pages: home, brand, series, content, player, search, API docs (login required)."""
+"""The HTML pages: home, brand, series, content, player, search, API docs (login required).
+
+Every list keeps only what the user may see (per-brand visibility, ``web/visibility.py``);
+one content, series or brand of another brand answers 404.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from archive_analyzer.catalog import artwork, series_order, versions
+from archive_analyzer.catalog.rules import Rules, load_rules
 from archive_analyzer.web import (
+    accounts,
+    browse,
     capabilities,
     hls,
     i18n,
+    my_list,
     playinfo,
     queries,
     search,
     trickplay,
+    viewer_prefs,
     visibility,
 )
-from archive_analyzer.web.capabilities import Capabilities
-from archive_analyzer.catalog import versions
-from archive_analyzer.catalog.rules import Rules, load_rules
-from archive_analyzer.web import accounts
 from archive_analyzer.web.accounts import Role
+from archive_analyzer.web.capabilities import Capabilities
 from archive_analyzer.web.deps import Conn, PageUser, context, page_user
 from archive_analyzer.web.render import language, render
 
@@ -34,49 +42,54 @@ def _checked(value: str) -> str:
     return value
 
 
-def _content(conn: Conn, user: PageUser, content_id: str) -> queries.Detail:
-    found = queries.detail(conn, _checked(content_id))
-    if found is None or not visibility.brand_visible(user, found.card.catalog_id):
-        raise HTTPException(404)
-    return found
-
-
 @router.get("/")
 def home(request: Request, conn: Conn, user: PageUser) -> Response:
-    rows = queries.brand_rows(conn)
-    brands = [
-        (row, rows.get(row.id, []))
-        for row in visibility.keep(user, queries.catalogs(conn), "id")
-        if row.content_count
-    ]
+    return render(request, "home.html", {"home": browse.home(conn, user)})
+
+
+@router.get("/brand/{catalog_id}")
+def brand(
+    request: Request, conn: Conn, user: PageUser, catalog_id: str, sort: str = "newest"
+) -> Response:
+    row = queries.catalog(conn, _checked(catalog_id))
+    if row is None or not visibility.brand_visible(user, row.id):
+        raise HTTPException(404)
+    order = browse.sort_of(sort, "newest")
+    version = artwork.stamp(conn, "catalog", [row.id]).get(row.id)
     return render(
         request,
-        "home.html",
+        "brand.html",
         {
-            "recent": queries.recently_added(conn, brands=visibility.limit_of(user)),
-            "continue_rows": visibility.keep(user, queries.continue_watching(conn, user.id)),
-            "brands": brands,
+            "brand": row,
+            "sort": order,
+            "sorts": browse.SORTS,
+            "series": browse.brand_series(conn, user.id, row.id, order),
+            "clips": browse.personal(conn, user.id, queries.recent_clips(conn, row.id, 48)),
+            "poster_url": browse.poster_url("catalog", row.id, version),
+            "has_artwork": version is not None,
+            "poster_result": request.query_params.get("poster"),
         },
     )
 
 
-@router.get("/brand/{catalog_id}")
-def brand(request: Request, conn: Conn, user: PageUser, catalog_id: str) -> Response:
-    row = queries.catalog(conn, _checked(catalog_id))
-    if row is None or not visibility.brand_visible(user, row.id):
-        raise HTTPException(404)
-    return render(request, "brand.html", {"brand": row, "series": queries.series_of(conn, row.id)})
-
-
 @router.get("/series/{series_id}")
-def series_page(request: Request, conn: Conn, user: PageUser, series_id: str) -> Response:
+def series_page(
+    request: Request, conn: Conn, user: PageUser, series_id: str, sort: str = "oldest"
+) -> Response:
     row = queries.series(conn, _checked(series_id))
     if row is None or not visibility.brand_visible(user, row.catalog_id):
         raise HTTPException(404)
+    order = browse.sort_of(sort, "oldest")
     return render(
         request,
         "series.html",
-        {"series": row, "contents": queries.series_contents(conn, row.id)},
+        {
+            "page": browse.series_page(conn, user.id, row, order),
+            "series": row,
+            "sort": order,
+            "sorts": browse.SORTS,
+            "poster_result": request.query_params.get("poster"),
+        },
     )
 
 
@@ -98,6 +111,34 @@ def _player(request: Request, conn: Conn, user_id: str, content_id: str) -> dict
     }
 
 
+def _detail(
+    conn: Conn, user: PageUser, content_id: str
+) -> tuple[queries.Detail, dict[str, object]]:
+    """A visible content's detail with the viewer's state, its neighbours in series order,
+    and what the player needs for "Up next"."""
+    found = queries.detail(conn, _checked(content_id))
+    if found is None or not visibility.brand_visible(user, found.card.catalog_id):
+        raise HTTPException(404)
+    card = browse.personal(conn, user.id, [found.card])[0]
+    clips = browse.personal(conn, user.id, found.clips)
+    around = series_order.neighbours(conn, card.id)
+    near = {
+        c.id: c
+        for c in visibility.keep(
+            user, queries.cards(conn, [i for i in (around.previous, around.next) if i])
+        )
+    }
+    values: dict[str, object] = {
+        "previous": near.get(around.previous or ""),
+        "next_card": near.get(around.next or ""),
+        "autoplay": viewer_prefs.load(conn, user.id).autoplay,
+        "series_on_list": bool(
+            card.series_id and my_list.holding(conn, user.id, "series", [card.series_id])
+        ),
+    }
+    return dataclasses.replace(found, card=card, clips=clips), values
+
+
 @router.get("/content/{content_id}")
 def content_page(
     request: Request, conn: Conn, user: PageUser, content_id: str, split: str = ""
@@ -105,7 +146,7 @@ def content_page(
     primary = _joined_to(conn, user, content_id)
     if primary is not None:  # a joined version: its content's page lists it
         return RedirectResponse(f"/content/{primary}", status_code=303)
-    found = _content(conn, user, content_id)
+    found, values = _detail(conn, user, content_id)
     copy = None
     if found.duplicate:
         checks = versions.copy_checks(conn, rules_of(request), found.card.id)
@@ -115,13 +156,13 @@ def content_page(
         "content.html",
         {
             "d": found,
-            "resume": queries.progress_of(conn, user.id, found.card.id),
+            "resume": found.card.progress_s,
             "player": _player(request, conn, user.id, found.card.id),
-            "autoplay": False,
             "link_hours": f"{context(request).settings.stream_link_ttl_s / 3600:g}",
             "copy": copy,
             "can_edit": can_edit_versions(user),
             "split": split[:200],
+            **values,
         },
     )
 
@@ -160,8 +201,8 @@ def watch_page(
     t: float | None = None,
     autoplay: int = 0,
 ) -> Response:
-    found = _content(conn, user, content_id)
-    resume = t if t is not None else queries.progress_of(conn, user.id, found.card.id)
+    found, values = _detail(conn, user, content_id)
+    resume = t if t is not None else found.card.progress_s
     player = _player(request, conn, user.id, found.card.id)
     if player is not None and autoplay and player["mode"] == "hls":
         # Play was asked for: the browser asks for the first segments while it parses the
@@ -177,7 +218,13 @@ def watch_page(
     return render(
         request,
         "watch.html",
-        {"d": found, "resume": resume, "player": player, "autoplay": bool(autoplay)},
+        {
+            "d": found,
+            "resume": resume,
+            "player": player,
+            "start_playing": autoplay == 1,
+            **values,
+        },
     )
 
 
@@ -201,6 +248,7 @@ def search_page(
     year: str = "",
     player: str = "",
     page: str = "1",
+    exact: str = "",
 ) -> Response:
     query = search.SearchQuery(
         text=q[:200],
@@ -209,8 +257,9 @@ def search_page(
         player_id=player if player and queries.valid_id(player) else None,
         page=max(1, min(int(page), 10_000)) if page.isascii() and page.isdigit() else 1,
         visible=visibility.limit_of(user),
+        exact=exact == "1",
     )
-    result = search.search(conn, query, facets=True)
+    result = search.search(conn, query, facets=True, vocabulary=request.app.state.vocabulary)
     selected_player = queries.player(conn, query.player_id) if query.player_id else None
     return render(
         request,
@@ -218,7 +267,7 @@ def search_page(
         {
             "query": query,
             "result": result,
-            "cards": queries.cards(conn, result.content_ids),
+            "cards": browse.personal(conn, user.id, queries.cards(conn, result.content_ids)),
             "catalogs": visibility.keep(user, queries.catalogs(conn), "id"),
             "selected_player": selected_player,
         },

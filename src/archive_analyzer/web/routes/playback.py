@@ -18,8 +18,9 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -271,23 +272,31 @@ async def hls_segment(
 @router.get(
     "/thumb/{content_id}", summary="Poster frame of a content (JPEG)", response_class=Response
 )
-async def thumbnail(request: Request, content_id: str, conn: Conn, user: CurrentUser) -> Response:
+async def thumbnail(
+    request: Request,
+    content_id: str,
+    conn: Conn,
+    user: CurrentUser,
+    at: Annotated[float | None, Query(ge=0, le=10 * 24 * 3600)] = None,
+) -> Response:
+    """The poster frame; ``at``: the frame at that media time instead (an editor's pick for a
+    series or brand poster), cached apart and not recorded."""
     found = await run_in_threadpool(_target, conn, content_id, user)
     file = found.file
     state = playback(request)
-    name = thumbs.cache_name(file.id, file.size, file.mtime)
+    name = thumbs.cache_name(file.id, file.size, file.mtime, at)
     path = state.thumbs_dir / name
     headers = {"Cache-Control": "private, max-age=3600"}
     if path.exists():
         return FileResponse(path, media_type="image/jpeg", headers=headers)
     known = await run_in_threadpool(thumbs.load, conn, file.id)
     same_version = known is not None and (known.size, known.mtime) == (file.size, file.mtime)
-    failed_before = same_version and known is not None and known.error is not None
+    failed_before = at is None and same_version and known is not None and known.error is not None
     if found.facts is None or failed_before:
         return _placeholder()
     try:
         async with state.thumb_slots.hold():
-            return await _make_thumbnail(request, conn, found, path, content_id)
+            return await _make_thumbnail(request, conn, found, path, content_id, at)
     except Busy:
         # a page of new tiles asks for many frames at once: a placeholder now, the frame on
         # the next view (not cached by the browser)
@@ -295,7 +304,12 @@ async def thumbnail(request: Request, content_id: str, conn: Conn, user: Current
 
 
 async def _make_thumbnail(
-    request: Request, conn: Conn, found: playable.PlayTarget, path: Path, content_id: str
+    request: Request,
+    conn: Conn,
+    found: playable.PlayTarget,
+    path: Path,
+    content_id: str,
+    at: float | None = None,
 ) -> Response:
     web = context(request)
     state = playback(request)
@@ -303,7 +317,7 @@ async def _make_thumbnail(
     assert found.facts is not None
     headers = {"Cache-Control": "private, max-age=3600"}
     source = await _source(request, file.source)
-    at_s = thumbs.position(found.facts.duration_s)
+    at_s = thumbs.position(found.facts.duration_s) if at is None else at
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".partial-{path.name}")
     watch = thumbs.Stopwatch()
@@ -351,10 +365,11 @@ async def _make_thumbnail(
             bytes_read,
             web.settings.thumb_budget_bytes,
         )
-    record = thumbs.ThumbRecord(
-        file.id, file.size, file.mtime, at_s, bytes_read, seeks, watch.ms, error
-    )
-    await run_in_threadpool(_store_thumb, conn, record, web.clock)
+    if at is None:  # the default frame's outcome is remembered (a failed file is not retried)
+        record = thumbs.ThumbRecord(
+            file.id, file.size, file.mtime, at_s, bytes_read, seeks, watch.ms, error
+        )
+        await run_in_threadpool(_store_thumb, conn, record, web.clock)
     if error is not None:
         return _placeholder()
     return FileResponse(path, media_type="image/jpeg", headers=headers)
