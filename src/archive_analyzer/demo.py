@@ -1,16 +1,17 @@
 """A small demo archive of real media files, for ``archive-analyzer run`` without a source.
 
-Files are made with ffmpeg's lavfi test sources (a minute each of moving pictures, small
-frames) in the folder layout of the real poker archive: brands, seasons, days, a Korean copy
-folder, names with ``$``, ``#`` and runs of spaces, plus junk (an upload in progress, a
+Files are made with ffmpeg's lavfi test sources (a minute or more each of moving pictures,
+small frames) in the folder layout of the real poker archive: brands, seasons, days, a Korean
+copy folder, names with ``$``, ``#`` and runs of spaces, plus junk (an upload in progress, a
 Thumbs.db, an XMP sidecar). For playback (issue 15) it holds a two-language broadcast TS
 (``(KOR+ENG)``: Korean and English commentary tracks) with a Korean sidecar subtitle file, an
 MKV with an embedded SubRip track, a ProRes MOV master and an MPEG-2 MXF carrying source
-timecodes (issue 17), a WebM (VP8 + Opus, played directly by
-Chromium), a Korean-titled episode, and players and hands sheets (``demo-sheets/``, beside the
-tree) that the first ``run`` imports: Korean player names, and hands (clips) on one episode.
-For fixity and versions (issue 18): one programme as a ProRes master and an H.264 copy, a
-byte-identical copy in a copy folder, and a copy that differs from its original. Generated once into ``data_dir/demo`` and reused while ``DEMO_VERSION`` stays the same.
+timecodes (issue 17), a WebM (VP8 + Opus, played directly by Chromium), a Korean-titled
+episode, and players and hands sheets (``demo-sheets/``, beside the tree) that the first
+``run`` imports: Korean player names, and hands (clips) on one episode. For fixity and versions
+(issue 18): one programme as a ProRes master and an H.264 copy, a byte-identical copy in a copy
+folder, and a copy that differs from its original. Generated once into ``data_dir/demo`` and
+reused while ``DEMO_VERSION`` stays the same.
 """
 
 from __future__ import annotations

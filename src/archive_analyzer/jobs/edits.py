@@ -4,9 +4,9 @@ The web app does not write catalog tables (docs/jobs.md). Marking, editing or de
 splitting a joined version off its content, or choosing a series' or brand's poster, puts an
 ``Edit`` on the writer queue (the ``edit`` task, see ``jobs.tasks``); the writer applies it in
 one transaction (:func:`apply`) and leaves an ``EditReply`` in the queue backend's key-value
-store under ``edit-reply:<request id>``, which :class:`EditClient` (the web side) polls for, up to a time limit. A new hand's id
-is chosen by the client, so a request retried after a time-out updates the same hand instead of
-marking it twice.
+store under ``edit-reply:<request id>``, which :class:`EditClient` (the web side) polls for, up
+to a time limit. A new hand's id is chosen by the client, so a request retried after a time-out
+updates the same hand instead of marking it twice.
 """
 
 from __future__ import annotations

@@ -426,4 +426,3 @@ def sidecar_file(conn: sqlite3.Connection, file_id: str) -> SidecarFile | None:
         (file_id,),
     ).fetchone()
     return None if r is None else SidecarFile(r[0], r[1], r[2], r[3], r[4])
-
