@@ -492,6 +492,25 @@ def tag_links(
     return {key: tuple(value) for key, value in out.items()}
 
 
+def named_links(
+    conn: sqlite3.Connection, content_id: str
+) -> tuple[tuple[PlayerRef, ...], tuple[str, ...]]:
+    """One content's players (by name, with their link's role) and tag names (by name), as a
+    hand is shown: the marking panel and the exported edit lists read them here."""
+    players = conn.execute(
+        "SELECT p.id, p.name, p.display_name, p.name_kr, cp.role, p.country "
+        "FROM content_players cp JOIN players p ON p.id = cp.player_id "
+        "WHERE cp.content_id = ? ORDER BY p.name",
+        (content_id,),
+    )
+    tags = conn.execute(
+        "SELECT t.name FROM content_tags ct JOIN tags t ON t.id = ct.tag_id "
+        "WHERE ct.content_id = ? ORDER BY t.name",
+        (content_id,),
+    )
+    return tuple(PlayerRef(*tuple(r)) for r in players), tuple(str(r[0]) for r in tags)
+
+
 # --- listing ---------------------------------------------------------------------------------
 
 

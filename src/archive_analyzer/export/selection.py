@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from archive_analyzer.catalog import hands
+from archive_analyzer.catalog import hands, read
 from archive_analyzer.errors import NotFound
 
 # What a content is and plays comes from the catalog's read model (content_view): a hand plays
@@ -118,16 +118,7 @@ def series_title(conn: sqlite3.Connection, series_id: str) -> str | None:
 
 def _event(conn: sqlite3.Connection, r: sqlite3.Row) -> Event:
     is_hand = r["parent_id"] is not None and r["start_sec"] is not None
-    players = conn.execute(
-        "SELECT p.name FROM content_players cp JOIN players p ON p.id = cp.player_id "
-        "WHERE cp.content_id = ? AND cp.role != 'winner' ORDER BY p.name",
-        (r["id"],),
-    ).fetchall()
-    tags = conn.execute(
-        "SELECT t.name FROM content_tags ct JOIN tags t ON t.id = ct.tag_id "
-        "WHERE ct.content_id = ? ORDER BY t.name",
-        (r["id"],),
-    ).fetchall()
+    players, tags = read.named_links(conn, r["id"])
     external = r["external_id"] or ""
     start = float(r["start_sec"]) if is_hand else 0.0
     end = float(r["end_sec"]) if is_hand else float(r["duration_s"] or 0.0)
@@ -144,8 +135,8 @@ def _event(conn: sqlite3.Connection, r: sqlite3.Row) -> Event:
         frame_rate=r["frame_rate"],
         start_timecode=r["timecode"],
         duration_s=r["duration_s"],
-        players=tuple(str(p["name"]) for p in players),
-        tags=tuple(str(t["name"]) for t in tags),
+        players=tuple(p.name for p in players if p.role != "winner"),
+        tags=tags,
         winner=r["winner"] if is_hand else None,
         pot_size_bb=r["pot_size_bb"] if is_hand else None,
         is_all_in=r["is_all_in"] if is_hand else None,

@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.catalog import audit as audit_log
-from archive_analyzer.catalog import hands
+from archive_analyzer.catalog import hands, marking
 from archive_analyzer.errors import (
     ExportError,
     FileVanished,
@@ -41,7 +41,7 @@ from archive_analyzer.errors import (
 )
 from archive_analyzer.export import edit_lists, selection
 from archive_analyzer.jobs.edits import DeleteHand, EditReply, SaveHand
-from archive_analyzer.web import accounts, marking, queries, search, streaming, visibility
+from archive_analyzer.web import accounts, queries, search, streaming, visibility
 from archive_analyzer.web.deps import (
     Conn,
     CurrentUser,

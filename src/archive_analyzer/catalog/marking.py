@@ -1,6 +1,7 @@
 """What the player's marking panel reads: an episode's hands and clock, players by type-ahead.
 
-Reads only; marking, editing and deleting go to the catalog writer (``jobs.edits``).
+Part of the catalog's read model (the web app calls it, like ``read``); reads only: marking,
+editing and deleting go to the catalog writer (``jobs.edits``, through ``hands.upsert``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from archive_analyzer.catalog import hands
+from archive_analyzer.catalog import hands, read
 from archive_analyzer.catalog.hangul import choseong, is_choseong_query
 
 PLAYER_LIMIT = 12
@@ -57,17 +58,8 @@ def hands_of(conn: sqlite3.Connection, ep: Episode) -> list[dict[str, Any]]:
     ).fetchall()
     out = []
     for r in rows:
-        players = conn.execute(
-            "SELECT p.id, p.name, p.display_name, p.name_kr, cp.role FROM content_players cp "
-            "JOIN players p ON p.id = cp.player_id WHERE cp.content_id = ? ORDER BY p.name",
-            (r["id"],),
-        ).fetchall()
-        tags = conn.execute(
-            "SELECT t.name FROM content_tags ct JOIN tags t ON t.id = ct.tag_id "
-            "WHERE ct.content_id = ? ORDER BY t.name",
-            (r["id"],),
-        ).fetchall()
-        winner = next((p["id"] for p in players if p["name"] == r["winner"]), None)
+        players, tags = read.named_links(conn, r["id"])
+        winner = next((p.id for p in players if p.name == r["winner"]), None)
         out.append(
             {
                 "id": r["id"],
@@ -76,28 +68,29 @@ def hands_of(conn: sqlite3.Connection, ep: Episode) -> list[dict[str, Any]]:
                 "end": r["end_sec"],
                 "start_tc": ep.clock.label_at(r["start_sec"]),
                 "end_tc": ep.clock.label_at(r["end_sec"]),
-                "players": [_player(p) for p in players if p["role"] != "winner"],
+                "players": [_linked(p) for p in players if p.role != "winner"],
                 "winner": winner,
-                "winner_player": next((_player(p) for p in players if p["id"] == winner), None),
+                "winner_player": next((_linked(p) for p in players if p.id == winner), None),
                 "pot_size_bb": r["pot_size_bb"],
                 "is_all_in": None if r["is_all_in"] is None else bool(r["is_all_in"]),
                 "is_showdown": None if r["is_showdown"] is None else bool(r["is_showdown"]),
                 "board": r["board"],
                 "highlight_score": r["highlight_score"],
-                "tags": [t["name"] for t in tags],
+                "tags": list(tags),
                 "hand_id": (r["external_id"] or "").removeprefix(hands.EXTERNAL_PREFIX) or None,
             }
         )
     return out
 
 
-def _player(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "label": row["display_name"] or row["name"],
-        "name_kr": row["name_kr"],
-    }
+def _player(
+    player_id: str, name: str, display_name: str | None, name_kr: str | None
+) -> dict[str, Any]:
+    return {"id": player_id, "name": name, "label": display_name or name, "name_kr": name_kr}
+
+
+def _linked(found: read.PlayerRef) -> dict[str, Any]:
+    return _player(found.id, found.name, found.display_name, found.name_kr)
 
 
 def find_players(
@@ -121,6 +114,6 @@ def find_players(
         hits = [key for key in keys if needle in key]
         if hits:
             rank = 0 if any(key.startswith(needle) for key in hits) else 1
-            scored.append((rank, row["name"].casefold(), _player(row)))
+            scored.append((rank, row["name"].casefold(), _player(*tuple(row))))
     scored.sort(key=lambda item: (item[0], item[1]))
     return [player for _, _, player in scored[:limit]]
