@@ -10,7 +10,9 @@ signed stream link. Routes declare the role they need with one dependency per ro
 ``require_role(Role.X)`` builds the same for any role. Every one of them refuses anonymous
 callers (401 / login page), sessions that must change their password first (403 / the
 password page), disabled accounts, and roles below the one needed (403). Pages take
-``PageUser`` (a session, viewer or more). State-changing JSON calls add ``api_csrf``.
+``PageUser`` (a session, viewer or more). State-changing JSON calls add ``api_csrf``; a
+page's state-changing form adds ``dependencies=[FormCsrf]`` (its ``csrf`` field).
+``known_id(value)`` is a path's catalog id, or 404.
 ``audit(request, conn, action, ...)`` records an audit event as the caller.
 """
 
@@ -23,14 +25,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Request
 from jinja2 import Environment
 
 from archive_analyzer.catalog import audit as audit_log
 from archive_analyzer.catalog.db import Clock
 from archive_analyzer.config import Settings
 from archive_analyzer.sources.base import Source
-from archive_analyzer.web import accounts, sessions, tokens
+from archive_analyzer.web import accounts, queries, sessions, tokens
 from archive_analyzer.web.accounts import Role
 from archive_analyzer.web.security import CSRF_HEADER, csrf_ok, derived_key
 
@@ -345,6 +347,22 @@ def api_csrf(request: Request, found: Annotated[Principal, Depends(principal)]) 
     if found.via != "session" or not csrf_ok(request, request.headers.get(CSRF_HEADER)):
         raise CsrfFailed
     return found.user
+
+
+def form_csrf(request: Request, csrf: Annotated[str, Form()] = "") -> None:
+    """For a page's state-changing form: its ``csrf`` field must be the session's token."""
+    if not csrf_ok(request, csrf):
+        raise CsrfFailed
+
+
+FormCsrf = Depends(form_csrf)  # a route's ``dependencies=[FormCsrf]``, after its role's
+
+
+def known_id(value: str) -> str:
+    """``value`` when it can be a catalog id (``queries.valid_id``), else 404."""
+    if not queries.valid_id(value):
+        raise HTTPException(404, "not found")
+    return value
 
 
 def audit(

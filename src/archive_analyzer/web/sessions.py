@@ -143,6 +143,15 @@ def end(
         return conn.execute(sql, params).rowcount > 0
 
 
+def owner_name(conn: sqlite3.Connection, session_id: str) -> str | None:
+    """The username a session (live or ended) belongs to, or None when there is no such one."""
+    row = conn.execute(
+        "SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
+        (session_id,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
 def end_all(
     conn: sqlite3.Connection,
     user_id: str,

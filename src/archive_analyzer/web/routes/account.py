@@ -11,19 +11,21 @@ from fastapi.responses import RedirectResponse, Response
 from archive_analyzer.catalog import audit as audit_log
 from archive_analyzer.errors import AuthError
 from archive_analyzer.web import queries, sessions, tokens
-from archive_analyzer.web.deps import Conn, CsrfFailed, PageUser, audit, context, page_user
+from archive_analyzer.web.deps import (
+    Conn,
+    FormCsrf,
+    PageUser,
+    audit,
+    context,
+    known_id,
+    page_user,
+)
 from archive_analyzer.web.render import render
-from archive_analyzer.web.security import csrf_ok
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_user)])
 
 # choices of the token form: days (0 = never expires)
 EXPIRY_DAYS = (7, 30, 90, 365, 0)
-
-
-def _form_ok(request: Request, csrf: str) -> None:
-    if not csrf_ok(request, csrf):
-        raise CsrfFailed
 
 
 def account_values(request: Request, conn: Conn, user: PageUser) -> dict[str, object]:
@@ -48,19 +50,15 @@ def account_page(request: Request, conn: Conn, user: PageUser) -> Response:
     return render(request, "account.html", account_values(request, conn, user))
 
 
-@router.post("/account/sessions/{session_id}/end")
+@router.post("/account/sessions/{session_id}/end", dependencies=[FormCsrf])
 def end_session(
     request: Request,
     conn: Conn,
     user: PageUser,
     session_id: str,
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    _form_ok(request, csrf)
-    if not queries.valid_id(session_id):
-        raise HTTPException(404, "not found")
     web = context(request)
-    if not sessions.end(conn, session_id, "ended", web.clock(), user_id=user.id):
+    if not sessions.end(conn, known_id(session_id), "ended", web.clock(), user_id=user.id):
         raise HTTPException(404, "not found")
     audit(
         request, conn, audit_log.SESSION_END, target=user.username, detail={"session": session_id}
@@ -72,17 +70,15 @@ def end_session(
     return RedirectResponse("/account?done=session", status_code=303)
 
 
-@router.post("/account/sessions/end-all")
+@router.post("/account/sessions/end-all", dependencies=[FormCsrf])
 def end_all_sessions(
     request: Request,
     conn: Conn,
     user: PageUser,
-    csrf: Annotated[str, Form()] = "",
     keep_this: Annotated[str, Form()] = "",
 ) -> Response:
     """End every other session (``keep_this=1``) or all of them, this one included; stream
     links die with them either way."""
-    _form_ok(request, csrf)
     web = context(request)
     current = request.state.principal.session
     keep = current.id if keep_this and current is not None else None
@@ -100,16 +96,14 @@ def end_all_sessions(
     return RedirectResponse("/account?done=sessions", status_code=303)
 
 
-@router.post("/account/tokens")
+@router.post("/account/tokens", dependencies=[FormCsrf])
 def create_token(
     request: Request,
     conn: Conn,
     user: PageUser,
     name: Annotated[str, Form(max_length=200)] = "",
     days: Annotated[str, Form()] = "90",
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    _form_ok(request, csrf)
     web = context(request)
     chosen = int(days) if days.isdigit() and int(days) in EXPIRY_DAYS else 90
     values = account_values(request, conn, user)
@@ -136,18 +130,14 @@ def create_token(
     return render(request, "account.html", values)
 
 
-@router.post("/account/tokens/{token_id}/revoke")
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[FormCsrf])
 def revoke_token(
     request: Request,
     conn: Conn,
     user: PageUser,
     token_id: str,
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    _form_ok(request, csrf)
-    if not queries.valid_id(token_id):
-        raise HTTPException(404, "not found")
-    revoked = tokens.revoke(conn, token_id, context(request).clock(), user_id=user.id)
+    revoked = tokens.revoke(conn, known_id(token_id), context(request).clock(), user_id=user.id)
     if revoked is None:
         raise HTTPException(404, "not found")
     audit(request, conn, audit_log.TOKEN_REVOKE, target=revoked.name)

@@ -15,26 +15,26 @@ import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.catalog import audit as audit_log
 from archive_analyzer.errors import ArchiveError, JobError
-from archive_analyzer.web import accounts, admin, admin_view, metrics, queries
+from archive_analyzer.web import accounts, admin, admin_view, metrics
 from archive_analyzer.web.accounts import Role
 from archive_analyzer.web.activity import StreamCounter
 from archive_analyzer.web.deps import (
     Conn,
-    CsrfFailed,
+    FormCsrf,
     audit,
     context,
+    known_id,
     page_admin,
     principal,
 )
 from archive_analyzer.web.loopback import LOOPBACK
 from archive_analyzer.web.render import render
-from archive_analyzer.web.security import csrf_ok
 from archive_analyzer.web.transcode import Playback
 
 QUEUE_CACHE_S = 5.0
@@ -124,21 +124,16 @@ async def failure_list(request: Request, conn: Conn, user: AdminUser) -> Respons
     )
 
 
-@router.post("/admin/reprobe/{file_id}")
+@router.post("/admin/reprobe/{file_id}", dependencies=[FormCsrf])
 async def reprobe(
     request: Request,
     conn: Conn,
     user: AdminUser,
     file_id: str,
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    if not csrf_ok(request, csrf):
-        raise CsrfFailed
-    if not queries.valid_id(file_id):
-        raise HTTPException(404, "not found")
     web = context(request)
     try:
-        await run_in_threadpool(admin.request_reprobe, conn, web.writer, file_id)
+        await run_in_threadpool(admin.request_reprobe, conn, web.writer, known_id(file_id))
     except JobError as exc:
         raise HTTPException(503, f"cannot re-probe now: {exc}") from exc
     except ArchiveError as exc:

@@ -15,20 +15,21 @@ from archive_analyzer.errors import AuthError
 from archive_analyzer.web import accounts, queries, sessions, throttle
 from archive_analyzer.web.deps import (
     Conn,
-    CsrfFailed,
+    FormCsrf,
     PageAdmin,
     audit,
     context,
+    known_id,
     page_admin,
 )
 from archive_analyzer.web.render import render
-from archive_analyzer.web.security import csrf_ok
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_admin)])
 AUDIT_PAGE = 100
 
 
 def _account(conn: Conn, username: str) -> accounts.User:
+    """The account a form acts on (the path's ``username``), else 404."""
     try:
         accounts.validate_username(username)
     except AuthError:
@@ -39,9 +40,7 @@ def _account(conn: Conn, username: str) -> accounts.User:
     return user
 
 
-def _form_ok(request: Request, csrf: str) -> None:
-    if not csrf_ok(request, csrf):
-        raise CsrfFailed
+Target = Annotated[accounts.User, Depends(_account)]
 
 
 def _back(done: str, error: str = "") -> Response:
@@ -71,17 +70,14 @@ def users_page(request: Request, conn: Conn, user: PageAdmin) -> Response:
     )
 
 
-@router.post("/admin/users/{username}/role")
+@router.post("/admin/users/{username}/role", dependencies=[FormCsrf])
 def change_role(
     request: Request,
     conn: Conn,
     user: PageAdmin,
-    username: str,
+    target: Target,
     role: Annotated[str, Form()] = "",
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    _form_ok(request, csrf)
-    target = _account(conn, username)
     try:
         updated = accounts.set_role(conn, target.username, role, now=context(request).clock)
     except AuthError:
@@ -96,12 +92,8 @@ def change_role(
     return _back("role")
 
 
-@router.post("/admin/users/{username}/disable")
-def disable(
-    request: Request, conn: Conn, user: PageAdmin, username: str, csrf: Annotated[str, Form()] = ""
-) -> Response:
-    _form_ok(request, csrf)
-    target = _account(conn, username)
+@router.post("/admin/users/{username}/disable", dependencies=[FormCsrf])
+def disable(request: Request, conn: Conn, user: PageAdmin, target: Target) -> Response:
     try:
         accounts.set_disabled(conn, target.username, True, now=context(request).clock)
     except AuthError:
@@ -110,28 +102,21 @@ def disable(
     return _back("disabled")
 
 
-@router.post("/admin/users/{username}/enable")
-def enable(
-    request: Request, conn: Conn, user: PageAdmin, username: str, csrf: Annotated[str, Form()] = ""
-) -> Response:
-    _form_ok(request, csrf)
-    target = _account(conn, username)
+@router.post("/admin/users/{username}/enable", dependencies=[FormCsrf])
+def enable(request: Request, conn: Conn, user: PageAdmin, target: Target) -> Response:
     accounts.set_disabled(conn, target.username, False, now=context(request).clock)
     audit(request, conn, audit_log.ENABLE, target=target.username)
     return _back("enabled")
 
 
-@router.post("/admin/users/{username}/brands")
+@router.post("/admin/users/{username}/brands", dependencies=[FormCsrf])
 def set_brands(
     request: Request,
     conn: Conn,
     user: PageAdmin,
-    username: str,
+    target: Target,
     brand: Annotated[list[str] | None, Form()] = None,
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    _form_ok(request, csrf)
-    target = _account(conn, username)
     try:
         updated = accounts.set_brands(conn, target.username, brand, now=context(request).clock)
     except AuthError:
@@ -146,12 +131,8 @@ def set_brands(
     return _back("brands")
 
 
-@router.post("/admin/users/{username}/sessions/end")
-def end_user_sessions(
-    request: Request, conn: Conn, user: PageAdmin, username: str, csrf: Annotated[str, Form()] = ""
-) -> Response:
-    _form_ok(request, csrf)
-    target = _account(conn, username)
+@router.post("/admin/users/{username}/sessions/end", dependencies=[FormCsrf])
+def end_user_sessions(request: Request, conn: Conn, user: PageAdmin, target: Target) -> Response:
     current = request.state.principal.session
     keep = current.id if target.id == user.id else None  # an admin does not log out here
     ended = sessions.end_all(conn, target.id, "ended", context(request).clock(), keep=keep)
@@ -165,33 +146,22 @@ def end_user_sessions(
     return _back("sessions")
 
 
-@router.post("/admin/sessions/{session_id}/end")
+@router.post("/admin/sessions/{session_id}/end", dependencies=[FormCsrf])
 def end_session(
     request: Request,
     conn: Conn,
     user: PageAdmin,
     session_id: str,
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    _form_ok(request, csrf)
-    if not queries.valid_id(session_id):
-        raise HTTPException(404, "not found")
-    owner = conn.execute(
-        "SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?",
-        (session_id,),
-    ).fetchone()
+    owner = sessions.owner_name(conn, known_id(session_id))
     if owner is None or not sessions.end(conn, session_id, "ended", context(request).clock()):
         raise HTTPException(404, "not found")
-    audit(request, conn, audit_log.SESSION_END, target=owner[0], detail={"session": session_id})
+    audit(request, conn, audit_log.SESSION_END, target=owner, detail={"session": session_id})
     return _back("session")
 
 
-@router.post("/admin/users/{username}/unlock")
-def unlock(
-    request: Request, conn: Conn, user: PageAdmin, username: str, csrf: Annotated[str, Form()] = ""
-) -> Response:
-    _form_ok(request, csrf)
-    target = _account(conn, username)
+@router.post("/admin/users/{username}/unlock", dependencies=[FormCsrf])
+def unlock(request: Request, conn: Conn, user: PageAdmin, target: Target) -> Response:
     with transaction(conn):
         throttle.clear(conn, target.username)
     audit(request, conn, audit_log.UNLOCK, target=target.username)

@@ -37,18 +37,13 @@ from archive_analyzer.web.deps import (
     CurrentUser,
     api_csrf,
     context,
+    known_id,
     require_viewer,
 )
 from archive_analyzer.web.render import language
 from archive_analyzer.web.security import csrf_ok
 
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(require_viewer)])
-
-
-def _id(value: str) -> str:
-    if not queries.valid_id(value):
-        raise HTTPException(404, "not found")
-    return value
 
 
 def _card_json(card: queries.Card) -> dict[str, Any]:
@@ -131,7 +126,7 @@ def list_catalogs(conn: Conn, user: CurrentUser) -> list[dict[str, Any]]:
 
 @router.get("/catalogs/{catalog_id}", summary="One brand and its series")
 def get_catalog(conn: Conn, user: CurrentUser, catalog_id: str) -> dict[str, Any]:
-    row = queries.catalog(conn, _id(catalog_id))
+    row = queries.catalog(conn, known_id(catalog_id))
     if row is None or not visibility.brand_visible(user, row.id):
         raise HTTPException(404, "not found")
     return {**asdict(row), "series": [asdict(s) for s in queries.series_of(conn, row.id)]}
@@ -142,7 +137,7 @@ def get_catalog(conn: Conn, user: CurrentUser, catalog_id: str) -> dict[str, Any
     summary="One series, its contents in series order with the user's state, episodes left",
 )
 def get_series(conn: Conn, user: CurrentUser, series_id: str) -> dict[str, Any]:
-    row = queries.series(conn, _id(series_id))
+    row = queries.series(conn, known_id(series_id))
     if row is None or not visibility.brand_visible(user, row.catalog_id):
         raise HTTPException(404, "not found")
     cards = browse.personal(
@@ -173,7 +168,7 @@ def get_content(
     content_id: str,
     caps_text: Annotated[str | None, Query(alias="caps", max_length=2000)] = None,
 ) -> dict[str, Any]:
-    found = queries.detail(conn, _id(content_id))
+    found = queries.detail(conn, known_id(content_id))
     if found is None or not visibility.brand_visible(user, found.card.catalog_id):
         raise HTTPException(404, "not found")
     info = playinfo.for_content(
@@ -219,11 +214,11 @@ def list_contents(
     """Visible contents (episodes and clips) of the brands the caller may see: newest first;
     with ``series``, that series' own contents in episode order. ``total`` counts them all
     (null on a cursor page)."""
-    if series is not None and not visibility.series_visible(conn, user, _id(series)):
+    if series is not None and not visibility.series_visible(conn, user, known_id(series)):
         raise HTTPException(404, "not found")
     where = ContentFilter(
-        catalog_id=_id(catalog) if catalog else None,
-        series_id=_id(series) if series else None,
+        catalog_id=known_id(catalog) if catalog else None,
+        series_id=known_id(series) if series else None,
         year=year,
         brands=visibility.limit_of(user),
     )
@@ -357,7 +352,7 @@ def _save_progress(
 ) -> dict[str, Any]:
     if not math.isfinite(body.position_s):
         raise HTTPException(422, "position must be finite")
-    card = queries.card(conn, _id(body.content_id))
+    card = queries.card(conn, known_id(body.content_id))
     if card is None or not visibility.brand_visible(user, card.catalog_id):
         raise HTTPException(404, "not found")
     start = card.start_sec or 0.0

@@ -14,7 +14,7 @@ from archive_analyzer.web import accounts, i18n, passwords, sessions, throttle
 from archive_analyzer.web.deps import (
     SESSION_ID,
     Conn,
-    CsrfFailed,
+    FormCsrf,
     audit,
     client_ip,
     context,
@@ -31,6 +31,8 @@ from archive_analyzer.web.security import (
 
 router = APIRouter(include_in_schema=False)
 SessionUser = Annotated[accounts.User, Depends(session_user)]
+# who is signed in is checked before the form's CSRF token (an anonymous post: the login page)
+_SIGNED_IN_FORM = [Depends(session_user), FormCsrf]
 
 
 def safe_next(target: str | None) -> str:
@@ -104,12 +106,8 @@ def login(
     return redirect
 
 
-@router.post("/logout")
-def logout(
-    request: Request, conn: Conn, user: SessionUser, csrf: Annotated[str, Form()] = ""
-) -> Response:
-    if not csrf_ok(request, csrf):
-        raise CsrfFailed
+@router.post("/logout", dependencies=_SIGNED_IN_FORM)
+def logout(request: Request, conn: Conn, user: SessionUser) -> Response:
     found = request.state.principal.session
     if found is not None:
         sessions.end(conn, found.id, "logout", context(request).clock())
@@ -123,7 +121,7 @@ def password_page(request: Request, user: SessionUser) -> Response:
     return render(request, "password.html", {"error_key": None, "hints": ()})
 
 
-@router.post("/account/password")
+@router.post("/account/password", dependencies=_SIGNED_IN_FORM)
 def change_password(
     request: Request,
     conn: Conn,
@@ -131,10 +129,7 @@ def change_password(
     current: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     repeat: Annotated[str, Form()] = "",
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    if not csrf_ok(request, csrf):
-        raise CsrfFailed
     web = context(request)
 
     def refused(key: str, status: int = 400, hints: tuple[str, ...] = ()) -> Response:

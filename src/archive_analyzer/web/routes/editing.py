@@ -51,6 +51,7 @@ from archive_analyzer.web.deps import (
     audit,
     context,
     current_user,
+    known_id,
 )
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,6 @@ router = APIRouter(tags=["archive team"], dependencies=[Depends(current_user)])
 def install(app: FastAPI) -> None:
     """Add the archive team's routes to ``app``."""
     app.include_router(router)
-
-
-def _id(value: str) -> str:
-    if not queries.valid_id(value):
-        raise HTTPException(404, "not found")
-    return value
 
 
 def _exports(request: Request) -> ExportRequests:
@@ -95,7 +90,7 @@ class ExportIn(BaseModel):
 
 def _visible(conn: Conn, user: accounts.User, content_id: str) -> str:
     """``content_id`` when it is a content ``user`` may see (its brand), else 404."""
-    if not visibility.content_visible(conn, user, _id(content_id)):
+    if not visibility.content_visible(conn, user, known_id(content_id)):
         raise HTTPException(404, "not found")
     return content_id
 
@@ -130,8 +125,8 @@ def _hand(conn: Conn, ep: marking.Episode, body: HandIn) -> hands.Hand:
         end = hands.seconds_of(body.end, ep.clock)
     except HandError as exc:
         raise HTTPException(422, str(exc)) from None
-    ids = [_id(p) for p in dict.fromkeys(body.players)]
-    winner = _id(body.winner) if body.winner else None
+    ids = [known_id(p) for p in dict.fromkeys(body.players)]
+    winner = known_id(body.winner) if body.winner else None
     tags = tuple(t.strip() for t in body.tags if t.strip())
     hand = hands.Hand(
         start=round(start, 6),
@@ -360,7 +355,7 @@ def edit_list(
         if name is None:
             raise HTTPException(404, "no such content")
     elif series:
-        if not visibility.series_visible(conn, user, _id(series)):
+        if not visibility.series_visible(conn, user, known_id(series)):
             raise HTTPException(404, "no such series")
         try:
             ids = selection.series_contents(conn, series)

@@ -6,10 +6,9 @@ page then shows the outcome. Editors and admins; the split is recorded in the au
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -18,22 +17,18 @@ from archive_analyzer.catalog import versions
 from archive_analyzer.errors import JobError
 from archive_analyzer.jobs import edits
 from archive_analyzer.web import queries, visibility
-from archive_analyzer.web.deps import Conn, CsrfFailed, PageEditor, audit, context, page_editor
-from archive_analyzer.web.security import csrf_ok
+from archive_analyzer.web.deps import Conn, FormCsrf, PageEditor, audit, context, page_editor
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(page_editor)])
 
 
-@router.post("/content/{content_id}/split")
+@router.post("/content/{content_id}/split", dependencies=[FormCsrf])
 async def split_version(
     request: Request,
     conn: Conn,
     user: PageEditor,
     content_id: str,
-    csrf: Annotated[str, Form()] = "",
 ) -> Response:
-    if not csrf_ok(request, csrf):
-        raise CsrfFailed
     if not queries.valid_id(content_id):
         raise HTTPException(404)
     primary = await run_in_threadpool(versions.primary_of, conn, content_id)

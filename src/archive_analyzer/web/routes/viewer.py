@@ -8,6 +8,7 @@ These tables are the web app's own (docs/jobs.md, "Who writes what").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -17,28 +18,22 @@ from pydantic import BaseModel, Field
 from archive_analyzer.web import accounts, my_list, queries, viewer_prefs, visibility, watching
 from archive_analyzer.web.deps import (
     Conn,
-    CsrfFailed,
     CurrentUser,
+    FormCsrf,
     PageUser,
     api_csrf,
     context,
     current_user,
+    known_id,
     page_user,
 )
 from archive_analyzer.web.render import render
 from archive_analyzer.web.routes.auth import safe_next
-from archive_analyzer.web.security import csrf_ok
 
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(page_user)])
 api = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(current_user)])
 
 ApiUser = Annotated[accounts.User, Depends(api_csrf)]
-
-
-def _checked(value: str) -> str:
-    if not queries.valid_id(value):
-        raise HTTPException(404, "not found")
-    return value
 
 
 def _answer(request: Request, back: str, state: dict[str, Any]) -> Response:
@@ -63,85 +58,63 @@ def _series_contents(conn: Conn, series_id: str) -> list[str]:
     return [c.id for c in queries.series_contents(conn, series_id)]
 
 
+_SHOWN = {"content": _content_shown, "series": _series_shown}
+
+
 def _mark(conn: Conn, request: Request, user: accounts.User, ids: list[str], on: bool) -> None:
     watching.mark(conn, user.id, ids, on, now=context(request).clock)
 
 
-@pages.post("/watched/{content_id}")
-def mark_watched(
-    request: Request,
-    conn: Conn,
-    user: PageUser,
-    content_id: str,
-    on: Annotated[str, Form()] = "1",
-    csrf: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
-) -> Response:
-    if not csrf_ok(request, csrf):
-        raise CsrfFailed
-    if not _content_shown(conn, user, _checked(content_id)):
-        raise HTTPException(404, "not found")
-    _mark(conn, request, user, [content_id], on == "1")
-    return _answer(request, next, {"id": content_id, "watched": on == "1"})
+def _watched_route(kind: str) -> Callable[..., Response]:
+    """``POST /watched/...``: mark a content, or every content of a series, (un)watched."""
+
+    def mark_watched(
+        request: Request,
+        conn: Conn,
+        user: PageUser,
+        item_id: str,
+        on: Annotated[str, Form()] = "1",
+        next: Annotated[str, Form()] = "/",
+    ) -> Response:
+        if not _SHOWN[kind](conn, user, known_id(item_id)):
+            raise HTTPException(404, "not found")
+        ids = [item_id] if kind == "content" else _series_contents(conn, item_id)
+        _mark(conn, request, user, ids, on == "1")
+        state: dict[str, Any] = {"id": item_id, "watched": on == "1"}
+        if kind == "series":
+            state["contents"] = ids
+        return _answer(request, next, state)
+
+    return mark_watched
 
 
-@pages.post("/watched/series/{series_id}")
-def mark_series_watched(
-    request: Request,
-    conn: Conn,
-    user: PageUser,
-    series_id: str,
-    on: Annotated[str, Form()] = "1",
-    csrf: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
-) -> Response:
-    if not csrf_ok(request, csrf):
-        raise CsrfFailed
-    if not _series_shown(conn, user, _checked(series_id)):
-        raise HTTPException(404, "not found")
-    ids = _series_contents(conn, series_id)
-    _mark(conn, request, user, ids, on == "1")
-    return _answer(request, next, {"id": series_id, "watched": on == "1", "contents": ids})
+def _list_route(kind: str) -> Callable[..., Response]:
+    """``POST /my-list/{kind}/{id}``: put a content or a series on My list or take it off."""
+
+    def put_on_list(
+        request: Request,
+        conn: Conn,
+        user: PageUser,
+        item_id: str,
+        on: Annotated[str, Form()] = "1",
+        next: Annotated[str, Form()] = "/",
+    ) -> Response:
+        if not _SHOWN[kind](conn, user, known_id(item_id)):
+            raise HTTPException(404, "not found")
+        my_list.put(conn, user.id, kind, item_id, on == "1", now=context(request).clock)
+        return _answer(request, next, {"id": item_id, "on_list": on == "1"})
+
+    return put_on_list
 
 
-def _list_toggle(
-    request: Request, conn: Conn, user: accounts.User, kind: str, item_id: str, on: str, back: str
-) -> Response:
-    shown = _content_shown if kind == "content" else _series_shown
-    if not shown(conn, user, _checked(item_id)):
-        raise HTTPException(404, "not found")
-    my_list.put(conn, user.id, kind, item_id, on == "1", now=context(request).clock)
-    return _answer(request, back, {"id": item_id, "on_list": on == "1"})
-
-
-@pages.post("/my-list/content/{content_id}")
-def list_content(
-    request: Request,
-    conn: Conn,
-    user: PageUser,
-    content_id: str,
-    on: Annotated[str, Form()] = "1",
-    csrf: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
-) -> Response:
-    if not csrf_ok(request, csrf):
-        raise CsrfFailed
-    return _list_toggle(request, conn, user, "content", content_id, on, next)
-
-
-@pages.post("/my-list/series/{series_id}")
-def list_series(
-    request: Request,
-    conn: Conn,
-    user: PageUser,
-    series_id: str,
-    on: Annotated[str, Form()] = "1",
-    csrf: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
-) -> Response:
-    if not csrf_ok(request, csrf):
-        raise CsrfFailed
-    return _list_toggle(request, conn, user, "series", series_id, on, next)
+# The pages' forms (and browse.js): one handler serves a content and a series alike.
+for _path, _name, _route in (
+    ("/watched/{item_id}", "mark_watched", _watched_route("content")),
+    ("/watched/series/{item_id}", "mark_series_watched", _watched_route("series")),
+    ("/my-list/content/{item_id}", "list_content", _list_route("content")),
+    ("/my-list/series/{item_id}", "list_series", _list_route("series")),
+):
+    pages.post(_path, name=_name, dependencies=[FormCsrf])(_route)
 
 
 @pages.get("/settings")
@@ -157,17 +130,14 @@ def settings_page(request: Request, conn: Conn, user: PageUser) -> Response:
     )
 
 
-@pages.post("/settings")
+@pages.post("/settings", dependencies=[FormCsrf])
 def save_settings(
     request: Request,
     conn: Conn,
     user: PageUser,
     autoplay: Annotated[str, Form()] = "",
-    csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/settings?saved=1",
 ) -> Response:
-    if not csrf_ok(request, csrf):
-        raise CsrfFailed
     prefs = viewer_prefs.ViewerPrefs(autoplay=autoplay == "1")
     viewer_prefs.save(conn, user.id, prefs, now=context(request).clock)
     return _answer(request, next, {"autoplay": prefs.autoplay})
@@ -193,7 +163,7 @@ class PrefsIn(BaseModel):
 
 @api.post("/watched", summary="Mark a content watched or unwatched (needs X-CSRF-Token)")
 def api_watched(request: Request, conn: Conn, body: WatchedIn, user: ApiUser) -> dict[str, Any]:
-    if not _content_shown(conn, user, _checked(body.content_id)):
+    if not _content_shown(conn, user, known_id(body.content_id)):
         raise HTTPException(404, "not found")
     _mark(conn, request, user, [body.content_id], body.watched)
     return {"content_id": body.content_id, "watched": body.watched}
@@ -216,9 +186,9 @@ def api_my_list_put(request: Request, conn: Conn, body: ListIn, user: ApiUser) -
     kind, item = ("content", body.content_id) if body.content_id else ("series", body.series_id)
     assert item is not None
     found = (
-        queries.card(conn, _checked(item))
+        queries.card(conn, known_id(item))
         if kind == "content"
-        else queries.series(conn, _checked(item))
+        else queries.series(conn, known_id(item))
     )
     if found is None:
         raise HTTPException(404, "not found")
