@@ -50,6 +50,15 @@ def account_page(request: Request, conn: Conn, user: PageUser) -> Response:
     return render(request, "account.html", account_values(request, conn, user))
 
 
+def _ended(request: Request, signed_out: bool, done: str) -> Response:
+    """After sessions ended: to the login page when this browser's own was one of them, else
+    back to the account page."""
+    if signed_out:
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(f"/account?done={done}", status_code=303)
+
+
 @router.post("/account/sessions/{session_id}/end", dependencies=[FormCsrf])
 def end_session(
     request: Request,
@@ -64,10 +73,7 @@ def end_session(
         request, conn, audit_log.SESSION_END, target=user.username, detail={"session": session_id}
     )
     current = request.state.principal.session
-    if current is not None and current.id == session_id:
-        request.session.clear()
-        return RedirectResponse("/login", status_code=303)
-    return RedirectResponse("/account?done=session", status_code=303)
+    return _ended(request, current is not None and current.id == session_id, "session")
 
 
 @router.post("/account/sessions/end-all", dependencies=[FormCsrf])
@@ -90,10 +96,7 @@ def end_all_sessions(
         target=user.username,
         detail={"all": True, "kept_current": keep is not None, "ended": ended},
     )
-    if keep is None:
-        request.session.clear()
-        return RedirectResponse("/login", status_code=303)
-    return RedirectResponse("/account?done=sessions", status_code=303)
+    return _ended(request, keep is None, "sessions")
 
 
 @router.post("/account/tokens", dependencies=[FormCsrf])

@@ -65,10 +65,29 @@ def _mark(conn: Conn, request: Request, user: accounts.User, ids: list[str], on:
     watching.mark(conn, user.id, ids, on, now=context(request).clock)
 
 
-def _watched_route(kind: str) -> Callable[..., Response]:
-    """``POST /watched/...``: mark a content, or every content of a series, (un)watched."""
+def _set_watched(
+    request: Request, conn: Conn, user: accounts.User, kind: str, item_id: str, on: bool
+) -> dict[str, Any]:
+    """Mark a content, or every content of a series, watched (``on``) or unwatched."""
+    ids = [item_id] if kind == "content" else _series_contents(conn, item_id)
+    _mark(conn, request, user, ids, on)
+    return {"id": item_id, "watched": on} | ({"contents": ids} if kind == "series" else {})
 
-    def mark_watched(
+
+def _set_listed(
+    request: Request, conn: Conn, user: accounts.User, kind: str, item_id: str, on: bool
+) -> dict[str, Any]:
+    """Put a content or a series on My list (``on``) or take it off."""
+    my_list.put(conn, user.id, kind, item_id, on, now=context(request).clock)
+    return {"id": item_id, "on_list": on}
+
+
+def _form_route(
+    kind: str, change: Callable[[Request, Conn, accounts.User, str, str, bool], dict[str, Any]]
+) -> Callable[..., Response]:
+    """A page form's handler: ``change`` a content or series the user may see, then answer."""
+
+    def handler(
         request: Request,
         conn: Conn,
         user: PageUser,
@@ -78,41 +97,17 @@ def _watched_route(kind: str) -> Callable[..., Response]:
     ) -> Response:
         if not _SHOWN[kind](conn, user, known_id(item_id)):
             raise HTTPException(404, "not found")
-        ids = [item_id] if kind == "content" else _series_contents(conn, item_id)
-        _mark(conn, request, user, ids, on == "1")
-        state: dict[str, Any] = {"id": item_id, "watched": on == "1"}
-        if kind == "series":
-            state["contents"] = ids
-        return _answer(request, next, state)
+        return _answer(request, next, change(request, conn, user, kind, item_id, on == "1"))
 
-    return mark_watched
-
-
-def _list_route(kind: str) -> Callable[..., Response]:
-    """``POST /my-list/{kind}/{id}``: put a content or a series on My list or take it off."""
-
-    def put_on_list(
-        request: Request,
-        conn: Conn,
-        user: PageUser,
-        item_id: str,
-        on: Annotated[str, Form()] = "1",
-        next: Annotated[str, Form()] = "/",
-    ) -> Response:
-        if not _SHOWN[kind](conn, user, known_id(item_id)):
-            raise HTTPException(404, "not found")
-        my_list.put(conn, user.id, kind, item_id, on == "1", now=context(request).clock)
-        return _answer(request, next, {"id": item_id, "on_list": on == "1"})
-
-    return put_on_list
+    return handler
 
 
 # The pages' forms (and browse.js): one handler serves a content and a series alike.
 for _path, _name, _route in (
-    ("/watched/{item_id}", "mark_watched", _watched_route("content")),
-    ("/watched/series/{item_id}", "mark_series_watched", _watched_route("series")),
-    ("/my-list/content/{item_id}", "list_content", _list_route("content")),
-    ("/my-list/series/{item_id}", "list_series", _list_route("series")),
+    ("/watched/{item_id}", "mark_watched", _form_route("content", _set_watched)),
+    ("/watched/series/{item_id}", "mark_series_watched", _form_route("series", _set_watched)),
+    ("/my-list/content/{item_id}", "list_content", _form_route("content", _set_listed)),
+    ("/my-list/series/{item_id}", "list_series", _form_route("series", _set_listed)),
 ):
     pages.post(_path, name=_name, dependencies=[FormCsrf])(_route)
 
