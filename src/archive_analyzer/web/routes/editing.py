@@ -41,7 +41,7 @@ from archive_analyzer.errors import (
 )
 from archive_analyzer.export import edit_lists, selection
 from archive_analyzer.jobs.edits import DeleteHand, EditReply, SaveHand
-from archive_analyzer.web import accounts, queries, search, streaming, visibility
+from archive_analyzer.web import accounts, search, streaming, visibility
 from archive_analyzer.web.deps import (
     Conn,
     CurrentUser,
@@ -53,6 +53,7 @@ from archive_analyzer.web.deps import (
     current_user,
     known_id,
 )
+from archive_analyzer.web.routes.stream import open_played
 
 log = logging.getLogger(__name__)
 
@@ -278,16 +279,7 @@ async def download_original(
     request: Request, conn: Conn, user: EditorUser, content_id: str
 ) -> Response:
     await run_in_threadpool(_visible, conn, user, content_id)
-    target = await run_in_threadpool(queries.playback_file, conn, content_id)
-    if target is None:
-        raise HTTPException(404, "not found")
-    try:
-        source = await run_in_threadpool(context(request).source_factory, target.source)
-        reader = await run_in_threadpool(source.open_reader, target.path)
-    except (FileVanished, PermissionDenied) as exc:
-        raise HTTPException(404, "file not available") from exc
-    except SourceError as exc:
-        raise HTTPException(503, "source unavailable") from exc
+    target, reader = await open_played(request, conn, content_id)
     try:
         # opening gives size and version (no separate stat); the body closes the reader
         info = await run_in_threadpool(lambda: reader.info)

@@ -38,6 +38,23 @@ async def stream(request: Request, content_id: str, conn: Conn, user: CurrentUse
         raise HTTPException(404, "not found")
     if not await run_in_threadpool(visibility.content_visible, conn, user, content_id):
         raise HTTPException(404, "not found")
+    target, reader = await open_played(request, conn, content_id)
+    streaming_now = False
+    try:
+        response = await _respond(request, reader, target, content_id)
+        streaming_now = isinstance(response, StreamingResponse)
+        return response
+    finally:
+        if not streaming_now:  # the body closes the reader when it has one
+            await run_in_threadpool(reader.close)
+
+
+async def open_played(
+    request: Request, conn: Conn, content_id: str
+) -> tuple[FileFacts, FileReader]:
+    """The file a content plays and a reader open on it (the caller closes it): 404 when
+    there is none or it is gone, 503 when its source cannot be reached. The caller has checked
+    that the user may see the content."""
     target = await run_in_threadpool(queries.playback_file, conn, content_id)
     if target is None:
         raise HTTPException(404, "not found")
@@ -50,14 +67,7 @@ async def stream(request: Request, content_id: str, conn: Conn, user: CurrentUse
     except SourceError as exc:
         log.warning("stream %s: source unavailable: %s", content_id, exc)
         raise HTTPException(503, "source unavailable") from exc
-    streaming_now = False
-    try:
-        response = await _respond(request, reader, target, content_id)
-        streaming_now = isinstance(response, StreamingResponse)
-        return response
-    finally:
-        if not streaming_now:  # the body closes the reader when it has one
-            await run_in_threadpool(reader.close)
+    return target, reader
 
 
 async def _respond(
