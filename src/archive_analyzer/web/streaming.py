@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-from collections.abc import AsyncGenerator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator
 
 import anyio
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
 
 from archive_analyzer.errors import ArchiveError
 from archive_analyzer.sources.base import FileReader
@@ -47,6 +48,19 @@ def content_type(ext: str) -> str:
         return _TYPES[ext]
     guessed, _ = mimetypes.guess_type(f"x.{ext}")
     return guessed or "application/octet-stream"
+
+
+async def answer_closing(reader: FileReader, answer: Awaitable[Response]) -> Response:
+    """``answer``'s response; ``reader`` is closed here unless a streaming body (``body``) took
+    it over, also when ``answer`` fails."""
+    handed_over = False
+    try:
+        response = await answer
+        handed_over = isinstance(response, StreamingResponse)
+        return response
+    finally:
+        if not handed_over:  # the body closes the reader when it has one
+            await run_in_threadpool(reader.close)
 
 
 async def body(

@@ -30,17 +30,16 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.catalog import audit as audit_log
 from archive_analyzer.catalog import hands, marking
+from archive_analyzer.catalog.read import FileFacts
 from archive_analyzer.errors import (
     ExportError,
-    FileVanished,
     HandError,
     JobError,
     NotFound,
-    PermissionDenied,
-    SourceError,
 )
 from archive_analyzer.export import edit_lists, selection
 from archive_analyzer.jobs.edits import DeleteHand, EditReply, SaveHand
+from archive_analyzer.sources.base import FileReader
 from archive_analyzer.web import accounts, search, streaming, visibility
 from archive_analyzer.web.deps import (
     Conn,
@@ -53,7 +52,7 @@ from archive_analyzer.web.deps import (
     current_user,
     known_id,
 )
-from archive_analyzer.web.routes.stream import open_played
+from archive_analyzer.web.routes.stream import file_info, open_played
 
 log = logging.getLogger(__name__)
 
@@ -280,40 +279,37 @@ async def download_original(
 ) -> Response:
     await run_in_threadpool(_visible, conn, user, content_id)
     target, reader = await open_played(request, conn, content_id)
-    try:
-        # opening gives size and version (no separate stat); the body closes the reader
-        info = await run_in_threadpool(lambda: reader.info)
-    except BaseException as exc:
-        await run_in_threadpool(reader.close)
-        if isinstance(exc, (FileVanished, PermissionDenied)):
-            raise HTTPException(404, "file not available") from exc
-        if isinstance(exc, SourceError):
-            raise HTTPException(503, "source unavailable") from exc
-        raise
-    streaming_now = False
-    try:
-        name = target.path.rsplit("/", 1)[-1]
-        detail = {"kind": "original", "bytes": info.size}
-        await run_in_threadpool(
-            audit, request, conn, audit_log.EXPORT, target=content_id, detail=detail
-        )
-        log.info("%s downloads the original of %s (%d bytes)", user.username, content_id, info.size)
-        headers = {
-            "Content-Length": str(info.size),
-            "Content-Disposition": _attachment(name),
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        }
-        response = StreamingResponse(
-            streaming.body(reader, target.path, 0, info.size),
-            headers=headers,
-            media_type="application/octet-stream",
-        )
-        streaming_now = True
-        return response
-    finally:
-        if not streaming_now:  # the body closes the reader when it has one
-            await run_in_threadpool(reader.close)
+    original = _original(request, conn, user, content_id, target, reader)
+    return await streaming.answer_closing(reader, original)
+
+
+async def _original(
+    request: Request,
+    conn: Conn,
+    user: accounts.User,
+    content_id: str,
+    target: FileFacts,
+    reader: FileReader,
+) -> Response:
+    """The whole file as an attachment, audited as an export; the body closes the reader."""
+    info = await file_info(reader, content_id)
+    name = target.path.rsplit("/", 1)[-1]
+    detail = {"kind": "original", "bytes": info.size}
+    await run_in_threadpool(
+        audit, request, conn, audit_log.EXPORT, target=content_id, detail=detail
+    )
+    log.info("%s downloads the original of %s (%d bytes)", user.username, content_id, info.size)
+    headers = {
+        "Content-Length": str(info.size),
+        "Content-Disposition": _attachment(name),
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return StreamingResponse(
+        streaming.body(reader, target.path, 0, info.size),
+        headers=headers,
+        media_type="application/octet-stream",
+    )
 
 
 def _attachment(name: str) -> str:

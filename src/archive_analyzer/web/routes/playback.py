@@ -400,14 +400,9 @@ async def internal_source(request: Request, token: str) -> Response:
         reader = await run_in_threadpool(grant.source.open_reader, grant.path)
     except SourceError as exc:
         raise HTTPException(404, "file not available") from exc
-    streaming_now = False
-    try:
-        response = await _internal_response(request, token, tokens, reader, grant.path)
-        streaming_now = isinstance(response, StreamingResponse)
-        return response
-    finally:
-        if not streaming_now:  # the body closes the reader when it has one
-            await run_in_threadpool(reader.close)
+    return await streaming.answer_closing(
+        reader, _internal_response(request, token, tokens, reader, grant.path)
+    )
 
 
 async def _internal_response(

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.catalog.read import FileFacts
 from archive_analyzer.errors import FileVanished, PermissionDenied, SourceError
-from archive_analyzer.sources.base import FileReader
+from archive_analyzer.sources.base import FileInfo, FileReader
 from archive_analyzer.web import queries, ranges, streaming, visibility
 from archive_analyzer.web.deps import Conn, CurrentUser, context, require_viewer, stream_principal
 
@@ -39,14 +39,7 @@ async def stream(request: Request, content_id: str, conn: Conn, user: CurrentUse
     if not await run_in_threadpool(visibility.content_visible, conn, user, content_id):
         raise HTTPException(404, "not found")
     target, reader = await open_played(request, conn, content_id)
-    streaming_now = False
-    try:
-        response = await _respond(request, reader, target, content_id)
-        streaming_now = isinstance(response, StreamingResponse)
-        return response
-    finally:
-        if not streaming_now:  # the body closes the reader when it has one
-            await run_in_threadpool(reader.close)
+    return await streaming.answer_closing(reader, _respond(request, reader, target, content_id))
 
 
 async def open_played(
@@ -70,18 +63,23 @@ async def open_played(
     return target, reader
 
 
-async def _respond(
-    request: Request, reader: FileReader, target: FileFacts, content_id: str
-) -> Response:
+async def file_info(reader: FileReader, content_id: str) -> FileInfo:
+    """The size and version of the file ``reader`` opened (opening gives them: one round trip,
+    no separate stat); 404 when it is gone, 503 when its source cannot be reached."""
     try:
-        # opening the file gives its size and version: one round trip, no separate stat
-        info = await run_in_threadpool(lambda: reader.info)
+        return await run_in_threadpool(lambda: reader.info)
     except (FileVanished, PermissionDenied) as exc:
         log.info("stream %s: %s", content_id, exc)
         raise HTTPException(404, "file not available") from exc
     except SourceError as exc:
         log.warning("stream %s: source unavailable: %s", content_id, exc)
         raise HTTPException(503, "source unavailable") from exc
+
+
+async def _respond(
+    request: Request, reader: FileReader, target: FileFacts, content_id: str
+) -> Response:
+    info = await file_info(reader, content_id)
     if info.is_dir:
         raise HTTPException(404, "file not available")
     total = info.size
