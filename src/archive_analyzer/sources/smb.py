@@ -574,13 +574,7 @@ class SMBSource:
             if entry.name == wire_name or (
                 pattern != "*" and entry.name.lower() == wire_name.lower()
             ):
-                return FileInfo(
-                    path=rel,
-                    size=entry.size,
-                    mtime=entry.mtime,
-                    file_id=entry.file_id,
-                    is_dir=entry.is_dir,
-                )
+                return entry.info(rel)
         raise FileVanished(f"no longer exists: {rel}")
 
     def _stat_lean(self, conn: Connection, parent_wire: str, name: str, rel: str) -> list[RawEntry]:

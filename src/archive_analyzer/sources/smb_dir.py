@@ -50,6 +50,10 @@ class RawEntry:
     file_id: str | None
     is_dir: bool
 
+    def info(self, path: str) -> FileInfo:
+        """This entry as the source's ``FileInfo`` for ``path`` (its NFC catalog path)."""
+        return FileInfo(path, self.size, self.mtime, self.file_id, self.is_dir)
+
 
 def parse_id_full_directory(buf: bytes | memoryview) -> list[RawEntry]:
     """Entries of a FileIdFullDirectoryInformation buffer, ``.`` and ``..`` left out."""
@@ -176,13 +180,7 @@ def walk(
                 entry.name != name or child_wire != _plain(wire_root, child)
             ):
                 wire_names[child] = child_wire
-            yield FileInfo(
-                path=child,
-                size=entry.size,
-                mtime=entry.mtime,
-                file_id=entry.file_id,
-                is_dir=entry.is_dir,
-            )
+            yield entry.info(child)
             if descend(entry, ancestors):
                 yield from visit(child, child_wire, ancestors | {entry.file_id or child})
             elif recursive and entry.is_dir:
