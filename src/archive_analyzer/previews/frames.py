@@ -15,7 +15,9 @@ the search aims just before them, so each point reads little more than its key f
 
 ``open_frames(source, path)`` gives a ``FrameReader`` over the source's ``FileReader`` (issue
 13's reader; exact positional reads); ``frames_at(source, path, times, width)`` is the small
-function other features use (issue 18's perceptual hashes).
+function other features use for key frames near given times. Issue 18's perceptual hashes do
+not use it: they need the frame *at* each time, and in a long-GOP encode the key frame before
+it shows another moment (measured in docs/fixity.md, "Why not the preview frames").
 """
 
 from __future__ import annotations
@@ -328,7 +330,8 @@ def frames_at(
     source: Source, path: str, times: Sequence[float], width: int = 320
 ) -> Iterator[tuple[float, Any]]:
     """``(asked time, frame)`` for each time that has a key frame, scaled to ``width``; each
-    frame an ``av.VideoFrame`` (``.to_image()`` with Pillow). For other features (issue 18)."""
+    frame an ``av.VideoFrame`` (``.to_image()`` with Pillow): the key frame at or before each
+    time, not the frame at it."""
     with open_frames(source, path) as reader:
         for t in times:
             found = reader.frame_at(t)
