@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from archive_analyzer import timecode
-from archive_analyzer.catalog import contents, db, fields, read, search_index
+from archive_analyzer.catalog import contents, db, fields, search_index
+from archive_analyzer.catalog.media import media_info
 from archive_analyzer.catalog.pathfacts import normalise
 from archive_analyzer.errors import HandError, NotFound
 
@@ -82,7 +83,7 @@ class FileClock:
 
 def file_clock(conn: sqlite3.Connection, file_id: str | None) -> FileClock:
     """The probed duration, start timecode and frame rate of a file (blank when unknown)."""
-    media = read.media_info(conn, file_id) if file_id is not None else None
+    media = media_info(conn, file_id) if file_id is not None else None
     if media is None:
         return FileClock()
     return FileClock(media.duration_s, media.timecode, media.frame_rate)

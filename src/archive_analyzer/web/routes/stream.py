@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from archive_analyzer.catalog.read import FileFacts
+from archive_analyzer.catalog.file_facts import FileFacts
 from archive_analyzer.errors import FileVanished, PermissionDenied, SourceError
 from archive_analyzer.sources.base import FileReader
 from archive_analyzer.web import queries, ranges, streaming, visibility
