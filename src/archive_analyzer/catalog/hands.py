@@ -285,14 +285,7 @@ def _write_manual(
     locks = sorted(contents.locked(row) | (set(values) - {"status"}) | set(LINK_LOCKS))
     if json.dumps(locks) != row["locked_fields"]:
         changes["locked_fields"] = json.dumps(locks)
-    if not changes:
-        return False
-    sets = ", ".join(f"{column} = ?" for column in changes)
-    conn.execute(
-        f"UPDATE contents SET {sets}, updated_at = ? WHERE id = ?",
-        [*changes.values(), stamp, row["id"]],
-    )
-    return True
+    return contents.write_changes(conn, "contents", row["id"], changes, stamp)
 
 
 def _links(
