@@ -15,10 +15,9 @@ from typing import Any
 from huey import Huey
 
 from archive_analyzer.errors import JobError
-from archive_analyzer.jobs import registry
 from archive_analyzer.jobs.messages import HashJob, HashOutcome, HashProgress
-from archive_analyzer.jobs.probe_task import worker_name
 from archive_analyzer.jobs.queue import ResultsQueue
+from archive_analyzer.jobs.worker_task import WorkerTask, worker_name
 from archive_analyzer.jobs.writer_tasks import describe
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,7 @@ log = logging.getLogger(__name__)
 RunHash = Callable[[HashJob, Callable[[HashProgress], None]], HashOutcome]
 
 
-class HashTask:
+class HashTask(WorkerTask):
     """The hash task of one process, registered on the hash queue's Huey (``run_hash`` None:
     this process only enqueues)."""
 
@@ -42,33 +41,26 @@ class HashTask:
         run_hash: RunHash | None,
         on_outcome: Callable[[], None],
     ) -> None:
-        self._results = results
-        self._run_hash = run_hash
-        self._on_outcome = on_outcome
-        self.task = registry.task(
-            huey, "hash", self._hash, context=True, retries=retries,
-            retry_delay=retry_delay_s, retry_backoff=2.0,
+        super().__init__(
+            huey, "hash", self._hash, results,
+            retries=retries, retry_delay_s=retry_delay_s, on_outcome=on_outcome,
         )  # fmt: skip
+        self._run_hash = run_hash
 
     def enqueue(self, job: HashJob) -> None:
         """Put ``job`` on the hash queue (a pickled value: every host runs the same release)."""
         self.task(job)
-
-    def _progress(self, message: HashProgress) -> None:
-        self._results.put(message)
-        self._on_outcome()
 
     def _hash(self, job: HashJob, task: Any = None) -> None:
         if self._run_hash is None:
             raise JobError("a hash task ran in a process without hash workers")
         final = task is None or task.retries == 0
         try:
-            outcome = self._run_hash(job, self._progress)
+            outcome = self._run_hash(job, self.send)
         except Exception as exc:  # the source cannot be reached: retried, then reported
             if not final:
                 log.warning("hash of %s failed (%s); retrying", job.path, describe(exc))
                 raise
             log.error("hash of %s failed for good: %s", job.path, describe(exc))
             outcome = HashOutcome(job, None, error=describe(exc), worker=worker_name())
-        self._results.put(outcome)
-        self._on_outcome()
+        self.send(outcome)

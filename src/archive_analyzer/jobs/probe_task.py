@@ -9,17 +9,15 @@ lease (``jobs.writer``).
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections.abc import Callable
 from typing import Any
 
 from huey import Huey
 
 from archive_analyzer.errors import JobError
-from archive_analyzer.jobs import registry
 from archive_analyzer.jobs.messages import ProbeOutcome
 from archive_analyzer.jobs.queue import ResultsQueue
+from archive_analyzer.jobs.worker_task import WorkerTask, worker_name
 from archive_analyzer.jobs.writer_tasks import describe
 from archive_analyzer.pipeline import ProbeJob
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
@@ -30,12 +28,7 @@ log = logging.getLogger(__name__)
 RunProbe = Callable[[ProbeJob], ProbeResult]
 
 
-def worker_name() -> str:
-    """``host:pid`` of this process."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-class ProbeTask:
+class ProbeTask(WorkerTask):
     """The probe task of one process, registered on the probe queue's Huey.
 
     ``run_probe`` is None in a process that only enqueues (it then refuses to run a probe);
@@ -52,19 +45,11 @@ class ProbeTask:
         run_probe: RunProbe | None,
         on_outcome: Callable[[], None],
     ) -> None:
-        self._results = results
-        self._retries = retries
+        super().__init__(
+            huey, "probe", self._probe, results,
+            retries=retries, retry_delay_s=retry_delay_s, on_outcome=on_outcome,
+        )  # fmt: skip
         self._run_probe = run_probe
-        self._on_outcome = on_outcome
-        self.task = registry.task(
-            huey,
-            "probe",
-            self._probe,
-            context=True,
-            retries=retries,
-            retry_delay=retry_delay_s,
-            retry_backoff=2.0,
-        )
 
     def enqueue(self, job: ProbeJob) -> None:
         """Put ``job`` on the probe queue (primitive arguments: any host can take it)."""
@@ -92,5 +77,4 @@ class ProbeTask:
                 raise JobError(f"probe of {path} hit an I/O error: {result.error}")
             outcome = ProbeOutcome(job, result, None, attempts, worker_name())
             log.info("probed %s: %s in %.0f ms", path, result.status.value, result.probe_ms)
-        self._results.put(outcome)
-        self._on_outcome()
+        self.send(outcome)

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from archive_analyzer.catalog import db
 from archive_analyzer.jobs.export_task import ExportTask, RunExport
 from archive_analyzer.jobs.hash_task import HashTask, RunHash
-from archive_analyzer.jobs.probe_task import ProbeTask, RunProbe, worker_name
+from archive_analyzer.jobs.probe_task import ProbeTask, RunProbe
 from archive_analyzer.jobs.queue import Queues
+from archive_analyzer.jobs.worker_task import worker_name
 from archive_analyzer.jobs.writer_tasks import (
     INGEST_FLAG,
     POLL_FLAG,
