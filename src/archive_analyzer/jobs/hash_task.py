@@ -12,11 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from huey import Huey
-
-from archive_analyzer.errors import JobError
 from archive_analyzer.jobs.messages import HashJob, HashOutcome, HashProgress
-from archive_analyzer.jobs.queue import ResultsQueue
 from archive_analyzer.jobs.worker_task import WorkerTask, worker_name
 from archive_analyzer.jobs.writer_tasks import describe
 
@@ -27,36 +23,21 @@ log = logging.getLogger(__name__)
 RunHash = Callable[[HashJob, Callable[[HashProgress], None]], HashOutcome]
 
 
-class HashTask(WorkerTask):
-    """The hash task of one process, registered on the hash queue's Huey (``run_hash`` None:
-    this process only enqueues)."""
+class HashTask(WorkerTask[RunHash]):
+    """The hash task of one process, registered on the hash queue's Huey (``run`` None: this
+    process only enqueues)."""
 
-    def __init__(
-        self,
-        huey: Huey,
-        results: ResultsQueue,
-        *,
-        retries: int,
-        retry_delay_s: float,
-        run_hash: RunHash | None,
-        on_outcome: Callable[[], None],
-    ) -> None:
-        super().__init__(
-            huey, "hash", self._hash, results,
-            retries=retries, retry_delay_s=retry_delay_s, on_outcome=on_outcome,
-        )  # fmt: skip
-        self._run_hash = run_hash
+    NAME = "hash"
 
     def enqueue(self, job: HashJob) -> None:
         """Put ``job`` on the hash queue (a pickled value: every host runs the same release)."""
         self.task(job)
 
-    def _hash(self, job: HashJob, task: Any = None) -> None:
-        if self._run_hash is None:
-            raise JobError("a hash task ran in a process without hash workers")
+    def _body(self, job: HashJob, task: Any = None) -> None:
+        run_hash = self.runner()
         final = task is None or task.retries == 0
         try:
-            outcome = self._run_hash(job, self.send)
+            outcome = run_hash(job, self.send)
         except Exception as exc:  # the source cannot be reached: retried, then reported
             if not final:
                 log.warning("hash of %s failed (%s); retrying", job.path, describe(exc))

@@ -71,7 +71,7 @@ def register_tasks(
         queues.results,
         retries=options.retries,
         retry_delay_s=options.retry_delay_s,
-        run_probe=run_probe,
+        run=run_probe,
         on_outcome=writer.request_ingest,
     )
     hashing = HashTask(
@@ -79,7 +79,7 @@ def register_tasks(
         queues.hash_results,
         retries=options.retries,
         retry_delay_s=options.retry_delay_s,
-        run_hash=run_hash,
+        run=run_hash,
         on_outcome=writer.request_ingest,
     )
     return Tasks(writer, probe, ExportTask(queues.export, run_export), hashing)
