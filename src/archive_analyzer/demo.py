@@ -29,7 +29,7 @@ from archive_analyzer.errors import ArchiveError
 
 log = logging.getLogger(__name__)
 
-DEMO_VERSION = "5"
+DEMO_VERSION = "6"
 _MARKER = ".version"
 
 # A 2 s GOP like broadcast files (x264's default is 10 s): a remuxed segment copies from the
@@ -141,12 +141,12 @@ DEMO_FILES: tuple[DemoFile, ...] = (
     DemoFile("MPP/$1M GTD   $1K PokerOK Mystery Bounty/Final Table.mp4", (*_H264, *_AAC)),
 )
 
-# Each minute-long file a different length (60 s, 62 s, ...): the same test pattern at the same
+# Each minute-long file a different length (60 s, 61 s, ...): the same test pattern at the same
 # times would otherwise look like one programme to the duplicate finder, which compares the
 # frames of media of equal duration (catalog/duplicates.py). The ProRes/H.264 pair above is
 # meant to match, so it keeps its own equal length.
 DEMO_FILES = tuple(
-    replace(item, seconds=60.0 + 2 * n) if item.seconds == 60.0 else item
+    replace(item, seconds=60.0 + n) if item.seconds == 60.0 else item
     for n, item in enumerate(DEMO_FILES)
 )
 

@@ -208,20 +208,23 @@ async def hls_segment(
         return FileResponse(cached, media_type="video/mp2t", headers=headers)
     # Being made for another request (a preload from the watch page, a second tab): wait for
     # that run instead of starting a second ffmpeg; make it here if that one was cancelled.
-    making = state.making.get(key)
-    if making is not None:
+    while (making := state.making.get(key)) is not None:
         with contextlib.suppress(ArchiveError):
             cached = await asyncio.shield(making)
         if cached is not None:
             return FileResponse(cached, media_type="video/mp2t", headers=headers)
-    source = await _source(request, found.file.source)
-    async with slots.hold():
-        cached = await run_in_threadpool(state.segments.get, key)  # made while we waited
-        if cached is None:
-            done: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
-            state.making[key] = done
-            temp = state.segments.temp_path(key)
-            try:
+    # Claimed before the next await: a request arriving while this one waits for its source
+    # or a slot finds the claim and waits for this run (checking only once a slot was held
+    # let two requests at once both start ffmpeg).
+    done: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
+    state.making[key] = done
+    temp: Path | None = None
+    try:
+        source = await _source(request, found.file.source)
+        async with slots.hold():
+            cached = await run_in_threadpool(state.segments.get, key)  # made while we waited
+            if cached is None:
+                temp = state.segments.temp_path(key)
                 with loopback.ffmpeg_input(
                     _tokens(request),
                     source,
@@ -247,25 +250,29 @@ async def hls_segment(
                         label=f"{label} {content_id} {name}",
                     )
                 cached = await run_in_threadpool(state.segments.put, key, temp)
-                done.set_result(cached)
-            except Cancelled as exc:
-                temp.unlink(missing_ok=True)
-                done.set_exception(exc)
-                return Response(status_code=499, content=str(exc))
-            except TranscodeFailed as exc:
-                temp.unlink(missing_ok=True)
-                done.set_exception(exc)
-                log.warning("segment %s %s: %s", content_id, name, exc)
-                raise HTTPException(500, "segment could not be made") from exc
-            except BaseException as exc:
-                temp.unlink(missing_ok=True)
-                done.set_exception(Cancelled(f"{name}: {type(exc).__name__}"))
-                raise
-            finally:
-                if done.exception() is not None:  # retrieved: no "never retrieved" warning
-                    log.debug("segment %s %s not made", content_id, name)
-                if state.making.get(key) is done:
-                    del state.making[key]
+            done.set_result(cached)
+    except Cancelled as exc:
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+        done.set_exception(exc)
+        return Response(status_code=499, content=str(exc))
+    except TranscodeFailed as exc:
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+        done.set_exception(exc)
+        log.warning("segment %s %s: %s", content_id, name, exc)
+        raise HTTPException(500, "segment could not be made") from exc
+    except BaseException as exc:
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+        if not done.done():
+            done.set_exception(Cancelled(f"{name}: {type(exc).__name__}"))
+        raise
+    finally:
+        if done.done() and done.exception() is not None:  # retrieved: no "never retrieved"
+            log.debug("segment %s %s not made", content_id, name)
+        if state.making.get(key) is done:
+            del state.making[key]
     return FileResponse(cached, media_type="video/mp2t", headers=headers)
 
 
