@@ -11,7 +11,11 @@ whole file with a buffer refill per step (measured: 18 % of a 720p TS read for a
 time between the packets it has already seen (a broadcast TS is close to constant bit rate,
 so one or two probes land), seeks there by byte offset and reads packets up to the next key
 frame. Once two key frames are known, the next ones are predicted from the GOP length and
-the search aims just before them, so each point reads little more than its key frame.
+the search aims just before them, so each point reads little more than its key frame. A key
+frame off that grid (a scene cut in an encode with short GOPs) ends the prediction: from then
+on each point scans the packets back from itself (read, not decoded) for the last key frame
+at or before it, exhaustively within 3 s (or 1.5 of the longest GOP seen), so each point
+costs the stream from its key frame to it, plus a landing.
 
 ``open_frames(source, path)`` gives a ``FrameReader`` over the source's ``FileReader`` (issue
 13's reader; exact positional reads); ``frames_at(source, path, times, width)`` is the small
@@ -47,7 +51,7 @@ _MAX_PACKETS = 2000
 _BEFORE_KEY_S = 0.2
 _MARGIN_S = 0.04
 # An index-less byte search accepts a landing at most this long before its aim, and gives up
-# (reading forward from the best landing) after this many probes.
+# (reading from the best landing) after this many probes.
 _SLACK_S = 0.15
 _MAX_PROBES = 6
 # A probe reads at least a 32 KB buffer, and when it lands inside a large packet (a key frame)
