@@ -161,3 +161,13 @@ def test_a_ts_with_irregular_gops_gets_the_key_frame_at_or_before_each_point(
     # least possible here, from each key frame to its point, is 14 %; a GOP grid predicted
     # from the first key frames read 45 % and got 10 of 13 wrong).
     assert share < 0.5, share
+
+
+def test_a_point_after_the_last_key_frame_of_a_ts_gets_that_key_frame(media: Path) -> None:
+    """The strip's last point can be the file's end, past its last key frame: it gets that
+    key frame (it got none, and the strip repeated the previous tile)."""
+    with frames.open_frames(LocalSource(media), "broadcast.ts") as reader:
+        reader.frame_at(0.0)
+        reader.frame_at(4.0)
+        found = reader.frame_at(float(SECONDS))
+    assert found is not None and found.time_s == pytest.approx(SECONDS - 2, abs=0.05)

@@ -184,6 +184,10 @@ class FrameReader:
             return self._seek_frame_at(t)
         if not self._irregular:
             found = self._seek_frame_at(t)
+            if found is None and self._gop and not self._irregular:
+                # nothing from the predicted key frame on (the file ends before it): the one
+                # a GOP earlier, one more landing (a scan back would read a GOP of stream)
+                found = self._seek_frame_at(max(0.0, t - self._gop))
             if found is not None and found.time_s <= t + _EPSILON_S and not self._irregular:
                 return found
             if self._gop is None and self._measured:
