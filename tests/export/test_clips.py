@@ -16,9 +16,9 @@ import pytest
 from archive_analyzer.catalog.hands import FileClock
 from archive_analyzer.export import clip, clips
 from archive_analyzer.export.cache import ExportCache, clip_key
-from archive_analyzer.export.ffinput import ffmpeg_input
 from archive_analyzer.export.selection import ClipTarget
 from archive_analyzer.sources import open_source
+from archive_analyzer.sources.loopback import ffmpeg_input
 from tests.fixtures.smb import SMBFolder
 
 pytestmark = pytest.mark.smb

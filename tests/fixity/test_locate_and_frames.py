@@ -10,6 +10,7 @@ import pytest
 
 from archive_analyzer.fixity import frames
 from archive_analyzer.fixity.locate import estimate, time_range
+from archive_analyzer.previews.frames import open_frames
 from archive_analyzer.sources.local import LocalSource
 
 LAVFI = ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i"]
@@ -60,3 +61,37 @@ def test_frames_match_across_encodings_not_across_pictures(media: Path) -> None:
         assert a_times <= b_times or b_times <= a_times
         assert min(len(a_times), len(b_times)) >= 3 and max(len(a_times), len(b_times)) <= 16
     assert all(t % 10 == 0 for t in frames.frame_times(5400.0))  # the preview strips' grid
+
+
+@pytest.fixture(scope="module")
+def long_gops(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One 40 s programme as an all-intra master and as H.264 whose key frames are off the
+    10 s grid: x264's default GOP at 29.97 fps (8.3 s) in MP4, a 1.2 s GOP in MPEG-TS."""
+    root = tmp_path_factory.mktemp("gops")
+    graph = "testsrc2=size=160x120:rate=25"
+    x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    for name, codec in (
+        ("master.mov", ["-c:v", "mjpeg", "-q:v", "5"]),
+        ("web.mp4", ["-vf", "fps=30000/1001", *x264]),
+        ("air.ts", [*x264, "-g", "30", "-f", "mpegts"]),
+    ):
+        subprocess.run([*LAVFI, graph, "-t", "40", *codec, str(root / name)], check=True,
+                       timeout=120)  # fmt: skip
+    return root
+
+
+def test_frames_are_at_the_times_not_at_key_frames(long_gops: Path) -> None:
+    """Why the frame hashes decode their own frames instead of reusing the preview strip's
+    key frames (docs/fixity.md): the key frame before 10 s of a long-GOP encode shows another
+    moment than the master's frame at 10 s; the frame at 10 s itself matches. And an MPEG-TS,
+    where libavformat's seek may land on the key frame after the time, still gives the frame
+    at the time."""
+    source = LocalSource(long_gops)
+    with open_frames(source, "web.mp4") as reader:
+        key = reader.frame_at(10.0)
+    assert key is not None and key.time_s < 9.0  # the key frame at 8.3 s
+    master = frames.hashes(source, "master.mov", 40.0)
+    assert sorted(master) == [10.0, 20.0, 30.0]
+    for name in ("web.mp4", "air.ts"):
+        match = frames.compare(master, frames.hashes(source, name, 40.0))
+        assert match.compared == 3 and match.matched == 3, (name, match)

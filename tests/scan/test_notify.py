@@ -1,15 +1,21 @@
 """Change notifications beside the poll (issue 19), end to end through ``pipeline.watch``:
 against the real smbd with a writable share (uploads through SMB) and a local folder with
 inotify. The poll interval is ten minutes, so whatever happens after the first polls is the
-notifications' doing; the poll count proves it."""
+notifications' doing; the poll count proves it. The real inotify overflow needs a watch that
+does not read its queue, so that test runs ``archive-analyzer watch`` in a process of its own
+and stops it."""
 
 from __future__ import annotations
 
 import contextlib
-import logging
+import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -263,37 +269,138 @@ def test_a_deletion_is_left_to_the_poll_with_its_usual_rules(live: Live) -> None
         assert present == 11
 
 
-def test_an_overflow_leads_to_a_poll_that_finds_everything(
-    live: Live, caplog: pytest.LogCaptureFixture
-) -> None:
-    source: Source | None = None
-    if live.kind == "smb":
-        # A notify buffer too small for even one entry: every answer is
-        # STATUS_NOTIFY_ENUM_DIR, the server's "too much happened" (its buffer overflowed).
-        spec = parse(live.settings.source or "")
-        assert isinstance(spec, SMBSpec) and live.server is not None
-        options = smb_options(live.server)
-        source = SMBSource(spec, options, watch_options=WatchOptions(buffer_bytes=8))
+@pytest.mark.parametrize("live", ["smb"], indirect=True)  # local: the real overflow below
+def test_an_overflow_leads_to_a_poll_that_finds_everything(live: Live) -> None:
+    # A notify buffer too small for even one entry: every answer is
+    # STATUS_NOTIFY_ENUM_DIR, the server's "too much happened" (its buffer overflowed).
+    spec = parse(live.settings.source or "")
+    assert isinstance(spec, SMBSpec) and live.server is not None
+    options = smb_options(live.server)
+    source = SMBSource(spec, options, watch_options=WatchOptions(buffer_bytes=8))
     with running(live, source):
         polls = live.polls()
         rescans = int(live.state("rescans"))
         names = [f"burst/{i:03}.mp4" for i in range(30)]
         live.mkdir("burst")
-        if live.kind == "local":
-            # inotify's queue cannot be overflowed on purpose without changing a system-wide
-            # limit; watchdog re-arms itself and reports a real overflow only with this warning
-            for name in names:
-                live.put(name, b"z" * 2000)
-            logging.getLogger("watchdog.observers.inotify_c").warning(
-                "Inotify queue overflowed; filesystem events were lost"
-            )
-        else:
-            for name in names:
-                live.put(name, b"z" * 2000)
+        for name in names:
+            live.put(name, b"z" * 2000)
         live.wait(lambda: all(live.row(n) is not None for n in names), "every file")
         assert live.polls() > polls
         state = live.notify()
         assert state is not None and int(state["rescans"]) > rescans
+
+
+def _stopped(pid: int) -> bool:
+    """True once every thread of process ``pid`` is stopped (state T in /proc)."""
+    try:
+        stats = [(task / "stat").read_text() for task in Path(f"/proc/{pid}/task").iterdir()]
+    except FileNotFoundError:  # a thread ended meanwhile: look again
+        return False
+    return bool(stats) and all(stat.rsplit(")", 1)[1].split()[0] == "T" for stat in stats)
+
+
+@dataclass
+class WatchProcess:
+    """``archive-analyzer watch`` in a process of its own, its log in a file."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def alive(self, condition: Callable[[], Any]) -> Callable[[], Any]:
+        """``condition``, failing at once (with the log) when the process has ended."""
+
+        def check() -> Any:
+            assert self.proc.poll() is None, f"the watch exited:\n{self.text()}"
+            return condition()
+
+        return check
+
+
+@contextlib.contextmanager
+def watch_process(live: Live, tmp_path: Path) -> Iterator[WatchProcess]:
+    """``archive-analyzer watch`` of ``live``'s folder with the settings of ``_settings``;
+    waits for the watch to be armed and the start-up polls to be done."""
+    (tmp_path / "none.toml").write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
+    env.update({
+        "ARCHIVE_CONFIG": str(tmp_path / "none.toml"),
+        "ARCHIVE_NOTIFY_SETTLE_S": str(live.settings.notify_settle_s),
+        "ARCHIVE_MISSING_GRACE_S": str(live.settings.missing_grace_s),
+        "PYTHONUNBUFFERED": "1",
+    })  # fmt: skip
+    log_path = tmp_path / "watch.log"
+    args = ["watch", str(live.root), "--db", str(live.settings.db),
+            "--interval", str(live.settings.poll_interval_s)]  # fmt: skip
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "archive_analyzer", *args], env=env,
+                                stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    watch = WatchProcess(proc, log_path)
+    try:
+        live.wait(watch.alive(live.watching), "the watch to be armed")
+        settle_polls(live)
+        yield watch
+    finally:
+        proc.send_signal(signal.SIGCONT)  # harmless when it runs
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def test_a_real_inotify_overflow_leads_to_a_poll_that_finds_everything(tmp_path: Path) -> None:
+    """A real IN_Q_OVERFLOW. The kernel queues at most ``max_queued_events`` events per inotify
+    instance (a per-instance limit, no system setting to change); what comes while the queue
+    is full is dropped, and the reader gets one IN_Q_OVERFLOW instead. So the watch runs in a
+    process of its own, stopped (SIGSTOP) once armed while more writes than the queue holds
+    are made and then folders of files appear whose events the kernel drops. Resumed, watchdog
+    reads the overflow, ``LocalWatch`` asks for a rescan, and its poll finds every file: the
+    poll interval is ten minutes, so no regular poll runs meanwhile."""
+    root = tmp_path / "share"
+    root.mkdir()
+    settings = Settings(**_settings(tmp_path / "catalog.db", source=str(root)))
+    live = Live(kind="local", root=root, settings=settings)
+    limit = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    writes = limit + 1000
+    started = time.monotonic()
+    with watch_process(live, tmp_path) as watch:
+        since = live.now()
+        rescans = int(live.state("rescans"))
+        watch.proc.send_signal(signal.SIGSTOP)
+        try:
+            live.wait(lambda: _stopped(watch.proc.pid), "the watching process to stop")
+            # Writes taking turns between files: no two queued events in a row are alike, so
+            # the kernel merges none. In the root: a folder made now has no watch yet
+            # (watchdog adds one when it reads the folder's creation).
+            parts = [(root / f"part {i:02}.bin").open("wb", buffering=0) for i in range(16)]
+            for i in range(writes):
+                parts[i % len(parts)].write(b"x")
+            for part in parts:
+                part.close()
+            # The queue is full: these folders' creation is lost, only a rescan finds them.
+            late = [f"late/{d}/{i:03}.srt" for d in ("a", "b/c") for i in range(100)]
+            for name in late:
+                live.put(name, name.encode())
+        finally:
+            watch.proc.send_signal(signal.SIGCONT)
+        sizes = {f"part {i:02}.bin": len(range(i, writes, 16)) for i in range(16)}
+        sizes.update({name: len(name.encode()) for name in late})
+
+        def everything() -> bool:
+            rows = live.query("SELECT path, size FROM files WHERE status != 'missing'")
+            return {r["path"]: r["size"] for r in rows} == sizes
+
+        live.wait(watch.alive(everything), "every file at its final size", timeout=120)
+        text = watch.text()
+        assert "WARNING watchdog.observers.inotify_c: Inotify queue overflowed" in text, text
+        assert f"change notifications for {root} overflowed: rescanning" in text, text
+        assert int(live.state("rescans")) > rescans
+        assert live.polls_since(since) >= 1  # the rescan's
+        assert time.monotonic() - started < LONG_POLL  # so no regular poll could have run
 
 
 def test_a_change_the_watch_cannot_see_is_found_by_the_poll(tmp_path: Path) -> None:

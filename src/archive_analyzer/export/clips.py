@@ -12,9 +12,9 @@ from urllib.parse import quote
 from archive_analyzer.errors import ExportError
 from archive_analyzer.export import clip
 from archive_analyzer.export.cache import clip_key
-from archive_analyzer.export.ffinput import ffmpeg_input
 from archive_analyzer.export.selection import ClipTarget
 from archive_analyzer.sources.base import Source
+from archive_analyzer.sources.loopback import ffmpeg_input
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, Self, TypeVar, runtime_checkable
+
+from archive_analyzer import paths
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024  # what ``FileReader.chunks`` yields at most per chunk by default
+
+E = TypeVar("E")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,22 @@ def same_version(a: FileInfo, b: FileInfo) -> bool:
     if a.size != b.size or abs(a.mtime - b.mtime) > 1e-3:
         return False
     return a.file_id is None or b.file_id is None or a.file_id == b.file_id
+
+
+def folder_entries(entries: Iterable[E], name: Callable[[E], str]) -> list[tuple[str, E]]:
+    """One folder's entries as (NFC name, entry), sorted by code point, housekeeping out: how
+    every source lists a folder, whatever its entries are (``os.DirEntry``, SMB records)."""
+    seen: dict[str, E] = {}
+    for entry in entries:
+        nfc = unicodedata.normalize("NFC", name(entry))
+        if paths.is_housekeeping(nfc):
+            continue
+        if nfc in seen:
+            # NFC and NFD spellings of one name side by side: one catalog path only
+            log.warning("two entries normalise to the same name %r; keeping one", nfc)
+            continue
+        seen[nfc] = entry
+    return sorted(seen.items(), key=lambda item: item[0])
 
 
 @dataclass(slots=True)
@@ -105,6 +129,31 @@ class FileReader(Protocol):
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None: ...
+
+
+class ReaderBase:
+    """What every ``FileReader`` implementation shares: leaving a ``with`` block closes it, and
+    ``stats`` is the ``ReadStats`` it keeps in ``self._stats``."""
+
+    _stats: ReadStats
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def stats(self) -> ReadStats:
+        return self._stats
+
+    def close(self) -> None:
+        raise NotImplementedError
 
 
 @runtime_checkable

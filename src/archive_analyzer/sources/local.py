@@ -10,7 +10,6 @@ import stat as statmod
 import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import BinaryIO
 
 from archive_analyzer import paths
@@ -22,7 +21,14 @@ from archive_analyzer.errors import (
     SourceError,
     SourceUnavailable,
 )
-from archive_analyzer.sources.base import CHUNK, FileInfo, ReadStats, same_version
+from archive_analyzer.sources.base import (
+    CHUNK,
+    FileInfo,
+    ReaderBase,
+    ReadStats,
+    folder_entries,
+    same_version,
+)
 from archive_analyzer.sources.changes import ChangeSink, ChangeWatch, Completion
 from archive_analyzer.sources.local_watch import LocalWatch, upload_state
 
@@ -117,18 +123,8 @@ class LocalSource:
     @staticmethod
     def _read_dir(disk: str) -> list[tuple[str, os.DirEntry[str]]]:
         """The folder's entries as (NFC name, entry), sorted by code point, housekeeping out."""
-        seen: dict[str, os.DirEntry[str]] = {}
         with os.scandir(disk) as it:
-            for entry in it:
-                name = unicodedata.normalize("NFC", entry.name)
-                if paths.is_housekeeping(name):
-                    continue
-                if name in seen:
-                    # NFC and NFD spellings of one name side by side: one catalog path only
-                    log.warning("two entries normalise to the same name %r; keeping one", name)
-                    continue
-                seen[name] = entry
-        return sorted(seen.items(), key=lambda item: item[0])
+            return folder_entries(it, lambda entry: entry.name)
 
     # --- single files ----------------------------------------------------------------------
 
@@ -225,7 +221,7 @@ class LocalSource:
         return current
 
 
-class LocalReader:
+class LocalReader(ReaderBase):
     """A ``FileReader`` over a local file: ``pread`` for random reads, sequential chunks with
     the kernel's read-ahead (``POSIX_FADV_SEQUENTIAL``). The path is checked before every
     read to still name the opened file, unchanged (a ``stat``, about a microsecond), so a
@@ -246,24 +242,9 @@ class LocalReader:
             handle.close()
             raise FileChanged(f"{rel} is not the expected version")
 
-    def __enter__(self) -> LocalReader:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
     @property
     def info(self) -> FileInfo:
         return self._info
-
-    @property
-    def stats(self) -> ReadStats:
-        return self._stats
 
     def _check(self) -> None:
         try:

@@ -10,26 +10,32 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from archive_analyzer.errors import FileChanged, SourceError
-from archive_analyzer.sources.base import CHUNK, FileInfo, FileReader, ReadStats, same_version
+from archive_analyzer.sources.base import (
+    CHUNK,
+    FileInfo,
+    FileReader,
+    ReaderBase,
+    ReadStats,
+    same_version,
+)
 
 if TYPE_CHECKING:
     from archive_analyzer.sources.base import Source
 
 
-class RangeFile(io.RawIOBase):
-    """``read_at(offset, length) -> bytes`` (fewer only at end of file) as a seekable raw file.
+class _PositionedFile(io.RawIOBase):
+    """A read-only raw file of ``size`` bytes that keeps its own position: what ``RangeFile``
+    and ``ReaderIO`` share (they differ only in how ``readinto`` gets the bytes).
 
-    Wrap it in ``io.BufferedReader`` for buffered reads. Seeking before the start raises
-    ``OSError``; seeking past the end is allowed and reads return ``b""`` there.
+    Seeking before the start raises ``OSError``; seeking past the end is allowed and reads
+    return ``b""`` there.
     """
 
-    def __init__(self, read_at: Callable[[int, int], bytes], size: int, name: str = "") -> None:
+    def __init__(self, size: int, name: str = "") -> None:
         super().__init__()
-        self._read_at = read_at
         self._size = size
         self._pos = 0
         self.name = name
@@ -56,6 +62,17 @@ class RangeFile(io.RawIOBase):
             raise OSError("seek before start of file")
         self._pos = target
         return target
+
+
+class RangeFile(_PositionedFile):
+    """``read_at(offset, length) -> bytes`` (fewer only at end of file) as a seekable raw file.
+
+    Wrap it in ``io.BufferedReader`` for buffered reads.
+    """
+
+    def __init__(self, read_at: Callable[[int, int], bytes], size: int, name: str = "") -> None:
+        super().__init__(size, name)
+        self._read_at = read_at
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         if self.closed:
@@ -70,7 +87,7 @@ class RangeFile(io.RawIOBase):
         return count
 
 
-class ReaderIO(io.RawIOBase):
+class ReaderIO(_PositionedFile):
     """A seekable raw file over a ``FileReader``, for libraries that want a file object.
 
     A read that continues where the previous one ended switches to the reader's read-ahead
@@ -79,38 +96,12 @@ class ReaderIO(io.RawIOBase):
     """
 
     def __init__(self, reader: FileReader, size: int, name: str = "") -> None:
-        super().__init__()
+        super().__init__(size, name)
         self._reader = reader
-        self._size = size
-        self._pos = 0
         self._last_end = -1
         self._stream: Iterator[memoryview] | None = None
         self._stream_pos = 0
         self._buffered = memoryview(b"")
-        self.name = name
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_SET:
-            target = offset
-        elif whence == io.SEEK_CUR:
-            target = self._pos + offset
-        elif whence == io.SEEK_END:
-            target = self._size + offset
-        else:
-            raise ValueError(f"invalid whence {whence}")
-        if target < 0:
-            raise OSError("seek before start of file")
-        self._pos = target
-        return target
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         if self.closed:
@@ -156,7 +147,7 @@ class ReaderIO(io.RawIOBase):
         super().close()
 
 
-class PartialReader:
+class PartialReader(ReaderBase):
     """A ``FileReader`` over a source's ``stat`` and ``read_partial`` (no handle kept): the
     fallback for SMB servers only smbprotocol can talk to. Every read is a CREATE + READ +
     CLOSE round trip of up to 8 MiB, so it is slow but simple; each chunk of ``chunks``
@@ -170,17 +161,6 @@ class PartialReader:
         self._stats = ReadStats()
         self._closed = False
 
-    def __enter__(self) -> PartialReader:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
     @property
     def info(self) -> FileInfo:
         if self._info is None:
@@ -190,10 +170,6 @@ class PartialReader:
                 raise FileChanged(f"{self._path} is not the expected version")
             self._info = info
         return self._info
-
-    @property
-    def stats(self) -> ReadStats:
-        return self._stats
 
     def read_at(self, offset: int, length: int) -> bytes:
         if self._closed:

@@ -77,7 +77,7 @@ from archive_analyzer.sources.smb_proto import (
     query_payload,
     read_body,
 )
-from archive_analyzer.sources.smb_reader import ReadOptions, SMBReader
+from archive_analyzer.sources.smb_reader import ReadOptions, SMBReader, wire_errors
 from archive_analyzer.sources.smb_status import (
     STATUS_END_OF_FILE,
     STATUS_NO_SUCH_FILE,
@@ -317,16 +317,10 @@ class SMBSource:
     def _lean_call(self, conn: Connection, requests: list[Request], rel: str) -> list[Any]:
         """Send a related compound and wait for every answer (errors become ``Dropped`` or
         ``SourceTimeout``; statuses are the caller's)."""
-        try:
+        with wire_errors(self.name, self._timeout, rel or "/"):
             replies = conn.send(requests, related=True)
             for reply in replies:
                 conn.wait(reply)
-        except ConnectionDropped as exc:
-            raise Dropped(str(exc)) from exc
-        except WireTimeout:
-            raise SourceTimeout(
-                f"{self.name}: no answer within {self._timeout:g} s ({rel or '/'})"
-            ) from None
         return replies
 
     def reader_memory(self) -> tuple[int, int]:
@@ -580,13 +574,7 @@ class SMBSource:
             if entry.name == wire_name or (
                 pattern != "*" and entry.name.lower() == wire_name.lower()
             ):
-                return FileInfo(
-                    path=rel,
-                    size=entry.size,
-                    mtime=entry.mtime,
-                    file_id=entry.file_id,
-                    is_dir=entry.is_dir,
-                )
+                return entry.info(rel)
         raise FileVanished(f"no longer exists: {rel}")
 
     def _stat_lean(self, conn: Connection, parent_wire: str, name: str, rel: str) -> list[RawEntry]:

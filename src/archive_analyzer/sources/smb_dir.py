@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import struct
-import unicodedata
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Protocol
 
 from archive_analyzer import paths
 from archive_analyzer.errors import FileVanished, PermissionDenied
-from archive_analyzer.sources.base import FileInfo
+from archive_analyzer.sources.base import FileInfo, folder_entries
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +49,10 @@ class RawEntry:
     mtime: float
     file_id: str | None
     is_dir: bool
+
+    def info(self, path: str) -> FileInfo:
+        """This entry as the source's ``FileInfo`` for ``path`` (its NFC catalog path)."""
+        return FileInfo(path, self.size, self.mtime, self.file_id, self.is_dir)
 
 
 def parse_id_full_directory(buf: bytes | memoryview) -> list[RawEntry]:
@@ -102,16 +105,7 @@ def wire_join(parent: str, name: str) -> str:
 
 def sorted_entries(raw: list[RawEntry]) -> list[tuple[str, RawEntry]]:
     """(NFC name, entry) sorted by code point, housekeeping out, NFC duplicates dropped."""
-    seen: dict[str, RawEntry] = {}
-    for entry in raw:
-        name = unicodedata.normalize("NFC", entry.name)
-        if paths.is_housekeeping(name):
-            continue
-        if name in seen:
-            log.warning("two entries normalise to the same name %r; keeping one", name)
-            continue
-        seen[name] = entry
-    return sorted(seen.items(), key=lambda item: item[0])
+    return folder_entries(raw, lambda entry: entry.name)
 
 
 def walk(
@@ -186,13 +180,7 @@ def walk(
                 entry.name != name or child_wire != _plain(wire_root, child)
             ):
                 wire_names[child] = child_wire
-            yield FileInfo(
-                path=child,
-                size=entry.size,
-                mtime=entry.mtime,
-                file_id=entry.file_id,
-                is_dir=entry.is_dir,
-            )
+            yield entry.info(child)
             if descend(entry, ancestors):
                 yield from visit(child, child_wire, ancestors | {entry.file_id or child})
             elif recursive and entry.is_dir:

@@ -35,11 +35,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Protocol, TypeVar
 
 from archive_analyzer.errors import FileChanged, FileVanished, SourceError, SourceTimeout
-from archive_analyzer.sources.base import CHUNK, FileInfo, ReadStats, same_version
+from archive_analyzer.sources.base import CHUNK, FileInfo, ReaderBase, ReadStats, same_version
 from archive_analyzer.sources.smb_conn import Connection, Reply, Request
 from archive_analyzer.sources.smb_proto import (
     CLOSE,
@@ -113,7 +112,19 @@ class _Pending:
     seq: int
 
 
-class SMBReader:
+@contextlib.contextmanager
+def wire_errors(name: str, timeout: float, rel: str) -> Iterator[None]:
+    """A request's wire failures as the source's: a dropped connection is ``Dropped`` (the
+    caller reconnects and retries), no answer in time ``SourceTimeout``."""
+    try:
+        yield
+    except ConnectionDropped as exc:
+        raise Dropped(str(exc)) from exc
+    except WireTimeout:
+        raise SourceTimeout(f"{name}: no answer within {timeout:g} s ({rel})") from None
+
+
+class SMBReader(ReaderBase):
     """A ``FileReader`` over one file of an SMB share (see the module docstring)."""
 
     def __init__(
@@ -150,21 +161,6 @@ class SMBReader:
 
     def __repr__(self) -> str:
         return f"SMBReader({self._link.name!r}, {self._rel!r})"
-
-    def __enter__(self) -> SMBReader:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @property
-    def stats(self) -> ReadStats:
-        return self._stats
 
     @property
     def held(self) -> int:
@@ -384,24 +380,12 @@ class SMBReader:
     def _send(
         self, conn: Connection, requests: list[Request], *, related: bool = False
     ) -> list[Reply]:
-        try:
+        with wire_errors(self._link.name, conn.timeout, self._rel):
             return conn.send(requests, related=related)
-        except ConnectionDropped as exc:
-            raise Dropped(str(exc)) from exc
-        except WireTimeout:
-            raise SourceTimeout(
-                f"{self._link.name}: no answer within {conn.timeout:g} s ({self._rel})"
-            ) from None
 
     def _wait(self, conn: Connection, reply: Reply, allow: tuple[int, ...] = ()) -> Reply:
-        try:
+        with wire_errors(self._link.name, conn.timeout, self._rel):
             conn.wait(reply)
-        except ConnectionDropped as exc:
-            raise Dropped(str(exc)) from exc
-        except WireTimeout:
-            raise SourceTimeout(
-                f"{self._link.name}: no answer within {conn.timeout:g} s ({self._rel})"
-            ) from None
         status = reply.status
         if status == STATUS_SUCCESS or status in allow:
             return reply

@@ -99,6 +99,21 @@ class Session:
             self.sock.close()
 
 
+def receive(sock: socket.socket, most: int, timeout: float) -> bytes:
+    """What the socket has, up to ``most`` bytes (waiting up to its timeout), never empty:
+    ``WireTimeout`` when nothing came in time, ``ConnectionDropped`` when the connection
+    failed or the server closed it."""
+    try:
+        chunk = sock.recv(most)
+    except TimeoutError as exc:
+        raise WireTimeout(f"no answer within {timeout:g} s") from exc
+    except OSError as exc:
+        raise ConnectionDropped("connection lost while receiving") from exc
+    if not chunk:
+        raise ConnectionDropped("the server closed the connection")
+    return chunk
+
+
 def login(
     host: str,
     port: int,
@@ -253,15 +268,7 @@ class _Handshake:
     def _exactly(self, size: int) -> bytes:
         parts = bytearray()
         while len(parts) < size:
-            try:
-                chunk = self.sock.recv(size - len(parts))
-            except TimeoutError as exc:
-                raise WireTimeout(f"no answer within {self.timeout:g} s") from exc
-            except OSError as exc:
-                raise ConnectionDropped("connection lost while receiving") from exc
-            if not chunk:
-                raise ConnectionDropped("the server closed the connection")
-            parts += chunk
+            parts += receive(self.sock, size - len(parts), self.timeout)
         return bytes(parts)
 
     # --- the three steps -------------------------------------------------------------------

@@ -52,7 +52,7 @@ from archive_analyzer.sources.smb_proto import (
     header,
     query_directory_body,
 )
-from archive_analyzer.sources.smb_session import Session, login
+from archive_analyzer.sources.smb_session import Session, login, receive
 
 __all__ = [
     "ConnectionDropped",
@@ -324,14 +324,7 @@ class WireClient:
             ready, _, _ = select.select([sock], [], [], 0)
             if not ready:
                 return
-        try:
-            chunk = sock.recv(1 << 20)
-        except TimeoutError as exc:
-            raise WireTimeout(f"no answer within {self.timeout:g} s") from exc
-        except OSError as exc:
-            raise ConnectionDropped("connection lost while receiving") from exc
-        if not chunk:
-            raise ConnectionDropped("the server closed the connection")
+        chunk = receive(sock, 1 << 20, self.timeout)
         inbox = self._inbox
         inbox += chunk
         while len(inbox) >= 4:

@@ -32,12 +32,12 @@ from archive_analyzer.web.deps import (
     page_admin,
     principal,
 )
-from archive_analyzer.web.loopback import LOOPBACK
 from archive_analyzer.web.render import render
 from archive_analyzer.web.security import csrf_ok
 from archive_analyzer.web.transcode import Playback
 
 QUEUE_CACHE_S = 5.0
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})  # metrics: local scrapers need no login
 
 
 # The session's user when an admin; 403 for everyone else (``deps.page_admin``).

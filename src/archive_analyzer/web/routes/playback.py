@@ -1,10 +1,9 @@
-"""Playback routes: HLS on demand, poster frames, and the loopback source endpoint for ffmpeg.
+"""Playback routes: HLS on demand and poster frames (ffmpeg reads through ``sources.loopback``).
 
 * ``GET /hls/{content_id}/index.m3u8``: a VOD playlist computed from the probed duration.
 * ``GET /hls/{content_id}/{n}.ts``: segment ``n``, from the cache or made now by ffmpeg
   (remux or transcode, see ``web/hls.py``); 503 "busy" when every transcode slot is taken.
 * ``GET /thumb/{content_id}``: the content's poster frame (a placeholder when none).
-* ``GET /internal/source/{token}``: file bytes with ranges for ffmpeg, loopback only.
 
 Only catalogued content ids reach the source, as for ``/stream``.
 """
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer import pipeline
@@ -34,16 +33,14 @@ from archive_analyzer.errors import (
     PermissionDenied,
     SourceError,
 )
-from archive_analyzer.sources.base import FileReader, Source
+from archive_analyzer.sources.base import Source
+from archive_analyzer.sources.loopback import ffmpeg_input
 from archive_analyzer.web import (
     accounts,
     hls,
-    loopback,
     playable,
     prefs,
     queries,
-    ranges,
-    streaming,
     thumbs,
     tracks,
     trickplay,
@@ -56,7 +53,6 @@ from archive_analyzer.web.transcode import Cancelled, Playback, TranscodeFailed,
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["playback"], dependencies=[Depends(require_viewer)])
-internal = APIRouter(include_in_schema=False)
 
 _SEGMENT = re.compile(r"^(?:(v)|a(\d{1,2})-)?(\d{1,6})\.ts$")
 _PLACEHOLDER = Path(__file__).resolve().parents[1] / "static" / "poster.svg"
@@ -67,9 +63,7 @@ SEGMENT_LAYOUT = "v5"
 def install(app: FastAPI) -> None:
     """Add the playback routes and their resources to ``app`` (called by ``create_app``)."""
     app.state.playback = Playback.from_settings(app.state.web.settings)
-    app.state.source_tokens = loopback.SourceTokens()
     app.include_router(router)
-    app.include_router(internal)
 
     @app.exception_handler(Busy)
     async def busy(request: Request, exc: Busy) -> Response:
@@ -79,11 +73,6 @@ def install(app: FastAPI) -> None:
 def playback(request: Request) -> Playback:
     state: Playback = request.app.state.playback
     return state
-
-
-def _tokens(request: Request) -> loopback.SourceTokens:
-    tokens: loopback.SourceTokens = request.app.state.source_tokens
-    return tokens
 
 
 def _target(conn: Conn, content_id: str, user: accounts.User) -> playable.PlayTarget:
@@ -225,12 +214,7 @@ async def hls_segment(
             cached = await run_in_threadpool(state.segments.get, key)  # made while we waited
             if cached is None:
                 temp = state.segments.temp_path(key)
-                with loopback.ffmpeg_input(
-                    _tokens(request),
-                    source,
-                    found.file.path,
-                    request.scope.get("server"),
-                ) as source_arg:
+                with ffmpeg_input(source, found.file.path) as source_arg:
                     args = hls.segment_args(
                         source_arg,
                         str(temp),
@@ -331,9 +315,7 @@ async def _make_thumbnail(
     error: str | None = None
     stderr = ""
     try:
-        with loopback.ffmpeg_input(
-            _tokens(request), source, file.path, request.scope.get("server")
-        ) as source_arg:
+        with ffmpeg_input(source, file.path) as source_arg:
             for position in (at_s, 0.0) if at_s > 0 else (0.0,):
                 # A seek can land after the last key frame (one GOP for the whole file, no
                 # index in MPEG-TS): no frame comes out, so take the first frame instead.
@@ -391,64 +373,6 @@ def _placeholder(cache: bool = True) -> Response:
     control = "private, max-age=300" if cache else "no-store"
     return FileResponse(
         _PLACEHOLDER, media_type="image/svg+xml", headers={"Cache-Control": control}
-    )
-
-
-@internal.get("/internal/source/{token}")
-@internal.head("/internal/source/{token}")
-async def internal_source(request: Request, token: str) -> Response:
-    """File bytes for ffmpeg (loopback clients with a live token only), with ranges."""
-    client = request.client.host if request.client else ""
-    tokens: loopback.SourceTokens = request.app.state.source_tokens
-    grant = tokens.lookup(token) if client in loopback.LOOPBACK else None
-    if grant is None:
-        raise HTTPException(404, "not found")
-    try:
-        reader = await run_in_threadpool(grant.source.open_reader, grant.path)
-    except SourceError as exc:
-        raise HTTPException(404, "file not available") from exc
-    streaming_now = False
-    try:
-        response = await _internal_response(request, token, tokens, reader, grant.path)
-        streaming_now = isinstance(response, StreamingResponse)
-        return response
-    finally:
-        if not streaming_now:  # the body closes the reader when it has one
-            await run_in_threadpool(reader.close)
-
-
-async def _internal_response(
-    request: Request,
-    token: str,
-    tokens: loopback.SourceTokens,
-    reader: FileReader,
-    path: str,
-) -> Response:
-    try:
-        info = await run_in_threadpool(lambda: reader.info)
-    except SourceError as exc:
-        raise HTTPException(404, "file not available") from exc
-    total = info.size
-    headers = {"Accept-Ranges": "bytes"}
-    first, length, status = 0, total, 200
-    header = request.headers.get("range")
-    if header is not None:
-        try:
-            span = ranges.parse_range(header, total)
-        except ranges.Unsatisfiable:
-            return Response(status_code=416, headers={"Content-Range": f"bytes */{total}"})
-        if span is not None:
-            first, length, status = span.first, span.length, 206
-            headers["Content-Range"] = span.content_range
-    headers["Content-Length"] = str(length)
-    if request.method == "HEAD" or length == 0:
-        return Response(status_code=status, headers=headers)
-
-    return StreamingResponse(
-        streaming.body(reader, path, first, length, lambda size: tokens.count(token, size)),
-        status_code=status,
-        headers=headers,
-        media_type="application/octet-stream",
     )
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from archive_analyzer import byteranges
 from archive_analyzer.catalog.file_facts import FileFacts
 from archive_analyzer.errors import FileVanished, PermissionDenied, SourceError
 from archive_analyzer.sources.base import FileReader
@@ -87,13 +88,13 @@ async def _respond(
     range_header = request.headers.get("range")
     if range_header is None and ranges.none_match(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
-    span: ranges.ByteSpan | None = None
+    span: byteranges.ByteSpan | None = None
     if range_header is not None and ranges.if_range_allows(
         request.headers.get("if-range"), tag, info.mtime
     ):
         try:
-            span = ranges.parse_range(range_header, total)
-        except ranges.Unsatisfiable:
+            span = byteranges.parse_range(range_header, total)
+        except byteranges.Unsatisfiable:
             return Response(
                 status_code=416, headers={**headers, "Content-Range": f"bytes */{total}"}
             )

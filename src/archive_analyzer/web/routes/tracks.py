@@ -20,10 +20,10 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.errors import SourceError
 from archive_analyzer.sources.base import Source
+from archive_analyzer.sources.loopback import ffmpeg_input
 from archive_analyzer.web import (
     accounts,
     hls,
-    loopback,
     playinfo,
     prefs,
     queries,
@@ -31,7 +31,7 @@ from archive_analyzer.web import (
     tracks,
 )
 from archive_analyzer.web.deps import Conn, CurrentUser, api_csrf, context, require_viewer
-from archive_analyzer.web.routes.playback import _source, _target, _tokens, playback
+from archive_analyzer.web.routes.playback import _source, _target, playback
 from archive_analyzer.web.transcode import Cancelled, TranscodeFailed, run
 
 log = logging.getLogger(__name__)
@@ -77,9 +77,7 @@ async def subtitle(
         else:
             assert track.index is not None and found.facts is not None
             async with state.audio_slots.hold():
-                with loopback.ffmpeg_input(
-                    _tokens(request), source, found.file.path, request.scope.get("server")
-                ) as source_arg:
+                with ffmpeg_input(source, found.file.path) as source_arg:
                     args = subtitles.extract_args(
                         source_arg,
                         str(temp),
