@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.contents_listing [--db FILE] [--contents 100000] [--rounds 5]
 
 Uses the synthetic catalog of ``bench.search`` (the same ``--db`` is reused; building it takes
-about a minute). Times the read model's listing (``read.list_contents``, what the route runs,
+about a minute). Times the read model's listing (``listing.list_contents``, what the route runs,
 50 per page, newest first) and its count: the first page, a page deep in the listing reached
 by ``offset`` (the baseline: ``page=N``) and the same page reached by its key (``cursor``).
 """
@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from archive_analyzer.catalog import db, read
+from archive_analyzer.catalog import db, listing
 from bench.search import build
 from bench.timing import timed
 
@@ -32,25 +32,27 @@ def main() -> None:
         path = args.db or Path(tmp) / "bench.db"
         conn = db.connect(path) if path.exists() else build(path, args.contents)
         conn.execute("PRAGMA cache_size = -32768")  # as the web app's pooled connections
-        everything = read.ContentFilter()
-        total = read.count_contents(conn, everything)
+        everything = listing.ContentFilter()
+        total = listing.count_contents(conn, everything)
         deep = (total // 2) // PER_PAGE * PER_PAGE
-        before, _ = read.list_contents(conn, everything, limit=1, offset=deep - 1)
+        before, _ = listing.list_contents(conn, everything, limit=1, offset=deep - 1)
         key = (before[0].created_at, before[0].id)
-        by_offset = read.list_contents(conn, everything, limit=PER_PAGE, offset=deep)[0]
-        by_key = read.list_contents(conn, everything, limit=PER_PAGE, after=key)[0]
+        by_offset = listing.list_contents(conn, everything, limit=PER_PAGE, offset=deep)[0]
+        by_key = listing.list_contents(conn, everything, limit=PER_PAGE, after=key)[0]
         assert [r.id for r in by_offset] == [r.id for r in by_key]
-        brand = read.ContentFilter(catalog_id=conn.execute("SELECT id FROM catalogs").fetchone()[0])
+        brand = listing.ContentFilter(
+            catalog_id=conn.execute("SELECT id FROM catalogs").fetchone()[0]
+        )
         rows = {
-            "count (total)": lambda: read.count_contents(conn, everything),
-            "first page": lambda: read.list_contents(conn, everything, limit=PER_PAGE),
+            "count (total)": lambda: listing.count_contents(conn, everything),
+            "first page": lambda: listing.list_contents(conn, everything, limit=PER_PAGE),
             f"page {deep // PER_PAGE + 1} by page number (offset {deep})": lambda: (
-                read.list_contents(conn, everything, limit=PER_PAGE, offset=deep)
+                listing.list_contents(conn, everything, limit=PER_PAGE, offset=deep)
             ),
-            f"page {deep // PER_PAGE + 1} by cursor": lambda: read.list_contents(
+            f"page {deep // PER_PAGE + 1} by cursor": lambda: listing.list_contents(
                 conn, everything, limit=PER_PAGE, after=key
             ),
-            "first page of one brand": lambda: read.list_contents(conn, brand, limit=PER_PAGE),
+            "first page of one brand": lambda: listing.list_contents(conn, brand, limit=PER_PAGE),
         }
         print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
         print(f"{total} visible contents, {PER_PAGE} per page, median of {args.rounds}")

@@ -39,8 +39,8 @@ from tests.fixtures.smb import SambaServer
 from archive_analyzer.config import Settings
 from archive_analyzer.jobs.client import task_options
 from archive_analyzer.jobs.host import probe_consumer, probing_tasks
-from archive_analyzer.jobs.queue import build_queues
-from archive_analyzer.jobs.tasks import register_tasks
+from archive_analyzer.jobs.queue import Queues, build_queues
+from archive_analyzer.jobs.tasks import Tasks, register_tasks
 from archive_analyzer.pipeline import ProbeJob, probe_options, run_probe, source_opener
 from archive_analyzer.probe.engine import probe_file
 from archive_analyzer.sources import SourcePool
@@ -93,24 +93,34 @@ def shared_connection(jobs: list[ProbeJob], settings: Settings) -> float:
         source.close()
 
 
-def queued(jobs: list[ProbeJob], settings: Settings, workers: int, expect: str = "ok") -> float:
-    """Seconds from the first enqueue until every outcome is in the results queue, with a
-    probe consumer of ``workers`` threads (started before the enqueues, as in production)."""
+def _empty_queues(settings: Settings) -> Queues:
+    """The queues of ``settings``, emptied of what an earlier run left (jobs and outcomes)."""
     queues = build_queues(settings)
     for huey in (queues.writer, queues.probe):
         huey.flush()
     queues.results.take(10**6)
+    return queues
+
+
+def _probe_all(jobs: list[ProbeJob], queues: Queues, tasks: Tasks) -> float:
+    """Seconds from the first enqueue of ``jobs`` until every outcome is in the results
+    queue (the clock the figures report)."""
+    start = time.perf_counter()
+    for job in jobs:
+        tasks.probe.enqueue(job)
+    wait_for(lambda: queues.results.size() >= len(jobs), timeout=600, interval=0.005, what="all")
+    return time.perf_counter() - start
+
+
+def queued(jobs: list[ProbeJob], settings: Settings, workers: int, expect: str = "ok") -> float:
+    """Seconds from the first enqueue until every outcome is in the results queue, with a
+    probe consumer of ``workers`` threads (started before the enqueues, as in production)."""
+    queues = _empty_queues(settings)
     with probing_tasks(queues, settings) as tasks:
         consumer = probe_consumer(queues, settings, workers)
         consumer.start()
         try:
-            start = time.perf_counter()
-            for job in jobs:
-                tasks.probe.enqueue(job)
-            wait_for(
-                lambda: queues.results.size() >= len(jobs), timeout=600, interval=0.005, what="all"
-            )
-            elapsed = time.perf_counter() - start
+            elapsed = _probe_all(jobs, queues, tasks)
         finally:
             consumer.stop(graceful=True)
     outcomes = queues.results.take(len(jobs))
@@ -122,10 +132,7 @@ def queued(jobs: list[ProbeJob], settings: Settings, workers: int, expect: str =
 def queued_processes(jobs: list[ProbeJob], settings: Settings, processes: int) -> float:
     """Like ``queued`` but with ``processes`` separate ``archive-analyzer worker --workers 1``
     processes (the model for more hosts), started and ready before the clock starts."""
-    queues = build_queues(settings)
-    for huey in (queues.writer, queues.probe):
-        huey.flush()
-    queues.results.take(10**6)
+    queues = _empty_queues(settings)
     tasks = register_tasks(queues, task_options(settings))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
     env.update(
@@ -165,13 +172,7 @@ def queued_processes(jobs: list[ProbeJob], settings: Settings, processes: int) -
             tasks.probe.enqueue(job)
         wait_for(lambda: queues.results.size() >= 2 * processes, timeout=120, what="warm-up")
         queues.results.take(2 * processes)
-        start = time.perf_counter()
-        for job in jobs:
-            tasks.probe.enqueue(job)
-        wait_for(
-            lambda: queues.results.size() >= len(jobs), timeout=600, interval=0.005, what="all"
-        )
-        elapsed = time.perf_counter() - start
+        elapsed = _probe_all(jobs, queues, tasks)
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)

@@ -42,8 +42,8 @@ from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, serve_app
 from tests.fixtures.smb import SambaServer, smb_options
 from tests.web.playback_data import seed_corpus
 
-from archive_analyzer.catalog import db, read
-from archive_analyzer.catalog.read import MediaInfo
+from archive_analyzer.catalog import db, file_facts
+from archive_analyzer.catalog.media import MediaInfo
 from archive_analyzer.config import Settings
 from archive_analyzer.sources import Source, open_source
 from archive_analyzer.sources.local import LocalSource
@@ -318,7 +318,7 @@ def main() -> None:
         accounts.add_user(conn, "bench", PASSWORD, role="admin")
         facts: dict[str, MediaInfo] = {}
         for mode, cid in ids.items():
-            played = read.played_file(conn, cid)
+            played = file_facts.played_file(conn, cid)
             assert played is not None and played.media is not None
             facts[mode] = played.media
         conn.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from archive_analyzer import pipeline
-from archive_analyzer.catalog import db, read
+from archive_analyzer.catalog import db, media
 from archive_analyzer.catalog import files as repo
 from archive_analyzer.errors import ConfigError
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
@@ -34,7 +34,7 @@ def test_scan_probes_and_stores_media(tmp_path: Path, corpus: dict[str, Path]) -
         rows = repo.load(conn, str(root))
         ep = rows["PAD/PAD S12/PAD S12 EP05.mp4"]
         assert ep.probe_state == "done"
-        info = read.media_info(conn, ep.id)
+        info = media.media_info(conn, ep.id)
         assert info is not None and info.status == "ok" and info.video_codec == "h264"
         assert rows["HCL/2025/notes.zip"].probe_state == "skipped"
         # A second scan finds nothing to do: no re-probe of unchanged files.
@@ -54,7 +54,7 @@ def test_ingest_drops_results_for_an_older_version(catalog: sqlite3.Connection) 
     result = ProbeResult(path="a.mp4", status=ProbeStatus.OK, strategy="smart", size=9)
     with db.transaction(conn):
         assert pipeline.ingest(conn, stale, result, now=db.utc_now) is False
-    assert read.media_info(conn, fid) is None
+    assert media.media_info(conn, fid) is None
     fresh = pipeline.ProbeJob(fid, "s", "a.mp4", 10, 1.0)
     with db.transaction(conn):
         assert pipeline.ingest(conn, fresh, result, now=db.utc_now) is True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from archive_analyzer.catalog import db, media, read
+from archive_analyzer.catalog import db, media
 from archive_analyzer.probe.result import AudioInfo, ProbeResult, ProbeStatus, VideoInfo
 
 
@@ -45,10 +45,10 @@ def test_store_and_upsert(catalog: sqlite3.Connection) -> None:
     file_id = add_file(catalog)
     with db.transaction(catalog):
         media.store(catalog, file_id, RESULT, 100, 1.5, clock)
-    row = read.media_info(catalog, file_id)
+    row = media.media_info(catalog, file_id)
     assert row is not None
     assert row.status == "ok" and row.video_codec == "h264" and row.width == 1920
-    assert row.audio == (read.AudioTrack("aac", 2, 48000, "eng"),)
+    assert row.audio == (media.AudioTrack("aac", 2, 48000, "eng"),)
     assert row.browser_playable is True
     assert row.probed_size == 100 and row.updated_at == db.timestamp(clock())
 
@@ -61,7 +61,7 @@ def test_store_and_upsert(catalog: sqlite3.Connection) -> None:
         error="file ends before the media data",
     )
     media.store(catalog, file_id, prores, 100, 2.0, clock)
-    row = read.media_info(catalog, file_id)
+    row = media.media_info(catalog, file_id)
     assert row is not None
     assert (row.status, row.video_codec, row.browser_playable) == ("truncated", "prores", False)
     assert row.audio == () and row.probed_mtime == 2.0
@@ -69,4 +69,4 @@ def test_store_and_upsert(catalog: sqlite3.Connection) -> None:
 
 
 def test_load_missing(catalog: sqlite3.Connection) -> None:
-    assert read.media_info(catalog, "nope") is None
+    assert media.media_info(catalog, "nope") is None

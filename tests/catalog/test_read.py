@@ -7,7 +7,16 @@ import sqlite3
 
 import pytest
 
-from archive_analyzer.catalog import contents, db, fields, read, search_index
+from archive_analyzer.catalog import (
+    contents,
+    db,
+    fields,
+    file_facts,
+    listing,
+    media,
+    read,
+    search_index,
+)
 from archive_analyzer.catalog.hand_sheet import FACT_CELLS, HAND_COLUMNS
 from tests.catalog.read_data import Built, build, edit, row
 
@@ -74,7 +83,7 @@ def test_a_file_played_by_two_contents(built: Built) -> None:
     assert (episode.file_id, episode.play_file_id) == (b.file, b.file)
     assert (clip.file_id, clip.play_file_id) == (None, b.file)
     # One file, one set of media facts, whichever content asks.
-    played = [read.played_file(b.conn, c) for c in (b.episode, b.clip)]
+    played = [file_facts.played_file(b.conn, c) for c in (b.episode, b.clip)]
     assert played[0] == played[1] and played[0] is not None
     assert played[0].media is not None and played[0].media.duration_s == 3600
     # The file's name is searchable on the content that owns it only.
@@ -87,7 +96,7 @@ def test_a_file_played_by_two_contents(built: Built) -> None:
     # The clip is visible while its episode is: hiding the episode hides both.
     edit(b, b.episode, "status", "hidden")
     assert not row(b, b.episode).visible and not row(b, b.clip).visible
-    assert read.played_file(b.conn, b.clip) is None
+    assert file_facts.played_file(b.conn, b.clip) is None
 
 
 def test_year_is_own_else_parents_else_series(built: Built) -> None:
@@ -102,23 +111,23 @@ def test_year_is_own_else_parents_else_series(built: Built) -> None:
 
 def test_listing_pages_by_key_and_offset_alike(built: Built) -> None:
     b = built
-    everything = read.ContentFilter()
-    assert read.count_contents(b.conn, everything) == 3
-    first, key = read.list_contents(b.conn, everything, limit=2)
+    everything = listing.ContentFilter()
+    assert listing.count_contents(b.conn, everything) == 3
+    first, key = listing.list_contents(b.conn, everything, limit=2)
     assert len(first) == 2 and key is not None
-    rest, end = read.list_contents(b.conn, everything, limit=2, after=key)
-    by_offset, _ = read.list_contents(b.conn, everything, limit=2, offset=2)
+    rest, end = listing.list_contents(b.conn, everything, limit=2, after=key)
+    by_offset, _ = listing.list_contents(b.conn, everything, limit=2, offset=2)
     assert [r.id for r in rest] == [r.id for r in by_offset] and end is None
     ordered = [(r.created_at, r.id) for r in [*first, *rest]]
     assert ordered == sorted(ordered, reverse=True)  # newest first
     assert {r.id for r in [*first, *rest]} == {b.episode, b.clip, b.other}
-    wsop = read.ContentFilter(catalog_id="wsop")
-    assert {r.id for r in read.list_contents(b.conn, wsop, limit=None)[0]} == {
+    wsop = listing.ContentFilter(catalog_id="wsop")
+    assert {r.id for r in listing.list_contents(b.conn, wsop, limit=None)[0]} == {
         b.episode,
         b.clip,
     }
-    series = read.ContentFilter(series_id=row(b, b.episode).series_id)
-    assert [r.id for r in read.list_contents(b.conn, series, limit=None)[0]] == [b.episode]
+    series = listing.ContentFilter(series_id=row(b, b.episode).series_id)
+    assert [r.id for r in listing.list_contents(b.conn, series, limit=None)[0]] == [b.episode]
 
 
 # --- field lists -----------------------------------------------------------------------------
@@ -140,7 +149,7 @@ def test_field_lists_match_the_schema(catalog: sqlite3.Connection) -> None:
         assert editable <= columns(catalog, table), table
     assert set(fields.HAND_FACTS) <= set(HAND_COLUMNS)
     assert list(FACT_CELLS) == list(fields.HAND_FACTS)
-    assert ["id", *read.MEDIA_COLUMNS] == [
+    assert ["id", *media.MEDIA_COLUMNS] == [
         str(r[1]) for r in catalog.execute("PRAGMA table_info(media_info)")
     ]
     assert {f for f in read.ContentRow.__dataclass_fields__ if f != "facts"} <= columns(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from archive_analyzer import pipeline
-from archive_analyzer.catalog import db, read
+from archive_analyzer.catalog import db, media
 from archive_analyzer.scan.watcher import WatchState
 from archive_analyzer.sources import SourcePool
 from tests.scan.conftest import ManualClock, Tree
@@ -42,7 +42,7 @@ def test_upload_in_steps_is_probed_once_with_the_final_metadata(
     result = pipeline.run_probe(jobs[0], once, options)
     with db.transaction(conn):
         assert pipeline.ingest(conn, jobs[0], result, now=clock)
-    info = read.media_info(conn, jobs[0].file_id)
+    info = media.media_info(conn, jobs[0].file_id)
     assert info is not None
     assert info.status == "ok" and info.probed_size == len(data)
     assert info.duration_s == pytest.approx(result.duration_s)

@@ -8,14 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archive_analyzer.catalog.read import (
-    AudioTrack,
-    ContentRow,
-    FileFacts,
-    MediaInfo,
-    PlayerRef,
-    TagRef,
-)
+from archive_analyzer.catalog.file_facts import FileFacts
+from archive_analyzer.catalog.media import AudioTrack, MediaInfo
+from archive_analyzer.catalog.read import ContentRow, PlayerRef, TagRef
 from archive_analyzer.errors import SyncLimitError
 from archive_analyzer.sync.plan import (
     RowPlan,

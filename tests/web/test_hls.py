@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from archive_analyzer.catalog import db
-from archive_analyzer.catalog.read import AudioTrack, MediaInfo
+from archive_analyzer.catalog.media import AudioTrack, MediaInfo
 from archive_analyzer.config import Settings
 from archive_analyzer.web import accounts, hls
 from archive_analyzer.web.app import create_app

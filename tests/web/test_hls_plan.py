@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archive_analyzer.catalog.read import AudioTrack, MediaInfo
+from archive_analyzer.catalog.media import AudioTrack, MediaInfo
 from archive_analyzer.errors import Busy
 from archive_analyzer.web import hls, thumbs
 from archive_analyzer.web.transcode import (

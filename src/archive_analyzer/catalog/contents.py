@@ -253,12 +253,20 @@ def update_row(
     """Write the changed, unlocked ``values`` of ``row``; True when something changed."""
     fixed = locked(row)
     changes = {k: v for k, v in values.items() if k not in fixed and row[k] != v}
+    return write_changes(conn, table, row["id"], changes, stamp)
+
+
+def write_changes(
+    conn: sqlite3.Connection, table: str, row_id: str, changes: dict[str, Any], stamp: str
+) -> bool:
+    """Set ``changes`` (column: value) and ``updated_at`` on row ``row_id`` of ``table``;
+    False, writing nothing, when there are none."""
     if not changes:
         return False
     sets = ", ".join(f"{column} = ?" for column in changes)
     conn.execute(
         f"UPDATE {table} SET {sets}, updated_at = ? WHERE id = ?",
-        [*changes.values(), stamp, row["id"]],
+        [*changes.values(), stamp, row_id],
     )
     return True
 

@@ -7,6 +7,7 @@ tracked with ``PRAGMA user_version``, so an existing database upgrades in place.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import uuid
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from archive_analyzer.errors import CatalogError
 
@@ -35,6 +37,16 @@ def timestamp(moment: datetime) -> str:
 def parse_timestamp(text: str) -> datetime:
     """Inverse of :func:`timestamp`."""
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def json_list(text: str | None) -> list[Any]:
+    """A JSON-array column's items; [] for NULL, bad JSON or another JSON value (readers show
+    what they can rather than fail on one bad cell)."""
+    try:
+        parsed = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return parsed if isinstance(parsed, list) else []
 
 
 def new_id() -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archive_analyzer.fixity.frames import Match, compare
+from archive_analyzer.fixity.hasher import same_version_sql
 
 DURATION_SLACK_S = 0.5
 IDENTICAL, SAME_PROGRAMME = "identical", "same_programme"
@@ -182,10 +183,10 @@ def load(conn: sqlite3.Connection, source: str | None = None) -> list[FileFacts]
     params: tuple[Any, ...] = (source,) if source is not None else ()
     rows = conn.execute(
         "SELECT f.id, f.path, f.size, "
-        "CASE WHEN h.size = f.size AND abs(h.mtime - f.mtime) <= 1e-6 THEN h.sample END AS sample, "
-        "CASE WHEN h.size = f.size AND abs(h.mtime - f.mtime) <= 1e-6 THEN h.xxh128 END AS xxh, "
+        f"CASE WHEN {same_version_sql('h')} THEN h.sample END AS sample, "
+        f"CASE WHEN {same_version_sql('h')} THEN h.xxh128 END AS xxh, "
         "m.duration_s, "
-        "CASE WHEN g.size = f.size AND abs(g.mtime - f.mtime) <= 1e-6 THEN g.frames END AS frames, "
+        f"CASE WHEN {same_version_sql('g')} THEN g.frames END AS frames, "
         "c.id AS content_id, coalesce(c.duplicate, 0) AS copy_marked "
         "FROM files f LEFT JOIN file_hashes h ON h.file = f.id "
         "LEFT JOIN media_info m ON m.id = f.id LEFT JOIN frame_hashes g ON g.file = f.id "

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from archive_analyzer import timecode
-from archive_analyzer.catalog import contents, db, fields, read, search_index
+from archive_analyzer.catalog import contents, db, fields, search_index
+from archive_analyzer.catalog.media import media_info
 from archive_analyzer.catalog.pathfacts import normalise
 from archive_analyzer.errors import HandError, NotFound
 
@@ -82,7 +83,7 @@ class FileClock:
 
 def file_clock(conn: sqlite3.Connection, file_id: str | None) -> FileClock:
     """The probed duration, start timecode and frame rate of a file (blank when unknown)."""
-    media = read.media_info(conn, file_id) if file_id is not None else None
+    media = media_info(conn, file_id) if file_id is not None else None
     if media is None:
         return FileClock()
     return FileClock(media.duration_s, media.timecode, media.frame_rate)
@@ -284,14 +285,7 @@ def _write_manual(
     locks = sorted(contents.locked(row) | (set(values) - {"status"}) | set(LINK_LOCKS))
     if json.dumps(locks) != row["locked_fields"]:
         changes["locked_fields"] = json.dumps(locks)
-    if not changes:
-        return False
-    sets = ", ".join(f"{column} = ?" for column in changes)
-    conn.execute(
-        f"UPDATE contents SET {sets}, updated_at = ? WHERE id = ?",
-        [*changes.values(), stamp, row["id"]],
-    )
-    return True
+    return contents.write_changes(conn, "contents", row["id"], changes, stamp)
 
 
 def _links(

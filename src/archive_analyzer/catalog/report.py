@@ -30,157 +30,167 @@ def _rows(conn: sqlite3.Connection, sql: str, *params: Any) -> list[dict[str, An
     return [dict(row) for row in conn.execute(sql, params)]
 
 
-def files_by_status(conn: sqlite3.Connection, limit: int) -> Section:
-    rows = _rows(
-        conn,
-        "SELECT status, count(*) AS files, coalesce(sum(size), 0) AS bytes "
-        "FROM files GROUP BY status ORDER BY status",
-    )
-    return Section("files_by_status", "Files by status", rows)
+def _query(
+    name: str, key: str, title: str, sql: str, *, limited: bool = True, cap: int | None = None
+) -> Provider:
+    """Provider ``name``: section ``key`` is the rows of one query; ``limited``: the query's
+    one parameter is the row limit (at most ``cap``). Named as a ``def`` would be (the admin
+    page labels a section that failed with its provider's name)."""
+
+    def provider(conn: sqlite3.Connection, limit: int) -> Section:
+        params = (limit if cap is None else min(limit, cap),) if limited else ()
+        return Section(key, title, _rows(conn, sql, *params))
+
+    provider.__name__ = provider.__qualname__ = name
+    return provider
 
 
-def files_by_extension(conn: sqlite3.Connection, limit: int) -> Section:
-    rows = _rows(
-        conn,
-        "SELECT ext, count(*) AS files, coalesce(sum(size), 0) AS bytes FROM files "
-        "WHERE status != 'deleted' GROUP BY ext ORDER BY files DESC, ext LIMIT ?",
-        limit,
-    )
-    return Section("files_by_extension", "Files by extension", rows)
+files_by_status = _query(
+    "files_by_status",
+    "files_by_status",
+    "Files by status",
+    "SELECT status, count(*) AS files, coalesce(sum(size), 0) AS bytes "
+    "FROM files GROUP BY status ORDER BY status",
+    limited=False,
+)
 
 
-def last_scans(conn: sqlite3.Connection, limit: int) -> Section:
-    rows = _rows(
-        conn,
-        "SELECT id, kind, status, started_at, finished_at, round(duration_s, 2) AS duration_s, "
-        "files_seen, files_new, files_changed, files_moved, files_missing, errors "
-        "FROM scans WHERE kind != 'poll' ORDER BY id DESC LIMIT ?",
-        limit,
-    )
-    return Section("scans", "Last scans", rows)
+files_by_extension = _query(
+    "files_by_extension",
+    "files_by_extension",
+    "Files by extension",
+    "SELECT ext, count(*) AS files, coalesce(sum(size), 0) AS bytes FROM files "
+    "WHERE status != 'deleted' GROUP BY ext ORDER BY files DESC, ext LIMIT ?",
+)
 
 
-def last_checkpoint(conn: sqlite3.Connection, limit: int) -> Section:
-    rows = _rows(
-        conn,
-        "SELECT scan_id, status, processed_files, processed_bytes, last_path, updated_at "
-        "FROM scan_checkpoints ORDER BY scan_id DESC LIMIT 1",
-    )
-    return Section("checkpoint", "Last checkpoint", rows)
+last_scans = _query(
+    "last_scans",
+    "scans",
+    "Last scans",
+    "SELECT id, kind, status, started_at, finished_at, round(duration_s, 2) AS duration_s, "
+    "files_seen, files_new, files_changed, files_moved, files_missing, errors "
+    "FROM scans WHERE kind != 'poll' ORDER BY id DESC LIMIT ?",
+)
 
 
-def job_failures(conn: sqlite3.Connection, limit: int) -> Section:
-    """Jobs that failed after every retry (issue 7); a later success resolves them."""
-    rows = _rows(
-        conn,
-        "SELECT task, path, error, attempts, occurrences, last_failed_at FROM job_failures "
-        "WHERE resolved_at IS NULL ORDER BY last_failed_at DESC LIMIT ?",
-        limit,
-    )
-    return Section("job_failures", "Failed jobs", rows)
+last_checkpoint = _query(
+    "last_checkpoint",
+    "checkpoint",
+    "Last checkpoint",
+    "SELECT scan_id, status, processed_files, processed_bytes, last_path, updated_at "
+    "FROM scan_checkpoints ORDER BY scan_id DESC LIMIT 1",
+    limited=False,
+)
 
 
-def probe_jobs(conn: sqlite3.Connection, limit: int) -> Section:
-    """Probe jobs handed to the queue and not yet answered."""
-    rows = _rows(
-        conn,
-        "SELECT count(*) AS in_flight, min(dispatched_at) AS oldest_dispatch, "
-        "coalesce(max(attempts), 0) AS max_attempts FROM probe_leases",
-    )
-    return Section("probe_jobs", "Probe jobs in flight", rows)
+# Jobs that failed after every retry (issue 7); a later success resolves them.
+job_failures = _query(
+    "job_failures",
+    "job_failures",
+    "Failed jobs",
+    "SELECT task, path, error, attempts, occurrences, last_failed_at FROM job_failures "
+    "WHERE resolved_at IS NULL ORDER BY last_failed_at DESC LIMIT ?",
+)
 
 
-def last_polls(conn: sqlite3.Connection, limit: int) -> Section:
-    """The watcher's latest polls: when, how long, what changed, suspect ones with why."""
-    rows = _rows(
-        conn,
-        "SELECT started_at, status, round(duration_s, 2) AS duration_s, files_seen, files_new, "
-        "files_changed, files_moved, files_stable, files_missing, files_deleted, "
-        "files_restored, message FROM scans WHERE kind = 'poll' ORDER BY id DESC LIMIT ?",
-        min(limit, 5),
-    )
-    return Section("polls", "Last polls", rows)
+# Probe jobs handed to the queue and not yet answered.
+probe_jobs = _query(
+    "probe_jobs",
+    "probe_jobs",
+    "Probe jobs in flight",
+    "SELECT count(*) AS in_flight, min(dispatched_at) AS oldest_dispatch, "
+    "coalesce(max(attempts), 0) AS max_attempts FROM probe_leases",
+    limited=False,
+)
 
 
-def notifications(conn: sqlite3.Connection, limit: int) -> Section:
-    """Per source: whether change notifications are active, the last event, the last poll."""
-    rows = _rows(
-        conn,
-        "SELECT n.source, n.mechanism, n.health, n.detail, n.since, n.last_event, "
-        "n.last_event_at, n.events, n.rounds, n.rescans, "
-        "(SELECT max(s.started_at) FROM scans s WHERE s.source = n.source AND s.kind = 'poll') "
-        "AS last_poll_at FROM notify_state n ORDER BY n.source LIMIT ?",
-        limit,
-    )
-    return Section("notifications", "Change notifications", rows)
+# The watcher's latest polls: when, how long, what changed, suspect ones with why.
+last_polls = _query(
+    "last_polls",
+    "polls",
+    "Last polls",
+    "SELECT started_at, status, round(duration_s, 2) AS duration_s, files_seen, files_new, "
+    "files_changed, files_moved, files_stable, files_missing, files_deleted, "
+    "files_restored, message FROM scans WHERE kind = 'poll' ORDER BY id DESC LIMIT ?",
+    cap=5,
+)
 
 
-def incoming_files(conn: sqlite3.Connection, limit: int) -> Section:
-    """Files still being written: not probed until a writer closed them (change
-    notifications) or their size and mtime held across two polls."""
-    rows = _rows(
-        conn,
-        "SELECT path, size, updated_at FROM files WHERE status = 'incoming' "
-        "ORDER BY updated_at DESC LIMIT ?",
-        limit,
-    )
-    return Section("incoming", "Incoming files", rows)
+# Per source: whether change notifications are active, the last event, the last poll.
+notifications = _query(
+    "notifications",
+    "notifications",
+    "Change notifications",
+    "SELECT n.source, n.mechanism, n.health, n.detail, n.since, n.last_event, "
+    "n.last_event_at, n.events, n.rounds, n.rescans, "
+    "(SELECT max(s.started_at) FROM scans s WHERE s.source = n.source AND s.kind = 'poll') "
+    "AS last_poll_at FROM notify_state n ORDER BY n.source LIMIT ?",
+)
 
 
-def missing_files(conn: sqlite3.Connection, limit: int) -> Section:
-    """Files gone from the share, not yet (soft) deleted."""
-    rows = _rows(
-        conn,
-        "SELECT path, size, missing_since FROM files WHERE status = 'missing' "
-        "ORDER BY missing_since DESC LIMIT ?",
-        limit,
-    )
-    return Section("missing", "Missing files", rows)
+# Files still being written: not probed until a writer closed them (change notifications) or their
+# size and mtime held across two polls.
+incoming_files = _query(
+    "incoming_files",
+    "incoming",
+    "Incoming files",
+    "SELECT path, size, updated_at FROM files WHERE status = 'incoming' "
+    "ORDER BY updated_at DESC LIMIT ?",
+)
 
 
-def recent_events(conn: sqlite3.Connection, limit: int) -> Section:
-    """The latest file history entries (new, changed, moved, missing, probed ...)."""
-    rows = _rows(
-        conn,
-        "SELECT e.at, e.kind, f.path FROM file_events e JOIN files f ON f.id = e.file "
-        "ORDER BY e.id DESC LIMIT ?",
-        limit,
-    )
-    return Section("events", "Recent events", rows)
+# Files gone from the share, not yet (soft) deleted.
+missing_files = _query(
+    "missing_files",
+    "missing",
+    "Missing files",
+    "SELECT path, size, missing_since FROM files WHERE status = 'missing' "
+    "ORDER BY missing_since DESC LIMIT ?",
+)
 
 
-def probe_failures(conn: sqlite3.Connection, limit: int) -> Section:
-    """Files whose probe failed (I/O), newest first, with the error."""
-    rows = _rows(
-        conn,
-        "SELECT f.path, m.error, m.probed_at FROM files f LEFT JOIN media_info m ON m.id = f.id "
-        "WHERE f.probe_state = 'failed' ORDER BY m.probed_at DESC LIMIT ?",
-        limit,
-    )
-    return Section("probe_failures", "Probe failures", rows)
+# The latest file history entries (new, changed, moved, missing, probed ...).
+recent_events = _query(
+    "recent_events",
+    "events",
+    "Recent events",
+    "SELECT e.at, e.kind, f.path FROM file_events e JOIN files f ON f.id = e.file "
+    "ORDER BY e.id DESC LIMIT ?",
+)
 
 
-def probe_outcomes(conn: sqlite3.Connection, limit: int) -> Section:
-    """Probe results by status, with the bytes read per file (the prober's cost)."""
-    rows = _rows(
-        conn,
-        "SELECT status, count(*) AS files, CAST(avg(bytes_read) AS INTEGER) AS avg_bytes_read, "
-        "max(bytes_read) AS max_bytes_read, round(avg(probe_ms), 1) AS avg_ms "
-        "FROM media_info GROUP BY status ORDER BY files DESC",
-    )
-    return Section("probe_outcomes", "Probe results by status", rows)
+# Files whose probe failed (I/O), newest first, with the error.
+probe_failures = _query(
+    "probe_failures",
+    "probe_failures",
+    "Probe failures",
+    "SELECT f.path, m.error, m.probed_at FROM files f LEFT JOIN media_info m ON m.id = f.id "
+    "WHERE f.probe_state = 'failed' ORDER BY m.probed_at DESC LIMIT ?",
+)
 
 
-def probe_problems(conn: sqlite3.Connection, limit: int) -> Section:
-    """Files the prober found truncated, incomplete, invalid or unsupported, newest first."""
-    rows = _rows(
-        conn,
-        "SELECT f.path, m.status, m.error, m.probed_at FROM media_info m JOIN files f "
-        "ON f.id = m.id WHERE m.status NOT IN ('ok', 'error') AND f.status != 'deleted' "
-        "ORDER BY m.probed_at DESC LIMIT ?",
-        limit,
-    )
-    return Section("probe_problems", "Files with problems found by probing", rows)
+# Probe results by status, with the bytes read per file (the prober's cost).
+probe_outcomes = _query(
+    "probe_outcomes",
+    "probe_outcomes",
+    "Probe results by status",
+    "SELECT status, count(*) AS files, CAST(avg(bytes_read) AS INTEGER) AS avg_bytes_read, "
+    "max(bytes_read) AS max_bytes_read, round(avg(probe_ms), 1) AS avg_ms "
+    "FROM media_info GROUP BY status ORDER BY files DESC",
+    limited=False,
+)
+
+
+# Files the prober found truncated, incomplete, invalid or unsupported, newest first.
+probe_problems = _query(
+    "probe_problems",
+    "probe_problems",
+    "Files with problems found by probing",
+    "SELECT f.path, m.status, m.error, m.probed_at FROM media_info m JOIN files f "
+    "ON f.id = m.id WHERE m.status NOT IN ('ok', 'error') AND f.status != 'deleted' "
+    "ORDER BY m.probed_at DESC LIMIT ?",
+)
 
 
 def sync_state(conn: sqlite3.Connection, limit: int) -> Section:
@@ -199,46 +209,47 @@ def sync_state(conn: sqlite3.Connection, limit: int) -> Section:
     return Section("sync", "Cloud sync", rows)
 
 
-def catalog_contents(conn: sqlite3.Connection, limit: int) -> Section:
-    """Per catalog (brand): series, visible episodes and clips (by their effective brand, the
-    read model's); 'unsorted' holds unclassified files."""
-    rows = _rows(
-        conn,
-        "SELECT c.id AS catalog, c.title, "
-        "(SELECT count(*) FROM series s WHERE s.catalog_id = c.id) AS series, "
-        "(SELECT count(*) FROM content_view t WHERE t.catalog_id = c.id "
-        "AND t.kind = 'episode' AND t.visible) AS episodes, "
-        "(SELECT count(*) FROM content_view t WHERE t.catalog_id = c.id "
-        "AND t.kind = 'clip' AND t.visible) AS clips "
-        "FROM catalogs c ORDER BY c.sort_order, c.id LIMIT ?",
-        limit,
-    )
-    return Section("catalog", "Catalog (brands, series, episodes, clips)", rows)
+# Per catalog (brand): series, visible episodes and clips (by their effective brand, the read
+# model's); 'unsorted' holds unclassified files.
+catalog_contents = _query(
+    "catalog_contents",
+    "catalog",
+    "Catalog (brands, series, episodes, clips)",
+    "SELECT c.id AS catalog, c.title, "
+    "(SELECT count(*) FROM series s WHERE s.catalog_id = c.id) AS series, "
+    "(SELECT count(*) FROM content_view t WHERE t.catalog_id = c.id "
+    "AND t.kind = 'episode' AND t.visible) AS episodes, "
+    "(SELECT count(*) FROM content_view t WHERE t.catalog_id = c.id "
+    "AND t.kind = 'clip' AND t.visible) AS clips "
+    "FROM catalogs c ORDER BY c.sort_order, c.id LIMIT ?",
+)
 
 
-def web_summary(conn: sqlite3.Connection, limit: int) -> Section:
-    """Viewer accounts, watch progress and the search index (web app, migration 0006)."""
-    rows = _rows(
-        conn,
-        "SELECT (SELECT count(*) FROM users) AS users, "
-        "(SELECT count(*) FROM users WHERE role = 'admin') AS admins, "
-        "(SELECT count(*) FROM watch_progress) AS progress_rows, "
-        "(SELECT count(*) FROM search_docs) AS indexed_contents, "
-        "(SELECT count(*) FROM search_dirty) AS index_queue",
-    )
-    return Section("web", "Web app", rows)
+# Viewer accounts, watch progress and the search index (web app, migration 0006).
+web_summary = _query(
+    "web_summary",
+    "web",
+    "Web app",
+    "SELECT (SELECT count(*) FROM users) AS users, "
+    "(SELECT count(*) FROM users WHERE role = 'admin') AS admins, "
+    "(SELECT count(*) FROM watch_progress) AS progress_rows, "
+    "(SELECT count(*) FROM search_docs) AS indexed_contents, "
+    "(SELECT count(*) FROM search_dirty) AS index_queue",
+    limited=False,
+)
 
 
-def poster_frames(conn: sqlite3.Connection, limit: int) -> Section:
-    """Poster frames made by the web app (issue 9) and what they cost to read."""
-    rows = _rows(
-        conn,
-        "SELECT count(*) FILTER (WHERE error IS NULL) AS made, "
-        "count(*) FILTER (WHERE error IS NOT NULL) AS failed, "
-        "CAST(avg(bytes_read) AS INTEGER) AS avg_bytes_read, max(bytes_read) AS max_bytes_read, "
-        "round(avg(ms), 1) AS avg_ms FROM thumbnails",
-    )
-    return Section("poster_frames", "Poster frames", rows)
+# Poster frames made by the web app (issue 9) and what they cost to read.
+poster_frames = _query(
+    "poster_frames",
+    "poster_frames",
+    "Poster frames",
+    "SELECT count(*) FILTER (WHERE error IS NULL) AS made, "
+    "count(*) FILTER (WHERE error IS NOT NULL) AS failed, "
+    "CAST(avg(bytes_read) AS INTEGER) AS avg_bytes_read, max(bytes_read) AS max_bytes_read, "
+    "round(avg(ms), 1) AS avg_ms FROM thumbnails",
+    limited=False,
+)
 
 
 def fixity_state(conn: sqlite3.Connection, limit: int) -> Section:
@@ -264,16 +275,15 @@ def fixity_state(conn: sqlite3.Connection, limit: int) -> Section:
     return Section("fixity", "Fixity (content hashes)", rows)
 
 
-def fixity_failures(conn: sqlite3.Connection, limit: int) -> Section:
-    """Same size and mtime, different bytes: where, since when, which chunk and time range."""
-    rows = _rows(
-        conn,
-        "SELECT path, first_chunk AS chunk, byte_from, byte_to, time_from, time_to, expected, "
-        "actual, detected_at, last_seen_at FROM fixity_failures WHERE resolved_at IS NULL "
-        "ORDER BY detected_at DESC LIMIT ?",
-        limit,
-    )
-    return Section("fixity_failures", "Fixity failures (bytes changed, size and mtime not)", rows)
+# Same size and mtime, different bytes: where, since when, which chunk and time range.
+fixity_failures = _query(
+    "fixity_failures",
+    "fixity_failures",
+    "Fixity failures (bytes changed, size and mtime not)",
+    "SELECT path, first_chunk AS chunk, byte_from, byte_to, time_from, time_to, expected, "
+    "actual, detected_at, last_seen_at FROM fixity_failures WHERE resolved_at IS NULL "
+    "ORDER BY detected_at DESC LIMIT ?",
+)
 
 
 PROVIDERS: list[Provider] = [

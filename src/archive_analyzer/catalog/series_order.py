@@ -10,7 +10,7 @@ clip cut as its own file steps through the series' other such clips; a hand (a c
 episode) steps through the other hands of its episode by start time.
 
 ``ORDER`` is the one definition, as SQL over ``content_view v``: the read model's series
-listing (``read.list_contents``, with its cursors), the series pages and ``neighbours`` all
+listing (``listing.list_contents``, with its cursors), the series pages and ``neighbours`` all
 sort by it. It is computed from the stored facts rather than read from ``contents.sort_key``
 (the classifier's key, published to Firestore), which would need a reclassify of every
 existing catalog to change; a series holds at most a few hundred contents.

@@ -30,6 +30,9 @@ from archive_analyzer.catalog.classify import Rules, classify
 from archive_analyzer.catalog.duplicates import IDENTICAL, SAME_PROGRAMME, Group
 from archive_analyzer.catalog.pathfacts import normalise
 from archive_analyzer.errors import NotFound
+from archive_analyzer.fixity.hasher import same_version_sql
+
+_HASHED = same_version_sql("h")  # a hash counts only for the version it was taken of
 
 
 def played_file(conn: sqlite3.Connection, content_id: str) -> str | None:
@@ -80,8 +83,8 @@ def versions_of(conn: sqlite3.Connection, content_id: str) -> list[Version]:
         "SELECT vf.version_id, vf.file_id, vf.member, f.path, f.name, f.ext, f.size, f.status, "
         "m.container, m.video_codec, m.width, m.height, m.duration_s, "
         "coalesce(m.browser_playable, 0) AS playable, "
-        "CASE WHEN h.size = f.size AND abs(h.mtime - f.mtime) <= 1e-6 THEN h.xxh128 END AS xxh, "
-        "CASE WHEN h.size = f.size AND abs(h.mtime - f.mtime) <= 1e-6 THEN h.status END AS fx, "
+        f"CASE WHEN {_HASHED} THEN h.xxh128 END AS xxh, "
+        f"CASE WHEN {_HASHED} THEN h.status END AS fx, "
         "v.kind, coalesce(c.duplicate, 0) AS copy_marked "
         "FROM version_files vf JOIN files f ON f.id = vf.file_id "
         "JOIN contents c ON c.id = vf.version_id "
@@ -296,7 +299,7 @@ def _compare(conn: sqlite3.Connection, a: str, b: str, content_a: str, content_b
     hashes = dict(
         conn.execute(
             "SELECT h.file, h.xxh128 FROM file_hashes h JOIN files f ON f.id = h.file "
-            "WHERE h.file IN (?, ?) AND h.size = f.size AND abs(h.mtime - f.mtime) <= 1e-6",
+            f"WHERE h.file IN (?, ?) AND {_HASHED}",
             (a, b),
         ).fetchall()
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import sqlite3
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -107,6 +110,19 @@ def existing_catalog(cfg: Settings) -> Path:
     from archive_analyzer.catalog.db import require_existing
 
     return require_existing(cfg.db)
+
+
+@contextlib.contextmanager
+def open_catalog(cfg: Settings, *, readonly: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection to the existing catalog ``cfg.db`` (``existing_catalog``), closed after
+    the block."""
+    from archive_analyzer.catalog.db import connect
+
+    conn = connect(existing_catalog(cfg), readonly=readonly)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def emit_json(obj: Any) -> None:

@@ -23,7 +23,7 @@ from archive_analyzer.cli.app import (
     JsonOption,
     app,
     emit_json,
-    existing_catalog,
+    open_catalog,
     settings,
 )
 from archive_analyzer.config import Settings
@@ -65,16 +65,12 @@ def export_clip(
     re-encodes (H.264/AAC MP4, or the export_exact_codec setting) for exact in and out.
     """
     from archive_analyzer import pipeline
-    from archive_analyzer.catalog import db as catalog_db
     from archive_analyzer.export import clips
     from archive_analyzer.export.selection import clip_target
 
     cfg = settings(db, config, **({"source": source} if source else {}))
-    conn = catalog_db.connect(existing_catalog(cfg), readonly=True)
-    try:
+    with open_catalog(cfg, readonly=True) as conn:
         target = clip_target(conn, content_id)
-    finally:
-        conn.close()
     if not cfg.source:
         raise ExportError("export clip reads the original: give --source (or ARCHIVE_SOURCE)")
     options = pipeline.export_options(cfg)
@@ -216,14 +212,12 @@ def _edit_list(
     as_json: bool,
 ) -> None:
     from archive_analyzer import pipeline
-    from archive_analyzer.catalog import db as catalog_db
     from archive_analyzer.export import edit_lists, selection
 
     chosen = [bool(content), series is not None, query is not None]
     if sum(chosen) != 1:
         raise typer.BadParameter("give one of --content, --series or --query")
-    conn = catalog_db.connect(existing_catalog(cfg), readonly=True)
-    try:
+    with open_catalog(cfg, readonly=True) as conn:
         if content:
             titles = [selection.content_title(conn, c) for c in content]
             missing = [c for c, t in zip(content, titles, strict=True) if t is None]
@@ -240,8 +234,6 @@ def _edit_list(
         events = selection.events(conn, ids)
         options = edit_lists.Options(media_root=pipeline.export_options(cfg).media_root, name=name)
         text = edit_lists.render(events, fmt, options)  # type: ignore[arg-type]
-    finally:
-        conn.close()
     out.write_text(text, encoding="utf-8")
     hands_n = sum(1 for e in events if e.is_hand)
     detail = {"kind": "edit list", "format": fmt, "query": query, "events": len(events)}

@@ -26,6 +26,7 @@ from archive_analyzer.cli.app import (
     app,
     emit_json,
     existing_catalog,
+    open_catalog,
     settings,
 )
 from archive_analyzer.cli.export import export_app
@@ -146,11 +147,8 @@ def duplicates(
     from archive_analyzer.catalog import duplicates as dupes
 
     cfg = settings(db, config)
-    conn = catalog_db.connect(existing_catalog(cfg))
-    try:
+    with open_catalog(cfg) as conn:
         found = dupes.report(conn)
-    finally:
-        conn.close()
     if as_json:
         for group in found:
             emit_json(group.as_json())
@@ -185,13 +183,10 @@ def export_mhl(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="FOLDER") from exc
     source_name = pipeline.source_opener(cfg)(cfg.source).name
-    conn = catalog_db.connect(existing_catalog(cfg))
-    try:
+    with open_catalog(cfg) as conn:
         written, count = verification.export_manifest(
             conn, source_name, root, out, now=catalog_db.utc_now(), host=platform.node()
         )
-    finally:
-        conn.close()
     if as_json:
         emit_json({"manifest": str(written), "files": count, "folder": root})
     else:

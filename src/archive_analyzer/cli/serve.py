@@ -15,7 +15,7 @@ from archive_analyzer.cli.app import (
     JsonOption,
     app,
     emit_json,
-    existing_catalog,
+    open_catalog,
     settings,
 )
 
@@ -177,17 +177,13 @@ def users_passwd(
 ) -> None:
     """Set a user's password (ends their sessions); read from stdin or prompted twice."""
     from archive_analyzer.catalog import audit
-    from archive_analyzer.catalog import db as catalog_db
     from archive_analyzer.web import accounts
 
     cfg = settings(db, config)
-    conn = catalog_db.connect(existing_catalog(cfg))
-    try:
+    with open_catalog(cfg) as conn:
         user = accounts.require_user(conn, username)
         accounts.set_password(conn, user.username, _read_password())
         _audit(conn, audit.PASSWORD, user.username)
-    finally:
-        conn.close()
     typer.echo(f"password changed for {user.username}")
 
 
@@ -200,32 +196,24 @@ def users_role(
 ) -> None:
     """Give an account another role (viewer, editor or admin)."""
     from archive_analyzer.catalog import audit
-    from archive_analyzer.catalog import db as catalog_db
     from archive_analyzer.web import accounts
 
     cfg = settings(db, config)
-    conn = catalog_db.connect(existing_catalog(cfg))
-    try:
+    with open_catalog(cfg) as conn:
         before = accounts.require_user(conn, username)
         user = accounts.set_role(conn, before.username, role)
         _audit(conn, audit.ROLE, user.username, {"from": before.role.value, "to": user.role.value})
-    finally:
-        conn.close()
     typer.echo(f"{user.username} is now {user.role.value}")
 
 
 def _switch(username: str, disabled: bool, db: Path | None, config: Path | None) -> None:
     from archive_analyzer.catalog import audit
-    from archive_analyzer.catalog import db as catalog_db
     from archive_analyzer.web import accounts
 
     cfg = settings(db, config)
-    conn = catalog_db.connect(existing_catalog(cfg))
-    try:
+    with open_catalog(cfg) as conn:
         user = accounts.set_disabled(conn, accounts.require_user(conn, username).username, disabled)
         _audit(conn, audit.DISABLE if disabled else audit.ENABLE, user.username)
-    finally:
-        conn.close()
     typer.echo(f"{user.username} {'disabled' if disabled else 'enabled'}")
 
 
@@ -253,22 +241,18 @@ def users_brands(
 ) -> None:
     """Limit an account to some brands (it sees, searches and streams nothing else)."""
     from archive_analyzer.catalog import audit
-    from archive_analyzer.catalog import db as catalog_db
     from archive_analyzer.errors import AuthError
     from archive_analyzer.web import accounts
 
     if all_brands and brands:
         raise AuthError("give brands or --all, not both")
     cfg = settings(db, config)
-    conn = catalog_db.connect(existing_catalog(cfg))
-    try:
+    with open_catalog(cfg) as conn:
         user = accounts.set_brands(
             conn, accounts.require_user(conn, username).username, None if all_brands else brands
         )
         shown = sorted(user.brands) if user.brands else "all"
         _audit(conn, audit.BRANDS, user.username, {"brands": shown})
-    finally:
-        conn.close()
     typer.echo(f"{user.username} sees {', '.join(shown) if user.brands else 'every brand'}")
 
 
@@ -289,15 +273,11 @@ def _user_json(user: object) -> dict[str, object]:
 @users_app.command("list")
 def users_list(db: DbOption = None, config: ConfigOption = None, json: JsonOption = False) -> None:
     """List accounts: name, role, brands, status, last login."""
-    from archive_analyzer.catalog import db as catalog_db
     from archive_analyzer.web import accounts
 
     cfg = settings(db, config)
-    conn = catalog_db.connect(existing_catalog(cfg))
-    try:
+    with open_catalog(cfg) as conn:
         users = accounts.list_users(conn)
-    finally:
-        conn.close()
     for user in users:
         if json:
             emit_json(_user_json(user))

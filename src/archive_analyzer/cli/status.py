@@ -8,7 +8,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from archive_analyzer.catalog import db as catalog_db
 from archive_analyzer.catalog.report import Section, collect
 from archive_analyzer.cli.app import (
     ConfigOption,
@@ -16,7 +15,7 @@ from archive_analyzer.cli.app import (
     JsonOption,
     app,
     emit_json,
-    existing_catalog,
+    open_catalog,
     settings,
 )
 
@@ -30,11 +29,8 @@ def status(
 ) -> None:
     """Show scans, polls, counts, failures, incoming and missing files, events and sync lag."""
     cfg = settings(db, config)
-    conn = catalog_db.connect(existing_catalog(cfg))
-    try:
+    with open_catalog(cfg) as conn:
         sections = collect(conn, limit=limit)
-    finally:
-        conn.close()
     if as_json:
         for section in sections:
             emit_json({"section": section.key, "title": section.title, "rows": section.rows})

@@ -119,6 +119,13 @@ def same_version(size: int, mtime: float, other_size: int, other_mtime: float) -
     return size == other_size and abs(mtime - other_mtime) <= _MTIME_SLACK
 
 
+def same_version_sql(taken: str, file: str = "f") -> str:
+    """``same_version`` as an SQL condition: the row aliased ``taken`` (a ``file_hashes`` or
+    ``file_frames`` row, which record the size and mtime they were taken of) is of the current
+    version of the file aliased ``file``."""
+    return f"{taken}.size = {file}.size AND abs({taken}.mtime - {file}.mtime) <= {_MTIME_SLACK}"
+
+
 def sample_ranges(size: int, span: int = SAMPLE_SPAN) -> list[tuple[int, int]]:
     """(offset, length) of the first, middle and last ``span`` bytes (the whole file when it
     is small); the ranges never overlap."""

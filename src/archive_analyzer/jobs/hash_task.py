@@ -12,13 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from huey import Huey
-
-from archive_analyzer.errors import JobError
-from archive_analyzer.jobs import registry
 from archive_analyzer.jobs.messages import HashJob, HashOutcome, HashProgress
-from archive_analyzer.jobs.probe_task import worker_name
-from archive_analyzer.jobs.queue import ResultsQueue
+from archive_analyzer.jobs.worker_task import WorkerTask, worker_name
 from archive_analyzer.jobs.writer_tasks import describe
 
 log = logging.getLogger(__name__)
@@ -28,47 +23,25 @@ log = logging.getLogger(__name__)
 RunHash = Callable[[HashJob, Callable[[HashProgress], None]], HashOutcome]
 
 
-class HashTask:
-    """The hash task of one process, registered on the hash queue's Huey (``run_hash`` None:
-    this process only enqueues)."""
+class HashTask(WorkerTask[RunHash]):
+    """The hash task of one process, registered on the hash queue's Huey (``run`` None: this
+    process only enqueues)."""
 
-    def __init__(
-        self,
-        huey: Huey,
-        results: ResultsQueue,
-        *,
-        retries: int,
-        retry_delay_s: float,
-        run_hash: RunHash | None,
-        on_outcome: Callable[[], None],
-    ) -> None:
-        self._results = results
-        self._run_hash = run_hash
-        self._on_outcome = on_outcome
-        self.task = registry.task(
-            huey, "hash", self._hash, context=True, retries=retries,
-            retry_delay=retry_delay_s, retry_backoff=2.0,
-        )  # fmt: skip
+    NAME = "hash"
 
     def enqueue(self, job: HashJob) -> None:
         """Put ``job`` on the hash queue (a pickled value: every host runs the same release)."""
         self.task(job)
 
-    def _progress(self, message: HashProgress) -> None:
-        self._results.put(message)
-        self._on_outcome()
-
-    def _hash(self, job: HashJob, task: Any = None) -> None:
-        if self._run_hash is None:
-            raise JobError("a hash task ran in a process without hash workers")
+    def _body(self, job: HashJob, task: Any = None) -> None:
+        run_hash = self.runner()
         final = task is None or task.retries == 0
         try:
-            outcome = self._run_hash(job, self._progress)
+            outcome = run_hash(job, self.send)
         except Exception as exc:  # the source cannot be reached: retried, then reported
             if not final:
                 log.warning("hash of %s failed (%s); retrying", job.path, describe(exc))
                 raise
             log.error("hash of %s failed for good: %s", job.path, describe(exc))
             outcome = HashOutcome(job, None, error=describe(exc), worker=worker_name())
-        self._results.put(outcome)
-        self._on_outcome()
+        self.send(outcome)

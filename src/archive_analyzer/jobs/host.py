@@ -92,6 +92,26 @@ class _HostConsumer(Consumer):  # type: ignore[misc]  # huey is untyped
         pass
 
 
+def _pool_consumer(huey: Any, workers: int, shutdown_timeout: float) -> Consumer:
+    """A consumer of a job queue (probe, hash, export, previews): ``workers`` threads, no
+    periodic tasks, health-checked, waiting at most ``shutdown_timeout`` s for the jobs in
+    hand when stopped (not started)."""
+    return _HostConsumer(
+        huey,
+        workers=workers,
+        worker_type="thread",
+        periodic=False,
+        max_delay=MAX_IDLE_DELAY_S,
+        check_worker_health=True,
+        shutdown_timeout=shutdown_timeout,
+    )
+
+
+def _present(*consumers: Consumer | None) -> list[Consumer]:
+    """The consumers this host runs (a kind configured to 0 workers is None)."""
+    return [consumer for consumer in consumers if consumer is not None]
+
+
 @contextlib.contextmanager
 def probing_tasks(
     queues: Queues,
@@ -154,15 +174,8 @@ def hash_consumer(queues: Queues, settings: Settings) -> Consumer | None:
     keeps at most ``hash_concurrency`` hash jobs in flight across all hosts."""
     if settings.hash_workers <= 0 or settings.hash_concurrency <= 0:
         return None
-    return _HostConsumer(
-        queues.hash,
-        workers=settings.hash_workers,
-        worker_type="thread",
-        periodic=False,
-        max_delay=MAX_IDLE_DELAY_S,
-        check_worker_health=True,
-        shutdown_timeout=120.0,  # a running hash stops at its next chunk once told to
-    )
+    # a running hash stops at its next chunk once told to
+    return _pool_consumer(queues.hash, settings.hash_workers, shutdown_timeout=120.0)
 
 
 def hash_writer(settings: Settings, writer: Writer, queues: Queues, tasks: Tasks) -> HashWriter:
@@ -217,29 +230,15 @@ def _export_runner(settings: Settings, queues: Queues, pool: SourcePool) -> RunE
 def export_consumer(queues: Queues, settings: Settings) -> Consumer:
     """A Huey consumer of the export queue with ``settings.export_workers`` threads (not
     started). It runs in ``run``, whose disk holds the export cache the web app serves."""
-    return _HostConsumer(
-        queues.export,
-        workers=settings.export_workers,
-        worker_type="thread",
-        periodic=False,
-        max_delay=MAX_IDLE_DELAY_S,
-        check_worker_health=True,
-        shutdown_timeout=30.0,  # an export asked to stop kills its ffmpeg at once
-    )
+    # an export asked to stop kills its ffmpeg at once
+    return _pool_consumer(queues.export, settings.export_workers, shutdown_timeout=30.0)
 
 
 def preview_consumer(task: previews.PreviewTask, settings: Settings) -> Consumer:
     """A Huey consumer of the previews queue with ``settings.preview_workers`` threads (not
     started). It runs in ``run``, whose data folder holds the strips the web app serves."""
-    return _HostConsumer(
-        task.huey,
-        workers=settings.preview_workers,
-        worker_type="thread",
-        periodic=False,
-        max_delay=MAX_IDLE_DELAY_S,
-        check_worker_health=True,
-        shutdown_timeout=60.0,  # the file in hand finishes (one file, bounded)
-    )
+    # the file in hand finishes (one file, bounded)
+    return _pool_consumer(task.huey, settings.preview_workers, shutdown_timeout=60.0)
 
 
 def single_writer_consumer(queues: Queues) -> Consumer:
@@ -257,16 +256,8 @@ def single_writer_consumer(queues: Queues) -> Consumer:
 
 def probe_consumer(queues: Queues, settings: Settings, workers: int) -> Consumer:
     """A Huey consumer of the probe queue with ``workers`` threads (not started)."""
-    return _HostConsumer(
-        queues.probe,
-        workers=workers,
-        worker_type="thread",
-        periodic=False,
-        max_delay=MAX_IDLE_DELAY_S,
-        check_worker_health=True,
-        # A probe is bounded by probe_timeout_s; do not wait for ever on a stuck one.
-        shutdown_timeout=settings.probe_timeout_s + 15.0,
-    )
+    # A probe is bounded by probe_timeout_s; do not wait for ever on a stuck one.
+    return _pool_consumer(queues.probe, workers, shutdown_timeout=settings.probe_timeout_s + 15.0)
 
 
 def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
@@ -278,11 +269,11 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
     queues.storage.ping()
     stopping = threading.Event()
     with probing_tasks(queues, settings, hash_stopping=stopping):
-        consumer = probe_consumer(queues, settings, max(1, settings.workers))
+        probers = probe_consumer(queues, settings, max(1, settings.workers))
         hashers = hash_consumer(queues, settings)
-        consumer.start()
-        if hashers is not None:
-            hashers.start()
+        running = _present(probers, hashers)
+        for consumer in running:
+            consumer.start()
         log.info(
             "probe worker up: %d thread(s), %d hash thread(s), queue %s %s",
             max(1, settings.workers),
@@ -294,13 +285,11 @@ def run_worker(settings: Settings, stop: StopFlag | None = None) -> None:
         while not flag.wait(0.5):
             if time.monotonic() >= next_check:
                 next_check = time.monotonic() + HEALTH_CHECK_S
-                for running in (consumer, hashers):
-                    if running is not None:
-                        running.check_worker_health()
+                for consumer in running:
+                    consumer.check_worker_health()
         stopping.set()  # running hashes stop at their next chunk, their place kept
-        consumer.stop(graceful=True)
-        if hashers is not None:
-            hashers.stop(graceful=True)
+        for consumer in running:
+            consumer.stop(graceful=True)
     log.info("probe worker stopped")
 
 
@@ -357,9 +346,8 @@ def _serve(
     server = _start_web(app_factory, settings) if app_factory is not None else None
 
     writer_consumer.start()
-    for consumer in (probers, previewers, exporters, hashers):
-        if consumer is not None:
-            consumer.start()
+    for consumer in _present(probers, previewers, exporters, hashers):
+        consumer.start()
     # Change notifications before the first poll, so that poll already answers the rescan a
     # freshly armed watch asks for.
     writer.start_watching(tasks.writer.request_changes)
@@ -399,9 +387,8 @@ def _serve(
                     except Exception as exc:  # queue backend down: next check
                         log.warning("cannot enqueue previews: %s", exc)
                 writer_consumer.check_worker_health()
-                for consumer in (probers, exporters, previewers, hashers):
-                    if consumer is not None:
-                        consumer.check_worker_health()
+                for consumer in _present(probers, exporters, previewers, hashers):
+                    consumer.check_worker_health()
             flag.wait(max(0.05, min(next_poll, next_check) - time.monotonic()))
     finally:
         if previewers is not None:
@@ -410,7 +397,7 @@ def _serve(
         if exporters is not None:
             exporters.stop(graceful=True)
         hash_stopping.set()  # running hashes stop at their next chunk, their place kept
-        _shutdown(server, [probers, hashers], writer_consumer, writer)
+        _shutdown(server, _present(probers, hashers), writer_consumer, writer)
 
 
 def _poll_waiting(queues: Queues) -> bool:
@@ -418,14 +405,13 @@ def _poll_waiting(queues: Queues) -> bool:
 
 
 def _shutdown(
-    server: Any, workers: list[Consumer | None], writer_consumer: Consumer, writer: Writer
+    server: Any, workers: list[Consumer], writer_consumer: Consumer, writer: Writer
 ) -> None:
     if server is not None:
         server.should_exit = True
     writer.stop_watching()  # no more rounds; ``writer.close`` records it
     for consumer in workers:
-        if consumer is not None:
-            consumer.stop(graceful=True)  # jobs in flight finish and send their outcomes
+        consumer.stop(graceful=True)  # jobs in flight finish and send their outcomes
     writer_consumer.stop(graceful=True)  # the writer finishes the task it is on
     try:
         handled = writer.ingest_all()  # outcomes that arrived after the last ingest

@@ -9,17 +9,12 @@ lease (``jobs.writer``).
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections.abc import Callable
 from typing import Any
 
-from huey import Huey
-
 from archive_analyzer.errors import JobError
-from archive_analyzer.jobs import registry
 from archive_analyzer.jobs.messages import ProbeOutcome
-from archive_analyzer.jobs.queue import ResultsQueue
+from archive_analyzer.jobs.worker_task import WorkerTask, worker_name
 from archive_analyzer.jobs.writer_tasks import describe
 from archive_analyzer.pipeline import ProbeJob
 from archive_analyzer.probe.result import ProbeResult, ProbeStatus
@@ -30,57 +25,29 @@ log = logging.getLogger(__name__)
 RunProbe = Callable[[ProbeJob], ProbeResult]
 
 
-def worker_name() -> str:
-    """``host:pid`` of this process."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-class ProbeTask:
+class ProbeTask(WorkerTask[RunProbe]):
     """The probe task of one process, registered on the probe queue's Huey.
 
-    ``run_probe`` is None in a process that only enqueues (it then refuses to run a probe);
+    ``run`` is None in a process that only enqueues (it then refuses to run a probe);
     ``on_outcome`` asks the writer to ingest once an outcome is in the results queue.
     """
 
-    def __init__(
-        self,
-        huey: Huey,
-        results: ResultsQueue,
-        *,
-        retries: int,
-        retry_delay_s: float,
-        run_probe: RunProbe | None,
-        on_outcome: Callable[[], None],
-    ) -> None:
-        self._results = results
-        self._retries = retries
-        self._run_probe = run_probe
-        self._on_outcome = on_outcome
-        self.task = registry.task(
-            huey,
-            "probe",
-            self._probe,
-            context=True,
-            retries=retries,
-            retry_delay=retry_delay_s,
-            retry_backoff=2.0,
-        )
+    NAME = "probe"
 
     def enqueue(self, job: ProbeJob) -> None:
         """Put ``job`` on the probe queue (primitive arguments: any host can take it)."""
         self.task(job.file_id, job.source, job.path, job.size, job.mtime)
 
-    def _probe(
+    def _body(
         self, file_id: str, source: str, path: str, size: int, mtime: float, task: Any = None
     ) -> None:
-        if self._run_probe is None:
-            raise JobError("a probe task ran in a process without probe workers")
+        run_probe = self.runner()
         job = ProbeJob(file_id, source, path, size, mtime)
         remaining = task.retries if task is not None else 0
         attempts = self._retries - remaining + 1
         final = remaining == 0
         try:
-            result = self._run_probe(job)
+            result = run_probe(job)
         except Exception as exc:
             if not final:
                 log.warning("probe of %s failed (%s); retrying", path, describe(exc))
@@ -92,5 +59,4 @@ class ProbeTask:
                 raise JobError(f"probe of {path} hit an I/O error: {result.error}")
             outcome = ProbeOutcome(job, result, None, attempts, worker_name())
             log.info("probed %s: %s in %.0f ms", path, result.status.value, result.probe_ms)
-        self._results.put(outcome)
-        self._on_outcome()
+        self.send(outcome)

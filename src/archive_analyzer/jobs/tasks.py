@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from archive_analyzer.catalog import db
 from archive_analyzer.jobs.export_task import ExportTask, RunExport
 from archive_analyzer.jobs.hash_task import HashTask, RunHash
-from archive_analyzer.jobs.probe_task import ProbeTask, RunProbe, worker_name
+from archive_analyzer.jobs.probe_task import ProbeTask, RunProbe
 from archive_analyzer.jobs.queue import Queues
+from archive_analyzer.jobs.worker_task import worker_name
 from archive_analyzer.jobs.writer_tasks import (
     INGEST_FLAG,
     POLL_FLAG,
@@ -70,7 +71,7 @@ def register_tasks(
         queues.results,
         retries=options.retries,
         retry_delay_s=options.retry_delay_s,
-        run_probe=run_probe,
+        run=run_probe,
         on_outcome=writer.request_ingest,
     )
     hashing = HashTask(
@@ -78,7 +79,7 @@ def register_tasks(
         queues.hash_results,
         retries=options.retries,
         retry_delay_s=options.retry_delay_s,
-        run_hash=run_hash,
+        run=run_hash,
         on_outcome=writer.request_ingest,
     )
     return Tasks(writer, probe, ExportTask(queues.export, run_export), hashing)

@@ -12,8 +12,8 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
-from archive_analyzer.catalog import read
-from archive_analyzer.catalog.read import FileFacts
+from archive_analyzer.catalog import file_facts, read
+from archive_analyzer.catalog.file_facts import FileFacts
 from archive_analyzer.sync.rows import ENTITY_ORDER, ContentSnapshot, Entity, Row
 
 Key = tuple[Entity, str]
@@ -149,7 +149,7 @@ def _players(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
 
 
 def _files(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
-    return list(read.files(conn, ids))
+    return list(file_facts.files(conn, ids))
 
 
 def _contents(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
@@ -158,7 +158,7 @@ def _contents(conn: sqlite3.Connection, ids: Sequence[str]) -> list[Row]:
     versions = _version_links(conn, found)
     played = {row.play_file_id for row in rows if row.play_file_id is not None}
     listed = {file_id for links in versions.values() for file_id, _ in links}
-    files = {f.id: f for f in read.files(conn, played | listed)}
+    files = {f.id: f for f in file_facts.files(conn, played | listed)}
     players = read.player_links(conn, found)
     tags = read.tag_links(conn, found)
     thumbs = _thumbnails(conn, list(files.values()))

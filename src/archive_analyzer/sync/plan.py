@@ -29,7 +29,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive_analyzer.catalog.read import CatalogRow, FileFacts, MediaInfo, PlayerRow, SeriesRow
+from archive_analyzer.catalog.file_facts import FileFacts
+from archive_analyzer.catalog.media import MediaInfo
+from archive_analyzer.catalog.read import CatalogRow, PlayerRow, SeriesRow
 from archive_analyzer.errors import SyncLimitError
 from archive_analyzer.sync.rows import ContentSnapshot, Entity, Row
 from archive_analyzer.sync.sink import MAX_BATCH_OPS, DocOp

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from archive_analyzer.catalog.file_facts import FileFacts
 from archive_analyzer.catalog.read import (
     CatalogRow,
     ContentRow,
-    FileFacts,
     PlayerRef,
     PlayerRow,
     SeriesRow,

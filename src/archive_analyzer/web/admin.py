@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from archive_analyzer.catalog import read, report
+from archive_analyzer.catalog import file_facts, report
 from archive_analyzer.catalog.report import Section
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import ArchiveError
@@ -163,7 +163,7 @@ def queue_depths(settings: Settings) -> dict[str, Any]:
 def request_reprobe(conn: sqlite3.Connection, writer: WriterRequests, file_id: str) -> str:
     """Ask the writer to probe catalogued media file ``file_id`` again; returns its path.
     Raises ``ArchiveError`` when there is no such file (``JobError`` when the queue is down)."""
-    found = read.file(conn, file_id)
+    found = file_facts.file(conn, file_id)
     if found is None or found.status == "deleted" or not found.is_media:
         raise ArchiveError("unknown file")
     writer.request_reprobe(file_id)

@@ -13,7 +13,7 @@ import enum
 import math
 from dataclasses import dataclass, field
 
-from archive_analyzer.catalog.read import MediaInfo
+from archive_analyzer.catalog.media import MediaInfo
 from archive_analyzer.web import capabilities, tracks
 from archive_analyzer.web.capabilities import Capabilities
 

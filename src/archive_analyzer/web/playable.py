@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from archive_analyzer.catalog import read
-from archive_analyzer.catalog.read import FileFacts, MediaInfo
+from archive_analyzer.catalog import file_facts
+from archive_analyzer.catalog.file_facts import FileFacts
+from archive_analyzer.catalog.media import MediaInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ class PlayTarget:
 
 def target(conn: sqlite3.Connection, content_id: str) -> PlayTarget | None:
     """The file a visible content plays (a clip: its parent's) with its facts, or None."""
-    found = read.played_file(conn, content_id)
+    found = file_facts.played_file(conn, content_id)
     if found is None:
         return None
     media = found.media

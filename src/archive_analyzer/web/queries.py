@@ -13,8 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive_analyzer.catalog import fields, read
-from archive_analyzer.catalog.read import ContentFilter, ContentRow, FileFacts, MediaInfo, PlayerRef
+from archive_analyzer.catalog import fields, file_facts, read
+from archive_analyzer.catalog.file_facts import FileFacts
+from archive_analyzer.catalog.listing import ContentFilter, list_contents
+from archive_analyzer.catalog.media import MediaInfo
+from archive_analyzer.catalog.read import ContentRow, PlayerRef
 from archive_analyzer.catalog.versions import Version, versions_of
 
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
@@ -256,9 +259,9 @@ def listing(
     offset: int = 0,
     after: Sequence[Any] | None = None,
 ) -> tuple[list[Card], tuple[Any, ...] | None]:
-    """Cards of one page of a read-model listing (``read.list_contents``) and the key to
+    """Cards of one page of a read-model listing (``catalog.listing.list_contents``) and the key to
     continue after it (None on the last page). ``limit=None``: everything."""
-    rows, key = read.list_contents(conn, where, limit=limit, offset=offset, after=after)
+    rows, key = list_contents(conn, where, limit=limit, offset=offset, after=after)
     return cards(conn, [r.id for r in rows]), key
 
 
@@ -364,7 +367,7 @@ def detail(conn: sqlite3.Connection, content_id: str) -> Detail | None:
     content = read.content(conn, content_id)
     if found is None or content is None:
         return None
-    played = read.file(conn, content.play_file_id) if content.play_file_id else None
+    played = file_facts.file(conn, content.play_file_id) if content.play_file_id else None
     tags = sorted(
         read.tag_links(conn, [content_id]).get(content_id, ()), key=lambda t: (t.kind, t.name)
     )
@@ -393,7 +396,7 @@ def detail(conn: sqlite3.Connection, content_id: str) -> Detail | None:
 
 def playback_file(conn: sqlite3.Connection, content_id: str) -> FileFacts | None:
     """The catalogued file a visible content plays (a clip: its parent's), or None."""
-    return read.played_file(conn, content_id)
+    return file_facts.played_file(conn, content_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from archive_analyzer.catalog.read import FileFacts
+from archive_analyzer.catalog.file_facts import FileFacts
 from archive_analyzer.previews import store
 from archive_analyzer.web import queries
 

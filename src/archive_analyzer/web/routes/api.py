@@ -15,8 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from archive_analyzer.catalog import read, series_order
-from archive_analyzer.catalog.read import ContentFilter, FileFacts
+from archive_analyzer.catalog import listing, series_order
+from archive_analyzer.catalog.file_facts import FileFacts
+from archive_analyzer.catalog.listing import ContentFilter
 from archive_analyzer.web import (
     accounts,
     browse,
@@ -230,7 +231,7 @@ def list_contents(
     return {
         # Counting costs a pass over the catalog (~0.1-0.5 s at 100,000 contents): a cursor
         # page leaves it out, so walking a large catalog costs the pages alone.
-        "total": read.count_contents(conn, where) if after is None else None,
+        "total": listing.count_contents(conn, where) if after is None else None,
         "page": page if after is None else None,
         "items": [_card_json(c) for c in items],
         "next_cursor": cursor.encode("contents", filters, last) if last else None,

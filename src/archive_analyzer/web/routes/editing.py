@@ -30,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer.catalog import audit as audit_log
 from archive_analyzer.catalog import hands, marking
-from archive_analyzer.catalog.read import FileFacts
+from archive_analyzer.catalog.file_facts import FileFacts
 from archive_analyzer.errors import (
     ExportError,
     HandError,

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer import pipeline
 from archive_analyzer.catalog import db
-from archive_analyzer.catalog.read import MediaInfo
+from archive_analyzer.catalog.media import MediaInfo
 from archive_analyzer.errors import (
     ArchiveError,
     Busy,

@@ -13,7 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from archive_analyzer import byteranges
-from archive_analyzer.catalog.read import FileFacts
+from archive_analyzer.catalog.file_facts import FileFacts
 from archive_analyzer.errors import FileVanished, PermissionDenied, SourceError
 from archive_analyzer.sources.base import FileInfo, FileReader
 from archive_analyzer.web import queries, ranges, streaming, visibility
