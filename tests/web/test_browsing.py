@@ -245,6 +245,8 @@ def test_limited_viewers_see_only_their_brands(world: tuple[WebEnv, browsing_dat
     assert _form(lim, f"/watched/{env.ids.ep1}", on="1").status_code == 404
     assert _form(lim, "/my-list/series/s-wsop-2024-me", on="1").status_code == 404
     assert _json(lim, "/api/watched", {"content_id": env.ids.ep1}).status_code == 404
+    assert _json(lim, "/api/my-list", {"content_id": env.ids.ep1}).status_code == 404
+    assert _json(lim, "/api/my-list", {"series_id": "s-wsop-2024-me"}).status_code == 404
     home = lim.get("/").text
     assert more.own_clip not in home and env.ids.clip not in home
     # an entry made before the limit stays out of sight

@@ -180,12 +180,7 @@ def api_my_list_put(request: Request, conn: Conn, body: ListIn, user: ApiUser) -
         raise HTTPException(422, "give content_id or series_id")
     kind, item = ("content", body.content_id) if body.content_id else ("series", body.series_id)
     assert item is not None
-    found = (
-        queries.card(conn, known_id(item))
-        if kind == "content"
-        else queries.series(conn, known_id(item))
-    )
-    if found is None:
+    if not _SHOWN[kind](conn, user, known_id(item)):  # another brand's is not found either
         raise HTTPException(404, "not found")
     my_list.put(conn, user.id, kind, item, body.on, now=context(request).clock)
     return {f"{kind}_id": item, "on": body.on}
