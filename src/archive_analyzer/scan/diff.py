@@ -43,7 +43,8 @@ from archive_analyzer.sources.base import FileInfo
 
 @dataclass(frozen=True, slots=True)
 class DiffRules:
-    """Thresholds of the diff (built from the settings at the entrance: ``pipeline.diff_rules``).
+    """Thresholds of the diff (built from the settings at the entrance:
+    ``pipeline.options.diff_rules``).
 
     ``vanish_min_files``: below this many vanished files the share check does not apply, so
     deleting 2 of 5 files in a small tree is still seen as a deletion.
