@@ -38,7 +38,7 @@ from tests.fixtures.smb import SambaServer
 
 from archive_analyzer.config import Settings
 from archive_analyzer.jobs.client import task_options
-from archive_analyzer.jobs.host import probe_consumer, probing_tasks
+from archive_analyzer.jobs.consumers import probe_consumer, probing_tasks
 from archive_analyzer.jobs.queue import Queues, build_queues
 from archive_analyzer.jobs.tasks import Tasks, register_tasks
 from archive_analyzer.pipeline import ProbeJob, probe_options, run_probe, source_opener

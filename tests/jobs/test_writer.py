@@ -14,7 +14,7 @@ import pytest
 from archive_analyzer.catalog import db, report
 from archive_analyzer.config import Settings
 from archive_analyzer.jobs.client import task_options
-from archive_analyzer.jobs.host import probing_tasks
+from archive_analyzer.jobs.consumers import probing_tasks
 from archive_analyzer.jobs.queue import Queues, build_queues
 from archive_analyzer.jobs.tasks import Tasks, register_tasks
 from archive_analyzer.jobs.writer import Writer

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from archive_analyzer.config import Settings
-from archive_analyzer.jobs.host import export_consumer, probing_tasks, single_writer_consumer
+from archive_analyzer.jobs.consumers import export_consumer, probing_tasks, single_writer_consumer
 from archive_analyzer.jobs.queue import build_queues
 from archive_analyzer.jobs.writer import Writer
 

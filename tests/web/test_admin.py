@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from archive_analyzer.catalog import db
 from archive_analyzer.config import Settings
 from archive_analyzer.jobs import ledger
-from archive_analyzer.jobs.host import probing_tasks
+from archive_analyzer.jobs.consumers import probing_tasks
 from archive_analyzer.jobs.queue import Queues, build_queues
 from archive_analyzer.jobs.writer import Writer
 from tests.fixtures.browser import serve_app
