@@ -94,3 +94,27 @@ def played_file(conn: sqlite3.Connection, content_id: str) -> FileFacts | None:
         (content_id,),
     ).fetchone()
     return None if row is None else _file_row(row)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeProblem:
+    """A catalogued media file the prober could not read as healthy media."""
+
+    file_id: str
+    path: str
+    status: str  # the probe verdict: truncated, invalid, error ...
+    error: str | None
+    probed_at: str | None
+
+
+def probe_problems(conn: sqlite3.Connection, limit: int = 200) -> list[ProbeProblem]:
+    """Media files (not deleted) whose probe verdict is not ok, newest verdict first."""
+    return [
+        ProbeProblem(r[0], r[1], r[2], r[3], r[4])
+        for r in conn.execute(
+            "SELECT f.id, f.path, m.status, m.error, m.probed_at FROM media_info m "
+            "JOIN files f ON f.id = m.id WHERE m.status != 'ok' AND f.status != 'deleted' "
+            "AND f.is_media = 1 ORDER BY m.probed_at DESC LIMIT ?",
+            (limit,),
+        )
+    ]

@@ -136,8 +136,8 @@ def resolve_failure(conn: sqlite3.Connection, key: str, *, now: datetime) -> Non
 def open_failures(conn: sqlite3.Connection, limit: int = 100) -> list[dict[str, object]]:
     """Unresolved failures, newest first (for ``status`` and the admin page)."""
     rows = conn.execute(
-        "SELECT task, path, error, attempts, occurrences, first_failed_at, last_failed_at, key "
-        "FROM job_failures WHERE resolved_at IS NULL ORDER BY last_failed_at DESC LIMIT ?",
+        "SELECT task, file, path, error, attempts, occurrences, first_failed_at, last_failed_at, "
+        "key FROM job_failures WHERE resolved_at IS NULL ORDER BY last_failed_at DESC LIMIT ?",
         (limit,),
     )
     return [dict(row) for row in rows]

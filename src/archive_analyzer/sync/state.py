@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from archive_analyzer.catalog.db import transaction
 from archive_analyzer.sync.plan import RowPlan, Synced
@@ -11,6 +12,51 @@ from archive_analyzer.sync.plan import RowPlan, Synced
 Key = tuple[str, str]
 # Intents live in sync_docs under "<entity>~intent": the path a batch is about to write to.
 INTENT = "~intent"
+
+
+@dataclass(frozen=True, slots=True)
+class LastRun:
+    """The latest sync run (``at``: when it finished, or started while it runs)."""
+
+    kind: str
+    status: str
+    at: str | None
+    docs_set: int | None
+    docs_deleted: int | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Catalog changes past the watermark (not yet in Firestore).
+
+    ``changes``: change-log entries; ``rows``: distinct rows they touch; ``oldest_at``: when the
+    oldest was made; ``lag_s``: its age in seconds (0 when there is none).
+    """
+
+    changes: int
+    rows: int
+    oldest_at: str | None
+    lag_s: float
+
+
+def last_run(conn: sqlite3.Connection) -> LastRun | None:
+    """The latest sync run, or None before the first one."""
+    r = conn.execute(
+        "SELECT kind, status, coalesce(finished_at, started_at), docs_set, docs_deleted, "
+        "error FROM sync_runs ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return None if r is None else LastRun(r[0], r[1], r[2], r[3], r[4], r[5])
+
+
+def backlog(conn: sqlite3.Connection) -> Backlog:
+    """What the next sync has to publish (the admin page and the metrics read this)."""
+    r = conn.execute(
+        "SELECT count(*), count(DISTINCT entity || '/' || row_id), min(changed_at), "
+        "coalesce((julianday('now') - julianday(min(changed_at))) * 86400, 0) "
+        "FROM sync_changes WHERE seq > coalesce((SELECT watermark FROM sync_state), 0)"
+    ).fetchone()
+    return Backlog(int(r[0] or 0), int(r[1] or 0), r[2], float(r[3] or 0))
 
 
 def watermark(conn: sqlite3.Connection) -> int:

@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from archive_analyzer.catalog import file_facts, report
 from archive_analyzer.catalog.report import Section
 from archive_analyzer.config import Settings
 from archive_analyzer.errors import ArchiveError
+from archive_analyzer.jobs import ledger
+from archive_analyzer.sync import state as sync_state
 from archive_analyzer.web.deps import WriterRequests
 
 log = logging.getLogger(__name__)
@@ -57,28 +59,22 @@ class SyncStatus:
 def sync_status(conn: sqlite3.Connection, configured: bool) -> SyncStatus:
     """The last sync run and the changes not yet published (with the oldest one's time)."""
     try:
-        run = conn.execute(
-            "SELECT kind, status, coalesce(finished_at, started_at), docs_set, docs_deleted, "
-            "error FROM sync_runs ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        pending = conn.execute(
-            "SELECT count(DISTINCT entity || '/' || row_id), min(changed_at) FROM sync_changes "
-            "WHERE seq > coalesce((SELECT watermark FROM sync_state), 0)"
-        ).fetchone()
+        run = sync_state.last_run(conn)
+        pending = sync_state.backlog(conn)
     except sqlite3.Error as exc:
         return SyncStatus(configured, error=str(exc))
     if run is None:
-        return SyncStatus(configured, pending=int(pending[0] or 0), oldest_pending_at=pending[1])
+        return SyncStatus(configured, pending=pending.rows, oldest_pending_at=pending.oldest_at)
     return SyncStatus(
         configured,
-        run[0],
-        run[1],
-        run[2],
-        run[3],
-        run[4],
-        int(pending[0] or 0),
-        pending[1],
-        run[5],
+        run.kind,
+        run.status,
+        run.at,
+        run.docs_set,
+        run.docs_deleted,
+        pending.rows,
+        pending.oldest_at,
+        run.error,
     )
 
 
@@ -108,24 +104,29 @@ class Failure:
 def failures(conn: sqlite3.Connection, limit: int = 200) -> list[Failure]:
     """Files the prober could not read as healthy media, then jobs that failed for good."""
     items = [
-        Failure(r[0], r[1], r[2], r[3] or r[2], r[4])
-        for r in conn.execute(
-            "SELECT f.id, f.path, m.status, m.error, m.probed_at FROM media_info m "
-            "JOIN files f ON f.id = m.id WHERE m.status != 'ok' AND f.status != 'deleted' "
-            "AND f.is_media = 1 ORDER BY m.probed_at DESC LIMIT ?",
-            (limit,),
-        )
+        Failure(p.file_id, p.path, p.status, p.error or p.status, p.probed_at)
+        for p in file_facts.probe_problems(conn, limit)
     ]
     try:
-        rows = conn.execute(
-            "SELECT file, path, task, error, last_failed_at, attempts FROM job_failures "
-            "WHERE resolved_at IS NULL ORDER BY last_failed_at DESC LIMIT ?",
-            (limit,),
-        ).fetchall()
+        jobs = ledger.open_failures(conn, limit)
     except sqlite3.Error:  # before the jobs migration
-        rows = []
-    items += [Failure(r[0], r[1], f"job:{r[2]}", r[3], r[4], r[5]) for r in rows]
+        jobs = []
+    items += [
+        Failure(
+            _text(j["file"]),
+            _text(j["path"]),
+            f"job:{j['task']}",
+            str(j["error"]),
+            _text(j["last_failed_at"]),
+            cast(int, j["attempts"]),
+        )
+        for j in jobs
+    ]
     return items
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def users(conn: sqlite3.Connection) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from archive_analyzer.sync import state as sync_state
 from archive_analyzer.web.transcode import Playback
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -145,24 +146,31 @@ def _catalog(conn: sqlite3.Connection) -> Iterator[Metric]:
             "Jobs on the failure list",
             "SELECT count(*) FROM job_failures WHERE resolved_at IS NULL",
         ),
-        (
-            "archive_sync_pending_rows",
-            "Catalog changes not yet in Firestore",
-            "SELECT count(*) FROM sync_changes WHERE seq > "
-            "coalesce((SELECT watermark FROM sync_state), 0)",
-        ),
-        (
-            "archive_sync_lag_seconds",
-            "Age of the oldest change not yet in Firestore (0 when none)",
-            "SELECT coalesce((julianday('now') - julianday(min(changed_at))) * 86400, 0) "
-            "FROM sync_changes WHERE seq > coalesce((SELECT watermark FROM sync_state), 0)",
-        ),
     )
     for name, doc, sql in gauges:
         value = _one(conn, sql)
         if value is not None:
             yield GaugeMetricFamily(name, doc, value=float(value))
+    yield from _sync(conn)
     yield from _fixity(conn)
+
+
+def _sync(conn: sqlite3.Connection) -> Iterator[Metric]:
+    """The sync backlog, read where the sync keeps it (``sync.state.backlog``)."""
+    try:
+        pending = sync_state.backlog(conn)
+    except sqlite3.Error:  # before the sync migrations: no values
+        return
+    yield GaugeMetricFamily(
+        "archive_sync_pending_rows",
+        "Catalog changes not yet in Firestore",
+        value=float(pending.changes),
+    )
+    yield GaugeMetricFamily(
+        "archive_sync_lag_seconds",
+        "Age of the oldest change not yet in Firestore (0 when none)",
+        value=pending.lag_s,
+    )
 
 
 def _fixity(conn: sqlite3.Connection) -> Iterator[Metric]:
