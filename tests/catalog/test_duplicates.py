@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from archive_analyzer.catalog import db, versions
+from archive_analyzer.catalog import db, file_facts, versions
 from archive_analyzer.catalog.duplicates import FileFacts, groups
 from tests.catalog.catalog_rows import T0, add_file
 
@@ -62,6 +62,9 @@ def test_versions_join_play_the_browser_playable_one_and_split(
         assert versions.reconcile(catalog, groups(facts), T0) == 1
     assert versions.primary_of(catalog, c_web) == c_master
     assert versions.played_file(catalog, c_master) == web  # the browser plays it directly
+    # the joined version is hidden, but a page opened before the join still plays its file
+    joined = file_facts.played_file(catalog, c_web)
+    assert joined is not None and joined.id == web
     listed = versions.versions_of(catalog, c_master)
     assert [(v.path, v.member, v.played) for v in listed] == [
         ("m/ep.mov", False, False),

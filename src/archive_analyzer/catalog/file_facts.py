@@ -87,10 +87,16 @@ def file(conn: sqlite3.Connection, file_id: str) -> FileFacts | None:
 
 def played_file(conn: sqlite3.Connection, content_id: str) -> FileFacts | None:
     """The file a visible content plays (a clip of a parent: the parent's), unless that file
-    is deleted; None otherwise. The only way a request reaches a file."""
+    is deleted; None otherwise. The only way a request reaches a file.
+
+    A content joined to another as a version (issue 18) is hidden from listings but still
+    plays its own file: a page, a player or a link opened before the join (hashing joins
+    copies while people browse) keeps working instead of answering 404 mid-play."""
     row = conn.execute(
         f"{_FILE_SQL} JOIN content_view v ON v.play_file_id = f.id "
-        "WHERE v.id = ? AND v.visible AND f.status != 'deleted'",
+        "WHERE v.id = ? AND f.status != 'deleted' AND (v.visible OR (v.status = 'active' "
+        "AND v.parent_id IS NULL AND EXISTS "
+        "(SELECT 1 FROM content_versions jv WHERE jv.content_id = v.id)))",
         (content_id,),
     ).fetchone()
     return None if row is None else _file_row(row)
