@@ -73,27 +73,8 @@ def test_year_event_day_part_episode_then_title(tmp_path: Path) -> None:
 
 
 def test_neighbours_in_the_catalog(tmp_path: Path) -> None:
-    conn = db.connect(tmp_path / "c.db")
+    conn, content = _catalog(tmp_path)
     now = db.timestamp(db.utc_now())
-    conn.execute(
-        "INSERT INTO catalogs (id, title, sort_order, created_at, updated_at) "
-        "VALUES ('wsop', 'WSOP', 1, ?, ?)",
-        (now, now),
-    )
-    conn.execute(
-        "INSERT INTO series (id, catalog_id, key, title, year, created_at, updated_at) "
-        "VALUES ('s', 'wsop', 'k', 'S', 2024, ?, ?)",
-        (now, now),
-    )
-
-    def content(cid: str, **values: object) -> None:
-        values = {"kind": "episode", "series_id": "s", "title": cid, **values}
-        cols = ", ".join(["id", *values, "created_at", "updated_at"])
-        marks = ", ".join("?" * (len(values) + 3))
-        conn.execute(
-            f"INSERT INTO contents ({cols}) VALUES ({marks})", (cid, *values.values(), now, now)
-        )
-
     content("day2", day="2", year=2024)
     content("day1a", day="1A", year=2024)
     content("day1b", day="1B", year=2024)
